@@ -1,0 +1,1 @@
+int nestlab_curl_placeholder(void);

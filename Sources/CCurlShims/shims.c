@@ -1,0 +1,2 @@
+#include "CCurlShims.h"
+int nestlab_curl_placeholder(void) { return 0; }

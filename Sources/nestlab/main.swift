@@ -1,0 +1,1 @@
+import Foundation; import NestlabCore; print(Placeholder.resource() as Any)
