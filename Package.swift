@@ -77,6 +77,11 @@ let package = Package(
             ]
         ),
 
+        .executableTarget(
+            name: "nestlab-bench",
+            dependencies: ["NestlabKit", "NestlabCore", "Libvirt", "Curl"]
+        ),
+
         // MARK: tests
         .testTarget(
             name: "NestlabCoreTests",
