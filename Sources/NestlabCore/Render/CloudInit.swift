@@ -1,0 +1,191 @@
+import Foundation
+
+/// A file cloud-init writes into the guest (or nestlab copies to a bare-metal node).
+public struct GuestFile: Sendable, Hashable {
+    public var path: String
+    public var mode: String
+    public var content: Data
+    /// Secrets (CA key, tokens) are marked so that they never reach logs or `plan` output.
+    public var secret: Bool
+
+    public init(path: String, mode: String, content: Data, secret: Bool = false) {
+        self.path = path
+        self.mode = mode
+        self.content = content
+        self.secret = secret
+    }
+
+    public init(path: String, mode: String, text: String, secret: Bool = false) {
+        self.init(path: path, mode: mode, content: Data(text.utf8), secret: secret)
+    }
+}
+
+/// The NoCloud seed of one machine: `user-data`, `meta-data`, `network-config`.
+public struct Seed: Sendable, Hashable {
+    public var userData: String
+    public var metaData: String
+    public var networkConfig: String
+    public var instanceID: String
+
+    /// Digest of the seed's contents (the instance id is derived from it).
+    public var digest: String { Identity.hex(userData + "\u{0}" + networkConfig + "\u{0}" + metaData) }
+
+    /// The files of the seed, in the order they go into the ISO.
+    public var files: [(name: String, data: Data)] {
+        [("meta-data", Data(metaData.utf8)), ("network-config", Data(networkConfig.utf8)), ("user-data", Data(userData.utf8))]
+    }
+
+    /// The seed volume's name: lab, machine and a content hash, so a changed seed is a new volume.
+    public func volumeName(for machine: Machine, lab: String) -> String {
+        "\(lab)-\(machine.name)-seed-\(digest.prefix(12)).iso"
+    }
+}
+
+/// Renders the cloud-init NoCloud seed for a machine.
+///
+/// YAML is built as Yams nodes (ordered mappings) and emitted by Yams, so
+/// values are always escaped correctly.
+public enum CloudInitRenderer {
+    public struct Input: Sendable {
+        public var machine: Machine
+        public var lab: String
+        public var sshAuthorizedKeys: [String]
+        /// Extra files (node scripts, their env file, cluster material).
+        public var files: [GuestFile]
+        /// Commands run once, in order, at first boot (cloud-init `runcmd`).
+        public var commands: [[String]]
+
+        public init(machine: Machine, lab: String, sshAuthorizedKeys: [String], files: [GuestFile] = [], commands: [[String]] = []) {
+            self.machine = machine
+            self.lab = lab
+            self.sshAuthorizedKeys = sshAuthorizedKeys
+            self.files = files
+            self.commands = commands
+        }
+    }
+
+    /// The user every nestlab guest gets, with the lab's SSH key and passwordless sudo.
+    public static let user = "nestlab"
+
+    /// The one line a guest prints on its serial console when cloud-init has finished:
+    /// `NESTLAB ready instance=<id> status=<done|error> code=<exit code of cloud-init status>`.
+    public static let readyMarker = "NESTLAB ready"
+
+    static let reporterScript = """
+        #!/bin/sh
+        # Written by nestlab. Runs at every boot after cloud-init has finished and
+        # prints one line on the serial console, which nestlab reads through
+        # libvirt (this works for remote hosts too, without SSH).
+        code=0
+        cloud-init status --wait >/dev/null 2>&1 || code=$?
+        case "$code" in
+          0) status=done ;;
+          *) status=error ;;
+        esac
+        iid=$(cat /var/lib/cloud/data/instance-id 2>/dev/null || echo unknown)
+        line="NESTLAB ready instance=$iid status=$status code=$code boot=$(cat /proc/sys/kernel/random/boot_id)"
+        for tty in /dev/ttyS0 /dev/console; do
+          if [ -w "$tty" ]; then printf '%s\\r\\n' "$line" >"$tty" 2>/dev/null && break; fi
+        done
+        echo "$line"
+
+        """
+
+    static let reporterUnit = """
+        [Unit]
+        Description=nestlab: report cloud-init's result on the serial console
+        After=cloud-final.service
+        Wants=cloud-final.service
+
+        [Service]
+        Type=oneshot
+        ExecStart=/usr/local/lib/nestlab/report-ready
+        StandardOutput=journal
+
+        [Install]
+        WantedBy=multi-user.target
+
+        """
+
+    public static func render(_ input: Input) -> Seed {
+        let m = input.machine
+        let network = networkConfig(m)
+        let user = userData(input)
+        let iid = "\(input.lab)-\(m.name)-" + String(Identity.hex(user + "\u{0}" + network).prefix(12))
+        let meta = YAMLValue.map([
+            ("instance-id", .string(iid)),
+            ("local-hostname", .string(m.name)),
+        ]).emit()
+        return Seed(userData: user, metaData: meta, networkConfig: network, instanceID: iid)
+    }
+
+    static func userData(_ input: Input) -> String {
+        let m = input.machine
+        var files: [GuestFile] = [
+            GuestFile(path: "/usr/local/lib/nestlab/report-ready", mode: "0755", text: reporterScript),
+            GuestFile(path: "/etc/systemd/system/nestlab-ready.service", mode: "0644", text: reporterUnit),
+        ]
+        files.append(contentsOf: input.files)
+
+        let writeFiles: [YAMLValue] = files.map { f in
+            var pairs: [(String, YAMLValue)] = [("path", .string(f.path)), ("permissions", .string(f.mode)), ("owner", .string("root:root"))]
+            if let text = String(data: f.content, encoding: .utf8), !text.contains("\r"), !text.contains("\t") {
+                pairs.append(("content", .block(text)))
+            } else {
+                pairs.append(("encoding", .string("b64")))
+                pairs.append(("content", .string(f.content.base64EncodedString())))
+            }
+            return .map(pairs)
+        }
+
+        var runcmd: [YAMLValue] = [
+            .flowList(["systemctl", "daemon-reload"].map { .string($0) }),
+            .flowList(["systemctl", "enable", "--no-block", "--now", "nestlab-ready.service"].map { .string($0) }),
+        ]
+        for c in input.commands { runcmd.append(.flowList(c.map { .string($0) })) }
+
+        let doc = YAMLValue.map([
+            ("hostname", .string(m.name)),
+            ("fqdn", .string("\(m.name).\(input.lab).nestlab")),
+            ("manage_etc_hosts", .bool(true)),
+            ("users", .list([
+                .map([
+                    ("name", .string(user)),
+                    ("gecos", .string("nestlab")),
+                    ("shell", .string("/bin/bash")),
+                    ("sudo", .string("ALL=(ALL) NOPASSWD:ALL")),
+                    ("lock_passwd", .bool(true)),
+                    ("ssh_authorized_keys", .list(input.sshAuthorizedKeys.map { .string($0) })),
+                ]),
+            ])),
+            ("ssh_pwauth", .bool(false)),
+            ("disable_root", .bool(true)),
+            ("resize_rootfs", .bool(true)),
+            ("write_files", .list(writeFiles)),
+            ("runcmd", .list(runcmd)),
+            ("final_message", .string("NESTLAB cloud-final finished after $UPTIME seconds")),
+        ])
+        return "#cloud-config\n" + doc.emit()
+    }
+
+    /// network-config version 2 with static addresses, matched by MAC.
+    static func networkConfig(_ m: Machine) -> String {
+        var eths: [(String, YAMLValue)] = []
+        for (i, nic) in m.nics.enumerated() {
+            var e: [(String, YAMLValue)] = [
+                ("match", .map([("macaddress", .string(nic.mac))])),
+                ("set-name", .string("eth\(i)")),
+                ("addresses", .list([.string("\(nic.address)/\(nic.network.cidr.prefix)")])),
+            ]
+            if i == 0, let gw = nic.network.effectiveGateway {
+                e.append(("routes", .list([.map([("to", .string("default")), ("via", .string(gw.description))])])))
+            }
+            let dns = nic.network.dns.isEmpty ? (nic.network.mode == .bridge ? [] : [nic.network.cidr.firstHost]) : nic.network.dns
+            if i == 0, !dns.isEmpty {
+                e.append(("nameservers", .map([("addresses", .list(dns.map { .string($0.description) }))])))
+            }
+            eths.append(("nic\(i)", .map(e)))
+        }
+        return YAMLValue.map([("version", .int(2)), ("ethernets", .map(eths))]).emit()
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Yams
+
+/// A YAML document built from typed values, emitted by Yams.
+///
+/// Strings that a YAML reader would take for another type (`true`, `0644`,
+/// `1.30`, `null`) are quoted automatically, so what is written reads back as
+/// exactly the same string.
+public indirect enum YAMLValue: Sendable, Hashable {
+    case string(String)
+    /// A multi-line string written as a literal block (`|`).
+    case block(String)
+    case int(Int)
+    case bool(Bool)
+    case list([YAMLValue])
+    /// A list written inline: `[a, b]`.
+    case flowList([YAMLValue])
+    case map([YAMLPair])
+
+    public static func map(_ pairs: [(String, YAMLValue)]) -> YAMLValue {
+        .map(pairs.map { YAMLPair(key: $0.0, value: $0.1) })
+    }
+
+    public var node: Node {
+        switch self {
+        case .string(let s):
+            let plain = Node.Scalar(s)
+            let resolved = Resolver.default.resolveTag(of: .scalar(plain))
+            let needsQuotes = resolved != .str || s.isEmpty || s != s.trimmingCharacters(in: .whitespaces)
+            return .scalar(.init(s, Tag(.str), needsQuotes ? .singleQuoted : .any))
+        case .block(let s):
+            return .scalar(.init(s, Tag(.str), s.contains("\n") ? .literal : .any))
+        case .int(let n):
+            return .scalar(.init(String(n), Tag(.int), .plain))
+        case .bool(let b):
+            return .scalar(.init(b ? "true" : "false", Tag(.bool), .plain))
+        case .list(let items):
+            return .sequence(.init(items.map(\.node), Tag(.seq), .block))
+        case .flowList(let items):
+            return .sequence(.init(items.map(\.node), Tag(.seq), .flow))
+        case .map(let pairs):
+            return .mapping(.init(pairs.map { (YAMLValue.string($0.key).node, $0.value.node) }, Tag(.map), .block))
+        }
+    }
+
+    /// The value as a YAML document (without `---`), ending in a newline.
+    public func emit() -> String {
+        do {
+            return try Yams.serialize(node: node, indent: 2, width: -1, allowUnicode: true, sortKeys: false)
+        } catch {
+            // A tree of scalars, lists and maps always serializes; keep the reason if it ever does not.
+            preconditionFailure("YAML emitter failed: \(error)")
+        }
+    }
+}
+
+public struct YAMLPair: Sendable, Hashable {
+    public var key: String
+    public var value: YAMLValue
+}

@@ -1,0 +1,98 @@
+import Crypto
+import Foundation
+
+/// Assigns each machine instance its address on each network.
+///
+/// Explicit addresses are honoured (a group's address is its first instance's;
+/// the others follow it); the rest get the next free address from `.10` up.
+/// The allocation is a pure function of the topology, so `validate`, `plan`
+/// and `up` agree on every address before any VM exists.
+struct AddressAllocator {
+    struct Issue {
+        var path: String
+        var fallbackPath: String
+        var message: String
+        var hint: String
+    }
+
+    struct Result {
+        /// instance name → network name → address
+        var addresses: [String: [String: IPv4]] = [:]
+        var issues: [Issue] = []
+    }
+
+    let topology: Topology
+
+    init(topology: Topology) { self.topology = topology }
+
+    /// The first address handed out automatically: `.10` leaves room for routers and hosts.
+    static let autoOffset = 9
+
+    mutating func allocate() -> Result {
+        var r = Result()
+        for net in topology.networks {
+            var used: [IPv4: String] = [:]
+            let gateway = net.effectiveGateway
+            // Explicit first, so that automatic ones flow around them.
+            for g in topology.machines {
+                guard let i = g.networks.firstIndex(where: { $0.name == net.name }), let first = g.networks[i].address else { continue }
+                let path = "machines.\(g.name).network.\(net.name)"
+                for (k, inst) in g.instanceNames.enumerated() {
+                    let ip = first + k
+                    if let problem = check(ip, in: net, gateway: gateway) {
+                        r.issues.append(Issue(path: path, fallbackPath: "machines.\(g.name)",
+                                              message: g.instanceNames.count > 1 ? "address \(ip) of '\(inst)' \(problem)" : "address \(ip) \(problem)",
+                                              hint: hint(net, gateway)))
+                        break
+                    }
+                    if let other = used[ip] {
+                        r.issues.append(Issue(path: path, fallbackPath: "machines.\(g.name)",
+                                              message: "address \(ip) of '\(inst)' is also given to '\(other)'",
+                                              hint: "give each machine its own address on '\(net.name)'"))
+                        break
+                    }
+                    used[ip] = inst
+                    r.addresses[inst, default: [:]][net.name] = ip
+                }
+            }
+            var next = net.cidr.networkAddress + (Self.autoOffset + 1)
+            for g in topology.machines {
+                guard let i = g.networks.firstIndex(where: { $0.name == net.name }), g.networks[i].address == nil else { continue }
+                for inst in g.instanceNames {
+                    while next < net.cidr.broadcast && (used[next] != nil || next == gateway) { next = next + 1 }
+                    guard net.cidr.contains(next), next < net.cidr.broadcast else {
+                        r.issues.append(Issue(path: "machines.\(g.name).network.\(net.name)", fallbackPath: "machines.\(g.name)",
+                                              message: "network '\(net.name)' \(net.cidr) has no free address left for '\(inst)'",
+                                              hint: "use a larger network (a shorter prefix)"))
+                        break
+                    }
+                    used[next] = inst
+                    r.addresses[inst, default: [:]][net.name] = next
+                    next = next + 1
+                }
+            }
+        }
+        return r
+    }
+
+    private func check(_ ip: IPv4, in net: Network, gateway: IPv4?) -> String? {
+        if !net.cidr.contains(ip) { return "is outside network '\(net.name)' \(net.cidr)" }
+        if ip == net.cidr.networkAddress { return "is the network address of \(net.cidr)" }
+        if ip == net.cidr.broadcast { return "is the broadcast address of \(net.cidr)" }
+        if ip == gateway { return "is the gateway of '\(net.name)'" }
+        return nil
+    }
+
+    private func hint(_ net: Network, _ gateway: IPv4?) -> String {
+        let first = net.cidr.networkAddress + (Self.autoOffset + 1)
+        return "an address from \(first) to \(net.cidr.lastHost)" + (gateway.map { ", not the gateway \($0)" } ?? "")
+    }
+}
+
+/// Deterministic MAC addresses in QEMU's locally administered 52:54:00 range.
+enum MACAddress {
+    static func derive(lab: String, machine: String, network: String, salt: Int = 0) -> String {
+        let digest = Array(SHA256.hash(data: Data("\(lab)/\(machine)/\(network)/\(salt)".utf8)))
+        return String(format: "52:54:00:%02x:%02x:%02x", digest[0], digest[1], digest[2])
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import NestlabCore
+
+public enum NestlabVersion {
+    public static let string = "0.1.0"
+}
+
+/// How a command prints its result.
+public enum OutputFormat: String, CaseIterable, Sendable {
+    case text, json
+}
+
+/// Exit codes: 0 success, 1 an operation failed, 2 bad input.
+public enum NestlabExit {
+    public static func code(for error: any Error) -> Int32 {
+        if error is TopologyError || error is UsageError { return 2 }
+        return 1
+    }
+}
+
+/// Bad input that is not a topology finding (e.g. an unknown lab name).
+public struct UsageError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Writes to stdout/stderr without buffering surprises between the two.
+public enum Console {
+    public static func out(_ s: String) {
+        FileHandle.standardOutput.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+    }
+
+    public static func err(_ s: String) {
+        FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+    }
+
+    public static var stdoutIsTTY: Bool { isatty(STDOUT_FILENO) == 1 }
+    public static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
+}
+
+/// Encodes a value as pretty, key-sorted JSON for `--output json`.
+public enum JSONOutput {
+    public static func string<T: Encodable>(_ value: T) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try e.encode(value), as: UTF8.self)
+    }
+}
+
+/// A diagnostic in JSON form.
+public struct DiagnosticJSON: Codable, Sendable {
+    public var severity: String
+    public var file: String?
+    public var line: Int?
+    public var column: Int?
+    public var path: String
+    public var message: String
+    public var hint: String?
+
+    public init(_ d: Diagnostic) {
+        severity = d.severity.rawValue
+        file = d.location?.file
+        line = d.location?.line
+        column = d.location?.column
+        path = d.path
+        message = d.message
+        hint = d.hint
+    }
+}

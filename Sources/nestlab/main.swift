@@ -1,1 +1,0 @@
-import Foundation; import NestlabCore; print(Placeholder.resource() as Any)
