@@ -173,7 +173,7 @@ public enum CloudInitRenderer {
         var eths: [(String, YAMLValue)] = []
         for (i, nic) in m.nics.enumerated() {
             var e: [(String, YAMLValue)] = [
-                ("match", .map([("macaddress", .string(nic.mac))])),
+                ("match", .map([("macaddress", .quoted(nic.mac))])),
                 ("set-name", .string("eth\(i)")),
                 ("addresses", .list([.string("\(nic.address)/\(nic.network.cidr.prefix)")])),
             ]

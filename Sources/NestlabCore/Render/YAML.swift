@@ -8,6 +8,8 @@ import Yams
 /// exactly the same string.
 public indirect enum YAMLValue: Sendable, Hashable {
     case string(String)
+    /// A string always written in double quotes (MAC addresses, which YAML 1.1 readers may take for numbers).
+    case quoted(String)
     /// A multi-line string written as a literal block (`|`).
     case block(String)
     case int(Int)
@@ -28,6 +30,8 @@ public indirect enum YAMLValue: Sendable, Hashable {
             let resolved = Resolver.default.resolveTag(of: .scalar(plain))
             let needsQuotes = resolved != .str || s.isEmpty || s != s.trimmingCharacters(in: .whitespaces)
             return .scalar(.init(s, Tag(.str), needsQuotes ? .singleQuoted : .any))
+        case .quoted(let s):
+            return .scalar(.init(s, Tag(.str), .doubleQuoted))
         case .block(let s):
             return .scalar(.init(s, Tag(.str), s.contains("\n") ? .literal : .any))
         case .int(let n):

@@ -331,22 +331,26 @@ public struct TopologyValidator {
             }
             // Runtimes that need /dev/kvm inside VM nodes need nested virtualization.
             for rt in c.runtimes where rt.needsKVM {
+                var lacking: [(group: String, profile: String)] = []
                 for ref in c.allNodes {
                     guard case .machine(let m) = ref, let g = group(of: m),
                           let profile = try? ProfileResolver(topology: t).resolve(g.profile).get() else { continue }
-                    if !profile.nested {
-                        let rp = "\(p).runtimes.\(rt.name)"
-                        let fix: String
-                        switch rt {
-                        case .kubevirt: fix = "use a profile with cpu.nested: true for '\(g.name)', or set runtimes.kubevirt.emulation: on"
-                        case .urunc: fix = "use a profile with cpu.nested: true for '\(g.name)', or only the solo5-spt monitor"
-                        default: fix = "use a profile with cpu.nested: true (e.g. paper-mitigated) for '\(g.name)'"
-                        }
-                        d.error(rp, at: loc(rp) ?? loc(p),
-                                "\(rt.name) needs /dev/kvm in VM node '\(g.name)', but its profile '\(profile.name)' has no nested virtualization",
-                                hint: fix)
+                    if !profile.nested && !lacking.contains(where: { $0.group == g.name }) {
+                        lacking.append((g.name, profile.name))
                     }
                 }
+                guard !lacking.isEmpty else { continue }
+                let rp = "\(p).runtimes.\(rt.name)"
+                let nodes = lacking.map { "'\($0.group)' (profile '\($0.profile)')" }.joined(separator: ", ")
+                let fix: String
+                switch rt {
+                case .kubevirt: fix = "give those machines a profile with cpu.nested: true, or set runtimes.kubevirt.emulation: on"
+                case .urunc: fix = "give those machines a profile with cpu.nested: true, or use only the solo5-spt monitor"
+                default: fix = "give those machines a profile with cpu.nested: true, e.g. paper-mitigated"
+                }
+                d.error(rp, at: loc(rp) ?? loc(p),
+                        "\(rt.name) needs /dev/kvm inside VM nodes, but \(nodes) \(lacking.count == 1 ? "has" : "have") no nested virtualization",
+                        hint: fix)
             }
         }
     }
