@@ -1,0 +1,93 @@
+import Foundation
+
+/// Writes secrets (keys, tokens, kubeconfigs) so that no other user can ever read them.
+///
+/// The file is created with its final mode by `open(2)`, filled, flushed, and renamed over
+/// the target, so a reader sees either the old file or the complete new one, and the
+/// secret never sits in a file with a wider mode (there is no chmod after the fact).
+/// The process umask can only narrow the mode further.
+///
+/// POSIX calls come from the C library that Foundation re-exports; no C module of ours
+/// is imported.
+public enum SecretFile {
+    /// Writes `data` to `url` atomically, creating the file with `mode` (default 0600).
+    public static func write(_ data: Data, to url: URL, mode: UInt16 = 0o600) throws(SecretFileError) {
+        let path = url.path
+        let directory = url.deletingLastPathComponent().path
+        let temporary = directory + "/." + url.lastPathComponent + ".tmp-" + randomSuffix()
+
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode_t(mode))
+        guard fd >= 0 else { throw .system(operation: "create", path: temporary, errno: errno) }
+
+        var failure: SecretFileError?
+        let written = data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> Bool in
+            guard let base = buffer.baseAddress else { return true }  // nothing to write
+            var offset = 0
+            while offset < buffer.count {
+                let n = Foundation.write(fd, base.advanced(by: offset), buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = .system(operation: "write", path: temporary, errno: errno)
+                    return false
+                }
+                offset += n
+            }
+            return true
+        }
+        if written, fsync(fd) != 0 {
+            failure = .system(operation: "fsync", path: temporary, errno: errno)
+        }
+        if close(fd) != 0, failure == nil {
+            failure = .system(operation: "close", path: temporary, errno: errno)
+        }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw .system(operation: "rename", path: path, errno: code)
+        }
+        // Make the rename itself durable; failing to sync a directory loses nothing written.
+        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            _ = fsync(dirFD)
+            _ = close(dirFD)
+        }
+    }
+
+    /// Writes `string` as UTF-8; see ``write(_:to:mode:)``.
+    public static func write(_ string: String, to url: URL, mode: UInt16 = 0o600) throws(SecretFileError) {
+        try write(Data(string.utf8), to: url, mode: mode)
+    }
+
+    /// Creates `url` and any missing parents with mode 0700 (existing directories keep theirs).
+    public static func createPrivateDirectory(at url: URL) throws(SecretFileError) {
+        var prefix = ""
+        for component in url.standardizedFileURL.path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o700) != 0, errno != EEXIST {
+                throw .system(operation: "mkdir", path: prefix, errno: errno)
+            }
+        }
+    }
+
+    private static func randomSuffix() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return hexString((0..<8).map { _ in UInt8.random(in: .min ... .max, using: &rng) })
+    }
+}
+
+/// A failed system call while writing a secret file; keeps the C error number.
+public enum SecretFileError: Error, Equatable, CustomStringConvertible {
+    /// `operation` on `path` failed with `errno`.
+    case system(operation: String, path: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .system(let operation, let path, let code):
+            return "cannot \(operation) '\(path)': \(String(cString: strerror(code))) (errno \(code))"
+        }
+    }
+}
