@@ -162,6 +162,29 @@ public struct ClientCredential: Sendable {
 
     /// The private key as PEM PKCS#8 `PRIVATE KEY`.
     public var privateKeyPEM: String { privateKey.pemRepresentation + "\n" }
+
+    init(certificate: Certificate, privateKey: P256.Signing.PrivateKey) {
+        self.certificate = certificate
+        self.privateKey = privateKey
+    }
+
+    /// Loads a credential written by ``certificatePEM`` and ``privateKeyPEM``; the key must match.
+    public init(certificatePEM: String, privateKeyPEM: String) throws(PKIError) {
+        let certificate: Certificate
+        let key: P256.Signing.PrivateKey
+        do {
+            certificate = try Certificate(pemEncoded: certificatePEM)
+        } catch {
+            throw .malformedCertificate("cannot read the client certificate: \(error)")
+        }
+        do {
+            key = try P256.Signing.PrivateKey(pemRepresentation: privateKeyPEM)
+        } catch {
+            throw .malformedKey("cannot read the client key as an ECDSA P-256 PEM key: \(error)")
+        }
+        guard certificate.publicKey == Certificate.PublicKey(key.publicKey) else { throw .keyMismatch }
+        self.init(certificate: certificate, privateKey: key)
+    }
 }
 
 /// What can go wrong making or reading cluster PKI material.

@@ -72,40 +72,12 @@ public struct LabState: Sendable {
     }
 }
 
-/// Writes secrets: created with mode 0600 from the start, never widened.
-public enum SecretFile {
-    public static func write(_ data: Data, to url: URL, mode: mode_t = 0o600) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, mode)
-        guard fd >= 0 else { throw StateError.cannotWrite(url.path, errno: errno) }
-        let ok = data.withUnsafeBytes { buf -> Bool in
-            var off = 0
-            while off < buf.count {
-                let n = Foundation.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n <= 0 { return false }
-                off += n
-            }
-            return fsync(fd) == 0
-        }
-        close(fd)
-        guard ok, rename(tmp.path, url.path) == 0 else {
-            let e = errno
-            unlink(tmp.path)
-            throw StateError.cannotWrite(url.path, errno: e)
-        }
-    }
-}
-
 public enum StateError: Error, CustomStringConvertible {
-    case cannotWrite(String, errno: Int32)
     case busy(lab: String, holder: String)
     case cannotLock(String, errno: Int32)
 
     public var description: String {
         switch self {
-        case .cannotWrite(let p, let e): return "cannot write \(p): \(String(cString: strerror(e)))"
         case .busy(let lab, let holder):
             return "lab '\(lab)' is busy: another nestlab run holds its lock (\(holder)); wait for it to finish, or stop it"
         case .cannotLock(let p, let e): return "cannot lock \(p): \(String(cString: strerror(e)))"

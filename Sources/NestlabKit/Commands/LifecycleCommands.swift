@@ -1,0 +1,217 @@
+import Foundation
+import NestlabCore
+
+/// Shared flags of the commands that change a lab.
+public struct RunFlags: Sendable {
+    public var format: OutputFormat = .text
+    public var plain = false
+    public var verbose = false
+
+    public init(format: OutputFormat, plain: Bool, verbose: Bool) {
+        self.format = format
+        self.plain = plain
+        self.verbose = verbose
+    }
+
+    func progress(log: URL?) -> ProgressView {
+        let logger = log.map { LabLog(file: $0) }
+        return ProgressView(mode: ProgressView.mode(json: format == .json, plain: plain), log: logger.map { l in { l.write($0) } })
+    }
+}
+
+/// Appends timestamped lines to the lab's log file (never secrets: only progress and errors).
+final class LabLog: @unchecked Sendable {
+    private let handle: FileHandle?
+    private let lock = NSLock()
+    private let fmt = ISO8601DateFormatter()
+
+    init(file: URL) {
+        try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                 attributes: [.posixPermissions: 0o700])
+        if !FileManager.default.fileExists(atPath: file.path) {
+            FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        handle = try? FileHandle(forWritingTo: file)
+        _ = try? handle?.seekToEnd()
+    }
+
+    func write(_ line: String) {
+        lock.withLock { try? handle?.write(contentsOf: Data("\(fmt.string(from: Date())) \(line)\n".utf8)) }
+    }
+
+    deinit { try? handle?.close() }
+}
+
+public enum LifecycleCommands {
+    // MARK: up
+
+    public static func up(file: String, options: UpOptions, flags: RunFlags, skipPreflight: Bool) async throws {
+        let s = try LabSession.open(file: file)
+        let lock = try LabLock(s.state, command: "up \(file)")
+        defer { withExtendedLifetime(lock) {} }
+        try s.state.recordSource(file)
+        let progress = flags.progress(log: s.state.log)
+        for w in s.warnings where flags.format == .text { Console.err(w.description) }
+        if !skipPreflight {
+            let report = try await Preflight.run(session: s)
+            if report.hasErrors {
+                if flags.format == .json { Console.out(try JSONOutput.string(report)) } else { Console.err(report.text(onlyProblems: true)) }
+                throw PreflightFailed(errors: report.errorCount)
+            }
+            for f in report.findings where f.level == .warning && flags.format == .text {
+                Console.err("warning: \(f.host): \(f.check): \(f.message)" + (f.fix.map { " (fix: \($0))" } ?? ""))
+            }
+        }
+        let engine = UpEngine(session: s, options: options, progress: progress)
+        Interruption.shared.install { progress.note("interrupted: finishing the current steps (Ctrl-C again to quit at once)") }
+        let report: UpReport
+        do {
+            report = try await engine.run()
+        } catch UpError.failed(let r, let reasons) {
+            if flags.format == .json { Console.out(try JSONOutput.string(r)) } else { printUp(r, verbose: true) }
+            throw UpError.failed(r, reasons: reasons)
+        }
+        if flags.format == .json {
+            Console.out(try JSONOutput.string(report))
+        } else {
+            printUp(report, verbose: flags.verbose)
+        }
+    }
+
+    static func printUp(_ r: UpReport, verbose: Bool) {
+        var out = ""
+        for m in r.machines {
+            var line = "\(m.name) [\(m.host)] \(m.action)"
+            if let a = m.address { line += " \(a)" }
+            if m.ready == true { line += " ready" }
+            if let e = m.error { line += ": \(e)" }
+            out += line + "\n"
+            if m.error != nil, let tail = m.consoleTail, !tail.isEmpty {
+                out += "  last console lines of \(m.name):\n" + tail.suffix(15).map { "    | \($0)" }.joined(separator: "\n") + "\n"
+            }
+        }
+        if r.ok {
+            out += r.changed ? "lab \(r.lab) is up (\(String(format: "%.1f", r.seconds))s)\n"
+                : "lab \(r.lab) is up; nothing changed (\(String(format: "%.1f", r.seconds))s)\n"
+        }
+        Console.out(out)
+    }
+
+    // MARK: down
+
+    public static func down(target: String, connect: String?, purge: Bool, flags: RunFlags) async throws {
+        let store = StateStore.default()
+        let t = try LabTarget.resolve(target, store: store, connect: connect)
+        let state = store.lab(t.lab)
+        let lock = try LabLock(state, command: "down \(target)")
+        defer { withExtendedLifetime(lock) {} }
+        let sessions = try t.hosts.map { try HostSession(host: $0) }
+        var opts = DownEngine.Options()
+        opts.purge = purge
+        let report = try await DownEngine.run(lab: t.lab, sessions: sessions, state: state, options: opts,
+                                              progress: flags.progress(log: purge ? nil : state.log))
+        if flags.format == .json {
+            Console.out(try JSONOutput.string(report))
+            return
+        }
+        var out = ""
+        for (kind, items) in [("domain", report.domains), ("volume", report.volumes), ("network", report.networks),
+                              ("pool", report.pools), ("base image", report.images)] where !items.isEmpty {
+            out += "removed \(items.count) \(kind)\(items.count == 1 ? "" : "s"): \(items.joined(separator: ", "))\n"
+        }
+        for k in report.kept { out += "kept \(k)\n" }
+        if report.stateRemoved { out += "removed local state \(state.dir.path)\n" }
+        out += report.removedAnything ? "lab \(t.lab) is down\n" : "lab \(t.lab) has nothing in libvirt\n"
+        Console.out(out)
+    }
+
+    // MARK: status
+
+    public static func status(target: String?, connect: String?, format: OutputFormat) async throws {
+        let store = StateStore.default()
+        var targets: [LabTarget] = []
+        if let target {
+            targets = [try LabTarget.resolve(target, store: store, connect: connect)]
+        } else {
+            targets = store.labs().compactMap { try? LabTarget.resolve($0, store: store, connect: connect) }
+        }
+        var reports: [StatusReport] = []
+        for t in targets {
+            let rendered = t.file.flatMap { try? LabSession.open(file: $0).rendered }
+            let hostsUsed = rendered.map { r in t.hosts.filter { h in r.machines.contains { $0.machine.host.name == h.name } } } ?? t.hosts
+            let sessions = try hostsUsed.map { try HostSession(host: $0) }
+            reports.append(try await StatusEngine.run(lab: t.lab, sessions: sessions, rendered: rendered))
+        }
+        switch format {
+        case .json:
+            Console.out(try JSONOutput.string(target == nil ? AnyStatus.many(reports) : AnyStatus.one(reports[0])))
+        case .text:
+            if reports.isEmpty { Console.out("no labs known here (nothing under \(store.root.path))"); return }
+            for r in reports { Console.out(statusText(r)) }
+        }
+    }
+
+    enum AnyStatus: Encodable {
+        case one(StatusReport)
+        case many([StatusReport])
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .one(let r): try r.encode(to: encoder)
+            case .many(let rs): try rs.encode(to: encoder)
+            }
+        }
+    }
+
+    static func statusText(_ r: StatusReport) -> String {
+        var rows = [["MACHINE", "HOST", "STATE", "ACCEL", "ADDRESS", "VCPU PINS", "HUGEPAGES", "READY"]]
+        for m in r.machines {
+            let pins = m.vcpuPins.allSatisfy { $0.isEmpty } ? "-" : m.vcpuPins.map { CPUSet($0).description }.joined(separator: " ")
+            let huge = m.hugepageKiB.map { $0 >= 1 << 20 ? "\($0 >> 20)G" : "\($0 >> 10)M" } ?? "-"
+            rows.append([m.machine, m.host, m.state + (m.drift == nil ? "" : " (drift)"), m.accel,
+                         m.addresses.joined(separator: ","), pins, huge, m.ready ? "yes" : "no"])
+        }
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        var out = "lab \(r.lab)\n"
+        for row in rows {
+            out += row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+        }
+        if r.machines.isEmpty { out += "(no machines in libvirt)\n" }
+        for m in r.missing { out += "missing: \(m) is in the topology but not in libvirt (nestlab up creates it)\n" }
+        for m in r.machines where m.drift != nil {
+            out += "drift: \(m.machine): \(m.drift!.joined(separator: ", "))\n"
+        }
+        return out
+    }
+
+    // MARK: rebuild
+
+    public static func rebuild(file: String, machines: [String], options: UpOptions, flags: RunFlags) async throws {
+        let s = try LabSession.open(file: file)
+        for m in machines where s.lab.machine(named: m) == nil {
+            let names = s.lab.machines.map(\.name)
+            throw UsageError("no machine '\(m)' in lab \(s.lab.name); machines: \(names.joined(separator: ", "))")
+        }
+        do {
+            let lock = try LabLock(s.state, command: "rebuild \(file)")
+            defer { withExtendedLifetime(lock) {} }
+            var opts = DownEngine.Options()
+            if !machines.isEmpty { opts.only = Set(machines) }
+            let report = try await DownEngine.run(lab: s.lab.name, sessions: Array(s.sessions.values), state: s.state, options: opts,
+                                                  progress: flags.progress(log: s.state.log))
+            if flags.format == .text {
+                Console.err("rebuild: removed \(report.domains.count) domain(s) and \(report.volumes.count) volume(s); base images kept")
+            }
+        }
+        var up = options
+        if !machines.isEmpty { up.only = Set(machines) }
+        try await Self.up(file: file, options: up, flags: flags, skipPreflight: false)
+    }
+}
+
+public struct PreflightFailed: Error, CustomStringConvertible {
+    public var errors: Int
+    public var description: String {
+        "preflight found \(errors) problem\(errors == 1 ? "" : "s") (above); nothing was created. Fix them, or run `nestlab preflight` for the full report"
+    }
+}

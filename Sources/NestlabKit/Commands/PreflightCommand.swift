@@ -1,0 +1,14 @@
+import Foundation
+import NestlabCore
+
+public enum PreflightCommand {
+    public static func run(file: String?, connect: String) async throws -> PreflightReport {
+        if let file {
+            let s = try LabSession.open(file: file)
+            return try await Preflight.run(session: s)
+        }
+        let host = Host(name: Host.defaultName, libvirt: connect, ssh: nil, accel: .auto, storageDir: Host.defaultStorageDir,
+                        cpus: nil, reservedCPUs: nil, overcommit: false, cpuVendor: nil)
+        return try await Preflight.run(host: host)
+    }
+}

@@ -1,0 +1,292 @@
+import Foundation
+import Libvirt
+import NestlabCore
+
+/// One libvirt connection to a host, with the lab-level operations nestlab
+/// performs there. Every operation names what it was doing in its errors.
+public final class HostSession: @unchecked Sendable {
+    // Connection is thread-safe (libvirt serializes per connection); the rest is immutable.
+    public let host: Host
+    public let connection: Connection
+
+    public init(host: Host) throws {
+        self.host = host
+        do {
+            connection = try Connection(uri: host.libvirt)
+        } catch {
+            throw ErrorWithContext("connecting to libvirt at \(host.libvirt) for host '\(host.name)'", HostError.unreachable(error))
+        }
+    }
+
+    public var isTestDriver: Bool { LibvirtURI.isTestDriver(host.libvirt) }
+
+    // MARK: facts
+
+    /// CPUs, NUMA layout and CPU vendor from libvirt's capabilities.
+    public func facts(kvmUsable: Bool) throws -> HostFacts {
+        let caps = try ErrorWithContext.wrap("reading capabilities of host '\(host.name)'") { try connection.capabilities() }
+        return Self.facts(fromCapabilities: caps, kvmUsable: kvmUsable)
+    }
+
+    static func facts(fromCapabilities caps: String, kvmUsable: Bool) -> HostFacts {
+        let elements = MiniXML.elements(caps)
+        var vendor: CPUVendor?
+        if let v = elements.first(where: { $0.localName == "vendor" })?.text.lowercased() {
+            vendor = v.contains("amd") ? .amd : (v.contains("intel") ? .intel : nil)
+        }
+        var nodes: [Int: CPUSet] = [:]
+        var current: Int?
+        for e in elements {
+            if e.localName == "cell", let id = e.attributes["id"].flatMap(Int.init) { current = id; nodes[id] = nodes[id] ?? .empty }
+            if e.localName == "cpu", let id = e.attributes["id"].flatMap(Int.init), let c = current {
+                nodes[c] = nodes[c, default: .empty].union(CPUSet([id]))
+            }
+        }
+        let online = nodes.values.reduce(CPUSet.empty) { $0.union($1) }
+        return HostFacts(cpuVendor: vendor, onlineCPUs: online, numaNodes: nodes, kvmUsable: kvmUsable)
+    }
+
+    // MARK: pools
+
+    /// Makes sure a dir pool exists, is ours (same UUID) and is running.
+    @discardableResult
+    public func ensurePool(name: String, path: String, uuid: String) throws -> StoragePool {
+        try ErrorWithContext.wrap("preparing storage pool \(name) on \(host.name)") {
+            if let pool = try connection.storagePoolIfExists(named: name) {
+                guard pool.uuid.lowercased() == uuid.lowercased() else {
+                    throw HostError.foreignObject(kind: "storage pool", name: name, host: host.name)
+                }
+                if !(try pool.isActive()) {
+                    try? pool.build()
+                    try pool.create()
+                }
+                return pool
+            }
+            let xml = StorageRenderer.pool(name: name, path: path, uuid: uuid).render()
+            let pool = try connection.defineStoragePool(xml: xml)
+            do {
+                if !isTestDriver { try pool.build() }
+                try pool.create()
+                try pool.setAutostart(true)
+            } catch {
+                try? pool.undefine()
+                throw error
+            }
+            return pool
+        }
+    }
+
+    // MARK: networks
+
+    public enum NetworkState: Sendable { case created, unchanged }
+
+    /// Makes sure a lab network exists (ours, by UUID) and is active.
+    public func ensureNetwork(_ net: LabNetwork, xml: XMLElement) throws -> NetworkState {
+        try ErrorWithContext.wrap("creating network \(net.libvirtName) on \(host.name)") {
+            if let existing = try connection.networkIfExists(named: net.libvirtName) {
+                guard existing.uuid.lowercased() == net.uuid.lowercased() else {
+                    throw HostError.foreignObject(kind: "network", name: net.libvirtName, host: host.name)
+                }
+                let current = try existing.xmlDesc(inactive: true)
+                if let ip = MiniXML.first(current, "ip"),
+                   ip.attributes["address"] != net.network.cidr.firstHost.description
+                    || ip.attributes["netmask"] != net.network.cidr.netmask.description {
+                    throw HostError.networkDrift(name: net.libvirtName, host: host.name,
+                                                 detail: "it has \(ip.attributes["address"] ?? "?")/\(ip.attributes["netmask"] ?? "?"), the topology wants \(net.network.cidr)")
+                }
+                if !(try existing.isActive()) { try existing.create() }
+                return .unchanged
+            }
+            let n = try connection.defineNetwork(xml: xml.render())
+            do {
+                try n.create()
+                try n.setAutostart(true)
+            } catch {
+                try? n.undefine()
+                throw error
+            }
+            return .created
+        }
+    }
+
+    // MARK: volumes
+
+    /// Whether files in this host's pools can be written directly (a local host whose pool folder exists here).
+    public func canWriteLocally(poolPath: String) -> Bool {
+        host.isLocal && !isTestDriverWithoutFolder(poolPath) && FileManager.default.isWritableFile(atPath: poolPath)
+            && ProcessInfo.processInfo.environment["NESTLAB_TRANSFER"] != "upload"
+    }
+
+    private func isTestDriverWithoutFolder(_ path: String) -> Bool {
+        isTestDriver && !FileManager.default.fileExists(atPath: path)
+    }
+
+    /// Puts a local file into a pool as a volume, unless a volume of that name is there already.
+    ///
+    /// Local hosts: the file is copied next to the pool's files under a temporary
+    /// name and renamed into place, so a crash never leaves a half-written volume
+    /// under the final name. Remote hosts: uploaded through libvirt into a
+    /// `.partial` volume, then cloned to the final name.
+    public func ensureFileVolume(pool: StoragePool, poolPath: String, name: String, from file: String, mode: String = "0644",
+                                 progress: ((UInt64, UInt64) -> Void)? = nil) throws -> (volume: StorageVolume, created: Bool) {
+        try ErrorWithContext.wrap("placing \(URL(fileURLWithPath: file).lastPathComponent) as volume \(name) on \(host.name)") {
+            if let v = try pool.volumeIfExists(named: name) { return (v, false) }
+            let size = try FileManager.default.attributesOfItem(atPath: file)[.size] as? UInt64 ?? 0
+            if canWriteLocally(poolPath: poolPath) {
+                let final = "\(poolPath)/\(name)"
+                let tmp = "\(poolPath)/.\(name).partial-\(getpid())"
+                try FileCopy.copy(from: file, to: tmp, mode: mode_t(mode, radix: 8) ?? 0o644) { progress?($0, size) }
+                guard rename(tmp, final) == 0 else {
+                    let e = errno
+                    unlink(tmp)
+                    throw HostError.system("cannot rename \(tmp) to \(final)", errno: e)
+                }
+                try pool.refresh()
+                if let v = try pool.volumeIfExists(named: name) { return (v, true) }
+                // The test driver does not scan folders: register the volume by XML, the file is already in place.
+                let v = try pool.createVolume(xml: StorageRenderer.raw(name: name, bytes: size, mode: mode).render())
+                return (v, true)
+            }
+            let partialName = name + ".partial"
+            if let stale = try pool.volumeIfExists(named: partialName) { try stale.delete() }
+            let partial = try pool.createVolume(xml: StorageRenderer.raw(name: partialName, bytes: size, mode: mode).render())
+            do {
+                try partial.upload(fromFile: file, progress: { progress?($0, size) })
+                let v = try pool.createVolume(xml: StorageRenderer.raw(name: name, bytes: size, mode: mode).render(), cloningFrom: partial)
+                try? partial.delete()
+                return (v, true)
+            } catch {
+                try? partial.delete()
+                throw error
+            }
+        }
+    }
+
+    /// Writes bytes (a seed ISO) as a new volume; removes it again if the write fails.
+    public func createDataVolume(pool: StoragePool, poolPath: String, name: String, data: Data, mode: String = "0600") throws -> StorageVolume {
+        try ErrorWithContext.wrap("creating seed volume \(name) on \(host.name)") {
+            if let v = try pool.volumeIfExists(named: name) { return v }
+            let v = try pool.createVolume(xml: StorageRenderer.raw(name: name, bytes: UInt64(data.count), mode: mode).render())
+            do {
+                if canWriteLocally(poolPath: poolPath), let path = try? v.path() {
+                    try SecretFile.write(data, to: URL(fileURLWithPath: path), mode: UInt16(mode, radix: 8) ?? 0o600)
+                } else {
+                    try v.upload(data)
+                }
+            } catch {
+                try? v.delete()
+                throw error
+            }
+            return v
+        }
+    }
+
+    /// Creates the machine's qcow2 overlay on its base image.
+    public func ensureOverlay(pool: StoragePool, xml: XMLElement, name: String, backingPath: String) throws -> Bool {
+        try ErrorWithContext.wrap("creating overlay \(name) on \(host.name)") {
+            if let v = try pool.volumeIfExists(named: name) {
+                let x = try v.xmlDesc()
+                if let p = MiniXML.elements(x).first(where: { $0.localName == "path" && $0.text == backingPath }), !p.text.isEmpty {
+                    return false
+                }
+                // An overlay on another base (the image changed): the machine is recreated, so is its disk.
+                try v.delete()
+            }
+            _ = try pool.createVolume(xml: xml.render())
+            return true
+        }
+    }
+
+    // MARK: domains
+
+    /// All domains on this host tagged for `lab`, with their metadata.
+    public func labDomains(_ lab: String) throws -> [(domain: Domain, meta: LabMetadata)] {
+        try ErrorWithContext.wrap("listing domains on \(host.name)") {
+            var out: [(Domain, LabMetadata)] = []
+            for d in try connection.listAllDomains() {
+                guard let xml = try d.metadataIfPresent(uri: NestlabXMLNS.uri, flags: .config) ?? d.metadataIfPresent(uri: NestlabXMLNS.uri),
+                      let meta = LabMetadata.parse(xml), meta.lab == lab else { continue }
+                out.append((d, meta))
+            }
+            return out
+        }
+    }
+
+    /// Destroys (if running) and undefines a domain.
+    public func removeDomain(_ d: Domain) throws {
+        let name = d.name
+        try ErrorWithContext.wrap("removing domain \(name) on \(host.name)") {
+            if try d.isActive() {
+                do { try d.destroy() } catch let e as LibvirtError where e.code == .operationInvalid {}  // already stopped
+            }
+            // Managed-save images and snapshot metadata go too; NVRAM is not used by nestlab domains.
+            try d.undefine(flags: [.managedSave, .snapshotsMetadata])
+        }
+    }
+}
+
+public enum HostError: Error, CustomStringConvertible {
+    case unreachable(any Error)
+    case foreignObject(kind: String, name: String, host: String)
+    case networkDrift(name: String, host: String, detail: String)
+    case system(String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let e):
+            return "\(e); is libvirtd running? (start it with `libvirtd -d`, or check the URI and your access to it)"
+        case .foreignObject(let kind, let name, let host):
+            return "\(kind) '\(name)' on \(host) exists but was not created by nestlab for this lab; rename or remove it, or rename the lab"
+        case .networkDrift(let name, let host, let detail):
+            return "network '\(name)' on \(host) differs from the topology: \(detail); run `nestlab down` first to recreate it"
+        case .system(let what, let e):
+            return "\(what): \(String(cString: strerror(e)))"
+        }
+    }
+}
+
+/// Sparse-aware file copy for base images (holes stay holes).
+enum FileCopy {
+    static func copy(from src: String, to dst: String, mode: mode_t, progress: ((UInt64) -> Void)? = nil) throws {
+        let inFD = open(src, O_RDONLY | O_CLOEXEC)
+        guard inFD >= 0 else { throw HostError.system("cannot open \(src)", errno: errno) }
+        defer { close(inFD) }
+        let outFD = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard outFD >= 0 else { throw HostError.system("cannot create \(dst)", errno: errno) }
+        var ok = false
+        defer {
+            close(outFD)
+            if !ok { unlink(dst) }
+        }
+        var st = stat()
+        guard fstat(inFD, &st) == 0 else { throw HostError.system("cannot stat \(src)", errno: errno) }
+        let size = off_t(st.st_size)
+        let chunk = 4 << 20
+        var buf = [UInt8](repeating: 0, count: chunk)
+        var off: off_t = 0
+        while off < size {
+            // Skip holes: SEEK_DATA finds the next data at or after `off`.
+            let data = lseek(inFD, off, SEEK_DATA)
+            if data < 0 { break }  // ENXIO: only a hole remains
+            off = data
+            let holeAt = lseek(inFD, off, SEEK_HOLE)
+            let end = holeAt < 0 ? size : min(holeAt, size)
+            while off < end {
+                let want = Int(min(off_t(chunk), end - off))
+                let n = buf.withUnsafeMutableBytes { pread(inFD, $0.baseAddress, want, off) }
+                if n < 0 { if errno == EINTR { continue }; throw HostError.system("cannot read \(src)", errno: errno) }
+                if n == 0 { break }
+                var w = 0
+                while w < n {
+                    let m = buf.withUnsafeBytes { pwrite(outFD, $0.baseAddress! + w, n - w, off + off_t(w)) }
+                    if m < 0 { if errno == EINTR { continue }; throw HostError.system("cannot write \(dst)", errno: errno) }
+                    w += m
+                }
+                off += off_t(n)
+                progress?(UInt64(off))
+            }
+        }
+        guard ftruncate(outFD, size) == 0, fsync(outFD) == 0 else { throw HostError.system("cannot finish \(dst)", errno: errno) }
+        ok = true
+    }
+}

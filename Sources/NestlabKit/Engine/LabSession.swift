@@ -1,0 +1,132 @@
+import Foundation
+import NestlabCore
+
+/// Everything a command needs about one lab: the topology, its state folder,
+/// connections to its hosts, their facts, the resolved lab and its rendering.
+public final class LabSession: @unchecked Sendable {
+    // Built once in `open`, read-only afterwards.
+    public let topology: Topology
+    public let warnings: [Diagnostic]
+    public let state: LabState
+    public let sessions: [String: HostSession]
+    public let facts: [String: HostFacts]
+    public let lab: Lab
+    public let secrets: LabSecrets
+    public let images: [String: LocalImage]
+    public let rendered: RenderedLab
+    public let cacheRoot: URL
+
+    public struct Options: Sendable {
+        /// Plan without reaching hosts: assumed facts (see `HostFacts.assumed`).
+        public var offline = false
+        public var environment = ProcessInfo.processInfo.environment
+        public var stateStore: StateStore?
+        public var cacheRoot: URL?
+        /// KVM usability per host, when preflight already probed it.
+        public var kvm: [String: Bool] = [:]
+
+        public init() {}
+    }
+
+    init(topology: Topology, warnings: [Diagnostic], state: LabState, sessions: [String: HostSession], facts: [String: HostFacts],
+         lab: Lab, secrets: LabSecrets, images: [String: LocalImage], rendered: RenderedLab, cacheRoot: URL) {
+        self.topology = topology
+        self.warnings = warnings
+        self.state = state
+        self.sessions = sessions
+        self.facts = facts
+        self.lab = lab
+        self.secrets = secrets
+        self.images = images
+        self.rendered = rendered
+        self.cacheRoot = cacheRoot
+    }
+
+    /// Loads and validates the topology (throws `TopologyError`), connects to its hosts
+    /// (unless offline), and renders the lab.
+    public static func open(file: String, options: Options = Options()) throws -> LabSession {
+        let (topology, warnings) = try TopologyParser(environment: options.environment).load(path: file)
+        let store = options.stateStore ?? StateStore.default(environment: options.environment)
+        let state = store.lab(topology.name)
+        let cacheRoot = options.cacheRoot ?? DigestCache.defaultRoot(environment: options.environment)
+
+        var sessions: [String: HostSession] = [:]
+        var facts: [String: HostFacts] = [:]
+        let usedHosts = Set(topology.machines.map(\.host))
+        for h in topology.hosts where usedHosts.contains(h.name) {
+            if options.offline {
+                facts[h.name] = HostFacts.assumed(for: h, in: topology)
+                continue
+            }
+            let s = try HostSession(host: h)
+            sessions[h.name] = s
+            let kvm = try options.kvm[h.name] ?? KVMCheck.quick(s).usable
+            facts[h.name] = try s.facts(kvmUsable: kvm)
+        }
+        let lab = try LabResolver(topology: topology, facts: facts).resolve()
+
+        let secrets = try LabSecrets.ensure(state, clusters: topology.clusters.map(\.name))
+        let digests = DigestCache(cacheRoot: cacheRoot)
+        var images: [String: LocalImage] = [:]
+        for name in Set(lab.machines.map(\.image.name)) {
+            guard let img = topology.image(named: name) else { continue }
+            images[name] = try localImage(img, digests: digests)
+        }
+        var bases: [String: [String: BaseVolumeRef]] = [:]
+        for m in lab.machines {
+            guard let local = images[m.image.name] else { continue }
+            bases[m.host.name, default: [:]][m.image.name] = BaseImages.ref(for: local, host: m.host)
+        }
+        let rendered = try LabRenderer.render(lab: lab, bases: bases, sshKeys: [secrets.ssh.authorizedKey])
+        return LabSession(topology: topology, warnings: warnings + lab.warnings, state: state, sessions: sessions, facts: facts,
+                          lab: lab, secrets: secrets, images: images, rendered: rendered, cacheRoot: cacheRoot)
+    }
+
+    static func localImage(_ img: Image, digests: DigestCache) throws -> LocalImage {
+        let disk: LocalFile
+        switch img.source {
+        case .file(let path):
+            disk = try digests.sha256(of: path)
+        case .url(let url, _, _):
+            // Downloads land in the artifact cache (issue: artifacts); until then only local files work.
+            throw ImageError.notFetched(image: img.name, url: url)
+        }
+        return LocalImage(image: img, disk: disk,
+                          kernel: try img.kernel.map { try digests.sha256(of: $0) },
+                          initrd: try img.initrd.map { try digests.sha256(of: $0) })
+    }
+}
+
+/// Whether KVM can be used on a host, judged from what libvirt reports.
+public enum KVMCheck {
+    public struct Result: Sendable {
+        public var usable: Bool
+        public var reason: String
+    }
+
+    /// KVM counts only when libvirt offers kvm domains and the host CPU has vmx or svm
+    /// (a `/dev/kvm` without them is what hangs on nested CI machines).
+    public static func quick(_ s: HostSession) throws -> Result {
+        if s.isTestDriver { return Result(usable: true, reason: "test driver") }
+        let caps = try ErrorWithContext.wrap("reading capabilities of host '\(s.host.name)'") { try s.connection.capabilities() }
+        return judge(capabilities: caps)
+    }
+
+    public static func judge(capabilities caps: String) -> Result {
+        let elements = MiniXML.elements(caps)
+        let kvmDomain = elements.contains { $0.localName == "domain" && $0.attributes["type"] == "kvm" }
+        // Host CPU features are listed under <host><cpu>; guest <cpu> blocks come later and have no vendor.
+        var hostFeatures = Set<String>()
+        var inHost = false
+        for e in elements {
+            if e.localName == "host" { inHost = true }
+            if e.localName == "guest" { inHost = false }
+            if inHost && e.localName == "feature", let n = e.attributes["name"] { hostFeatures.insert(n) }
+        }
+        if !kvmDomain { return Result(usable: false, reason: "libvirt offers no kvm domains (no /dev/kvm, or QEMU lacks KVM)") }
+        if !hostFeatures.contains("vmx") && !hostFeatures.contains("svm") {
+            return Result(usable: false, reason: "the host CPU shows neither vmx nor svm, so /dev/kvm cannot run guests reliably (nested KVM off)")
+        }
+        return Result(usable: true, reason: "kvm domains offered and the CPU has \(hostFeatures.contains("vmx") ? "vmx" : "svm")")
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Libvirt
+import NestlabCore
+
+/// What `up` would do to one machine.
+public enum MachineAction: Sendable, Equatable {
+    /// Not in libvirt: create overlay, seed and domain, then start.
+    case create
+    /// In libvirt and matching the topology; `running` says whether it needs starting.
+    case unchanged(running: Bool)
+    /// In libvirt but its spec differs (listed); left alone unless `--recreate`.
+    case drift([String])
+    /// A domain of that name exists but is not this lab's.
+    case foreign
+
+    public var label: String {
+        switch self {
+        case .create: return "create"
+        case .unchanged(let running): return running ? "unchanged" : "start"
+        case .drift: return "drift"
+        case .foreign: return "conflict"
+        }
+    }
+}
+
+public struct MachinePlan: Sendable {
+    public var rendered: RenderedMachine
+    public var action: MachineAction
+    public var readyInstance: String?
+}
+
+public struct NetworkPlan: Sendable {
+    public var network: LabNetwork
+    public var host: String
+    public var exists: Bool
+}
+
+public struct LabPlan: Sendable {
+    public var machines: [MachinePlan]
+    public var networks: [NetworkPlan]
+    /// Base images (volume names) missing per host.
+    public var missingImages: [String: [String]]
+    /// Domains tagged for this lab that the topology no longer has.
+    public var orphans: [String: [String]]
+
+    public var isNoop: Bool {
+        machines.allSatisfy { if case .unchanged(true) = $0.action { return true } else { return false } }
+            && networks.allSatisfy(\.exists) && missingImages.values.allSatisfy(\.isEmpty)
+    }
+}
+
+/// Compares the rendered lab with what libvirt holds.
+public enum Planner {
+    public static func plan(_ s: LabSession) throws -> LabPlan {
+        var machines: [MachinePlan] = []
+        var networks: [NetworkPlan] = []
+        var missing: [String: [String]] = [:]
+        var orphans: [String: [String]] = [:]
+        for (hostName, session) in s.sessions.sorted(by: { $0.key < $1.key }) {
+            let tagged = try session.labDomains(s.lab.name)
+            let byName = Dictionary(tagged.map { ($0.meta.machine, $0) }, uniquingKeysWith: { a, _ in a })
+            for rm in s.rendered.machines where rm.machine.host.name == hostName {
+                if let (d, meta) = byName[rm.machine.name] {
+                    let action: MachineAction
+                    if meta.specDigest == rm.spec.digest {
+                        action = .unchanged(running: (try? d.isActive()) ?? false)
+                    } else {
+                        action = .drift(rm.spec.differences(from: meta.spec))
+                    }
+                    machines.append(MachinePlan(rendered: rm, action: action, readyInstance: meta.readyInstance))
+                } else if try session.connection.domainIfExists(named: rm.machine.domainName) != nil {
+                    machines.append(MachinePlan(rendered: rm, action: .foreign, readyInstance: nil))
+                } else {
+                    machines.append(MachinePlan(rendered: rm, action: .create, readyInstance: nil))
+                }
+            }
+            let wanted = Set(s.rendered.machines.filter { $0.machine.host.name == hostName }.map(\.machine.name))
+            orphans[hostName] = tagged.map(\.meta.machine).filter { !wanted.contains($0) }.sorted()
+            for (net, xml) in s.rendered.networks where xml != nil && net.hosts.contains(hostName) {
+                let exists = try session.connection.networkIfExists(named: net.libvirtName) != nil
+                networks.append(NetworkPlan(network: net, host: hostName, exists: exists))
+            }
+            let pool = try session.connection.storagePoolIfExists(named: Lab.imagePoolName)
+            var names = Set<String>()
+            for rm in s.rendered.machines where rm.machine.host.name == hostName {
+                names.insert(rm.base.disk.name)
+                if let k = rm.base.kernel { names.insert(k.name) }
+                if let i = rm.base.initrd { names.insert(i.name) }
+            }
+            missing[hostName] = try names.sorted().filter { try pool?.volumeIfExists(named: $0) == nil }
+        }
+        return LabPlan(machines: machines, networks: networks, missingImages: missing, orphans: orphans)
+    }
+}

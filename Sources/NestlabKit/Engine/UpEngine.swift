@@ -1,0 +1,371 @@
+import Foundation
+import Libvirt
+import NestlabCore
+
+public struct UpOptions: Sendable {
+    /// How many machines are prepared at once.
+    public var parallel = 4
+    /// Recreate machines whose spec drifted from the topology.
+    public var recreate = false
+    /// Wait for every machine to report that cloud-init finished.
+    public var wait = true
+    public var readyTimeout: TimeInterval = 900
+    /// Only these machines (rebuild --machine); nil means all.
+    public var only: Set<String>?
+
+    public init() {}
+}
+
+/// The result of `up`, for people and for `--output json`.
+public struct UpReport: Codable, Sendable {
+    public struct MachineResult: Codable, Sendable {
+        public var name: String
+        public var host: String
+        public var action: String
+        public var state: String
+        public var address: String?
+        public var ready: Bool?
+        public var instance: String?
+        public var drift: [String]?
+        public var error: String?
+        public var failedPhase: String?
+        public var consoleTail: [String]?
+    }
+
+    public var lab: String
+    public var changed: Bool
+    public var machines: [MachineResult]
+    public var networksCreated: [String]
+    public var imagesPlaced: [String]
+    public var seconds: Double
+    public var warnings: [String]
+    public var ok: Bool
+}
+
+public enum UpError: Error, CustomStringConvertible {
+    case conflicts([String])
+    case failed(UpReport, reasons: [String])
+    case interrupted(created: Int)
+
+    public var description: String {
+        switch self {
+        case .conflicts(let c):
+            return "nothing was created, because these objects exist but do not belong to this lab:\n  " + c.joined(separator: "\n  ")
+                + "\nrename or remove them, or give the lab another name"
+        case .failed(_, let reasons):
+            return reasons.joined(separator: "\n") + "\neverything up created is tagged with the lab: `nestlab down` removes it, `nestlab up` again converges"
+        case .interrupted(let n):
+            return "interrupted after creating \(n) object(s); all are tagged with the lab: `nestlab up` resumes, `nestlab down` removes them"
+        }
+    }
+}
+
+/// `nestlab up`: makes libvirt match the topology, machine by machine, and waits for the guests.
+public final class UpEngine: @unchecked Sendable {
+    let s: LabSession
+    let options: UpOptions
+    let progress: ProgressView
+    private let lock = NSLock()
+    private var created = 0
+    private var networksCreated: [String] = []
+    private var imagesPlaced: [String] = []
+    private var results: [String: UpReport.MachineResult] = [:]
+
+    public init(session: LabSession, options: UpOptions, progress: ProgressView) {
+        s = session
+        self.options = options
+        self.progress = progress
+    }
+
+    private func count() { lock.withLock { created += 1 } }
+
+    public func run() async throws -> UpReport {
+        let started = Date()
+        let plan = try await Blocking.run { [s] in try Planner.plan(s) }
+        let selected = plan.machines.filter { options.only == nil || options.only!.contains($0.rendered.machine.name) }
+
+        let conflicts = selected.filter { $0.action == .foreign }.map {
+            "domain '\($0.rendered.machine.domainName)' on \($0.rendered.machine.host.name)"
+        }
+        if !conflicts.isEmpty { throw UpError.conflicts(conflicts) }
+
+        // Shared objects first: pools, networks, base images (per host, in order).
+        for (hostName, session) in s.sessions.sorted(by: { $0.key < $1.key }) {
+            try checkInterrupt()
+            let host = session.host
+            progress.update(hostName, "storage pools")
+            try await Blocking.run { [s] in
+                try session.ensurePool(name: Lab.imagePoolName, path: Lab.imagePoolPath(host: host), uuid: Identity.uuid("pool", "images"))
+                try session.ensurePool(name: Lab.poolName(lab: s.lab.name), path: Lab.poolPath(lab: s.lab.name, host: host),
+                                       uuid: Identity.uuid("pool", s.lab.name))
+            }
+            for (net, xml) in s.rendered.networks where net.hosts.contains(hostName) {
+                guard let xml else { continue }
+                progress.update(hostName, "network \(net.libvirtName)")
+                let r = try await Blocking.run { try session.ensureNetwork(net, xml: xml) }
+                if r == .created { lock.withLock { networksCreated.append(net.libvirtName); created += 1 } }
+            }
+            try await placeImages(session)
+            progress.finish(hostName, "ready for machines")
+        }
+
+        // Machines, in parallel up to the bound.
+        let watchers = try await prepareMachines(selected)
+
+        if options.wait {
+            await waitForReady(watchers)
+        }
+        progress.close()
+
+        let report = makeReport(selected, started: started)
+        if Interruption.shared.isRequested { throw UpError.interrupted(created: lock.withLock { created }) }
+        if !report.ok {
+            var reasons: [String] = []
+            for m in report.machines {
+                if let e = m.error { reasons.append("\(m.name): \(e)") }
+                if let d = m.drift, !d.isEmpty {
+                    reasons.append("\(m.name) differs from the topology: \(d.joined(separator: ", ")); run `nestlab up --recreate` to recreate it")
+                }
+            }
+            throw UpError.failed(report, reasons: reasons)
+        }
+        return report
+    }
+
+    private func checkInterrupt() throws {
+        if Interruption.shared.isRequested { throw UpError.interrupted(created: lock.withLock { created }) }
+    }
+
+    // MARK: images
+
+    private func placeImages(_ session: HostSession) async throws {
+        let hostName = session.host.name
+        let needed = s.rendered.machines.filter { $0.machine.host.name == hostName }
+        var done = Set<String>()
+        for rm in needed {
+            guard let local = s.images[rm.machine.image.name] else { continue }
+            var files: [(VolumeRef, LocalFile)] = [(rm.base.disk, local.disk)]
+            if let k = rm.base.kernel, let lk = local.kernel { files.append((k, lk)) }
+            if let i = rm.base.initrd, let li = local.initrd { files.append((i, li)) }
+            for (ref, file) in files where done.insert(ref.name).inserted {
+                try checkInterrupt()
+                let poolPath = Lab.imagePoolPath(host: session.host)
+                progress.update(hostName, "image \(ref.name)")
+                let r = try await Blocking.run { [progress] in
+                    let pool = try session.connection.storagePool(named: Lab.imagePoolName)
+                    return try session.ensureFileVolume(pool: pool, poolPath: poolPath, name: ref.name, from: file.path) { sent, total in
+                        let pct = total > 0 ? Int(Double(sent) / Double(total) * 100) : 100
+                        progress.update(hostName, "image \(ref.name)", detail: "\(pct)%")
+                    }
+                }
+                if r.created { lock.withLock { imagesPlaced.append("\(hostName):\(ref.name)") } }
+            }
+        }
+    }
+
+    // MARK: machines
+
+    private func prepareMachines(_ plans: [MachinePlan]) async throws -> [String: ConsoleWatcher] {
+        var watchers: [String: ConsoleWatcher] = [:]
+        try await withThrowingTaskGroup(of: (String, ConsoleWatcher?).self) { group in
+            var it = plans.makeIterator()
+            var running = 0
+            func launch(_ p: MachinePlan) {
+                group.addTask { [self] in
+                    let w = await self.converge(p)
+                    return (p.rendered.machine.name, w)
+                }
+            }
+            while running < max(1, options.parallel), let p = it.next() { launch(p); running += 1 }
+            while let (name, w) = try await group.next() {
+                if let w { watchers[name] = w }
+                if !Interruption.shared.isRequested, let p = it.next() { launch(p) }
+            }
+        }
+        return watchers
+    }
+
+    private func record(_ name: String, _ update: (inout UpReport.MachineResult) -> Void) {
+        lock.withLock {
+            guard var r = results[name] else { return }
+            update(&r)
+            results[name] = r
+        }
+    }
+
+    /// Brings one machine to the desired state; returns a console watcher when it must be waited for.
+    private func converge(_ p: MachinePlan) async -> ConsoleWatcher? {
+        let rm = p.rendered
+        let m = rm.machine
+        let name = m.name
+        lock.withLock {
+            results[name] = UpReport.MachineResult(name: name, host: m.host.name, action: p.action.label, state: "unknown",
+                                                   address: m.primaryAddress?.description, ready: nil, instance: rm.seed.instanceID)
+        }
+        guard let session = s.sessions[m.host.name] else { return nil }
+        if Interruption.shared.isRequested { return nil }
+        do {
+            switch p.action {
+            case .foreign:
+                return nil
+            case .drift(let diff):
+                if !options.recreate {
+                    record(name) { $0.drift = diff; $0.state = "drift" }
+                    progress.finish(name, "differs from the topology", failed: true, detail: diff.joined(separator: ", "))
+                    return nil
+                }
+                progress.update(name, "recreating", detail: diff.joined(separator: ", "))
+                try await Blocking.run { [s] in
+                    for (d, meta) in try session.labDomains(s.lab.name) where meta.machine == name { try session.removeDomain(d) }
+                }
+                return try await create(rm, session)
+            case .create:
+                return try await create(rm, session)
+            case .unchanged(let running):
+                if !running {
+                    progress.update(name, "starting")
+                    let d = try await Blocking.run { try session.connection.domain(named: m.domainName) }
+                    let w = watcher(for: rm)
+                    try await Blocking.run { try ErrorWithContext.wrap("starting domain \(m.domainName) on \(m.host.name)") { try d.create() } }
+                    w.start(domain: d)
+                    record(name) { $0.state = "running" }
+                    progress.update(name, "booting")
+                    return w
+                }
+                record(name) { $0.state = "running" }
+                if p.readyInstance == rm.seed.instanceID || !options.wait {
+                    record(name) { $0.ready = p.readyInstance == rm.seed.instanceID ? true : nil }
+                    progress.finish(name, "unchanged")
+                    return nil
+                }
+                // Running, but nestlab never saw it become ready (an interrupted run): look again.
+                let d = try await Blocking.run { try session.connection.domain(named: m.domainName) }
+                let w = watcher(for: rm)
+                if let log = DomainRenderer.consoleLogPath(m, lab: s.lab.name), m.host.isLocal,
+                   let data = FileManager.default.contents(atPath: log) {
+                    w.scanExisting(data)
+                }
+                if w.currentOutcome == nil { w.start(domain: d) }
+                progress.update(name, "waiting for cloud-init")
+                return w
+            }
+        } catch {
+            record(name) { $0.error = "\(error)"; $0.state = "failed" }
+            progress.finish(name, "failed", failed: true, detail: "\(error)")
+            return nil
+        }
+    }
+
+    private func watcher(for rm: RenderedMachine) -> ConsoleWatcher {
+        let name = rm.machine.name
+        return ConsoleWatcher(machine: name, expectedInstance: rm.seed.instanceID, logFile: s.state.consoleLog(name)) { [progress] phase, status, detail in
+            progress.update(name, "\(phase): \(status)", detail: detail)
+        }
+    }
+
+    private func create(_ rm: RenderedMachine, _ session: HostSession) async throws -> ConsoleWatcher? {
+        let m = rm.machine
+        let lab = s.lab.name
+        let poolName = Lab.poolName(lab: lab)
+        let poolPath = Lab.poolPath(lab: lab, host: m.host)
+        progress.update(m.name, "creating overlay")
+        let made = try await Blocking.run {
+            let pool = try session.connection.storagePool(named: poolName)
+            return try session.ensureOverlay(pool: pool, xml: rm.overlay, name: m.overlayVolume, backingPath: rm.base.disk.path)
+        }
+        if made { count() }
+        try checkInterrupt()
+        progress.update(m.name, "writing seed")
+        let iso = try NoCloudSeed(userData: rm.seed.userData, metaData: rm.seed.metaData, networkConfig: rm.seed.networkConfig).image()
+        try await Blocking.run {
+            let pool = try session.connection.storagePool(named: poolName)
+            _ = try session.createDataVolume(pool: pool, poolPath: poolPath, name: rm.seedVolume, data: iso.bytes)
+        }
+        count()
+        try checkInterrupt()
+        progress.update(m.name, "defining domain")
+        let d = try await Blocking.run {
+            try ErrorWithContext.wrap("defining domain \(m.domainName) on \(m.host.name)") {
+                try session.connection.defineDomain(xml: rm.domain.render())
+            }
+        }
+        count()
+        // Seeds of earlier specs of this machine are not needed any more.
+        try await Blocking.run {
+            let pool = try session.connection.storagePool(named: poolName)
+            for v in try pool.listAllVolumes() where v.name.hasPrefix("\(lab)-\(m.name)-seed-") && v.name != rm.seedVolume {
+                try? v.delete()
+            }
+        }
+        try checkInterrupt()
+        progress.update(m.name, "starting")
+        try await Blocking.run { try ErrorWithContext.wrap("starting domain \(m.domainName) on \(m.host.name)") { try d.create() } }
+        record(m.name) { $0.state = "running" }
+        guard options.wait else {
+            progress.finish(m.name, "started")
+            return nil
+        }
+        let w = watcher(for: rm)
+        w.start(domain: d)
+        progress.update(m.name, "booting")
+        return w
+    }
+
+    // MARK: readiness
+
+    private func waitForReady(_ watchers: [String: ConsoleWatcher]) async {
+        await withTaskGroup(of: Void.self) { group in
+            for (name, w) in watchers {
+                group.addTask { [self] in
+                    let outcome = await w.wait(timeout: options.readyTimeout)
+                    await self.settle(name, w, outcome)
+                }
+            }
+            if !watchers.isEmpty {
+                Interruption.shared.install { for w in watchers.values { w.cancel() } }
+            }
+        }
+    }
+
+    private func settle(_ name: String, _ w: ConsoleWatcher, _ outcome: ReadyOutcome) async {
+        guard let rm = s.rendered.machine(named: name), let session = s.sessions[rm.machine.host.name] else { return }
+        switch outcome {
+        case .ready(let iid):
+            // Record readiness in libvirt, so later runs and `status` know without reading the console.
+            let meta = LabMetadata.withReady(DomainRenderer.metadata(.init(machine: rm.machine, lab: s.lab.name, base: rm.base,
+                                                                          seedVolume: rm.seedVolume, spec: rm.spec)), instance: iid)
+            _ = try? await Blocking.run {
+                let d = try session.connection.domain(named: rm.machine.domainName)
+                try d.setMetadata(meta.render(), key: NestlabXMLNS.key, uri: NestlabXMLNS.uri, flags: [.live, .config])
+            }
+            record(name) { $0.ready = true }
+            progress.finish(name, "ready", detail: rm.machine.primaryAddress?.description ?? "")
+        case .failed(let code, let phase, let detail):
+            let what = phase.map { "node script phase '\($0)' failed" + (detail.map { ": \($0)" } ?? "") }
+                ?? "cloud-init reported an error (cloud-init status exit \(code))"
+            record(name) { $0.ready = false; $0.error = what; $0.failedPhase = phase; $0.consoleTail = w.tail }
+            progress.finish(name, "failed", failed: true, detail: what)
+        case .kernelPanic(let line):
+            record(name) { $0.ready = false; $0.error = "guest kernel panic: \(line)"; $0.consoleTail = w.tail }
+            progress.finish(name, "kernel panic", failed: true)
+        case .timedOut:
+            let what = Interruption.shared.isRequested ? "interrupted while waiting for cloud-init"
+                : "no readiness report within \(Int(options.readyTimeout))s"
+            record(name) { $0.ready = false; $0.error = what; $0.consoleTail = w.tail }
+            progress.finish(name, "timed out", failed: true, detail: what)
+        case .consoleUnavailable(let why):
+            record(name) { $0.ready = nil; $0.error = "cannot read the console to see readiness: \(why)" }
+            progress.finish(name, "console unavailable", failed: true, detail: why)
+        }
+    }
+
+    private func makeReport(_ plans: [MachinePlan], started: Date) -> UpReport {
+        lock.withLock {
+            let ms = plans.compactMap { results[$0.rendered.machine.name] }
+            let changed = created > 0 || plans.contains { if case .unchanged(true) = $0.action { return false } else { return true } }
+            let ok = ms.allSatisfy { $0.error == nil && ($0.drift ?? []).isEmpty } && ms.count == plans.count
+            return UpReport(lab: s.lab.name, changed: changed, machines: ms, networksCreated: networksCreated, imagesPlaced: imagesPlaced,
+                            seconds: Date().timeIntervalSince(started), warnings: s.warnings.map(\.description), ok: ok)
+        }
+    }
+}

@@ -1,0 +1,284 @@
+import Foundation
+import Libvirt
+import NestlabCore
+
+/// One preflight finding: ok, warning or error, with the command that fixes it.
+public struct Finding: Codable, Sendable {
+    public enum Level: String, Codable, Sendable { case ok, warning, error }
+    public var host: String
+    public var check: String
+    public var level: Level
+    public var message: String
+    public var fix: String?
+}
+
+public struct PreflightReport: Codable, Sendable {
+    public var lab: String?
+    public var findings: [Finding]
+
+    public var errorCount: Int { findings.filter { $0.level == .error }.count }
+    public var hasErrors: Bool { errorCount > 0 }
+
+    public func text(onlyProblems: Bool = false) -> String {
+        var out = ""
+        for f in findings where !onlyProblems || f.level != .ok {
+            let mark = f.level == .ok ? "ok  " : (f.level == .warning ? "warn" : "FAIL")
+            out += "[\(mark)] \(f.host): \(f.check): \(f.message)\n"
+            if let fix = f.fix, f.level != .ok { out += "       fix: \(fix)\n" }
+        }
+        let w = findings.filter { $0.level == .warning }.count
+        out += "\(errorCount) error\(errorCount == 1 ? "" : "s"), \(w) warning\(w == 1 ? "" : "s")\n"
+        return out
+    }
+}
+
+/// `nestlab preflight`: host checks before anything is created.
+///
+/// Checks what commonly makes a testbed silently wrong or fail halfway: KVM
+/// that exists but does not run guests, nested virtualization that is off,
+/// hugepages that are not reserved or whose hugetlbfs is not mounted, too few
+/// CPUs for the pinning, missing tools.
+public enum Preflight {
+    /// Checks every host a lab uses.
+    public static func run(session s: LabSession) async throws -> PreflightReport {
+        var findings: [Finding] = []
+        for (hostName, hs) in s.sessions.sorted(by: { $0.key < $1.key }) {
+            let machines = s.lab.machines(on: hostName)
+            let running = Set(try await Blocking.run { try hs.labDomains(s.lab.name).filter { try $0.domain.isActive() }.map(\.meta.machine) })
+            findings += try await Blocking.run {
+                try check(hs, machines: machines, alreadyRunning: running, topology: s.topology, images: s.images)
+            }
+        }
+        return PreflightReport(lab: s.lab.name, findings: findings)
+    }
+
+    /// Checks a host without a topology (`nestlab preflight` with no file).
+    public static func run(host: Host) async throws -> PreflightReport {
+        let hs: HostSession
+        do {
+            hs = try HostSession(host: host)
+        } catch {
+            return PreflightReport(lab: nil, findings: [Finding(host: host.name, check: "libvirt", level: .error, message: "\(error)",
+                                                                fix: "libvirtd -d && virtlogd -d   (as root; or check the URI)")])
+        }
+        return PreflightReport(lab: nil, findings: try await Blocking.run {
+            try check(hs, machines: [], alreadyRunning: [], topology: nil, images: [:])
+        })
+    }
+
+    static func check(_ hs: HostSession, machines: [Machine], alreadyRunning: Set<String>, topology: Topology?,
+                      images: [String: LocalImage]) throws -> [Finding] {
+        let host = hs.host
+        let h = host.name
+        var f: [Finding] = []
+        func add(_ check: String, _ level: Finding.Level, _ message: String, fix: String? = nil) {
+            f.append(Finding(host: h, check: check, level: level, message: message, fix: fix))
+        }
+
+        // libvirt and QEMU.
+        let lv = (try? hs.connection.libVersion()).map(\.description) ?? "?"
+        let hv = (try? hs.connection.hypervisorVersion()).flatMap { $0 }.map(\.description) ?? "?"
+        let hvType = (try? hs.connection.hypervisorType()) ?? "?"
+        add("libvirt", .ok, "reachable at \(host.libvirt): libvirt \(lv), \(hvType) \(hv)")
+        if hs.isTestDriver {
+            add("hardware", .ok, "test driver: KVM, hugepage and CPU checks do not apply")
+            return f
+        }
+        let local = host.isLocal
+
+        // Accelerator.
+        let needKVM = machines.contains { $0.accel == .kvm }
+        let wantsKVM = machines.contains { $0.accel == .kvm } || topology.map { t in
+            t.machines.contains { ($0.accel ?? host.accel) == .auto && $0.host == h }
+        } ?? true
+        let quick = try KVMCheck.quick(hs)
+        var kvmOK = quick.usable
+        var kvmWhy = quick.reason
+        if kvmOK && local {
+            if access("/dev/kvm", R_OK | W_OK) != 0 {
+                kvmOK = false
+                kvmWhy = "/dev/kvm is not accessible: \(String(cString: strerror(errno)))"
+            } else if let probe = KVMProbe.run() {
+                kvmOK = probe.ok
+                kvmWhy = probe.detail
+            }
+        }
+        if kvmOK {
+            add("kvm", .ok, kvmWhy)
+        } else if needKVM {
+            add("kvm", .error, "machines ask for accel: kvm, but KVM does not work here: \(kvmWhy)",
+                fix: "enable VT-x/AMD-V (and nested virtualization when this host is itself a VM), or set accel: tcg")
+        } else if wantsKVM {
+            add("kvm", .warning, "KVM does not work here (\(kvmWhy)); accel: auto machines run under TCG, far slower",
+                fix: "set accel: tcg to say so, or enable hardware virtualization")
+        } else {
+            add("kvm", .ok, "not needed (all machines use TCG); \(kvmWhy)")
+        }
+
+        // Nested virtualization for machines that pass it through.
+        let nested = machines.filter { $0.profile.nested && $0.accel == .kvm }
+        if !nested.isEmpty {
+            if local {
+                let param = ["/sys/module/kvm_intel/parameters/nested", "/sys/module/kvm_amd/parameters/nested"]
+                    .compactMap { try? String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }.first
+                if let p = param, p == "Y" || p == "1" {
+                    add("nested", .ok, "nested virtualization is on (kvm module parameter nested=\(p))")
+                } else {
+                    let mod = (machines.first?.cpuVendor ?? .intel) == .amd ? "kvm_amd" : "kvm_intel"
+                    add("nested", .error, "machines \(nested.map(\.name).joined(separator: ", ")) need nested virtualization, but \(mod) nested=\(param ?? "unknown")",
+                        fix: "modprobe -r \(mod) && modprobe \(mod) nested=1   (and echo 'options \(mod) nested=1' > /etc/modprobe.d/nested.conf)")
+                }
+            } else {
+                add("nested", .warning, "cannot read the kvm module's nested parameter on a remote host",
+                    fix: "on \(h): cat /sys/module/kvm_*/parameters/nested (must be Y or 1)")
+            }
+        }
+
+        // Hugepages: enough free pages of each size for the machines this run starts, and hugetlbfs mounted.
+        var needPages: [UInt64: UInt64] = [:]  // page KiB → pages
+        for m in machines where !alreadyRunning.contains(m.name) {
+            guard let size = m.profile.hugepages.pageSize else { continue }
+            needPages[size.kib, default: 0] += m.memory.bytes / size.bytes
+        }
+        for (kib, pages) in needPages.sorted(by: { $0.key < $1.key }) {
+            let label = kib >= 1 << 20 ? "1G" : "2M"
+            let free = (try? hs.connection.freePages(sizesKiB: [UInt32(kib)]))?.values.reduce(0, +) ?? 0
+            if free >= pages {
+                add("hugepages \(label)", .ok, "\(free) free, \(pages) needed")
+            } else {
+                let total = local ? (try? String(contentsOfFile: "/sys/kernel/mm/hugepages/hugepages-\(kib)kB/nr_hugepages", encoding: .utf8))?
+                    .trimmingCharacters(in: .whitespacesAndNewlines) : nil
+                add("hugepages \(label)", .error, "\(pages) pages of \(label) needed, \(free) free" + (total.map { " (\($0) reserved)" } ?? ""),
+                    fix: "echo \(pages + (UInt64(total ?? "0") ?? 0) - free) > /sys/kernel/mm/hugepages/hugepages-\(kib)kB/nr_hugepages"
+                        + (kib >= 1 << 20 ? "   (1G pages are best reserved at boot: hugepagesz=1G hugepages=N)" : ""))
+            }
+            if local {
+                let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
+                let hugetlb = mounts.split(separator: "\n").filter { $0.split(separator: " ").count > 2 && $0.split(separator: " ")[2] == "hugetlbfs" }
+                let matching = hugetlb.filter { line in
+                    let opts = line.split(separator: " ").count > 3 ? String(line.split(separator: " ")[3]) : ""
+                    if let ps = opts.split(separator: ",").first(where: { $0.hasPrefix("pagesize=") }) {
+                        let v = ps.dropFirst("pagesize=".count).uppercased()
+                        return (kib >= 1 << 20) ? (v == "1G" || v == "1024M") : (v == "2M")
+                    }
+                    return kib == 2048  // a mount without pagesize= uses the default size, 2M on x86-64
+                }
+                if matching.isEmpty {
+                    let dir = kib >= 1 << 20 ? "/dev/hugepages1G" : "/dev/hugepages"
+                    add("hugetlbfs \(label)", .error, "no hugetlbfs mount for \(label) pages, so libvirt cannot back guest memory with them",
+                        fix: "mkdir -p \(dir) && mount -t hugetlbfs \(kib >= 1 << 20 ? "-o pagesize=1G " : "")hugetlbfs \(dir), then restart libvirtd")
+                } else {
+                    add("hugetlbfs \(label)", .ok, "mounted at \(matching[0].split(separator: " ")[1])")
+                }
+            }
+        }
+
+        // CPUs for pinning.
+        let pinned = machines.reduce(CPUSet.empty) { acc, m in m.vcpuPins.reduce(acc) { $0.union($1) } }
+        if !pinned.isEmpty {
+            let facts = try hs.facts(kvmUsable: kvmOK)
+            let missing = pinned.subtracting(facts.onlineCPUs)
+            if !missing.isEmpty {
+                add("cpus", .error, "pinning uses CPUs \(missing) that host \(h) does not have (online: \(facts.onlineCPUs))",
+                    fix: "pin within \(facts.onlineCPUs), or use pinning: auto")
+            } else {
+                add("cpus", .ok, "\(pinned.count) pinned CPUs (\(pinned)) of \(facts.onlineCPUs.count) online")
+            }
+            if local {
+                let iso = (try? String(contentsOfFile: "/sys/devices/system/cpu/isolated", encoding: .utf8))?
+                    .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+                let isolated = iso.isEmpty ? CPUSet.empty : ((try? CPUSet.parse(iso).get()) ?? .empty)
+                let notIsolated = pinned.subtracting(isolated)
+                if notIsolated.isEmpty {
+                    add("isolation", .ok, "pinned CPUs are isolated (\(isolated))")
+                } else {
+                    add("isolation", .warning, "pinned CPUs \(notIsolated) are not isolated, so host tasks can still run on them",
+                        fix: "boot the host with isolcpus=\(notIsolated) nohz_full=\(notIsolated) (and use the tuned profile virtual-host)")
+                }
+            }
+        }
+
+        // Tools and files nestlab or libvirt need here.
+        if local {
+            if topology?.networks.contains(where: { $0.mode != .bridge }) ?? false {
+                if let p = which("dnsmasq") { add("dnsmasq", .ok, "\(p) (libvirt's NAT/isolated networks need it)") } else {
+                    add("dnsmasq", .error, "dnsmasq is missing; libvirt cannot start NAT or isolated networks", fix: "apt-get install dnsmasq-base")
+                }
+            }
+            for img in images.values {
+                for file in [img.disk.path, img.kernel?.path, img.initrd?.path].compactMap({ $0 }) where access(file, R_OK) != 0 {
+                    add("image", .error, "cannot read \(file)", fix: "check the path in images.\(img.image.name)")
+                }
+            }
+        }
+        if let t = topology, t.clusters.contains(where: { $0.allNodes.contains { if case .host = $0 { return true } else { return false } } }) {
+            if let p = which("ssh") { add("ssh", .ok, "\(p) (bare-metal nodes are bootstrapped over SSH)") } else {
+                add("ssh", .error, "the OpenSSH client is missing; bare-metal nodes cannot be bootstrapped", fix: "apt-get install openssh-client")
+            }
+        }
+        return f
+    }
+
+    static func which(_ tool: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in (path + ":/usr/sbin:/sbin").split(separator: ":") {
+            let p = "\(dir)/\(tool)"
+            if access(p, X_OK) == 0 { return p }
+        }
+        return nil
+    }
+}
+
+/// Runs a 512-byte guest under KVM to see that KVM really executes code.
+///
+/// `/dev/kvm` can exist and open, yet hang every guest (nested KVM broken on the
+/// host's own hypervisor). The probe boots a boot sector that writes "NLOK" to the
+/// serial port and halts; if QEMU with `-accel kvm` does not print it within a few
+/// seconds, KVM does not work.
+enum KVMProbe {
+    struct Result { var ok: Bool; var detail: String }
+
+    /// x86 real-mode boot sector: mov dx,0x3f8; for each of "NLOK": mov al,c; out dx,al; then cli; hlt.
+    static var bootSector: Data {
+        var b: [UInt8] = [0xBA, 0xF8, 0x03]
+        for c in "NLOK\n".utf8 { b += [0xB0, c, 0xEE] }
+        b += [0xFA, 0xF4, 0xEB, 0xFD]
+        b += [UInt8](repeating: 0, count: 510 - b.count)
+        b += [0x55, 0xAA]
+        return Data(b)
+    }
+
+    /// nil when QEMU is not installed here (the check is then skipped).
+    static func run(timeout: TimeInterval = 10) -> Result? {
+        guard let qemu = Preflight.which("qemu-system-x86_64") else { return nil }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nestlab-kvmprobe-\(getpid())")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let img = dir.appendingPathComponent("boot.img")
+        guard (try? bootSector.write(to: img)) != nil else { return nil }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: qemu)
+        p.arguments = ["-accel", "kvm", "-machine", "pc", "-m", "16", "-display", "none", "-nodefaults", "-no-user-config",
+                       "-serial", "stdio", "-drive", "file=\(img.path),format=raw,if=ide", "-no-reboot"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = Pipe()
+        do { try p.run() } catch { return Result(ok: false, detail: "cannot run \(qemu): \(error)") }
+        let deadline = Date().addingTimeInterval(timeout)
+        var seen = Data()
+        let fd = out.fileHandleForReading.fileDescriptor
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        while Date() < deadline && p.isRunning {
+            var buf = [UInt8](repeating: 0, count: 256)
+            let n = read(fd, &buf, buf.count)
+            if n > 0 { seen.append(contentsOf: buf[0..<n]) }
+            if String(decoding: seen, as: UTF8.self).contains("NLOK") { break }
+            usleep(50_000)
+        }
+        if p.isRunning { p.terminate(); p.waitUntilExit() }
+        if String(decoding: seen, as: UTF8.self).contains("NLOK") {
+            return Result(ok: true, detail: "KVM ran a probe guest (vmx/svm present, /dev/kvm usable)")
+        }
+        return Result(ok: false, detail: "a probe guest under KVM printed nothing within \(Int(timeout))s (KVM hangs)")
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import NestlabCore
+
+/// The lab's secrets, made before any VM exists and kept in its state folder:
+/// the SSH key every guest trusts, and per cluster the CA, bootstrap token and
+/// admin credential. Created once; every later run reuses them, so a rebuilt
+/// lab keeps its identity.
+public struct LabSecrets: Sendable {
+    public var ssh: SSHKey
+    public var clusters: [String: ClusterSecrets]
+
+    public struct ClusterSecrets: Sendable {
+        public var ca: ClusterCA
+        public var token: BootstrapToken
+        public var admin: ClientCredential
+        public var discoveryHash: String
+    }
+
+    /// Loads the lab's secrets, creating what is missing.
+    public static func ensure(_ state: LabState, clusters: [String]) throws -> LabSecrets {
+        try state.create()
+        let ssh: SSHKey
+        if let text = try? String(contentsOf: state.sshKey, encoding: .utf8) {
+            ssh = try SSHKey(openSSHPrivateKey: text)
+        } else {
+            let key = SSHKey(comment: "nestlab@\(state.name)")
+            try key.write(to: state.sshKey.deletingLastPathComponent())
+            ssh = key
+        }
+        var out: [String: ClusterSecrets] = [:]
+        for c in clusters {
+            let dir = state.pki(c)
+            let caCrt = dir.appendingPathComponent("ca.crt"), caKey = dir.appendingPathComponent("ca.key")
+            let tokenFile = dir.appendingPathComponent("token")
+            let adminCrt = dir.appendingPathComponent("admin.crt"), adminKey = dir.appendingPathComponent("admin.key")
+            let ca: ClusterCA
+            if let crt = try? String(contentsOf: caCrt, encoding: .utf8), let key = try? String(contentsOf: caKey, encoding: .utf8) {
+                ca = try ClusterCA(certificatePEM: crt, privateKeyPEM: key)
+            } else {
+                try SecretFile.createPrivateDirectory(at: dir)
+                ca = try ClusterCA.generate()
+                try SecretFile.write(ca.privateKeyPEM, to: caKey)
+                try SecretFile.write(try ca.certificatePEM, to: caCrt, mode: 0o644)
+            }
+            let token: BootstrapToken
+            if let t = try? String(contentsOf: tokenFile, encoding: .utf8) {
+                token = try BootstrapToken(t.trimmingCharacters(in: .whitespacesAndNewlines))
+            } else {
+                token = BootstrapToken.generate()
+                try SecretFile.write(token.value + "\n", to: tokenFile)
+            }
+            let admin: ClientCredential
+            if let crt = try? String(contentsOf: adminCrt, encoding: .utf8), let key = try? String(contentsOf: adminKey, encoding: .utf8),
+               let loaded = try? ClientCredential(certificatePEM: crt, privateKeyPEM: key) {
+                admin = loaded
+            } else {
+                admin = try ca.issueClientCertificate(commonName: "nestlab-admin", organizations: ["system:masters"])
+                try SecretFile.write(admin.privateKeyPEM, to: adminKey)
+                try SecretFile.write(try admin.certificatePEM, to: adminCrt)
+            }
+            out[c] = ClusterSecrets(ca: ca, token: token, admin: admin, discoveryHash: try ca.discoveryHash)
+        }
+        return LabSecrets(ssh: ssh, clusters: out)
+    }
+}

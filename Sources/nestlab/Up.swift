@@ -1,0 +1,57 @@
+import ArgumentParser
+import NestlabKit
+
+extension Nestlab {
+    struct Up: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create or converge a lab: networks, images, disks, seeds and VMs, then wait for the guests.",
+            discussion: """
+                Runs preflight first and refuses to start when a host is not ready. Then, per host:
+                storage pools, networks and base images; then, per machine and in parallel: a qcow2
+                overlay on the base image, a cloud-init seed, the domain (tagged with the lab in its
+                metadata), and start. up returns when every guest has reported on its serial console
+                that cloud-init finished, or fails with the console's last lines.
+
+                Running up again changes nothing when libvirt already matches the topology. A machine
+                whose spec differs is reported with what differs, and recreated only with --recreate.
+                After a failure everything created is tagged: `nestlab down` removes it, `up` resumes.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The topology file.", completion: .file(extensions: ["yaml", "yml"]))
+        var file: String
+
+        @Option(name: .long, help: "How many machines to prepare at once.")
+        var parallel: Int = 4
+
+        @Flag(name: .long, help: "Recreate machines whose spec differs from the topology (their disks are lost).")
+        var recreate = false
+
+        @Flag(name: .long, help: "Return once the VMs are started, without waiting for cloud-init.")
+        var noWait = false
+
+        @Option(name: .long, help: ArgumentHelp("Seconds to wait for each guest to report ready.", valueName: "seconds"))
+        var timeout: Double = 900
+
+        @Flag(name: .long, help: "Skip the host preflight checks.")
+        var skipPreflight = false
+
+        func validate() throws {
+            guard parallel >= 1 && parallel <= 64 else { throw ValidationError("--parallel must be from 1 to 64") }
+            guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        }
+
+        func run() async throws {
+            var o = UpOptions()
+            o.parallel = parallel
+            o.recreate = recreate
+            o.wait = !noWait
+            o.readyTimeout = timeout
+            try await LifecycleCommands.up(file: file, options: o,
+                                           flags: RunFlags(format: global.output, plain: global.plain, verbose: global.verbose),
+                                           skipPreflight: skipPreflight)
+        }
+    }
+}
