@@ -151,8 +151,8 @@ public struct ContainerdConfig: Sendable, Hashable {
                 ("base_image_size", .string(pool.baseImageSize)),
                 ("discard_blocks", .boolean(true)),
             ]
-            // fs_type is a 1.7+ option; 1.6 would silently drop it.
-            if let fsType = devmapperFSType, version.supportsRuntimeSnapshotter {
+            // fs_type is understood by 1.6 already (checked with Debian's 1.6.20 config dump).
+            if let fsType = devmapperFSType {
                 entries.append(("fs_type", .string(fsType)))
             }
             tables.append(TOMLTable(["plugins", "io.containerd.snapshotter.v1.devmapper"], entries))
