@@ -168,3 +168,46 @@ struct RuntimeContainerdTests {
         #expect(TOMLWriter.key("kata-qemu") == "kata-qemu")
     }
 }
+
+@Suite("containerd daemon", .serialized)
+struct RuntimeContainerdDaemonTests {
+    @Test func debianContainerdStartsWithTheConfigAndLoadsCRI() throws {
+        // A real containerd 1.6 daemon on a private root, state and socket, with nestlab's
+        // config for Debian 12 (runc, crun, kata-qemu, kata-clh): the CRI plugin must load.
+        var runtimes = KubeSample.allRuntimes
+        runtimes.urunc = nil
+        runtimes.kata?.hypervisors = [.qemu, .cloudHypervisor]
+        let config = try ContainerdConfig(version: .debian12, sandboxImage: "registry.k8s.io/pause:3.10", runtimes: runtimes)
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("config.toml")
+        try Data(config.render().utf8).write(to: file)
+        let socket = dir.appendingPathComponent("c.sock").path
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: "/usr/bin/containerd")
+        daemon.arguments = ["--config", file.path, "--root", dir.appendingPathComponent("root").path,
+                            "--state", dir.appendingPathComponent("state").path, "--address", socket]
+        let log = dir.appendingPathComponent("containerd.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let logHandle = try FileHandle(forWritingTo: log)
+        daemon.standardOutput = logHandle
+        daemon.standardError = logHandle
+        try daemon.run()
+        defer {
+            if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) }
+            daemon.waitUntilExit()
+            try? logHandle.close()
+        }
+        var plugins = ""
+        for _ in 0..<40 {
+            let result = try runProcess(["/usr/bin/ctr", "--address", socket, "plugins", "ls"])
+            if result.status == 0 { plugins = result.stdout; break }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        let text = try String(contentsOf: log, encoding: .utf8)
+        let cri = plugins.split(separator: "\n").first { $0.hasPrefix("io.containerd.grpc.v1") && $0.contains(" cri ") }
+        let status = cri?.split(separator: " ", omittingEmptySubsequences: true).last
+        #expect(status == "ok", "CRI plugin line: \(cri.map(String.init) ?? "missing")\n\(text)")
+        #expect(!text.contains("failed to load plugin io.containerd.grpc.v1.cri"))
+    }
+}
