@@ -13,6 +13,8 @@ struct KubeBootstrapTests {
             ["/usr/local/lib/nestlab/control-plane.sh"], ["/usr/local/lib/nestlab/kubevirt.sh"],
             ["/usr/local/lib/nestlab/smoke-test.sh"],
         ])
+        #expect(boot.entryCommand == ["/usr/local/lib/nestlab/bootstrap.sh", "node-prep.sh", "kata.sh", "urunc.sh",
+                                      "control-plane.sh", "kubevirt.sh", "smoke-test.sh"])
         let paths = boot.files.map(\.path)
         #expect(Set(paths).count == paths.count, "no path is written twice")
         for command in boot.commands { #expect(paths.contains(command[0])) }
@@ -46,7 +48,7 @@ struct KubeBootstrapTests {
         #expect(boot.file(at: "/etc/modules-load.d/nestlab.conf")?.text
                 == "# kernel modules nestlab needs at boot\noverlay\nbr_netfilter\nvhost\nvhost_net\nvhost_vsock\ndm_thin_pool\n")
         #expect(boot.phases.first == "kernel-modules")
-        #expect(boot.phases.last == "smoke-test")
+        #expect(boot.phases.suffix(2) == ["smoke-test", "bootstrap"])
         #expect(boot.phases.contains("kubernetes-binaries") && boot.phases.contains("smoke-kata-fc"))
         #expect(boot.smokeTests.count == 7)
     }
@@ -63,7 +65,8 @@ struct KubeBootstrapTests {
             #expect(!paths.contains(absent), "\(absent)")
         }
         #expect(boot.clusterManifests.isEmpty && boot.smokeTests.isEmpty)
-        #expect(boot.phases.suffix(2) == ["kubeadm-join", "join"])
+        #expect(boot.phases.suffix(3) == ["kubeadm-join", "join", "bootstrap"])
+        #expect(boot.entryCommand == ["/usr/local/lib/nestlab/bootstrap.sh", "node-prep.sh", "join.sh"])
         let env = try #require(boot.file(at: NodePaths.env)).text
         #expect(env.contains("NESTLAB_ROLE='worker'\n"))
         #expect(env.contains("NESTLAB_NEEDS_KVM='0'\n"))

@@ -302,6 +302,28 @@ struct ScriptsTests {
         #expect(lines.last == PhaseLine(phase: "kubeadm-join", status: .failed,
                                         detail: "gave up after 2 attempts: control plane 127.0.0.1:9 not ready (readyz HTTP 000)"))
         #expect(result.stderr.contains("attempt 1/2"))
+        #expect(!result.stderr.contains("attempt 2/2"))
+    }
+
+    @Test func bootstrapStopsAtTheFirstFailure() throws {
+        var env = EnvFile()
+        try env.set("NESTLAB_ENDPOINT", "127.0.0.1:9")
+        try env.set("NESTLAB_JOIN_ATTEMPTS", "1")
+        let box = try ScriptSandbox(env: env)
+        defer { box.remove() }
+        let bootstrap = scriptsDirectory().appendingPathComponent("bootstrap.sh").path
+        let result = try runProcess([bootstrap, "join.sh", "node-prep.sh"], environment: box.environment)
+        #expect(result.status == 1)
+        let lines = box.phaseLines(result.stdout)
+        #expect(lines.first == PhaseLine(phase: "bootstrap", status: .start, detail: "join.sh node-prep.sh"))
+        #expect(lines.last == PhaseLine(phase: "bootstrap", status: .failed, detail: "join.sh failed"))
+        #expect(!lines.contains { $0.phase == "kernel-modules" }, "node-prep.sh must not run after join.sh failed")
+        #expect(lines.contains(PhaseLine(phase: "kubeadm-join", status: .failed,
+                                         detail: "gave up after 1 attempts: control plane 127.0.0.1:9 not ready (readyz HTTP 000)")))
+
+        let unknown = try runProcess([bootstrap, "../../etc/passwd"], environment: box.environment)
+        #expect(unknown.status == 1)
+        #expect(box.phaseLines(unknown.stdout).last?.detail.hasPrefix("no node script '../../etc/passwd'") == true)
     }
 
     @Test func missingParameterFileIsReported() throws {

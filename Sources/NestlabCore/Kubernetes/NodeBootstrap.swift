@@ -36,6 +36,9 @@ public struct NodeBootstrap: Sendable, Hashable {
     public var files: [NodeFile]
     /// argv lists, run one after the other; stop at the first that fails.
     public var commands: [[String]]
+    /// The same steps as one argv (`bootstrap.sh node-prep.sh ...`), which stops at the first
+    /// failure and ends with `NESTLAB phase=bootstrap status=ok|failed`: one `runcmd` entry.
+    public var entryCommand: [String]
     /// Names of the phases the commands report, in order (for progress display).
     public var phases: [String]
     /// Cluster-level manifests among `files` (control plane only), for `plan --render`.
@@ -66,7 +69,7 @@ public enum NodePaths {
 /// The node scripts shipped as package resources (`cloud-init/` in the repository).
 public enum NodeScripts {
     public static let all = [
-        "lib.sh", "node-prep.sh", "devmapper-pool.sh", "control-plane.sh", "join.sh", "kata.sh", "urunc.sh",
+        "lib.sh", "bootstrap.sh", "node-prep.sh", "devmapper-pool.sh", "control-plane.sh", "join.sh", "kata.sh", "urunc.sh",
         "kubevirt.sh", "smoke-test.sh", "node-reset.sh",
     ]
 
@@ -141,7 +144,7 @@ public enum NodeBootstrapRenderer {
         let isControlPlane = node.role.isControlPlane
         let runtimes = cluster.runtimes
         var files: [NodeFile] = []
-        var scripts = ["lib.sh", "node-prep.sh", "node-reset.sh"]
+        var scripts = ["lib.sh", "bootstrap.sh", "node-prep.sh", "node-reset.sh"]
         if runtimes.needsDevmapper { scripts.append("devmapper-pool.sh") }
         if runtimes.kata != nil { scripts.append("kata.sh") }
         if runtimes.urunc != nil { scripts.append("urunc.sh") }
@@ -273,8 +276,10 @@ public enum NodeBootstrapRenderer {
             commands.append(["\(NodePaths.scripts)/join.sh"])
             phases += ["kubeadm-join", "join"]
         }
-        return NodeBootstrap(files: files, commands: commands, phases: phases, clusterManifests: manifests,
-                             smokeTests: smokeTests)
+        phases.append("bootstrap")
+        let entry = ["\(NodePaths.scripts)/bootstrap.sh"] + commands.map { String($0[0].split(separator: "/").last ?? "") }
+        return NodeBootstrap(files: files, commands: commands, entryCommand: entry, phases: phases,
+                             clusterManifests: manifests, smokeTests: smokeTests)
     }
 
     /// What `nestlab down` runs on a bare-metal host: the same env plus node-reset.sh.
@@ -283,6 +288,7 @@ public enum NodeBootstrapRenderer {
         if cluster.runtimes.needsDevmapper { files.append(try NodeScripts.file("devmapper-pool.sh")) }
         files.append(NodeFile(path: NodePaths.env, mode: 0o600, text: try env(cluster, node).render()))
         return NodeBootstrap(files: files, commands: [["\(NodePaths.scripts)/node-reset.sh"]],
+                             entryCommand: ["\(NodePaths.scripts)/node-reset.sh"],
                              phases: ["kubeadm-reset", "containerd-restore", "remove-files", "remove-packages", "node-reset"],
                              clusterManifests: [], smokeTests: [])
     }

@@ -36,6 +36,9 @@ for ((attempt = 1; attempt <= attempts; attempt++)); do
   else
     last="control plane $NESTLAB_ENDPOINT not ready (readyz HTTP ${code:-000})"
   fi
+  if ((attempt == attempts)); then
+    break
+  fi
   nl_log "attempt $attempt/$attempts: $last; next in ${delay}s"
   sleep "$delay"
   delay=$((delay * 2 > max_delay ? max_delay : delay * 2))

@@ -77,6 +77,11 @@ nl_ok "$(containerd --version 2>/dev/null || printf 'containerd')"
 
 if [[ ${NESTLAB_DEVMAPPER:-0} == 1 ]]; then
   nl_phase devmapper-pool
+  for tool in dmsetup:dmsetup losetup:mount blockdev:util-linux; do
+    if ! command -v "${tool%%:*}" >/dev/null 2>&1; then
+      nl_apt_install "${tool#*:}"
+    fi
+  done
   "$here/devmapper-pool.sh" create
   systemctl daemon-reload
   systemctl enable nestlab-devmapper.service >/dev/null 2>&1

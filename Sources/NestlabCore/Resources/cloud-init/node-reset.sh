@@ -61,5 +61,9 @@ systemctl daemon-reload >>"$log" 2>&1 || true
 if systemctl list-unit-files containerd.service >/dev/null 2>&1; then
   systemctl restart containerd >>"$log" 2>&1 || true
 fi
-rm -rf "$NESTLAB_ETC" "$NESTLAB_STATE" "${NESTLAB_CACHE%/downloads}" "$here"
+rm -rf "$NESTLAB_ETC" "$NESTLAB_STATE" "${NESTLAB_CACHE%/downloads}"
+# Remove the scripts only where nestlab installed them, never a checkout they were run from.
+if [[ $here == /usr/local/lib/nestlab ]]; then
+  rm -rf "$here"
+fi
 nl_emit node-reset ok
