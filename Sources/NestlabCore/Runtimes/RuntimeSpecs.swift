@@ -74,9 +74,9 @@ public enum KataSharedFS: String, Sendable, Hashable {
     case none
 }
 
-/// Kata `virtio_fs_cache` (virtiofsd `--cache`).
+/// Kata `virtio_fs_cache` (virtiofsd `--cache`), the four modes configuration-qemu.toml.in lists.
 public enum KataVirtioFSCache: String, Sendable, Hashable {
-    case never, auto, always
+    case never, metadata, auto, always
 }
 
 /// The Kata knobs the topology sets (`[hypervisor.*]` in configuration-*.toml).
