@@ -149,6 +149,19 @@ struct RuntimeContainerdTests {
         #expect(v20.render().contains("[plugins.\"io.containerd.cri.v1.runtime\".cni]\nbin_dir = \"/opt/cni/bin\"\n"))
     }
 
+    @Test func containerd16CannotCheckVersion3() throws {
+        // Why version 3 is checked structurally: Debian's 1.6 "accepts" a version-3 file
+        // (exit 0) but drops every key in it and reports its own version 2 defaults.
+        let config = try ContainerdConfig(version: ContainerdVersion(2, 1), sandboxImage: "registry.k8s.io/pause:3.10",
+                                          runtimes: KubeSample.allRuntimes)
+        let criKeys = leaves(config.document).map { $0.path.joined(separator: ".") }
+            .filter { $0.hasPrefix("plugins.io.containerd.cri.v1.") }
+        let lost = try keysLostByContainerd(config)
+        #expect(criKeys.count > 20)
+        #expect(criKeys.allSatisfy(lost.contains), "a CRI key survived: \(Set(criKeys).subtracting(lost))")
+        #expect(lost.contains("version"))
+    }
+
     @Test func tomlWriterEscapesEveryStringThatNeedsIt() throws {
         let tricky = ["plain", "quote \" inside", "back\\slash", "new\nline", "tab\there", "bell\u{07}", "del\u{7F}",
                       "unicode é 😀", "'single'", "[not.a.table]", "= sign"]
