@@ -288,6 +288,65 @@ struct ScriptsTests {
         #expect(qemu["enable_hugepages"] as? Bool == true)
     }
 
+    @Test func kataInstallsTheTarballAndTunesEachHypervisor() throws {
+        // A stand-in kata-static tarball with the layout of the real one (./opt/kata/...),
+        // served over HTTP and unpacked by kata.sh exactly as on a node.
+        let cluster = KubeSample.cluster(runtimes: KubeSample.allRuntimes, containerd: .distro(.ubuntu))
+        let boot = try NodeBootstrapRenderer.render(cluster: cluster, node: KubeSample.worker)
+        var env = EnvFile()
+        try env.set("NESTLAB_KATA_VERSION", "3.20.0")
+        try env.set("NESTLAB_KATA_HYPERVISORS", "qemu fc")
+        let box = try ScriptSandbox(env: env)
+        defer { box.remove() }
+        let tree = box.root.appendingPathComponent("tree")
+        let defaults = tree.appendingPathComponent("opt/kata/share/defaults/kata-containers")
+        try FileManager.default.createDirectory(at: defaults, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("opt/kata/bin"), withIntermediateDirectories: true)
+        let shim = tree.appendingPathComponent("opt/kata/bin/containerd-shim-kata-v2")
+        try Data("#!/bin/sh\n".utf8).write(to: shim)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: shim.path)
+        try Data("[hypervisor.qemu]\ndefault_vcpus = 1\ndefault_memory = 2048\n#enable_hugepages = true\nshared_fs = \"virtio-fs\"\nvirtio_fs_cache = \"auto\"\n".utf8)
+            .write(to: defaults.appendingPathComponent("configuration-qemu.toml"))
+        try Data("[hypervisor.firecracker]\ndefault_vcpus = 1\ndefault_memory = 2048\n# enable_hugepages = true\n".utf8)
+            .write(to: defaults.appendingPathComponent("configuration-fc.toml"))
+        let served = box.root.appendingPathComponent("served")
+        try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
+        let tarball = served.appendingPathComponent("kata-static-3.20.0-amd64.tar.xz")
+        #expect(try runProcess(["/bin/tar", "-cJf", tarball.path, "./opt"], currentDirectory: tree.path).status == 0)
+        let sha = String(try runProcess(["/usr/bin/sha256sum", tarball.path]).stdout.prefix(64))
+        let server = try LocalHTTPServer(directory: served.path)
+        let install = box.root.appendingPathComponent("node")
+        try Data("\(["http://127.0.0.1:\(server.port)/\(tarball.lastPathComponent)", sha, "extract", install.path, "0", "-"].joined(separator: "\t"))\n".utf8)
+            .write(to: box.etc.appendingPathComponent("artifacts/kata.tsv"))
+        try FileManager.default.createDirectory(at: box.etc.appendingPathComponent("kata"), withIntermediateDirectories: true)
+        for hypervisor in ["qemu", "fc"] {
+            let knobs = try #require(boot.file(at: "/etc/nestlab/kata/\(hypervisor).knobs"))
+            try Data(knobs.content).write(to: box.etc.appendingPathComponent("kata/\(hypervisor).knobs"))
+        }
+        let tuned = box.root.appendingPathComponent("tuned")
+        var environment = box.environment
+        environment["NESTLAB_KATA_ROOT"] = install.appendingPathComponent("opt/kata").path
+        environment["NESTLAB_KATA_TUNED"] = tuned.path
+        let result = try runProcess([scriptsDirectory().appendingPathComponent("kata.sh").path], environment: environment)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(box.phaseLines(result.stdout).map(\.phase) == ["kata-install", "kata-install", "kata-config", "kata-config", "kata"])
+        #expect(try String(contentsOf: tuned.appendingPathComponent("configuration-qemu.toml"), encoding: .utf8)
+                == "[hypervisor.qemu]\ndefault_vcpus = 2\ndefault_memory = 4096\nenable_hugepages = true\nshared_fs = \"virtio-fs\"\nvirtio_fs_cache = \"never\"\n")
+        #expect(try String(contentsOf: tuned.appendingPathComponent("configuration-fc.toml"), encoding: .utf8)
+                == "[hypervisor.firecracker]\ndefault_vcpus = 2\ndefault_memory = 4096\nenable_hugepages = true\n")
+        // The shipped files stay untouched, and what was unpacked is on record for node-reset.
+        #expect(try String(contentsOf: install.appendingPathComponent("opt/kata/share/defaults/kata-containers/configuration-fc.toml"),
+                           encoding: .utf8).contains("default_vcpus = 1\n"))
+        let installed = try String(contentsOf: box.state.appendingPathComponent("installed.list"), encoding: .utf8)
+        #expect(installed.contains("\(install.path)/opt/kata/bin/containerd-shim-kata-v2\n"))
+
+        // A knob the shipped config does not have is a clear failure, not a silent skip.
+        try Data("no_such_knob = 1\n".utf8).write(to: box.etc.appendingPathComponent("kata/fc.knobs"))
+        let missing = try runProcess([scriptsDirectory().appendingPathComponent("kata.sh").path], environment: environment)
+        #expect(missing.status == 1)
+        #expect(box.phaseLines(missing.stdout).last?.detail.hasSuffix("configuration-fc.toml has no 'no_such_knob' to set") == true)
+    }
+
     @Test func joinGivesUpAfterBoundedRetries() throws {
         var env = EnvFile()
         try env.set("NESTLAB_ENDPOINT", "127.0.0.1:9")

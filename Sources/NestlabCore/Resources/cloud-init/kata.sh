@@ -8,8 +8,10 @@ here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 source "$here/lib.sh"
 nl_init kata
 
-shipped=/opt/kata/share/defaults/kata-containers
-tuned=/etc/kata-containers/nestlab
+# Overridable only so the tests can run this script in a scratch directory.
+kata_root=${NESTLAB_KATA_ROOT:-/opt/kata}
+shipped="$kata_root/share/defaults/kata-containers"
+tuned=${NESTLAB_KATA_TUNED:-/etc/kata-containers/nestlab}
 
 nl_phase kata-install "${NESTLAB_KATA_VERSION:-}"
 if [[ ${NESTLAB_KATA_ZSTD:-0} == 1 ]] && ! command -v zstd >/dev/null 2>&1; then
@@ -19,8 +21,8 @@ if ! command -v xz >/dev/null 2>&1; then
   nl_apt_install xz-utils
 fi
 nl_install_artifacts kata
-if [[ ! -x /opt/kata/bin/containerd-shim-kata-v2 ]]; then
-  nl_fail "the kata tarball did not provide /opt/kata/bin/containerd-shim-kata-v2"
+if [[ ! -x $kata_root/bin/containerd-shim-kata-v2 ]]; then
+  nl_fail "the kata tarball did not provide $kata_root/bin/containerd-shim-kata-v2"
 fi
 nl_ok
 
