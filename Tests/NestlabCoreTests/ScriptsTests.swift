@@ -347,6 +347,44 @@ struct ScriptsTests {
         #expect(box.phaseLines(missing.stdout).last?.detail.hasSuffix("configuration-fc.toml has no 'no_such_knob' to set") == true)
     }
 
+    @Test func devmapperPoolAttachesLoopDevicesAndCleansUp() throws {
+        // Real loop devices; the thin pool itself only where the kernel has device-mapper
+        // (this build machine has none, so there the create must fail with dmsetup's reason).
+        let pool = "nestlab-test-\(UInt32.random(in: 0...UInt32.max))"
+        var env = EnvFile()
+        try env.set("NESTLAB_DM_POOL", pool)
+        try env.set("NESTLAB_DM_DATA_SIZE", "64M")
+        try env.set("NESTLAB_DM_META_SIZE", "16M")
+        let box = try ScriptSandbox(env: env)
+        defer { box.remove() }
+        let dir = box.root.appendingPathComponent("pool")
+        let environment = box.environment
+        try Data((env.render() + "NESTLAB_DM_DIR=\(EnvFile.quote(dir.path))\n").utf8).write(to: box.etc.appendingPathComponent("node.env"))
+        let script = scriptsDirectory().appendingPathComponent("devmapper-pool.sh").path
+        let hasDeviceMapper = try runProcess(["/usr/sbin/dmsetup", "version"]).status == 0
+        let create = try runProcess([script, "create"], environment: environment)
+        let data = dir.appendingPathComponent("data").path
+        if hasDeviceMapper {
+            #expect(create.status == 0, "\(create.stdout)\(create.stderr)")
+            #expect(try runProcess(["/usr/sbin/dmsetup", "status", pool]).stdout.contains("thin-pool"))
+            // Idempotent: a second create finds the pool and changes nothing.
+            #expect(try runProcess([script, "create"], environment: environment).status == 0)
+        } else {
+            #expect(create.status == 1)
+            let last = try #require(box.phaseLines(create.stdout).last)
+            #expect(last.phase == "devmapper-pool" && last.status == .failed)
+            #expect(last.detail.hasPrefix("dmsetup create \(pool) failed: "))
+            // The sparse files and their loop devices are there for the next attempt.
+            #expect(try runProcess(["/usr/sbin/losetup", "-j", data]).stdout.contains(data))
+            let size = try FileManager.default.attributesOfItem(atPath: data)[.size] as? Int
+            #expect(size == 64 * 1024 * 1024)
+        }
+        let remove = try runProcess([script, "remove"], environment: environment)
+        #expect(remove.status == 0, "\(remove.stdout)\(remove.stderr)")
+        #expect(try runProcess(["/usr/sbin/losetup", "-j", data]).stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: dir.path))
+    }
+
     @Test func joinGivesUpAfterBoundedRetries() throws {
         var env = EnvFile()
         try env.set("NESTLAB_ENDPOINT", "127.0.0.1:9")
