@@ -81,7 +81,7 @@ func runProcess(_ argv: [String], stdin: String? = nil, environment: [String: St
     if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
     let out = Pipe()
     let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("nl-stderr-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: errFile.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
     let errHandle = try FileHandle(forWritingTo: errFile)
     process.standardOutput = out
     process.standardError = errHandle

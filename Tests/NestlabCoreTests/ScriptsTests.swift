@@ -66,7 +66,7 @@ struct ScriptSandbox {
         root = try makeScratchDirectory()
         try FileManager.default.createDirectory(at: etc.appendingPathComponent("artifacts"), withIntermediateDirectories: true)
         try Data(env.render().utf8).write(to: etc.appendingPathComponent("node.env"))
-        FileManager.default.createFile(atPath: console.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: console.path, contents: nil)
     }
 
     var environment: [String: String] {
