@@ -385,6 +385,81 @@ struct ScriptsTests {
         #expect(!FileManager.default.fileExists(atPath: dir.path))
     }
 
+    @Test func flannelNetworkFollowsThePodSubnet() throws {
+        let box = try ScriptSandbox()
+        defer { box.remove() }
+        let manifest = box.root.appendingPathComponent("kube-flannel.yml")
+        // The net-conf.json fragment as flannel's release manifest carries it.
+        try Data("""
+            data:
+              net-conf.json: |
+                {
+                  "Network": "10.244.0.0/16",
+                  "EnableNFTables": false,
+                  "Backend": {
+                    "Type": "vxlan"
+                  }
+                }
+
+            """.utf8).write(to: manifest)
+        let out = box.root.appendingPathComponent("patched.yml")
+        let ok = try box.bash("nl_flannel_network \(EnvFile.quote(manifest.path)) \(EnvFile.quote(out.path)) 10.50.0.0/16")
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let patched = try String(contentsOf: out, encoding: .utf8)
+        #expect(patched.contains("\"Network\": \"10.50.0.0/16\",\n") && !patched.contains("10.244."))
+        try Data("data: {}\n".utf8).write(to: manifest)
+        let none = try box.bash("if nl_flannel_network \(EnvFile.quote(manifest.path)) \(EnvFile.quote(out.path)) 10.50.0.0/16; then exit 9; fi")
+        #expect(none.status == 0)
+    }
+
+    @Test func uruncInstallsBinariesAndMonitors() throws {
+        var env = EnvFile()
+        try env.set("NESTLAB_URUNC_VERSION", "0.6.0")
+        try env.set("NESTLAB_URUNC_MONITORS", "firecracker solo5-spt")
+        try env.set("NESTLAB_URUNC_QEMU", "0")
+        let box = try ScriptSandbox(env: env)
+        defer { box.remove() }
+        let served = box.root.appendingPathComponent("served")
+        let release = served.appendingPathComponent("release-v1.7.0-x86_64")
+        try FileManager.default.createDirectory(at: release, withIntermediateDirectories: true)
+        for (name, body) in [("urunc_static_amd64", "urunc"), ("containerd-shim-urunc-v2_static_amd64", "shim"), ("solo5-spt", "spt"),
+                             ("release-v1.7.0-x86_64/firecracker-v1.7.0-x86_64", "fc")] {
+            try Data("#!/bin/sh\necho \(body)\n".utf8).write(to: served.appendingPathComponent(name))
+        }
+        #expect(try runProcess(["/bin/tar", "-czf", "firecracker-v1.7.0-x86_64.tgz", "release-v1.7.0-x86_64"],
+                               currentDirectory: served.path).status == 0)
+        func sha(_ name: String) throws -> String {
+            String(try runProcess(["/usr/bin/sha256sum", served.appendingPathComponent(name).path]).stdout.prefix(64))
+        }
+        let server = try LocalHTTPServer(directory: served.path)
+        let base = "http://127.0.0.1:\(server.port)"
+        let bin = box.root.appendingPathComponent("bin").path
+        // The list nestlab renders, with the destinations moved into the sandbox.
+        var runtimes = RuntimeSet()
+        runtimes.urunc = UruncSpec(
+            version: "0.6.0",
+            urunc: Artifact(url: "\(base)/urunc_static_amd64", sha256: try sha("urunc_static_amd64")),
+            shim: Artifact(url: "\(base)/containerd-shim-urunc-v2_static_amd64", sha256: try sha("containerd-shim-urunc-v2_static_amd64")),
+            monitors: [.firecracker(Artifact(url: "\(base)/firecracker-v1.7.0-x86_64.tgz", sha256: try sha("firecracker-v1.7.0-x86_64.tgz")),
+                                    member: "release-v1.7.0-x86_64/firecracker-v1.7.0-x86_64"),
+                       .solo5SPT(Artifact(url: "\(base)/solo5-spt", sha256: try sha("solo5-spt")))])
+        let boot = try NodeBootstrapRenderer.render(cluster: KubeSample.cluster(runtimes: runtimes, containerd: .distro(.ubuntu)),
+                                                    node: KubeSample.worker)
+        let list = try #require(boot.file(at: "/etc/nestlab/artifacts/urunc.tsv")).text
+            .replacingOccurrences(of: "/usr/local/bin", with: bin)
+        try Data(list.utf8).write(to: box.etc.appendingPathComponent("artifacts/urunc.tsv"))
+        var environment = box.environment
+        environment["PATH"] = bin + ":" + (environment["PATH"] ?? "")
+        let result = try runProcess([scriptsDirectory().appendingPathComponent("urunc.sh").path], environment: environment)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(box.phaseLines(result.stdout).last == PhaseLine(phase: "urunc", status: .ok))
+        for (name, body) in [("urunc", "urunc"), ("containerd-shim-urunc-v2", "shim"), ("firecracker", "fc"), ("solo5-spt", "spt")] {
+            let path = "\(bin)/\(name)"
+            #expect(FileManager.default.isExecutableFile(atPath: path), "\(name)")
+            #expect((try? String(contentsOfFile: path, encoding: .utf8)) == "#!/bin/sh\necho \(body)\n")
+        }
+    }
+
     @Test func joinGivesUpAfterBoundedRetries() throws {
         var env = EnvFile()
         try env.set("NESTLAB_ENDPOINT", "127.0.0.1:9")

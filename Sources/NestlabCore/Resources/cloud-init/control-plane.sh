@@ -57,8 +57,7 @@ manifest="$NESTLAB_STATE/cni.yaml"
 if [[ ${NESTLAB_CNI:-flannel} == flannel && ${NESTLAB_POD_SUBNET:-10.244.0.0/16} != 10.244.0.0/16 ]]; then
   # flannel's manifest hard-codes its Network; make it the cluster's pod subnet.
   patched="$NESTLAB_STATE/cni-patched.yaml"
-  sed "s#\"Network\": \"10.244.0.0/16\"#\"Network\": \"$NESTLAB_POD_SUBNET\"#" "$manifest" >"$patched"
-  if ! grep -q "\"Network\": \"$NESTLAB_POD_SUBNET\"" "$patched"; then
+  if ! nl_flannel_network "$manifest" "$patched" "$NESTLAB_POD_SUBNET"; then
     nl_fail "flannel manifest has no \"Network\": \"10.244.0.0/16\" to set to $NESTLAB_POD_SUBNET"
   fi
   manifest=$patched

@@ -253,6 +253,14 @@ nl_toml_set() {
   mv -f "$file.nestlab-new" "$file"
 }
 
+# Writes flannel manifest $1 to $2 with its pod network set to $3 (flannel's
+# kube-flannel.yml hard-codes "Network": "10.244.0.0/16"). Returns 1 if $1 has none.
+nl_flannel_network() {
+  local source=$1 target=$2 subnet=$3
+  sed "s#\"Network\": \"10.244.0.0/16\"#\"Network\": \"$subnet\"#" "$source" >"$target"
+  grep -q "\"Network\": \"$subnet\"" "$target"
+}
+
 # kubectl as cluster admin, on the control plane.
 nl_kubectl() {
   kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"
