@@ -111,6 +111,11 @@ struct KubeBootstrapTests {
         #expect(all["NESTLAB_NEEDS_KVM"] == "1")
         #expect(all["NESTLAB_KVM_USERS"] == "kata-qemu, kata-clh, kata-fc, urunc/qemu, urunc/firecracker")
         #expect(all["NESTLAB_NEEDS_VHOST"] == "1")
+        #expect(all["NESTLAB_KVM_HINT"] == nil)
+        var node = KubeSample.worker
+        node.kvmMissingHint = "set profiles.tuned.cpu.nested: true for machine worker-0"
+        let hinted = try NodeBootstrapRenderer.env(KubeSample.cluster(runtimes: KubeSample.allRuntimes, containerd: .distro(.ubuntu)), node)
+        #expect(hinted["NESTLAB_KVM_HINT"] == "set profiles.tuned.cpu.nested: true for machine worker-0")
     }
 
     @Test func resetCarriesOnlyWhatDownNeeds() throws {

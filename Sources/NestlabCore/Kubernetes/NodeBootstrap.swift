@@ -331,6 +331,7 @@ public enum NodeBootstrapRenderer {
         if let kubevirt = runtimes.kubevirt, !kubevirt.useEmulation { kvmUsers.append("kubevirt") }
         try env.set("NESTLAB_NEEDS_KVM", !kvmUsers.isEmpty)
         try env.set("NESTLAB_KVM_USERS", kvmUsers.joined(separator: ", "))
+        if let hint = node.kvmMissingHint { try env.set("NESTLAB_KVM_HINT", hint) }
         try env.set("NESTLAB_NEEDS_VHOST", runtimes.kata != nil)
         try env.set("NESTLAB_DEVMAPPER", runtimes.needsDevmapper)
         if let pool = runtimes.devmapperPool {
