@@ -1,30 +1,6 @@
 // Checks on the bootstrap inputs, done before anything is rendered so that a bad
 // value never reaches a node.
 
-enum IPv4 {
-    /// Parses a dotted quad.
-    static func parse(_ s: String) -> UInt32? {
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let octet = UInt32(part), octet <= 255 else { return nil }
-            value = value << 8 | octet
-        }
-        return value
-    }
-
-    /// Parses `a.b.c.d/len`.
-    static func parseCIDR(_ s: String) -> (base: UInt32, length: Int)? {
-        let parts = s.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let base = parse(String(parts[0])),
-              parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let length = Int(parts[1]),
-              (0...32).contains(length) else { return nil }
-        return (base, length)
-    }
-}
-
 extension ClusterSpec {
     /// Checks every field a renderer relies on; throws the first problem found.
     public func validate() throws {
@@ -39,8 +15,8 @@ extension ClusterSpec {
         let endpoint = controlPlaneEndpoint.split(separator: ":", omittingEmptySubsequences: false)
         guard endpoint.count == 2, !endpoint[0].isEmpty, let port = Int(endpoint[1]), (1...65535).contains(port)
         else { throw KubeError.invalidEndpoint(controlPlaneEndpoint) }
-        guard IPv4.parseCIDR(podSubnet) != nil else { throw KubeError.invalidAddress(field: "pod subnet", value: podSubnet) }
-        guard IPv4.parseCIDR(serviceSubnet) != nil else {
+        guard (try? IPv4Network.parse(podSubnet).get()) != nil else { throw KubeError.invalidAddress(field: "pod subnet", value: podSubnet) }
+        guard (try? IPv4Network.parse(serviceSubnet).get()) != nil else {
             throw KubeError.invalidAddress(field: "service subnet", value: serviceSubnet)
         }
         try kubernetes.kubeadm.validate("kubeadm")
@@ -79,7 +55,7 @@ extension NodeSpec {
             && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "." }
             && !name.hasPrefix("-") && !name.hasSuffix("-")
         guard nameOK else { throw KubeError.invalidNodeName(name) }
-        guard IPv4.parse(ip) != nil else { throw KubeError.invalidAddress(field: "node IP", value: ip) }
+        guard IPv4(ip) != nil else { throw KubeError.invalidAddress(field: "node IP", value: ip) }
         if case .controlPlane(let key) = role, key.isEmpty { throw KubeError.missingCAKey }
     }
 }

@@ -19,7 +19,7 @@ public struct HostFacts: Sendable, Hashable, Codable {
 
     /// Facts assumed when planning without reaching the host (`plan --offline`):
     /// KVM works, one NUMA node, as many CPUs as the topology declares or needs.
-    public static func assumed(for host: Host, in topology: Topology) -> HostFacts {
+    public static func assumed(for host: LabHost, in topology: Topology) -> HostFacts {
         var cpus = host.cpus?.union(host.reservedCPUs ?? .empty)
         if cpus == nil {
             let need = topology.machines.filter { $0.host == host.name }.reduce(0) { $0 + $1.vcpus * $1.instanceNames.count }
@@ -47,7 +47,7 @@ public struct NIC: Sendable, Hashable {
 public struct Machine: Sendable, Hashable {
     public var name: String
     public var group: String
-    public var host: Host
+    public var host: LabHost
     public var image: Image
     public var profile: ResolvedProfile
     public var vcpus: Int
@@ -96,8 +96,8 @@ public struct Lab: Sendable {
     public static func poolName(lab: String) -> String { "nestlab-\(lab)" }
     public static let imagePoolName = "nestlab-images"
 
-    public static func poolPath(lab: String, host: Host) -> String { "\(host.storageDir)/\(lab)" }
-    public static func imagePoolPath(host: Host) -> String { "\(host.storageDir)/images" }
+    public static func poolPath(lab: String, host: LabHost) -> String { "\(host.storageDir)/\(lab)" }
+    public static func imagePoolPath(host: LabHost) -> String { "\(host.storageDir)/images" }
 
     /// Name of a base image volume: content-addressed, shared by labs on a host.
     public static func baseVolumeName(sha256: String, format: Image.Format) -> String {
@@ -244,14 +244,14 @@ public struct LabResolver {
 
 /// Hands out host CPUs for `pinning: auto`, one NUMA node per machine when possible.
 struct Pinner {
-    let host: Host
+    let host: LabHost
     let facts: HostFacts
     var free: CPUSet
     let reserved: CPUSet
     var warnings: [Diagnostic] = []
     private var wrap = 0
 
-    init(host: Host, facts: HostFacts, topology: Topology) {
+    init(host: LabHost, facts: HostFacts, topology: Topology) {
         self.host = host
         self.facts = facts
         let usable = host.cpus ?? facts.onlineCPUs

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A position in a topology file.
-public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct FileLocation: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var column: Int
@@ -14,7 +14,7 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
 
     public var description: String { "\(file):\(line):\(column)" }
 
-    public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
+    public static func < (a: FileLocation, b: FileLocation) -> Bool {
         (a.file, a.line, a.column) < (b.file, b.line, b.column)
     }
 }
@@ -27,7 +27,7 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var severity: Severity
-    public var location: SourceLocation?
+    public var location: FileLocation?
     /// The key path the finding is about, e.g. `machines[1].memory`.
     public var path: String
     /// What is wrong.
@@ -35,7 +35,7 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     /// What would be valid.
     public var hint: String?
 
-    public init(_ severity: Severity, at location: SourceLocation?, path: String, _ message: String, hint: String? = nil) {
+    public init(_ severity: Severity, at location: FileLocation?, path: String, _ message: String, hint: String? = nil) {
         self.severity = severity
         self.location = location
         self.path = path
@@ -65,11 +65,11 @@ public struct Diagnostics: Sendable {
     public var errors: [Diagnostic] { items.filter { $0.severity == .error } }
     public var warnings: [Diagnostic] { items.filter { $0.severity == .warning } }
 
-    public mutating func error(_ path: String, at location: SourceLocation?, _ message: String, hint: String? = nil) {
+    public mutating func error(_ path: String, at location: FileLocation?, _ message: String, hint: String? = nil) {
         items.append(Diagnostic(.error, at: location, path: path, message, hint: hint))
     }
 
-    public mutating func warning(_ path: String, at location: SourceLocation?, _ message: String, hint: String? = nil) {
+    public mutating func warning(_ path: String, at location: FileLocation?, _ message: String, hint: String? = nil) {
         items.append(Diagnostic(.warning, at: location, path: path, message, hint: hint))
     }
 

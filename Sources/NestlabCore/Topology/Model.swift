@@ -6,7 +6,7 @@ public struct Topology: Sendable {
     public var name: String
     /// Path of the file it came from (as given), and its directory for relative paths.
     public var file: String
-    public var hosts: [Host]
+    public var hosts: [LabHost]
     public var images: [Image]
     public var networks: [Network]
     public var profiles: [Profile]
@@ -16,9 +16,9 @@ public struct Topology: Sendable {
     /// SHA-256 of the file's bytes.
     public var digest: String
     /// Where each key path was written, for diagnostics after parsing.
-    public var locations: [String: SourceLocation]
+    public var locations: [String: FileLocation]
 
-    public func host(named n: String) -> Host? { hosts.first { $0.name == n } }
+    public func host(named n: String) -> LabHost? { hosts.first { $0.name == n } }
     public func image(named n: String) -> Image? { images.first { $0.name == n } }
     public func network(named n: String) -> Network? { networks.first { $0.name == n } }
     public func machineGroup(named n: String) -> MachineGroup? { machines.first { $0.name == n } }
@@ -35,16 +35,16 @@ public enum Accel: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// A physical machine: a libvirt connection, and an SSH target for bare-metal nodes.
-public struct Host: Sendable, Hashable {
+public struct LabHost: Sendable, Hashable {
     public var name: String
     public var libvirt: String
     public var ssh: String?
     public var accel: Accel
     /// Directory on the host under which nestlab keeps its storage pools.
     public var storageDir: String
-    /// Host CPUs that VMs may be pinned to; nil means all online CPUs minus `reservedCPUs`.
+    /// LabHost CPUs that VMs may be pinned to; nil means all online CPUs minus `reservedCPUs`.
     public var cpus: CPUSet?
-    /// Host CPUs kept for the host itself, emulator threads and I/O threads.
+    /// LabHost CPUs kept for the host itself, emulator threads and I/O threads.
     public var reservedCPUs: CPUSet?
     /// Whether VMs' pinned CPUs may overlap (CI hosts with few CPUs).
     public var overcommit: Bool
@@ -108,7 +108,7 @@ public struct Network: Sendable, Hashable {
     public var name: String
     public var mode: Mode
     public var cidr: IPv4Network
-    /// Host bridge for `bridge` mode.
+    /// LabHost bridge for `bridge` mode.
     public var bridge: String?
     public var gateway: IPv4?
     public var dns: [IPv4]
@@ -308,9 +308,9 @@ public struct Cluster: Sendable, Hashable {
 public enum RuntimeSpec: Sendable, Hashable {
     case runc
     case crun
-    case kata(KataSpec)
-    case urunc(UruncSpec)
-    case kubevirt(KubeVirtSpec)
+    case kata(KataOptions)
+    case urunc(UruncOptions)
+    case kubevirt(KubeVirtOptions)
 
     public var name: String {
         switch self {
@@ -333,7 +333,7 @@ public enum RuntimeSpec: Sendable, Hashable {
     }
 }
 
-public struct KataSpec: Sendable, Hashable {
+public struct KataOptions: Sendable, Hashable {
     public enum Hypervisor: String, Sendable, Hashable, CaseIterable, Codable {
         case qemu, clh, fc
         public var runtimeClass: String { "kata-\(rawValue)" }
@@ -353,7 +353,7 @@ public struct KataSpec: Sendable, Hashable {
     public var virtioFSCache: String
 }
 
-public struct UruncSpec: Sendable, Hashable {
+public struct UruncOptions: Sendable, Hashable {
     public enum Monitor: String, Sendable, Hashable, CaseIterable, Codable {
         case qemu, firecracker
         case solo5Hvt = "solo5-hvt"
@@ -365,7 +365,7 @@ public struct UruncSpec: Sendable, Hashable {
     public var thinPoolSize: ByteSize
 }
 
-public struct KubeVirtSpec: Sendable, Hashable {
+public struct KubeVirtOptions: Sendable, Hashable {
     public enum Emulation: String, Sendable, Hashable, CaseIterable, Codable {
         /// Emulate when the nodes have no `/dev/kvm` (with a warning: not the tuned setup).
         case auto

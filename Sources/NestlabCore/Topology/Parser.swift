@@ -36,7 +36,7 @@ public struct TopologyParser {
 
     public func parse(data: Data, file: String, _ d: inout Diagnostics) -> Topology? {
         guard let text = String(data: data, encoding: .utf8) else {
-            d.error("", at: SourceLocation(file: file, line: 1, column: 1), "the file is not UTF-8 text")
+            d.error("", at: FileLocation(file: file, line: 1, column: 1), "the file is not UTF-8 text")
             return nil
         }
         let root: Node?
@@ -46,11 +46,11 @@ public struct TopologyParser {
             d.add(Self.diagnostic(for: e, file: file, text: text))
             return nil
         } catch {
-            d.error("", at: SourceLocation(file: file, line: 1, column: 1), "cannot parse YAML: \(error)")
+            d.error("", at: FileLocation(file: file, line: 1, column: 1), "cannot parse YAML: \(error)")
             return nil
         }
         guard let root else {
-            d.error("", at: SourceLocation(file: file, line: 1, column: 1), "the file is empty",
+            d.error("", at: FileLocation(file: file, line: 1, column: 1), "the file is empty",
                     hint: "a topology needs at least 'name', 'networks' and 'machines'")
             return nil
         }
@@ -65,7 +65,7 @@ public struct TopologyParser {
 
     /// Turns a Yams error into `file:line:col: error: ...`.
     static func diagnostic(for e: YamlError, file: String, text: String) -> Diagnostic {
-        func loc(_ m: Mark) -> SourceLocation { SourceLocation(file: file, line: m.line, column: m.column) }
+        func loc(_ m: Mark) -> FileLocation { FileLocation(file: file, line: m.line, column: m.column) }
         switch e {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
@@ -76,13 +76,13 @@ public struct TopologyParser {
             let key = keys.first ?? "?"
             let first = loc(context.mark)
             let at = secondOccurrence(of: key, after: (context.mark.line, context.mark.column), in: text)
-                .map { SourceLocation(file: file, line: $0.line, column: $0.column) } ?? first
+                .map { FileLocation(file: file, line: $0.line, column: $0.column) } ?? first
             return Diagnostic(.error, at: at, path: key, "duplicate key '\(key)'",
                               hint: "each key may appear once per mapping (first at line \(context.mark.line))")
         case .reader(let problem, _, _, _):
-            return Diagnostic(.error, at: SourceLocation(file: file, line: 1, column: 1), path: "", "cannot read YAML: \(problem)")
+            return Diagnostic(.error, at: FileLocation(file: file, line: 1, column: 1), path: "", "cannot read YAML: \(problem)")
         default:
-            return Diagnostic(.error, at: SourceLocation(file: file, line: 1, column: 1), path: "", "cannot parse YAML: \(e)")
+            return Diagnostic(.error, at: FileLocation(file: file, line: 1, column: 1), path: "", "cannot parse YAML: \(e)")
         }
     }
 
@@ -113,7 +113,7 @@ private struct Context {
     let file: String
     let dir: String
     let env: [String: String]
-    var locations: [String: SourceLocation] = [:]
+    var locations: [String: FileLocation] = [:]
 
     init(file: String, dir: String, env: [String: String]) {
         self.file = file
@@ -125,7 +125,7 @@ private struct Context {
         if let l = n.location { locations[n.path] = l }
     }
 
-    mutating func note(_ path: String, _ loc: SourceLocation?) {
+    mutating func note(_ path: String, _ loc: FileLocation?) {
         if let loc { locations[path] = loc }
     }
 
@@ -147,14 +147,14 @@ private struct Context {
             }
         }
 
-        var hosts: [Host] = []
+        var hosts: [LabHost] = []
         if let h = f["hosts"] {
             for (i, e) in (h.sequence(&d) ?? []).enumerated() {
                 if let host = self.host(e.named(under: "hosts"), index: i, &d) { hosts.append(host) }
             }
         } else {
-            hosts = [Host(name: Host.defaultName, libvirt: Host.defaultURI, ssh: nil, accel: .auto,
-                          storageDir: Host.defaultStorageDir, cpus: nil, reservedCPUs: nil, overcommit: false, cpuVendor: nil)]
+            hosts = [LabHost(name: LabHost.defaultName, libvirt: LabHost.defaultURI, ssh: nil, accel: .auto,
+                          storageDir: LabHost.defaultStorageDir, cpus: nil, reservedCPUs: nil, overcommit: false, cpuVendor: nil)]
         }
 
         var images: [Image] = []
@@ -206,14 +206,14 @@ private struct Context {
 
     // MARK: hosts
 
-    mutating func host(_ n: YNode, index: Int, _ d: inout Diagnostics) -> Host? {
+    mutating func host(_ n: YNode, index: Int, _ d: inout Diagnostics) -> LabHost? {
         let keys = ["name", "libvirt", "ssh", "accel", "storageDir", "cpus", "reservedCPUs", "overcommit", "cpuVendor"]
         guard let f = n.fields(&d, keys: keys) else { return nil }
         guard let nameNode = f.required("name", &d, hint: "a host name such as 'node1'"),
               let name = nameNode.nonEmptyString(&d) else { return nil }
         note("hosts.\(name)", nameNode.location)
         note("hosts.\(name).@", n.location)
-        var h = Host(name: name, libvirt: Host.defaultURI, ssh: nil, accel: .auto, storageDir: Host.defaultStorageDir,
+        var h = LabHost(name: name, libvirt: LabHost.defaultURI, ssh: nil, accel: .auto, storageDir: LabHost.defaultStorageDir,
                      cpus: nil, reservedCPUs: nil, overcommit: false, cpuVendor: nil)
         if let v = f["libvirt"], let s = v.nonEmptyString(&d) {
             if !s.contains(":/") {
@@ -432,7 +432,7 @@ private struct Context {
 
     // MARK: machines
 
-    mutating func machine(_ n: YNode, index: Int, hosts: [Host], images: [Image], networks: [Network],
+    mutating func machine(_ n: YNode, index: Int, hosts: [LabHost], images: [Image], networks: [Network],
                           _ d: inout Diagnostics) -> MachineGroup? {
         let keys = ["name", "count", "host", "image", "profile", "vcpus", "memory", "disk", "accel", "network",
                     "pinning", "numaNode"]
@@ -619,21 +619,21 @@ private struct Context {
             case "runc": out.append(.runc); if let body { _ = body.fields(&d, keys: []) }
             case "crun": out.append(.crun); if let body { _ = body.fields(&d, keys: []) }
             case "kata":
-                var k = KataSpec(version: Versions.kata, hypervisors: [.qemu], defaultVCPUs: 1, defaultMemory: .mib(2048),
+                var k = KataOptions(version: Versions.kata, hypervisors: [.qemu], defaultVCPUs: 1, defaultMemory: .mib(2048),
                                  enableHugepages: false, sharedFS: .virtioFS, virtioFSCache: "auto")
                 if let body, let f = body.fields(&d, keys: ["version", "hypervisors", "defaultVCPUs", "defaultMemory",
                                                              "enableHugepages", "sharedFS", "virtioFSCache"]) {
                     if let v = f["version"], let s = v.nonEmptyString(&d) { k.version = s }
                     if let v = f["hypervisors"] {
-                        var hs: [KataSpec.Hypervisor] = []
-                        for e in v.sequence(&d) ?? [] { if let h = e.oneOf(&d, KataSpec.Hypervisor.self) { hs.append(h) } }
+                        var hs: [KataOptions.Hypervisor] = []
+                        for e in v.sequence(&d) ?? [] { if let h = e.oneOf(&d, KataOptions.Hypervisor.self) { hs.append(h) } }
                         if hs.isEmpty { d.error(v.path, at: v.location, "no hypervisor listed", hint: "one or more of qemu, clh, fc") }
                         k.hypervisors = hs
                     }
                     if let v = f["defaultVCPUs"] { k.defaultVCPUs = v.int(&d, in: 1...256) ?? 1 }
                     if let v = f["defaultMemory"], let s = v.size(&d) { k.defaultMemory = s }
                     if let v = f["enableHugepages"] { k.enableHugepages = v.bool(&d) ?? false }
-                    if let v = f["sharedFS"] { k.sharedFS = v.oneOf(&d, KataSpec.SharedFS.self) ?? .virtioFS }
+                    if let v = f["sharedFS"] { k.sharedFS = v.oneOf(&d, KataOptions.SharedFS.self) ?? .virtioFS }
                     if let v = f["virtioFSCache"], let s = v.string(&d) {
                         if ["auto", "always", "never", "metadata"].contains(s) { k.virtioFSCache = s } else {
                             d.error(v.path, at: v.location, "'\(s)' is not a virtio-fs cache mode", hint: "one of: auto, always, never, metadata")
@@ -642,12 +642,12 @@ private struct Context {
                 }
                 out.append(.kata(k))
             case "urunc":
-                var u = UruncSpec(version: Versions.urunc, monitors: [.qemu, .solo5Hvt], thinPoolSize: .gib(20))
+                var u = UruncOptions(version: Versions.urunc, monitors: [.qemu, .solo5Hvt], thinPoolSize: .gib(20))
                 if let body, let f = body.fields(&d, keys: ["version", "monitors", "thinPoolSize"]) {
                     if let v = f["version"], let s = v.nonEmptyString(&d) { u.version = s }
                     if let v = f["monitors"] {
-                        var ms: [UruncSpec.Monitor] = []
-                        for e in v.sequence(&d) ?? [] { if let m = e.oneOf(&d, UruncSpec.Monitor.self) { ms.append(m) } }
+                        var ms: [UruncOptions.Monitor] = []
+                        for e in v.sequence(&d) ?? [] { if let m = e.oneOf(&d, UruncOptions.Monitor.self) { ms.append(m) } }
                         if ms.isEmpty { d.error(v.path, at: v.location, "no monitor listed", hint: "one or more of qemu, firecracker, solo5-hvt, solo5-spt") }
                         u.monitors = ms
                     }
@@ -655,7 +655,7 @@ private struct Context {
                 }
                 out.append(.urunc(u))
             case "kubevirt":
-                var k = KubeVirtSpec(version: Versions.kubevirt, emulation: .auto)
+                var k = KubeVirtOptions(version: Versions.kubevirt, emulation: .auto)
                 if let body, let f = body.fields(&d, keys: ["version", "emulation"]) {
                     if let v = f["version"], let s = v.nonEmptyString(&d) { k.version = s }
                     if let v = f["emulation"] {
@@ -663,7 +663,7 @@ private struct Context {
                         if case .scalar(let s) = v.node, s.string == "true" { k.emulation = .on } else if case .scalar(let s) = v.node, s.string == "false" {
                             k.emulation = .off
                         } else {
-                            k.emulation = v.oneOf(&d, KubeVirtSpec.Emulation.self) ?? .auto
+                            k.emulation = v.oneOf(&d, KubeVirtOptions.Emulation.self) ?? .auto
                         }
                     }
                 }

@@ -9,7 +9,7 @@ public struct TopologyValidator {
 
     private var t: Topology { topology }
 
-    private func loc(_ path: String) -> SourceLocation? { t.locations[path] }
+    private func loc(_ path: String) -> FileLocation? { t.locations[path] }
 
     public func validate(_ d: inout Diagnostics) {
         checkNames(&d)
@@ -86,7 +86,7 @@ public struct TopologyValidator {
         }
     }
 
-    private func dangling(_ d: inout Diagnostics, _ path: String, at: SourceLocation? = nil, what: String, _ name: String,
+    private func dangling(_ d: inout Diagnostics, _ path: String, at: FileLocation? = nil, what: String, _ name: String,
                           _ candidates: [String]) {
         var hint = candidates.isEmpty ? "define it first" : "one of: \(candidates.joined(separator: ", "))"
         if let near = Spelling.closest(to: name, in: candidates) { hint = "did you mean '\(near)'?" }

@@ -11,8 +11,8 @@ struct YNode {
     let path: String
     let file: String
 
-    var location: SourceLocation? {
-        node.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
+    var location: FileLocation? {
+        node.mark.map { FileLocation(file: file, line: $0.line, column: $0.column) }
     }
 
     func child(_ key: String, _ value: Node) -> YNode {
@@ -215,7 +215,7 @@ struct Fields {
 
     func has(_ key: String) -> Bool { values[key] != nil }
 
-    func location(of key: String) -> SourceLocation? { values[key]?.location ?? node.location }
+    func location(of key: String) -> FileLocation? { values[key]?.location ?? node.location }
 
     func required(_ key: String, _ d: inout Diagnostics, hint: String) -> YNode? {
         if let v = self[key] { return v }

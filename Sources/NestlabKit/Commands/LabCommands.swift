@@ -6,7 +6,7 @@ public struct LabTarget: Sendable {
     public var lab: String
     /// The topology file, when one was given or recorded.
     public var file: String?
-    public var hosts: [Host]
+    public var hosts: [LabHost]
 
     /// A path to an existing file is a topology; anything else is a lab name whose
     /// topology nestlab recorded at `up` (or, failing that, the default local host).
@@ -28,13 +28,13 @@ public struct LabTarget: Sendable {
            let (t, _) = try? TopologyParser(environment: environment).load(path: src), t.name == arg {
             return LabTarget(lab: arg, file: src, hosts: hosts(t, connect))
         }
-        let uri = connect ?? Host.defaultURI
-        return LabTarget(lab: arg, file: nil, hosts: [Host(name: Host.defaultName, libvirt: uri, ssh: nil, accel: .auto,
-                                                           storageDir: Host.defaultStorageDir, cpus: nil, reservedCPUs: nil,
+        let uri = connect ?? LabHost.defaultURI
+        return LabTarget(lab: arg, file: nil, hosts: [LabHost(name: LabHost.defaultName, libvirt: uri, ssh: nil, accel: .auto,
+                                                           storageDir: LabHost.defaultStorageDir, cpus: nil, reservedCPUs: nil,
                                                            overcommit: false, cpuVendor: nil)])
     }
 
-    static func hosts(_ t: Topology, _ connect: String?) -> [Host] {
+    static func hosts(_ t: Topology, _ connect: String?) -> [LabHost] {
         guard let connect else { return t.hosts }
         return t.hosts.map { var h = $0; h.libvirt = connect; return h }
     }
@@ -134,7 +134,7 @@ public enum LabCommands {
 
 /// Writes a rendered lab to a folder: the files exactly as nestlab sends them.
 public enum RenderWriter {
-    public static func write(_ r: RenderedLab, to dir: URL, hosts: [Host]) throws {
+    public static func write(_ r: RenderedLab, to dir: URL, hosts: [LabHost]) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         for (n, xml) in r.networks {

@@ -6,10 +6,10 @@ import NestlabCore
 /// performs there. Every operation names what it was doing in its errors.
 public final class HostSession: @unchecked Sendable {
     // Connection is thread-safe (libvirt serializes per connection); the rest is immutable.
-    public let host: Host
+    public let host: LabHost
     public let connection: Connection
 
-    public init(host: Host) throws {
+    public init(host: LabHost) throws {
         self.host = host
         do {
             connection = try Connection(uri: host.libvirt)
@@ -247,6 +247,10 @@ public enum HostError: Error, CustomStringConvertible {
 
 /// Sparse-aware file copy for base images (holes stay holes).
 enum FileCopy {
+    // Linux's lseek whence values; Glibc hides SEEK_DATA/SEEK_HOLE behind _GNU_SOURCE.
+    static let seekData: Int32 = 3
+    static let seekHole: Int32 = 4
+
     static func copy(from src: String, to dst: String, mode: mode_t, progress: ((UInt64) -> Void)? = nil) throws {
         let inFD = open(src, O_RDONLY | O_CLOEXEC)
         guard inFD >= 0 else { throw HostError.system("cannot open \(src)", errno: errno) }
@@ -266,10 +270,10 @@ enum FileCopy {
         var off: off_t = 0
         while off < size {
             // Skip holes: SEEK_DATA finds the next data at or after `off`.
-            let data = lseek(inFD, off, SEEK_DATA)
+            let data = lseek(inFD, off, Self.seekData)
             if data < 0 { break }  // ENXIO: only a hole remains
             off = data
-            let holeAt = lseek(inFD, off, SEEK_HOLE)
+            let holeAt = lseek(inFD, off, Self.seekHole)
             let end = holeAt < 0 ? size : min(holeAt, size)
             while off < end {
                 let want = Int(min(off_t(chunk), end - off))

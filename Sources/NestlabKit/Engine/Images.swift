@@ -86,7 +86,7 @@ public enum ImageError: Error, CustomStringConvertible {
 /// Names and places of base images on hosts.
 public enum BaseImages {
     /// The base volume reference for a local image on a host (where `up` puts it).
-    public static func ref(for local: LocalImage, host: Host) -> BaseVolumeRef {
+    public static func ref(for local: LocalImage, host: LabHost) -> BaseVolumeRef {
         let dir = Lab.imagePoolPath(host: host)
         func vol(_ f: LocalFile, _ kind: String) -> VolumeRef {
             let name = "\(kind)-\(f.sha256.prefix(16))"

@@ -115,7 +115,7 @@ public enum KVMCheck {
     public static func judge(capabilities caps: String) -> Result {
         let elements = MiniXML.elements(caps)
         let kvmDomain = elements.contains { $0.localName == "domain" && $0.attributes["type"] == "kvm" }
-        // Host CPU features are listed under <host><cpu>; guest <cpu> blocks come later and have no vendor.
+        // LabHost CPU features are listed under <host><cpu>; guest <cpu> blocks come later and have no vendor.
         var hostFeatures = Set<String>()
         var inHost = false
         for e in elements {

@@ -13,7 +13,7 @@ public struct StatusReport: Codable, Sendable {
         public var accel: String
         public var vcpus: Int
         public var memoryMiB: UInt64
-        /// Host CPUs per vCPU as libvirt applied them (read back, not echoed from the topology).
+        /// LabHost CPUs per vCPU as libvirt applied them (read back, not echoed from the topology).
         public var vcpuPins: [[Int]]
         public var emulatorPin: [Int]?
         public var hugepageKiB: UInt64?

@@ -53,7 +53,7 @@ public enum Preflight {
     }
 
     /// Checks a host without a topology (`nestlab preflight` with no file).
-    public static func run(host: Host) async throws -> PreflightReport {
+    public static func run(host: LabHost) async throws -> PreflightReport {
         let hs: HostSession
         do {
             hs = try HostSession(host: host)
