@@ -131,6 +131,27 @@ struct StorageTests {
         #expect(error.message.contains("cp.qcow2"))
     }
 
+    @Test func transientPoolVanishesOnDestroy() throws {
+        let connection = try TestHost.connect()
+        let pool = try connection.createStoragePool(
+            xml: StorageXML.dirPool(name: "nl-tmp", path: "/var/lib/nestlab/tmp"))
+        #expect(try pool.isActive())
+        #expect(try !pool.isPersistent())
+        try pool.destroy()
+        #expect(try connection.storagePoolIfExists(named: "nl-tmp") == nil)
+    }
+
+    @Test func cloneCreatesAVolumeOfTheGivenName() throws {
+        let (_, pool) = try Self.startedPool()
+        let source = try pool.createVolume(
+            xml: StorageXML.volume(name: "src.qcow2", format: "qcow2", capacityBytes: Self.gib))
+        let clone = try pool.createVolume(
+            xml: StorageXML.volume(name: "copy.qcow2", format: "qcow2", capacityBytes: Self.gib),
+            cloningFrom: source)
+        #expect(clone.name == "copy.qcow2")
+        #expect(try pool.listAllVolumes().map(\.name).sorted() == ["copy.qcow2", "src.qcow2"])
+    }
+
     @Test func duplicateVolumeNameIsRejected() throws {
         let (_, pool) = try Self.startedPool()
         let xml = StorageXML.volume(name: "dup.raw", format: "raw", capacityBytes: 1 << 20)
