@@ -178,7 +178,7 @@ public enum CloudInitRenderer {
                 ("addresses", .list([.string("\(nic.address)/\(nic.network.cidr.prefix)")])),
             ]
             if i == 0, let gw = nic.network.effectiveGateway {
-                e.append(("routes", .list([.map([("to", .string("default")), ("via", .string(gw.description))])])))
+                e.append(("routes", .list([.map([("to", .string("0.0.0.0/0")), ("via", .string(gw.description))])])))
             }
             let dns = nic.network.dns.isEmpty ? (nic.network.mode == .bridge ? [] : [nic.network.cidr.firstHost]) : nic.network.dns
             if i == 0, !dns.isEmpty {

@@ -51,6 +51,20 @@ public struct LabHost: Sendable, Hashable {
     /// `intel` or `amd`, chooses `vmx` or `svm` for nested virtualization; nil: ask libvirt.
     public var cpuVendor: CPUVendor?
 
+    public init(name: String, libvirt: String = LabHost.defaultURI, ssh: String? = nil, accel: Accel = .auto,
+                storageDir: String = LabHost.defaultStorageDir, cpus: CPUSet? = nil, reservedCPUs: CPUSet? = nil,
+                overcommit: Bool = false, cpuVendor: CPUVendor? = nil) {
+        self.name = name
+        self.libvirt = libvirt
+        self.ssh = ssh
+        self.accel = accel
+        self.storageDir = storageDir
+        self.cpus = cpus
+        self.reservedCPUs = reservedCPUs
+        self.overcommit = overcommit
+        self.cpuVendor = cpuVendor
+    }
+
     public static let defaultName = "localhost"
     public static let defaultURI = "qemu:///system"
     public static let defaultStorageDir = "/var/lib/libvirt/images/nestlab"

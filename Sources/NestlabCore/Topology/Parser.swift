@@ -153,8 +153,7 @@ private struct Context {
                 if let host = self.host(e.named(under: "hosts"), index: i, &d) { hosts.append(host) }
             }
         } else {
-            hosts = [LabHost(name: LabHost.defaultName, libvirt: LabHost.defaultURI, ssh: nil, accel: .auto,
-                          storageDir: LabHost.defaultStorageDir, cpus: nil, reservedCPUs: nil, overcommit: false, cpuVendor: nil)]
+            hosts = [LabHost(name: LabHost.defaultName)]
         }
 
         var images: [Image] = []
@@ -213,8 +212,7 @@ private struct Context {
               let name = nameNode.nonEmptyString(&d) else { return nil }
         note("hosts.\(name)", nameNode.location)
         note("hosts.\(name).@", n.location)
-        var h = LabHost(name: name, libvirt: LabHost.defaultURI, ssh: nil, accel: .auto, storageDir: LabHost.defaultStorageDir,
-                     cpus: nil, reservedCPUs: nil, overcommit: false, cpuVendor: nil)
+        var h = LabHost(name: name)
         if let v = f["libvirt"], let s = v.nonEmptyString(&d) {
             if !s.contains(":/") {
                 d.error(v.path, at: v.location, "'\(s)' is not a libvirt URI",

@@ -29,9 +29,7 @@ public struct LabTarget: Sendable {
             return LabTarget(lab: arg, file: src, hosts: hosts(t, connect))
         }
         let uri = connect ?? LabHost.defaultURI
-        return LabTarget(lab: arg, file: nil, hosts: [LabHost(name: LabHost.defaultName, libvirt: uri, ssh: nil, accel: .auto,
-                                                           storageDir: LabHost.defaultStorageDir, cpus: nil, reservedCPUs: nil,
-                                                           overcommit: false, cpuVendor: nil)])
+        return LabTarget(lab: arg, file: nil, hosts: [LabHost(name: LabHost.defaultName, libvirt: uri)])
     }
 
     static func hosts(_ t: Topology, _ connect: String?) -> [LabHost] {

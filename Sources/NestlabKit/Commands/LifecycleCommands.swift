@@ -14,8 +14,12 @@ public struct RunFlags: Sendable {
     }
 
     func progress(log: URL?) -> ProgressView {
-        let logger = log.map { LabLog(file: $0) }
-        return ProgressView(mode: ProgressView.mode(json: format == .json, plain: plain), log: logger.map { l in { l.write($0) } })
+        var sink: (@Sendable (String) -> Void)?
+        if let log {
+            let logger = LabLog(file: log)
+            sink = { logger.write($0) }
+        }
+        return ProgressView(mode: ProgressView.mode(json: format == .json, plain: plain), log: sink)
     }
 }
 

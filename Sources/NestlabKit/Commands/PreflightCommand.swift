@@ -7,8 +7,7 @@ public enum PreflightCommand {
             let s = try LabSession.open(file: file)
             return try await Preflight.run(session: s)
         }
-        let host = LabHost(name: LabHost.defaultName, libvirt: connect, ssh: nil, accel: .auto, storageDir: LabHost.defaultStorageDir,
-                        cpus: nil, reservedCPUs: nil, overcommit: false, cpuVendor: nil)
+        let host = LabHost(name: LabHost.defaultName, libvirt: connect)
         return try await Preflight.run(host: host)
     }
 }

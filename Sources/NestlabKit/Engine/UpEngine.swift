@@ -217,7 +217,13 @@ public final class UpEngine: @unchecked Sendable {
                 progress.update(name, "recreating", detail: diff.joined(separator: ", "))
                 try await Blocking.run { [s] in
                     for (d, meta) in try session.labDomains(s.lab.name) where meta.machine == name { try session.removeDomain(d) }
+                    // A recreated machine starts from a fresh disk, like a new one.
+                    let pool = try session.connection.storagePool(named: Lab.poolName(lab: s.lab.name))
+                    try ErrorWithContext.wrap("deleting overlay \(m.overlayVolume) on \(m.host.name)") {
+                        try pool.volumeIfExists(named: m.overlayVolume)?.delete()
+                    }
                 }
+                record(name) { $0.action = "recreate"; $0.drift = nil }
                 return try await create(rm, session)
             case .create:
                 return try await create(rm, session)

@@ -24,6 +24,7 @@ public struct LabSecrets: Sendable {
             ssh = try SSHKey(openSSHPrivateKey: text)
         } else {
             let key = SSHKey(comment: "nestlab@\(state.name)")
+            try SecretFile.createPrivateDirectory(at: state.sshKey.deletingLastPathComponent())
             try key.write(to: state.sshKey.deletingLastPathComponent())
             ssh = key
         }

@@ -68,9 +68,16 @@ public final class ProgressView: @unchecked Sendable {
         }
     }
 
+    private var lastLinePhase: [String: (phase: String, at: Date)] = [:]
+
     private func emit(_ key: String) {
         guard let r = rows[key] else { return }
         let line = "\(key): \(r.phase)" + (r.detail.isEmpty ? "" : " (\(r.detail))")
+        // Plain output: a detail-only change (a percentage) is printed at most every 5 seconds.
+        if mode == .lines, !r.done, let last = lastLinePhase[key], last.phase == r.phase, Date().timeIntervalSince(last.at) < 5 {
+            return
+        }
+        lastLinePhase[key] = (r.phase, Date())
         log?(line)
         switch mode {
         case .quiet: break
