@@ -61,12 +61,23 @@ public struct Artifact: Sendable, Hashable {
     /// lab-network mirror is given. The mirror layout is content-addressed so one
     /// cache directory serves every version without collisions.
     public func resolvedURL(mirror: String?) -> String {
-        guard let mirror, !mirror.isEmpty else { return url }
+        guard let mirror, !mirror.isEmpty, isPinned else { return url }
         let base = mirror.hasSuffix("/") ? String(mirror.dropLast()) : mirror
         return "\(base)/\(sha256)/\(fileName)"
     }
 
+    /// Digest placeholder: the node verifies against the `.sha256` file upstream publishes
+    /// next to the artifact (dl.k8s.io, cri-tools), because no lock file pins it yet.
+    public static let upstreamDigest = "upstream"
+    /// Digest placeholder: nothing pins this artifact yet; the node refuses to install it
+    /// and says to run `nestlab cache fetch` (fail closed, never unverified).
+    public static let unpinnedDigest = "unpinned"
+
+    /// Whether the digest is a real SHA-256 (not a placeholder).
+    public var isPinned: Bool { sha256 != Self.upstreamDigest && sha256 != Self.unpinnedDigest }
+
     func validate(_ what: String) throws {
+        if !isPinned { return }
         let hex = sha256.unicodeScalars.allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) }
         guard sha256.count == 64, hex else { throw KubeError.invalidSHA256(artifact: what, value: sha256) }
         let okScheme = url.hasPrefix("https://") || url.hasPrefix("http://")

@@ -50,6 +50,8 @@ public struct LabHost: Sendable, Hashable {
     public var overcommit: Bool
     /// `intel` or `amd`, chooses `vmx` or `svm` for nested virtualization; nil: ask libvirt.
     public var cpuVendor: CPUVendor?
+    /// The distribution of the host itself, when it is a bare-metal cluster node.
+    public var os: NodeOS = .debian12
 
     public init(name: String, libvirt: String = LabHost.defaultURI, ssh: String? = nil, accel: Accel = .auto,
                 storageDir: String = LabHost.defaultStorageDir, cpus: CPUSet? = nil, reservedCPUs: CPUSet? = nil,
@@ -103,10 +105,28 @@ public struct Image: Sendable, Hashable {
     public var name: String
     public var source: Source
     public var format: Format
+    /// The guest's distribution: decides how node scripts install packages and which
+    /// containerd the distribution ships (1.6 on Debian 12, 1.7 on Ubuntu).
+    public var os: NodeOS = .debian12
     /// Direct kernel boot (images without a boot loader, like nestlab's test image).
     public var kernel: String?
     public var initrd: String?
     public var cmdline: String?
+}
+
+/// A node's distribution, as far as the node scripts care.
+public enum NodeOS: String, Sendable, Hashable, CaseIterable, Codable {
+    case debian12 = "debian-12"
+    case ubuntu2204 = "ubuntu-22.04"
+    case ubuntu2404 = "ubuntu-24.04"
+
+    /// Guess from an image's URL or file name.
+    public static func guess(_ s: String) -> NodeOS {
+        let l = s.lowercased()
+        if l.contains("jammy") || l.contains("22.04") { return .ubuntu2204 }
+        if l.contains("ubuntu") || l.contains("noble") || l.contains("24.04") { return .ubuntu2404 }
+        return .debian12
+    }
 }
 
 public struct Network: Sendable, Hashable {

@@ -206,7 +206,7 @@ private struct Context {
     // MARK: hosts
 
     mutating func host(_ n: YNode, index: Int, _ d: inout Diagnostics) -> LabHost? {
-        let keys = ["name", "libvirt", "ssh", "accel", "storageDir", "cpus", "reservedCPUs", "overcommit", "cpuVendor"]
+        let keys = ["name", "libvirt", "ssh", "accel", "storageDir", "cpus", "reservedCPUs", "overcommit", "cpuVendor", "os"]
         guard let f = n.fields(&d, keys: keys) else { return nil }
         guard let nameNode = f.required("name", &d, hint: "a host name such as 'node1'"),
               let name = nameNode.nonEmptyString(&d) else { return nil }
@@ -232,13 +232,14 @@ private struct Context {
         if let v = f["reservedCPUs"] { h.reservedCPUs = v.cpuSet(&d); note(v) }
         if let v = f["overcommit"] { h.overcommit = v.bool(&d) ?? false }
         if let v = f["cpuVendor"] { h.cpuVendor = v.oneOf(&d, CPUVendor.self) }
+        if let v = f["os"] { h.os = v.oneOf(&d, NodeOS.self) ?? .debian12 }
         return h
     }
 
     // MARK: images
 
     mutating func image(_ name: String, _ n: YNode, _ d: inout Diagnostics) -> Image? {
-        let keys = ["file", "url", "sha256", "checksums", "format", "kernel", "initrd", "cmdline"]
+        let keys = ["file", "url", "sha256", "checksums", "format", "kernel", "initrd", "cmdline", "os"]
         guard let f = n.fields(&d, keys: keys) else { return nil }
         var source: Image.Source?
         switch (f["file"], f["url"]) {
@@ -281,6 +282,14 @@ private struct Context {
             format = .raw
         }
         var img = Image(name: name, source: source ?? .file(path: ""), format: format)
+        if let v = f["os"] {
+            img.os = v.oneOf(&d, NodeOS.self) ?? .debian12
+        } else if let source {
+            switch source {
+            case .file(let p): img.os = NodeOS.guess(p)
+            case .url(let u, _, _): img.os = NodeOS.guess(u)
+            }
+        }
         if let v = f["kernel"], let p = v.nonEmptyString(&d) { img.kernel = path(p, v, &d) }
         if let v = f["initrd"], let p = v.nonEmptyString(&d) { img.initrd = path(p, v, &d) }
         if let v = f["cmdline"] { img.cmdline = v.string(&d) }
@@ -640,13 +649,22 @@ private struct Context {
                 }
                 out.append(.kata(k))
             case "urunc":
-                var u = UruncOptions(version: Versions.urunc, monitors: [.qemu, .solo5Hvt], thinPoolSize: .gib(20))
+                var u = UruncOptions(version: Versions.urunc, monitors: [.qemu, .firecracker], thinPoolSize: .gib(20))
                 if let body, let f = body.fields(&d, keys: ["version", "monitors", "thinPoolSize"]) {
                     if let v = f["version"], let s = v.nonEmptyString(&d) { u.version = s }
                     if let v = f["monitors"] {
                         var ms: [UruncOptions.Monitor] = []
-                        for e in v.sequence(&d) ?? [] { if let m = e.oneOf(&d, UruncOptions.Monitor.self) { ms.append(m) } }
-                        if ms.isEmpty { d.error(v.path, at: v.location, "no monitor listed", hint: "one or more of qemu, firecracker, solo5-hvt, solo5-spt") }
+                        for e in v.sequence(&d) ?? [] {
+                            guard let m = e.oneOf(&d, UruncOptions.Monitor.self) else { continue }
+                            if m == .solo5Hvt || m == .solo5Spt {
+                                // Solo5 ships sources only; building it on every node is out of scope for now.
+                                d.error(e.path, at: e.location, "nestlab cannot install the \(m.rawValue) monitor yet (Solo5 publishes no release binaries)",
+                                        hint: "use qemu or firecracker")
+                                continue
+                            }
+                            ms.append(m)
+                        }
+                        if ms.isEmpty { d.error(v.path, at: v.location, "no monitor listed", hint: "one or more of qemu, firecracker") }
                         u.monitors = ms
                     }
                     if let v = f["thinPoolSize"], let s = v.size(&d) { u.thinPoolSize = s }

@@ -14,6 +14,7 @@ public struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible,
     public static func gib(_ n: UInt64) -> ByteSize { ByteSize(bytes: n << 30) }
 
     public var kib: UInt64 { bytes >> 10 }
+    public var gib: UInt64 { bytes >> 30 }
     public var mib: UInt64 { bytes >> 20 }
 
     public static func < (a: ByteSize, b: ByteSize) -> Bool { a.bytes < b.bytes }

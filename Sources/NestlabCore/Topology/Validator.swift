@@ -345,7 +345,7 @@ public struct TopologyValidator {
                 let fix: String
                 switch rt {
                 case .kubevirt: fix = "give those machines a profile with cpu.nested: true, or set runtimes.kubevirt.emulation: on"
-                case .urunc: fix = "give those machines a profile with cpu.nested: true, or use only the solo5-spt monitor"
+                case .urunc: fix = "give those machines a profile with cpu.nested: true (urunc's qemu and firecracker monitors need KVM)"
                 default: fix = "give those machines a profile with cpu.nested: true, e.g. paper-mitigated"
                 }
                 d.error(rp, at: loc(rp) ?? loc(p),

@@ -22,6 +22,8 @@ public enum Versions {
     public static let kata = "3.20.0"
     public static let urunc = "0.6.0"
     public static let kubevirt = "v1.6.0"
+    public static let runc = "1.3.0"
+    public static let firecracker = "v1.12.1"
 
     public enum Resolution: Equatable, Sendable {
         case resolved(String)

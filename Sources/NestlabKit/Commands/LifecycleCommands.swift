@@ -54,6 +54,7 @@ public enum LifecycleCommands {
         let lock = try LabLock(s.state, command: "up \(file)")
         defer { withExtendedLifetime(lock) {} }
         try s.state.recordSource(file)
+        try Kubeconfigs.writeAll(s)
         let progress = flags.progress(log: s.state.log)
         for w in s.warnings where flags.format == .text { Console.err(w.description) }
         if !skipPreflight {

@@ -15,6 +15,10 @@ public final class LabSession: @unchecked Sendable {
     public let images: [String: LocalImage]
     public let rendered: RenderedLab
     public let cacheRoot: URL
+    /// The clusters, with every node's bootstrap rendered.
+    public let clusters: [PlannedCluster]
+    /// The lock file next to the topology, when there is one.
+    public let lock: LockFile?
 
     public struct Options: Sendable {
         /// Plan without reaching hosts: assumed facts (see `HostFacts.assumed`).
@@ -29,7 +33,8 @@ public final class LabSession: @unchecked Sendable {
     }
 
     init(topology: Topology, warnings: [Diagnostic], state: LabState, sessions: [String: HostSession], facts: [String: HostFacts],
-         lab: Lab, secrets: LabSecrets, images: [String: LocalImage], rendered: RenderedLab, cacheRoot: URL) {
+         lab: Lab, secrets: LabSecrets, images: [String: LocalImage], rendered: RenderedLab, cacheRoot: URL,
+         clusters: [PlannedCluster], lock: LockFile?) {
         self.topology = topology
         self.warnings = warnings
         self.state = state
@@ -40,6 +45,8 @@ public final class LabSession: @unchecked Sendable {
         self.images = images
         self.rendered = rendered
         self.cacheRoot = cacheRoot
+        self.clusters = clusters
+        self.lock = lock
     }
 
     /// Loads and validates the topology (throws `TopologyError`), connects to its hosts
@@ -77,9 +84,27 @@ public final class LabSession: @unchecked Sendable {
             guard let local = images[m.image.name] else { continue }
             bases[m.host.name, default: [:]][m.image.name] = BaseImages.ref(for: local, host: m.host)
         }
-        let rendered = try LabRenderer.render(lab: lab, bases: bases, sshKeys: [secrets.ssh.authorizedKey])
-        return LabSession(topology: topology, warnings: warnings + lab.warnings, state: state, sessions: sessions, facts: facts,
-                          lab: lab, secrets: secrets, images: images, rendered: rendered, cacheRoot: cacheRoot)
+        let lock = try LockFile.load(forTopology: file)
+        var material: [String: ClusterMaterial] = [:]
+        for (name, c) in secrets.clusters {
+            material[name] = ClusterMaterial(token: c.token.value, caCertificatePEM: try c.ca.certificatePEM,
+                                             caKeyPEM: c.ca.privateKeyPEM, discoveryHash: c.discoveryHash)
+        }
+        let clusters = try ClusterPlanner.plan(lab: lab, material: material, lock: lock)
+        let payloads = ClusterPlanner.payloads(clusters)
+        var clusterWarnings: [Diagnostic] = []
+        for c in clusters {
+            let unpinned = c.artifacts.filter { ArtifactCatalog.digest($0, lock: lock) == Artifact.unpinnedDigest }
+            if !unpinned.isEmpty {
+                clusterWarnings.append(Diagnostic(.warning, at: topology.locations["clusters.\(c.cluster.name)"], path: "clusters.\(c.cluster.name)",
+                    "\(unpinned.count) artifact(s) have no pinned digest (\(unpinned.map(\.name).joined(separator: ", "))); nodes refuse them until they are pinned",
+                    hint: "run `nestlab cache fetch \(file)` on a machine with internet to write \(URL(fileURLWithPath: LockFile.path(forTopology: file)).lastPathComponent)"))
+            }
+        }
+        let rendered = try LabRenderer.render(lab: lab, bases: bases, sshKeys: [secrets.ssh.authorizedKey]) { payloads[$0.name] ?? .empty }
+        return LabSession(topology: topology, warnings: warnings + lab.warnings + clusterWarnings, state: state, sessions: sessions,
+                          facts: facts, lab: lab, secrets: secrets, images: images, rendered: rendered, cacheRoot: cacheRoot,
+                          clusters: clusters, lock: lock)
     }
 
     static func localImage(_ img: Image, digests: DigestCache) throws -> LocalImage {

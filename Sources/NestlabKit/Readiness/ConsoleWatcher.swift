@@ -79,7 +79,8 @@ public final class ConsoleWatcher: @unchecked Sendable {
             if ok {
                 resolve(.ready(instance: iid))
             } else {
-                let failed = lock.withLock { phases.last { $0.status == "failed" } }
+                // The first failed phase is the cause; wrappers (bootstrap) report failure after it.
+                let failed = lock.withLock { phases.first { $0.status == "failed" } }
                 resolve(.failed(code: code, phase: failed?.name, detail: failed?.detail))
             }
         case .phase(let name, let status, let detail):

@@ -116,6 +116,19 @@ if [[ ${NESTLAB_DEVMAPPER:-0} == 1 ]] && ! grep -Eq '^io\.containerd\.snapshotte
 fi
 nl_ok
 
+# The handlers nestlab configured must run a container before Kubernetes relies on them.
+nl_phase containerd-handlers
+if [[ -x /bin/busybox ]]; then
+  handlers=(runc=runc)
+  if [[ ${NESTLAB_CRUN:-0} == 1 ]]; then
+    handlers+=(crun=/usr/bin/crun)
+  fi
+  nl_containerd_smoke "${handlers[@]}"
+  nl_ok "${handlers[*]%%=*}"
+else
+  nl_ok "skipped: no /bin/busybox to build a local test image from"
+fi
+
 nl_phase kubernetes-binaries "${NESTLAB_K8S_VERSION:-}"
 nl_install_artifacts kubernetes
 nl_ok "$(kubeadm version -o short 2>/dev/null || printf 'installed')"

@@ -1,0 +1,152 @@
+import Foundation
+
+/// A file a testbed needs from the internet, with where it comes from.
+public struct ArtifactRef: Sendable, Hashable, Codable {
+    /// Stable name in the lock file, e.g. `kubernetes/kubeadm@1.33.4`.
+    public var name: String
+    public var url: String
+    /// Whether upstream publishes `URL.sha256` next to it (dl.k8s.io, cri-tools).
+    public var upstreamChecksum: Bool
+
+    public init(name: String, url: String, upstreamChecksum: Bool) {
+        self.name = name
+        self.url = url
+        self.upstreamChecksum = upstreamChecksum
+    }
+}
+
+/// The lock file next to a topology (`NAME.lock`): resolved URLs and digests, so
+/// that a testbed can be rebuilt identically a year later.
+public struct LockFile: Sendable, Codable, Hashable {
+    public struct Entry: Sendable, Codable, Hashable {
+        public var name: String
+        public var url: String
+        public var sha256: String
+        public var size: UInt64?
+
+        public init(name: String, url: String, sha256: String, size: UInt64?) {
+            self.name = name
+            self.url = url
+            self.sha256 = sha256
+            self.size = size
+        }
+    }
+
+    public var lockVersion: Int = 1
+    public var artifacts: [Entry]
+
+    public init(artifacts: [Entry]) { self.artifacts = artifacts.sorted { $0.name < $1.name } }
+
+    public static func path(forTopology file: String) -> String {
+        let u = URL(fileURLWithPath: file)
+        let base = u.deletingPathExtension().lastPathComponent
+        return u.deletingLastPathComponent().appendingPathComponent("\(base).lock").path
+    }
+
+    public static func load(forTopology file: String) throws -> LockFile? {
+        let p = path(forTopology: file)
+        guard FileManager.default.fileExists(atPath: p) else { return nil }
+        do {
+            return try JSONDecoder().decode(LockFile.self, from: Data(contentsOf: URL(fileURLWithPath: p)))
+        } catch {
+            throw LockError.unreadable(p, "\(error)")
+        }
+    }
+
+    public func entry(_ name: String) -> Entry? { artifacts.first { $0.name == name } }
+
+    public func encoded() throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var d = try e.encode(self)
+        d.append(0x0A)
+        return d
+    }
+
+    public var digest: String { Identity.hex((try? encoded()) ?? Data()) }
+}
+
+public enum LockError: Error, CustomStringConvertible {
+    case unreadable(String, String)
+    case mismatch(name: String, url: String, locked: String, actual: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let p, let why): return "cannot read lock file \(p): \(why)"
+        case .mismatch(let n, let u, let l, let a):
+            return "digest mismatch for \(n) (\(u)): the lock file pins sha256 \(l), the download has \(a); if upstream changed the file on purpose, run `nestlab cache fetch --update-lock`"
+        }
+    }
+}
+
+/// The artifacts a topology's clusters need, at their pinned versions.
+public enum ArtifactCatalog {
+    /// The digest a node uses: the lock file's, or `upstream` (verify against the published
+    /// `.sha256`), or `unpinned` (the node refuses it until `nestlab cache fetch` pins it).
+    public static func digest(_ a: ArtifactRef, lock: LockFile?) -> String {
+        if let e = lock?.entry(a.name), e.url == a.url { return e.sha256 }
+        return a.upstreamChecksum ? Artifact.upstreamDigest : Artifact.unpinnedDigest
+    }
+
+    public static func kubernetes(_ binary: String, version: String) -> ArtifactRef {
+        ArtifactRef(name: "kubernetes/\(binary)@\(version)",
+                    url: "https://dl.k8s.io/release/v\(version)/bin/linux/amd64/\(binary)", upstreamChecksum: true)
+    }
+
+    /// cri-tools follows Kubernetes minors: crictl v1.33.0 for Kubernetes 1.33.
+    public static func crictl(kubernetes version: String) -> ArtifactRef {
+        let minor = version.split(separator: ".").prefix(2).joined(separator: ".")
+        let v = "v\(minor).0"
+        return ArtifactRef(name: "cri-tools/crictl@\(v)",
+                           url: "https://github.com/kubernetes-sigs/cri-tools/releases/download/\(v)/crictl-\(v)-linux-amd64.tar.gz",
+                           upstreamChecksum: true)
+    }
+
+    public static func cni(_ kind: Cluster.CNI, version: String) -> ArtifactRef {
+        switch kind {
+        case .flannel:
+            return ArtifactRef(name: "flannel/kube-flannel.yml@\(version)",
+                               url: "https://github.com/flannel-io/flannel/releases/download/\(version)/kube-flannel.yml", upstreamChecksum: false)
+        case .calico:
+            return ArtifactRef(name: "calico/calico.yaml@\(version)",
+                               url: "https://raw.githubusercontent.com/projectcalico/calico/\(version)/manifests/calico.yaml", upstreamChecksum: false)
+        }
+    }
+
+    public static func containerd(_ version: String) -> (tarball: ArtifactRef, runc: ArtifactRef) {
+        (ArtifactRef(name: "containerd@\(version)",
+                     url: "https://github.com/containerd/containerd/releases/download/v\(version)/containerd-\(version)-linux-amd64.tar.gz",
+                     upstreamChecksum: false),
+         ArtifactRef(name: "runc@\(Versions.runc)",
+                     url: "https://github.com/opencontainers/runc/releases/download/v\(Versions.runc)/runc.amd64", upstreamChecksum: false))
+    }
+
+    public static func kata(_ version: String) -> ArtifactRef {
+        let ext = version.hasPrefix("3.") ? "tar.xz" : "tar.zst"
+        return ArtifactRef(name: "kata/kata-static@\(version)",
+                           url: "https://github.com/kata-containers/kata-containers/releases/download/\(version)/kata-static-\(version)-amd64.\(ext)",
+                           upstreamChecksum: false)
+    }
+
+    /// urunc's static release binaries; releases name them `urunc_static_vX.Y.Z_amd64`
+    /// (urunc.io installation guide; older releases omitted the version).
+    public static func urunc(_ version: String) -> (urunc: ArtifactRef, shim: ArtifactRef) {
+        let v = version.hasPrefix("v") ? version : "v\(version)"
+        let base = "https://github.com/urunc-dev/urunc/releases/download/\(v)"
+        return (ArtifactRef(name: "urunc/urunc@\(v)", url: "\(base)/urunc_static_\(v)_amd64", upstreamChecksum: false),
+                ArtifactRef(name: "urunc/containerd-shim-urunc-v2@\(v)", url: "\(base)/containerd-shim-urunc-v2_static_\(v)_amd64",
+                            upstreamChecksum: false))
+    }
+
+    public static func firecracker(_ version: String) -> (ArtifactRef, member: String) {
+        (ArtifactRef(name: "firecracker@\(version)",
+                     url: "https://github.com/firecracker-microvm/firecracker/releases/download/\(version)/firecracker-\(version)-x86_64.tgz",
+                     upstreamChecksum: false),
+         "release-\(version)-x86_64/firecracker-\(version)-x86_64")
+    }
+
+    public static func kubevirt(_ version: String) -> ArtifactRef {
+        ArtifactRef(name: "kubevirt/kubevirt-operator.yaml@\(version)",
+                    url: "https://github.com/kubevirt/kubevirt/releases/download/\(version)/kubevirt-operator.yaml", upstreamChecksum: false)
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+
+/// A cluster's secrets, made by nestlab before any VM exists.
+public struct ClusterMaterial: Sendable {
+    public var token: String
+    public var caCertificatePEM: String
+    public var caKeyPEM: String
+    public var discoveryHash: String
+
+    public init(token: String, caCertificatePEM: String, caKeyPEM: String, discoveryHash: String) {
+        self.token = token
+        self.caCertificatePEM = caCertificatePEM
+        self.caKeyPEM = caKeyPEM
+        self.discoveryHash = discoveryHash
+    }
+}
+
+/// One node of a cluster, resolved: a VM of the lab or a bare-metal host.
+public struct ClusterNode: Sendable {
+    public enum Kind: Sendable { case vm(Machine), host(LabHost) }
+    public var name: String
+    public var address: String
+    public var kind: Kind
+    public var isControlPlane: Bool
+    public var bootstrap: NodeBootstrap
+}
+
+/// A cluster of the lab with its bootstrap rendered for every node.
+public struct PlannedCluster: Sendable {
+    public var cluster: Cluster
+    public var spec: ClusterSpec
+    public var nodes: [ClusterNode]
+    public var artifacts: [ArtifactRef]
+    /// `https://IP:6443`
+    public var apiServer: String
+    public var controlPlane: ClusterNode? { nodes.first { $0.isControlPlane } }
+}
+
+public enum ClusterPlanError: Error, CustomStringConvertible {
+    case noAddress(node: String)
+    case missingMaterial(cluster: String)
+
+    public var description: String {
+        switch self {
+        case .noAddress(let n): return "cluster node '\(n)' has no address on a lab network"
+        case .missingMaterial(let c): return "no PKI or token for cluster '\(c)'"
+        }
+    }
+}
+
+/// Maps the topology's clusters onto node bootstrap renderings (kubeadm, containerd,
+/// runtimes), so that every VM's seed carries its whole bootstrap.
+public enum ClusterPlanner {
+    public static func plan(lab: Lab, material: [String: ClusterMaterial], lock: LockFile?) throws -> [PlannedCluster] {
+        let t = lab.topology
+        var out: [PlannedCluster] = []
+        for c in t.clusters {
+            guard let mat = material[c.name] else { throw ClusterPlanError.missingMaterial(cluster: c.name) }
+            guard case .resolved(let kv) = Versions.resolveKubernetes(c.kubernetes) else { continue }
+            let version = try KubernetesVersion(kv)
+
+            // Nodes in order: control plane first.
+            var refs: [(String, Bool, ClusterNode.Kind, String)] = []
+            for (ref, cp) in c.controlPlane.map({ ($0, true) }) + c.workers.map({ ($0, false) }) {
+                switch ref {
+                case .host(let h):
+                    guard let host = t.host(named: h) else { continue }
+                    let addr = host.ssh.map { s in String(s.split(separator: "@").last ?? Substring(s)) } ?? h
+                    refs.append((h, cp, .host(host), addr))
+                case .machine(let m):
+                    for inst in lab.machines where inst.group == m || inst.name == m {
+                        guard let a = inst.primaryAddress else { throw ClusterPlanError.noAddress(node: inst.name) }
+                        refs.append((inst.name, cp, .vm(inst), a.description))
+                    }
+                }
+            }
+            guard let cpRef = refs.first(where: { $0.1 }) else { continue }
+            let endpoint = "\(cpRef.3):6443"
+
+            var artifacts: [ArtifactRef] = []
+            func art(_ r: ArtifactRef) -> Artifact {
+                artifacts.append(r)
+                return Artifact(url: r.url, sha256: ArtifactCatalog.digest(r, lock: lock))
+            }
+            let k8s = KubernetesArtifacts(
+                kubeadm: art(ArtifactCatalog.kubernetes("kubeadm", version: kv)),
+                kubelet: art(ArtifactCatalog.kubernetes("kubelet", version: kv)),
+                kubectl: art(ArtifactCatalog.kubernetes("kubectl", version: kv)),
+                crictl: art(ArtifactCatalog.crictl(kubernetes: kv)))
+            let cniVersion = c.cniVersion ?? (c.cni == .flannel ? Versions.flannel : Versions.calico)
+            let cni = CNISpec(kind: c.cni == .flannel ? .flannel : .calico, version: cniVersion,
+                              manifest: art(ArtifactCatalog.cni(c.cni, version: cniVersion)))
+
+            // containerd: the distribution's (1.6 on Debian 12, 1.7 on Ubuntu) or a pinned 2.x release.
+            let containerd: ContainerdSource
+            if c.containerd == "distro" {
+                let os: NodeOS = {
+                    switch refs.first?.2 {
+                    case .vm(let m)?: return m.image.os
+                    case .host(let h)?: return h.os
+                    case nil: return .debian12
+                    }
+                }()
+                containerd = .distro(os == .debian12 ? .debian12 : .ubuntu)
+            } else {
+                let parts = c.containerd.split(separator: ".").compactMap { Int($0) }
+                let (tar, runc) = ArtifactCatalog.containerd(c.containerd)
+                containerd = .release(version: ContainerdVersion(parts.first ?? 2, parts.count > 1 ? parts[1] : 0),
+                                      tarball: art(tar), runc: art(runc))
+            }
+
+            var runtimes = RuntimeSet()
+            var anyVMWithoutKVM = false
+            for r in refs { if case .vm(let m) = r.2, !m.profile.nested || m.accel != .kvm { anyVMWithoutKVM = true } }
+            for rt in c.runtimes {
+                switch rt {
+                case .runc: break
+                case .crun: runtimes.crun = true
+                case .kata(let k):
+                    let knobs = KataKnobs(defaultVCPUs: k.defaultVCPUs, defaultMemoryMiB: Int(k.defaultMemory.mib),
+                                          enableHugepages: k.enableHugepages,
+                                          sharedFS: KataSharedFS(rawValue: k.sharedFS.rawValue) ?? .virtioFS,
+                                          virtioFSCache: KataVirtioFSCache(rawValue: k.virtioFSCache) ?? .auto)
+                    runtimes.kata = KataSpec(version: k.version, tarball: art(ArtifactCatalog.kata(k.version)),
+                                             hypervisors: k.hypervisors.compactMap { KataHypervisor(rawValue: $0.rawValue) }, knobs: knobs)
+                case .urunc(let u):
+                    let (ur, shim) = ArtifactCatalog.urunc(u.version)
+                    var monitors: [UruncMonitor] = []
+                    for m in u.monitors {
+                        switch m {
+                        case .qemu: monitors.append(.qemu)
+                        case .firecracker:
+                            let (fc, member) = ArtifactCatalog.firecracker(Versions.firecracker)
+                            monitors.append(.firecracker(art(fc), member: member))
+                        case .solo5Hvt, .solo5Spt: break  // refused by the parser
+                        }
+                    }
+                    var pool = DevmapperPool()
+                    pool.dataSize = "\(u.thinPoolSize.gib)G"
+                    runtimes.urunc = UruncSpec(version: u.version, urunc: art(ur), shim: art(shim), monitors: monitors, pool: pool)
+                case .kubevirt(let kvo):
+                    let emulate = kvo.emulation == .on || (kvo.emulation == .auto && anyVMWithoutKVM)
+                    runtimes.kubevirt = KubeVirtSpec(version: kvo.version, operatorManifest: art(ArtifactCatalog.kubevirt(kvo.version)),
+                                                     useEmulation: emulate)
+                }
+            }
+
+            let kubelet = KubeletTuning(
+                cpuManagerPolicy: c.cpuManagerPolicy == .static ? .static : .none,
+                reservedSystemCPUs: c.reservedCPUs?.description,
+                topologyManagerPolicy: KubeletTuning.TopologyManagerPolicy(rawValue: c.topologyManagerPolicy.rawValue) ?? .none)
+            let spec = ClusterSpec(
+                name: c.name, kubernetesVersion: version, controlPlaneEndpoint: endpoint,
+                podSubnet: c.podCIDR.description, serviceSubnet: c.serviceCIDR.description, cni: cni,
+                bootstrapToken: mat.token, caCertificatePEM: mat.caCertificatePEM, discoveryHash: mat.discoveryHash,
+                kubernetes: k8s, containerd: containerd, kubelet: kubelet, runtimes: runtimes,
+                expectedNodeCount: refs.count, controlPlaneSchedulable: c.workers.isEmpty)
+            try spec.validate()
+
+            var nodes: [ClusterNode] = []
+            for (name, cp, kind, addr) in refs {
+                var hint: String?
+                if case .vm(let m) = kind {
+                    hint = "give machine '\(m.group)' a profile with cpu.nested: true (profile '\(m.profile.name)' has none), and accel: kvm"
+                }
+                let node = NodeSpec(name: name, ip: addr, role: cp ? .controlPlane(caKeyPEM: mat.caKeyPEM) : .worker,
+                                    extraCertSANs: [], kvmMissingHint: hint)
+                let b = try NodeBootstrapRenderer.render(cluster: spec, node: node)
+                nodes.append(ClusterNode(name: name, address: addr, kind: kind, isControlPlane: cp, bootstrap: b))
+            }
+            out.append(PlannedCluster(cluster: c, spec: spec, nodes: nodes, artifacts: artifacts, apiServer: "https://\(endpoint)"))
+        }
+        return out
+    }
+
+    /// The cloud-init payload of each VM node: its files and one entry command.
+    public static func payloads(_ clusters: [PlannedCluster]) -> [String: GuestPayload] {
+        var out: [String: GuestPayload] = [:]
+        for c in clusters {
+            for n in c.nodes {
+                guard case .vm = n.kind else { continue }
+                let files = n.bootstrap.files.map { f in
+                    GuestFile(path: f.path, mode: f.octalMode, content: Data(f.content),
+                              secret: f.mode & 0o077 == 0)
+                }
+                out[n.name] = GuestPayload(files: files, commands: [n.bootstrap.entryCommand])
+            }
+        }
+        return out
+    }
+}
