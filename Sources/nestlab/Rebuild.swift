@@ -6,9 +6,13 @@ extension Nestlab {
         static let configuration = CommandConfiguration(
             abstract: "Tear a lab (or some machines) down and bring it back identically.",
             discussion: """
-                down followed by up, reusing the base images already on the hosts (nothing is
-                downloaded again). With --machine, only those machines are recreated; the rest of
-                the lab, its networks and pools stay as they are.
+                When the lab has a golden state (`nestlab snapshot`), rebuild starts from the newest
+                one (or the one named by --from): each machine's disk is replaced by a fresh overlay
+                on its golden layer and booted; cloud-init does not run first boot again.
+
+                Otherwise, or with --fresh: down followed by up, reusing the base images already on
+                the hosts (nothing is downloaded again). With --machine, only those machines are
+                recreated; the rest of the lab, its networks and pools stay as they are.
                 """
         )
 
@@ -20,16 +24,31 @@ extension Nestlab {
         @Option(name: .long, help: ArgumentHelp("Rebuild only this machine (repeatable).", valueName: "name"))
         var machine: [String] = []
 
+        @Option(name: .long, help: ArgumentHelp("Start from this golden state (default: the newest, if any).", valueName: "name"))
+        var from: String?
+
+        @Flag(name: .long, help: "Ignore golden states: full bring-up from the base images.")
+        var fresh = false
+
         @Flag(name: .long, help: "Return once the VMs are started, without waiting for cloud-init.")
         var noWait = false
 
         @Option(name: .long, help: ArgumentHelp("Seconds to wait for each guest to report ready.", valueName: "seconds"))
         var timeout: Double = 900
 
+        func validate() throws {
+            if fresh && from != nil { throw ValidationError("--fresh and --from exclude each other") }
+            if from != nil && !machine.isEmpty { throw ValidationError("--from restores the whole lab; it does not take --machine") }
+        }
+
         func run() async throws {
             var o = UpOptions()
             o.wait = !noWait
             o.readyTimeout = timeout
+            let flags = RunFlags(format: global.output, plain: global.plain, verbose: global.verbose)
+            if !fresh && machine.isEmpty, try await SnapshotCommands.rebuildFrom(file: file, name: from, options: o, flags: flags) {
+                return
+            }
             try await LifecycleCommands.rebuild(file: file, machines: machine, options: o,
                                                 flags: RunFlags(format: global.output, plain: global.plain, verbose: global.verbose))
         }

@@ -76,6 +76,8 @@ public enum DownEngine {
                     try pool.refresh()
                     for v in try pool.listAllVolumes() {
                         let n = v.name
+                        // Golden layers outlive down (rebuild --from uses them); --purge removes them.
+                        if n.contains("-golden-") && !options.purge { continue }
                         guard isLabVolume(n, lab: lab, only: wanted) else {
                             if wanted == nil { r.kept.append("\(host): volume \(n) in \(poolName) (not named by nestlab)") }
                             continue
@@ -86,7 +88,11 @@ public enum DownEngine {
                 }
                 if wanted == nil {
                     try ErrorWithContext.wrap("removing storage pool \(poolName) on \(host)") {
-                        if try pool.listAllVolumes().isEmpty {
+                        let left = try pool.listAllVolumes()
+                        if !left.isEmpty && left.allSatisfy({ $0.name.contains("-golden-") }) {
+                            r.kept.append("\(host): \(left.count) golden layer(s) in \(poolName) (down --purge removes them)")
+                        }
+                        if left.isEmpty {
                             if try pool.isActive() { try pool.destroy() }
                             if !session.isTestDriver { try? pool.deleteStorage() }
                             try pool.undefine()

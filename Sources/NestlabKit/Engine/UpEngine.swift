@@ -12,6 +12,8 @@ public struct UpOptions: Sendable {
     public var readyTimeout: TimeInterval = 900
     /// Only these machines (rebuild --machine); nil means all.
     public var only: Set<String>?
+    /// Machine → golden layer path: new overlays go on these instead of the base image (rebuild --from).
+    public var goldenBacking: [String: String] = [:]
 
     public init() {}
 }
@@ -275,9 +277,16 @@ public final class UpEngine: @unchecked Sendable {
         let poolName = Lab.poolName(lab: lab)
         let poolPath = Lab.poolPath(lab: lab, host: m.host)
         progress.update(m.name, "creating overlay")
-        let made = try await Blocking.run {
+        var overlayXML = rm.overlay
+        var backingPath = rm.base.disk.path
+        if let golden = options.goldenBacking[m.name] {
+            backingPath = golden
+            overlayXML = StorageRenderer.overlay(name: m.overlayVolume, capacity: m.disk,
+                                                 backing: VolumeRef(pool: poolName, name: "", path: golden, identity: ""), backingFormat: .qcow2)
+        }
+        let made = try await Blocking.run { [overlayXML, backingPath] in
             let pool = try session.connection.storagePool(named: poolName)
-            return try session.ensureOverlay(pool: pool, xml: rm.overlay, name: m.overlayVolume, backingPath: rm.base.disk.path)
+            return try session.ensureOverlay(pool: pool, xml: overlayXML, name: m.overlayVolume, backingPath: backingPath)
         }
         if made { count() }
         try checkInterrupt()
