@@ -6,12 +6,12 @@ extension Nestlab {
         static let configuration = CommandConfiguration(
             abstract: "Remove exactly the lab's objects from libvirt; nothing else.",
             discussion: """
-                Destroys and undefines the domains tagged with the lab, deletes the volumes in the
-                lab's own storage pool and the pool, and removes the networks whose UUID nestlab
-                derived for this lab. Objects that only look like the lab's (same name prefix, other
+                Destroys and undefines the domains tagged with the lab, deletes the volumes in the \
+                lab's own storage pool and the pool, and removes the networks whose UUID nestlab \
+                derived for this lab. Objects that only look like the lab's (same name prefix, other \
                 UUID, no tag) are kept and listed. Base images stay cached for the next up.
 
-                --purge also deletes base images no other domain uses, and the lab's local state
+                --purge also deletes base images no other domain uses, and the lab's local state \
                 (SSH key, cluster PKI, kubeconfigs, logs, golden snapshots).
                 """
         )

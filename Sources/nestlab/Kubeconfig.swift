@@ -6,8 +6,8 @@ extension Nestlab {
         static let configuration = CommandConfiguration(
             abstract: "Print or write the admin kubeconfig of a lab's cluster.",
             discussion: """
-                The kubeconfig holds nestlab's admin client certificate (O=system:masters), signed
-                by the cluster CA that nestlab made before any VM existed, so it works as soon as
+                The kubeconfig holds nestlab's admin client certificate (O=system:masters), signed \
+                by the cluster CA that nestlab made before any VM existed, so it works as soon as \
                 the API server answers. Printed to stdout, or written with mode 0600 by -o.
                 """
         )

@@ -15,12 +15,12 @@ struct Nestlab: AsyncParsableCommand {
         commandName: "nestlab",
         abstract: "Provision repeatable nested Kubernetes testbeds on libvirt/KVM.",
         discussion: """
-            A topology file describes hosts, images, networks, tuning profiles, machines,
-            Kubernetes clusters and the benchmark hand-off. nestlab makes libvirt match it
-            (up), shows what it would do (plan), checks the host (preflight), reports what
+            A topology file describes hosts, images, networks, tuning profiles, machines, \
+            Kubernetes clusters and the benchmark hand-off. nestlab makes libvirt match it \
+            (up), shows what it would do (plan), checks the host (preflight), reports what \
             runs (status) and removes exactly the lab's objects (down).
 
-            Exit codes: 0 success, 1 an operation failed, 2 bad input (command line or topology).
+            Exit codes: 0 success, 1 an operation failed, 2 bad input (command line or topology). \
             Topology reference: docs/topology.md. Tuning knobs: docs/tuning.md.
             """,
         version: NestlabVersion.string,

@@ -7,14 +7,14 @@ extension Nestlab {
             abstract: "Show what `up` would create or change, without changing anything.",
             discussion: """
                 Lists, per host, the pools, networks, base images and machines of the lab, marked
-                + (create), = (unchanged), > (start), ~ (differs from the topology), ! (a foreign
-                object is in the way). libvirt is asked what exists; --offline skips that and
+                + (create), = (unchanged), > (start), ~ (differs from the topology), ! (a foreign \
+                object is in the way). libvirt is asked what exists; --offline skips that and \
                 assumes host facts.
 
-                --render DIR writes every file exactly as up sends it: domain, network, pool and
-                volume XML, and each machine's cloud-init user-data, meta-data, network-config
-                and seed ISO (mode 0600: seeds can hold cluster secrets). It creates the lab's
-                local secrets (SSH key, cluster PKI) if they do not exist yet, so that what is
+                --render DIR writes every file exactly as up sends it: domain, network, pool and \
+                volume XML, and each machine's cloud-init user-data, meta-data, network-config \
+                and seed ISO (mode 0600: seeds can hold cluster secrets). It creates the lab's \
+                local secrets (SSH key, cluster PKI) if they do not exist yet, so that what is \
                 rendered is what up will use.
                 """
         )

@@ -6,9 +6,9 @@ extension Nestlab {
         static let configuration = CommandConfiguration(
             abstract: "Check that the hosts can run the lab: libvirt, KVM, nested virtualization, hugepages, CPUs, tools.",
             discussion: """
-                Each finding is ok, warning or error, and carries the command that fixes it. KVM
-                counts only when the CPU has vmx/svm and a probe guest actually runs (a /dev/kvm that
-                exists but hangs guests is reported as such). Without a file, checks the local host.
+                Each finding is ok, warning or error, and carries the command that fixes it. KVM \
+                counts only when the CPU has vmx/svm and a probe guest actually runs (a /dev/kvm that \
+                exists but hangs guests is reported as such). Without a file, checks the local host. \
                 Exit code 1 when there are errors. up runs these checks first.
                 """
         )

@@ -6,12 +6,12 @@ extension Nestlab {
         static let configuration = CommandConfiguration(
             abstract: "Tear a lab (or some machines) down and bring it back identically.",
             discussion: """
-                When the lab has a golden state (`nestlab snapshot`), rebuild starts from the newest
-                one (or the one named by --from): each machine's disk is replaced by a fresh overlay
+                When the lab has a golden state (`nestlab snapshot`), rebuild starts from the newest \
+                one (or the one named by --from): each machine's disk is replaced by a fresh overlay \
                 on its golden layer and booted; cloud-init does not run first boot again.
 
-                Otherwise, or with --fresh: down followed by up, reusing the base images already on
-                the hosts (nothing is downloaded again). With --machine, only those machines are
+                Otherwise, or with --fresh: down followed by up, reusing the base images already on \
+                the hosts (nothing is downloaded again). With --machine, only those machines are \
                 recreated; the rest of the lab, its networks and pools stay as they are.
                 """
         )

@@ -6,11 +6,11 @@ extension Nestlab {
         static let configuration = CommandConfiguration(
             abstract: "Capture a ready lab as a golden state, for rebuilds that cost little more than a boot.",
             discussion: """
-                Shuts the machines down cleanly, turns each machine's disk into a read-only golden
-                qcow2 layer on its host, records the golden state with the topology and lock
-                digests, and starts the machines again on fresh overlays. `nestlab rebuild FILE`
-                then starts from the newest golden state (cloud-init does not run first boot again;
-                machines keep their identities and addresses). A golden state made from another
+                Shuts the machines down cleanly, turns each machine's disk into a read-only golden \
+                qcow2 layer on its host, records the golden state with the topology and lock \
+                digests, and starts the machines again on fresh overlays. `nestlab rebuild FILE` \
+                then starts from the newest golden state (cloud-init does not run first boot again; \
+                machines keep their identities and addresses). A golden state made from another \
                 topology is refused, with what changed.
                 """,
             subcommands: [Create.self, List.self, Remove.self],

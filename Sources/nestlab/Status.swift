@@ -6,9 +6,9 @@ extension Nestlab {
         static let configuration = CommandConfiguration(
             abstract: "Show each machine of a lab as libvirt reports it.",
             discussion: """
-                One row per machine: host, state, accelerator, addresses, the vCPU pinning libvirt
-                actually applied, hugepage size, and whether the guest reported ready. With a
-                topology file, machines that differ from it or are missing are reported too.
+                One row per machine: host, state, accelerator, addresses, the vCPU pinning libvirt \
+                actually applied, hugepage size, and whether the guest reported ready. With a \
+                topology file, machines that differ from it or are missing are reported too. \
                 Without an argument, every lab with local state is shown.
                 """
         )

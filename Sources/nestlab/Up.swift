@@ -6,14 +6,14 @@ extension Nestlab {
         static let configuration = CommandConfiguration(
             abstract: "Create or converge a lab: networks, images, disks, seeds and VMs, then wait for the guests.",
             discussion: """
-                Runs preflight first and refuses to start when a host is not ready. Then, per host:
-                storage pools, networks and base images; then, per machine and in parallel: a qcow2
-                overlay on the base image, a cloud-init seed, the domain (tagged with the lab in its
-                metadata), and start. up returns when every guest has reported on its serial console
+                Runs preflight first and refuses to start when a host is not ready. Then, per host: \
+                storage pools, networks and base images; then, per machine and in parallel: a qcow2 \
+                overlay on the base image, a cloud-init seed, the domain (tagged with the lab in its \
+                metadata), and start. up returns when every guest has reported on its serial console \
                 that cloud-init finished, or fails with the console's last lines.
 
-                Running up again changes nothing when libvirt already matches the topology. A machine
-                whose spec differs is reported with what differs, and recreated only with --recreate.
+                Running up again changes nothing when libvirt already matches the topology. A machine \
+                whose spec differs is reported with what differs, and recreated only with --recreate. \
                 After a failure everything created is tagged: `nestlab down` removes it, `up` resumes.
                 """
         )

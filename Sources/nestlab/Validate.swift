@@ -7,8 +7,8 @@ extension Nestlab {
         static let configuration = CommandConfiguration(
             abstract: "Check a topology file and report every problem at once.",
             discussion: """
-                Reports each problem as FILE:LINE:COL: error: KEY: what is wrong; what would be valid.
-                Warnings are for things that work but are probably unintended; they do not fail.
+                Reports each problem as FILE:LINE:COL: error: KEY: what is wrong; what would be valid. \
+                Warnings are for things that work but are probably unintended; they do not fail. \
                 Exit code 2 when there are errors. Nothing is created.
                 """
         )
