@@ -101,7 +101,7 @@ import Testing
         let xml = try #require(r.machine(named: "worker-0")).domain.render()
         for fragment in [
             "<domain type='kvm'>", "<vcpupin vcpu='3' cpuset='11'/>", "<emulatorpin cpuset='0-1'/>",
-            "<iothreadpin iothread='1' cpuset='0-1'/>", "<page size='1048576' unit='KiB' nodeset='1'/>",
+            "<iothreadpin iothread='1' cpuset='0-1'/>", "<page size='1048576' unit='KiB'/>",
             "<memory mode='strict' nodeset='1'/>", "<cpu mode='host-passthrough' check='none' migratable='off'>",
             "<feature policy='require' name='vmx'/>", "<driver name='qemu' type='qcow2' cache='none' io='native' iothread='1'/>",
             "<driver name='vhost' queues='4'/>", "<iothreads>1</iothreads>",
@@ -162,3 +162,62 @@ import Testing
     }
 }
 
+
+@Suite struct ResolutionTests {
+    static func topology(_ yaml: String) throws -> Topology {
+        try TopologyParser(environment: [:]).load(data: Data(yaml.utf8), file: "t.yaml").0
+    }
+
+    @Test func autoPinningAvoidsCPUsAProfilePins() throws {
+        let t = try Self.topology("""
+            name: pins
+            hosts: [{name: h, cpus: 1-5, reservedCPUs: "0"}]
+            images: {deb: {file: /x.qcow2}}
+            networks: {lab: {mode: nat, cidr: 10.77.0.0/24}}
+            profiles:
+              fixed: {cpu: {pinning: 1-2}}
+              floating: {cpu: {pinning: auto}}
+            machines:
+              - {name: a, profile: fixed}
+              - {name: b, profile: floating}
+            """)
+        let lab = try LabResolver(topology: t, facts: ["h": RenderTests.bigHost]).resolve()
+        #expect(lab.machine(named: "a")?.vcpuPins.map(\.description) == ["1", "2"])
+        #expect(lab.machine(named: "b")?.vcpuPins.map(\.description) == ["3", "4"])
+    }
+
+    @Test func nestedWithAutoAccelRefusesTCGFallback() throws {
+        let t = try Self.topology("""
+            name: nested
+            images: {deb: {file: /x.qcow2}}
+            networks: {lab: {mode: nat, cidr: 10.77.0.0/24}}
+            machines: [{name: a, profile: paper-mitigated, memory: 4GiB}]
+            """)
+        #expect(throws: LabError.self) { try LabResolver(topology: t, facts: ["localhost": RenderTests.ciHost]).resolve() }
+        do {
+            _ = try LabResolver(topology: t, facts: ["localhost": RenderTests.ciHost]).resolve()
+        } catch {
+            #expect("\(error)".contains("KVM does not work on host 'localhost'"))
+        }
+    }
+
+    @Test func isolatedNetworksGiveNoDefaultRoute() throws {
+        let t = try Self.topology("""
+            name: iso
+            images: {deb: {file: /x.qcow2}}
+            networks:
+              back: {mode: isolated, cidr: 10.88.0.0/24}
+            machines: [{name: a}]
+            """)
+        let lab = try LabResolver(topology: t, facts: ["localhost": RenderTests.ciHost]).resolve()
+        let r = try LabRenderer.render(lab: lab, bases: RenderTests.bases(for: t), sshKeys: [])
+        let nc = try #require(r.machines.first).seed.networkConfig
+        #expect(!nc.contains("routes"))
+        #expect(nc.contains("10.88.0.10/24"))
+    }
+
+    @Test func metadataForTheAPIHasNoPrefixes() {
+        let e = XMLElement("nestlab:nestlab", [("xmlns:nestlab", "http://x"), ("lab", "l")], [.element(XMLElement("nestlab:ready", [("instance", "i")]))])
+        #expect(e.unprefixed().render() == "<nestlab lab='l'>\n  <ready instance='i'/>\n</nestlab>\n")
+    }
+}

@@ -120,18 +120,18 @@ import Testing
               - name: k
                 controlPlane: [cp]
                 runtimes:
-                  kata: {version: 3.20.0, hypervisors: [qemu, clh], defaultVCPUs: 2, defaultMemory: 1GiB, enableHugepages: true, sharedFS: virtio-9p}
+                  kata: {version: 3.20.0, hypervisors: [qemu, fc], defaultVCPUs: 2, defaultMemory: 1GiB, enableHugepages: true, sharedFS: virtio-9p}
                   kubevirt: {emulation: on}
-                  urunc: {monitors: [solo5-spt]}
+                  urunc: {monitors: [firecracker]}
             """
         let (t, _) = try TopologyParser(environment: Self.env).load(data: Data(yaml.utf8), file: "rt.yaml")
         let c = try #require(t.clusters.first)
         #expect(c.runtimes.map(\.name) == ["runc", "kata", "kubevirt", "urunc"])
         guard case .kata(let k) = c.runtimes[1] else { Issue.record("kata expected"); return }
-        #expect(k.hypervisors == [.qemu, .clh] && k.defaultVCPUs == 2 && k.defaultMemory == .gib(1) && k.enableHugepages && k.sharedFS == .virtio9p)
+        #expect(k.hypervisors == [.qemu, .fc] && k.defaultVCPUs == 2 && k.defaultMemory == .gib(1) && k.enableHugepages && k.sharedFS == .virtio9p)
         guard case .kubevirt(let kv) = c.runtimes[2], case .urunc(let u) = c.runtimes[3] else { Issue.record("kinds"); return }
         #expect(kv.emulation == .on && !c.runtimes[2].needsKVM)
-        #expect(u.monitors == [.solo5Spt] && !c.runtimes[3].needsKVM)
+        #expect(u.monitors == [.firecracker] && c.runtimes[3].needsKVM)
         #expect(Versions.resolveKubernetes(c.kubernetes) == .resolved("1.33.4"))
     }
 }

@@ -109,6 +109,7 @@ public enum LabError: Error, CustomStringConvertible {
     case missingFacts(host: String)
     case notEnoughCPUs(host: String, machine: String, need: Int, free: Int)
     case numaNodeMissing(host: String, machine: String, node: Int, nodes: [Int])
+    case nestedWithoutKVM(host: String, machine: String, profile: String)
 
     public var description: String {
         switch self {
@@ -116,6 +117,8 @@ public enum LabError: Error, CustomStringConvertible {
             return "no facts for host '\(h)'; nestlab could not ask its libvirt"
         case .notEnoughCPUs(let h, let m, let need, let free):
             return "host '\(h)' has \(free) free CPUs for pinning, but '\(m)' needs \(need); give fewer vCPUs, free CPUs (hosts[].cpus/reservedCPUs), or set overcommit: true"
+        case .nestedWithoutKVM(let h, let m, let p):
+            return "machine '\(m)' uses profile '\(p)' with nested virtualization, but KVM does not work on host '\(h)' (see nestlab preflight); fix KVM, or use a profile with cpu.nested: false and accel: tcg"
         case .numaNodeMissing(let h, let m, let n, let nodes):
             return "machine '\(m)' wants NUMA node \(n), but host '\(h)' has nodes \(nodes.map(String.init).joined(separator: ", "))"
         }
@@ -183,6 +186,9 @@ public struct LabResolver {
                 guard let image = t.image(named: g.image),
                       case .success(let profile) = ProfileResolver(topology: t).resolve(g.profile) else { continue }
                 var accel = g.accel ?? host.accel
+                if accel == .auto && !f.kvmUsable && profile.nested {
+                    throw LabError.nestedWithoutKVM(host: host.name, machine: g.name, profile: profile.name)
+                }
                 if accel == .auto {
                     accel = f.kvmUsable ? .kvm : .tcg
                     if !f.kvmUsable {
@@ -255,12 +261,16 @@ struct Pinner {
         self.host = host
         self.facts = facts
         let usable = host.cpus ?? facts.onlineCPUs
-        // Reserve the first CPU for the host, emulator and I/O threads unless told otherwise.
-        let reserved = host.reservedCPUs ?? (usable.count > 2 ? CPUSet([usable.cpus[0]]) : .empty)
+        let reserved = host.effectiveReservedCPUs(usable: usable)
         self.reserved = reserved
+        // CPUs pinned explicitly (on the machine or by its profile) are not handed out by auto.
         var explicit = CPUSet.empty
         for g in topology.machines where g.host == host.name {
-            if let p = g.pinning { explicit = explicit.union(p) }
+            if let p = g.pinning {
+                explicit = explicit.union(p)
+            } else if case .success(let prof) = ProfileResolver(topology: topology).resolve(g.profile), case .cpus(let p) = prof.pinning {
+                explicit = explicit.union(p)
+            }
         }
         self.free = usable.subtracting(reserved).subtracting(explicit)
     }

@@ -164,8 +164,8 @@ public enum DomainRenderer {
         d.append(XMLElement("metadata", [], [.element(metadata(input))]))
         d.append(XMLElement("memory", [("unit", "KiB")], text: "\(m.memory.kib)"))
         if let page = p.hugepages.pageSize {
-            var pageAttrs = [("size", "\(page.kib)"), ("unit", "KiB")]
-            if let n = m.numaNode { pageAttrs.append(("nodeset", "\(n)")) }
+            // No nodeset: it would name a guest NUMA node; host placement is <numatune>'s job.
+            let pageAttrs = [("size", "\(page.kib)"), ("unit", "KiB")]
             d.append(XMLElement("memoryBacking", [], [.element(XMLElement("hugepages", [], [.element(XMLElement("page", pageAttrs))]))]))
         }
         d.append(XMLElement("vcpu", [("placement", "static")], text: "\(m.vcpus)"))

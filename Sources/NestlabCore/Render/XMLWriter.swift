@@ -33,6 +33,17 @@ public struct XMLElement: Sendable, Hashable {
     }
 
     public mutating func append(_ child: XMLElement) { children.append(.element(child)) }
+
+    /// The same tree with namespace prefixes and `xmlns` declarations removed: the form
+    /// `virDomainSetMetadata` wants (libvirt adds the namespace from its key and URI itself).
+    public func unprefixed() -> XMLElement {
+        func local(_ n: String) -> String { n.split(separator: ":").last.map(String.init) ?? n }
+        return XMLElement(local(name), attributes.filter { !$0.0.hasPrefix("xmlns") }.map { (local($0.0), $0.1) },
+                          children.map { c in
+                              if case .element(let e) = c { return .element(e.unprefixed()) }
+                              return c
+                          })
+    }
     public mutating func append(_ child: XMLElement?) { if let child { children.append(.element(child)) } }
 
     /// The document as text, indented by two spaces, ending with a newline.

@@ -59,11 +59,11 @@ struct AddressAllocator {
             for g in topology.machines {
                 guard let i = g.networks.firstIndex(where: { $0.name == net.name }), g.networks[i].address == nil else { continue }
                 for inst in g.instanceNames {
-                    while next < net.cidr.broadcast && (used[next] != nil || next == gateway) { next = next + 1 }
+                    while next < net.cidr.broadcast && (used[next] != nil || next == gateway || next == net.hostAddress) { next = next + 1 }
                     guard net.cidr.contains(next), next < net.cidr.broadcast else {
                         r.issues.append(Issue(path: "machines.\(g.name).network.\(net.name)", fallbackPath: "machines.\(g.name)",
-                                              message: "network '\(net.name)' \(net.cidr) has no free address left for '\(inst)'",
-                                              hint: "use a larger network (a shorter prefix)"))
+                                              message: "network '\(net.name)' \(net.cidr) has no free address for '\(inst)' (nestlab assigns from .\(Self.autoOffset + 1) up)",
+                                              hint: "give it an address, or use a larger network (a shorter prefix)"))
                         break
                     }
                     used[next] = inst
@@ -80,12 +80,14 @@ struct AddressAllocator {
         if ip == net.cidr.networkAddress { return "is the network address of \(net.cidr)" }
         if ip == net.cidr.broadcast { return "is the broadcast address of \(net.cidr)" }
         if ip == gateway { return "is the gateway of '\(net.name)'" }
+        if ip == net.hostAddress { return "is the host's own address on '\(net.name)' (libvirt's bridge)" }
         return nil
     }
 
     private func hint(_ net: Network, _ gateway: IPv4?) -> String {
-        let first = net.cidr.networkAddress + (Self.autoOffset + 1)
-        return "an address from \(first) to \(net.cidr.lastHost)" + (gateway.map { ", not the gateway \($0)" } ?? "")
+        let first = net.hostAddress == net.cidr.firstHost ? net.cidr.firstHost + 1 : net.cidr.firstHost
+        let avoid = gateway.flatMap { $0 >= first ? ", not the gateway \($0)" : nil } ?? ""
+        return "an address from \(first) to \(net.cidr.lastHost)\(avoid)"
     }
 }
 

@@ -72,6 +72,12 @@ public struct LabHost: Sendable, Hashable {
     public static let defaultStorageDir = "/var/lib/libvirt/images/nestlab"
 
     public var isLocal: Bool { LibvirtURI.isLocal(libvirt) }
+
+    /// Host CPUs kept for the host, emulator and I/O threads: as declared, or the first
+    /// usable CPU when the host has more than two (so `pinning: auto` never takes them all).
+    public func effectiveReservedCPUs(usable: CPUSet) -> CPUSet {
+        reservedCPUs ?? (usable.count > 2 ? CPUSet([usable.cpus[0]]) : .empty)
+    }
 }
 
 public enum CPUVendor: String, Sendable, Hashable, CaseIterable, Codable {
@@ -147,10 +153,14 @@ public struct Network: Sendable, Hashable {
     public var gateway: IPv4?
     public var dns: [IPv4]
 
-    /// The gateway guests use: given, or the network's first address (libvirt's bridge address).
+    /// The host's own address on a libvirt network (its bridge), which no machine may take.
+    public var hostAddress: IPv4? { mode == .bridge ? nil : cidr.firstHost }
+
+    /// The gateway guests use: given, or for NAT the network's first address (libvirt's
+    /// bridge). Isolated networks route nowhere, so they give no default route.
     public var effectiveGateway: IPv4? {
         if let gateway { return gateway }
-        return mode == .bridge ? nil : cidr.firstHost
+        return mode == .nat ? cidr.firstHost : nil
     }
 }
 
@@ -362,7 +372,7 @@ public enum RuntimeSpec: Sendable, Hashable {
         case .runc, .crun: return false
         case .kata: return true
         case .urunc(let u): return u.monitors.contains { $0 != .solo5Spt }
-        case .kubevirt(let k): return k.emulation != .on
+        case .kubevirt(let k): return k.emulation == .off
         }
     }
 }

@@ -647,6 +647,14 @@ private struct Context {
                         }
                     }
                 }
+                if k.hypervisors.contains(.clh) && k.sharedFS == .virtio9p {
+                    d.error("\(clusterPath).runtimes.kata", at: at.location, "kata-clh cannot share files over virtio-9p",
+                            hint: "use sharedFS: virtio-fs (or none), or drop clh")
+                }
+                if k.defaultMemory < .mib(256) {
+                    d.error("\(clusterPath).runtimes.kata.defaultMemory", at: at.location, "Kata guests need at least 256MiB",
+                            hint: "defaultMemory: 2048MiB is Kata's own default")
+                }
                 out.append(.kata(k))
             case "urunc":
                 var u = UruncOptions(version: Versions.urunc, monitors: [.qemu, .firecracker], thinPoolSize: .gib(20))

@@ -169,7 +169,7 @@ public struct TopologyValidator {
             // Auto pinning: check capacity when the host's CPUs are declared.
             if let cpus = h.cpus, !h.overcommit {
                 let explicitUse = claimed.reduce(CPUSet.empty) { $0.union($1.cpus) }
-                let free = cpus.subtracting(explicitUse).subtracting(h.reservedCPUs ?? .empty)
+                let free = cpus.subtracting(explicitUse).subtracting(h.effectiveReservedCPUs(usable: cpus))
                 var autoNeed = 0
                 var autoNames: [String] = []
                 for g in t.machines where g.host == h.name && g.pinning == nil {
@@ -222,6 +222,11 @@ public struct TopologyValidator {
             if profile.cpuMode == .hostPassthrough && accel == .tcg {
                 d.warning(p, at: loc(p), "cpu.mode host-passthrough needs KVM; under tcg nestlab uses QEMU's 'max' model instead",
                           hint: "set cpu.mode: maximum in a profile for TCG machines to say so")
+            }
+            if profile.diskIO == .native && ![DiskCache.none, .directsync].contains(profile.diskCache) {
+                d.error("profiles.\(profile.name)", at: loc("profiles.\(profile.name)") ?? loc(p),
+                        "disk.io native needs direct I/O, but disk.cache is \(profile.diskCache.rawValue)",
+                        hint: "set disk.cache: none (or directsync), or disk.io: threads")
             }
             if profile.iothreadPin != .none && !profile.iothread {
                 d.warning("profiles.\(profile.name)", at: loc("profiles.\(profile.name)") ?? loc(p),
@@ -293,11 +298,11 @@ public struct TopologyValidator {
             for net in t.networks {
                 if c.podCIDR.overlaps(net.cidr) {
                     d.error("\(p).podCIDR", at: loc("\(p).podCIDR") ?? loc(p), "pod network \(c.podCIDR) overlaps lab network '\(net.name)' \(net.cidr)",
-                            hint: "choose a pod CIDR outside \(net.cidr), e.g. 10.244.0.0/16")
+                            hint: "choose a pod CIDR outside \(net.cidr), e.g. \(net.cidr.overlaps(IPv4Network(address: IPv4("10.244.0.0")!, prefix: 16)) ? "172.30.0.0/16" : "10.244.0.0/16")")
                 }
                 if c.serviceCIDR.overlaps(net.cidr) {
                     d.error("\(p).serviceCIDR", at: loc("\(p).serviceCIDR") ?? loc(p), "service network \(c.serviceCIDR) overlaps lab network '\(net.name)' \(net.cidr)",
-                            hint: "choose a service CIDR outside \(net.cidr), e.g. 10.96.0.0/12")
+                            hint: "choose a service CIDR outside \(net.cidr), e.g. \(net.cidr.overlaps(IPv4Network(address: IPv4("10.96.0.0")!, prefix: 12)) ? "172.31.0.0/16" : "10.96.0.0/12")")
                 }
             }
             if c.podCIDR.overlaps(c.serviceCIDR) {
@@ -327,6 +332,21 @@ public struct TopologyValidator {
                                 "reservedCPUs \(reserved) leave no CPU for pods on '\(g.name)' (\(g.vcpus) vCPUs)",
                                 hint: "reserve fewer CPUs, or give the machine more vCPUs")
                     }
+                }
+            }
+            // KubeVirt with emulation: auto emulates on VM nodes without nested virtualization: say so.
+            for rt in c.runtimes {
+                guard case .kubevirt(let kv) = rt, kv.emulation == .auto else { continue }
+                let lacking = c.allNodes.compactMap { ref -> String? in
+                    guard case .machine(let m) = ref, let g = group(of: m),
+                          let profile = try? ProfileResolver(topology: t).resolve(g.profile).get(), !profile.nested else { return nil }
+                    return g.name
+                }
+                if !lacking.isEmpty {
+                    let rp = "\(p).runtimes.kubevirt"
+                    d.warning(rp, at: loc(rp) ?? loc(p),
+                              "VM nodes \(lacking.map { "'\($0)'" }.joined(separator: ", ")) have no nested virtualization, so KubeVirt will run its VMs with useEmulation (software emulation): not the tuned configuration",
+                              hint: "give them a profile with cpu.nested: true, or set emulation: on to make this explicit")
                 }
             }
             // Runtimes that need /dev/kvm inside VM nodes need nested virtualization.
@@ -380,7 +400,7 @@ public struct TopologyValidator {
         let usedNets = Set(t.machines.flatMap { $0.networks.map(\.name) })
         for n in t.networks where !usedNets.contains(n.name) {
             d.warning("networks.\(n.name)", at: loc("networks.\(n.name)"), "network '\(n.name)' is not used by any machine",
-                      hint: "it is still created; remove it if it is not needed")
+                      hint: n.mode == .bridge ? "remove it if it is not needed" : "it is not created until a machine uses it; remove it if it is not needed")
         }
         var usedProfiles = Set(t.machines.map(\.profile))
         for p in t.profiles { if let e = p.extends { usedProfiles.insert(e) } }

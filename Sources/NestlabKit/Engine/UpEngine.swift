@@ -349,9 +349,16 @@ public final class UpEngine: @unchecked Sendable {
             // Record readiness in libvirt, so later runs and `status` know without reading the console.
             let meta = LabMetadata.withReady(DomainRenderer.metadata(.init(machine: rm.machine, lab: s.lab.name, base: rm.base,
                                                                           seedVolume: rm.seedVolume, spec: rm.spec)), instance: iid)
-            _ = try? await Blocking.run {
-                let d = try session.connection.domain(named: rm.machine.domainName)
-                try d.setMetadata(meta.render(), key: NestlabXMLNS.key, uri: NestlabXMLNS.uri, flags: [.live, .config])
+            do {
+                try await Blocking.run {
+                    try ErrorWithContext.wrap("recording readiness of \(rm.machine.domainName) in its metadata") {
+                        let d = try session.connection.domain(named: rm.machine.domainName)
+                        try d.setMetadata(meta.unprefixed().render(), key: NestlabXMLNS.key, uri: NestlabXMLNS.uri, flags: [.live, .config])
+                    }
+                }
+            } catch {
+                // The guest is ready either way; later runs just look at its console again.
+                progress.note("warning: \(name): \(error)")
             }
             record(name) { $0.ready = true }
             progress.finish(name, "ready", detail: rm.machine.primaryAddress?.description ?? "")
