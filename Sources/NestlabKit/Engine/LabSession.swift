@@ -67,7 +67,7 @@ public final class LabSession: @unchecked Sendable {
             }
             let s = try HostSession(host: h)
             sessions[h.name] = s
-            let kvm = try options.kvm[h.name] ?? KVMCheck.quick(s).usable
+            let kvm = try options.kvm[h.name] ?? KVMCheck.usable(s)
             facts[h.name] = try s.facts(kvmUsable: kvm)
         }
         let lab = try LabResolver(topology: topology, facts: facts).resolve()
@@ -135,6 +135,14 @@ public enum KVMCheck {
         if s.isTestDriver { return Result(usable: true, reason: "test driver") }
         let caps = try ErrorWithContext.wrap("reading capabilities of host '\(s.host.name)'") { try s.connection.capabilities() }
         return judge(capabilities: caps)
+    }
+
+    /// The quick check, then, on a local host, a probe guest that must actually run under KVM,
+    /// so that `accel: auto` never picks a KVM that hangs guests.
+    public static func usable(_ s: HostSession) throws -> Bool {
+        let q = try quick(s)
+        guard q.usable, s.host.isLocal, !s.isTestDriver else { return q.usable }
+        return KVMProbe.run()?.ok ?? q.usable
     }
 
     public static func judge(capabilities caps: String) -> Result {
