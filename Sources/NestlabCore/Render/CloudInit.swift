@@ -103,7 +103,9 @@ public enum CloudInitRenderer {
         StandardOutput=journal
 
         [Install]
-        WantedBy=multi-user.target
+        # Not multi-user.target: cloud-final is ordered after it, and a target is ordered
+        # after what it wants, so that would be a cycle systemd breaks by dropping this unit.
+        WantedBy=cloud-init.target
 
         """
 

@@ -83,7 +83,8 @@ public struct GoldenState: Codable, Sendable {
 public enum SnapshotEngine {
     /// Shuts the machines down cleanly, turns each overlay into a golden layer with a
     /// fresh overlay on top, records the golden state, and starts the machines again.
-    public static func snapshot(_ s: LabSession, name: String, progress: ProgressView, shutdownTimeout: TimeInterval = 300) async throws -> GoldenState {
+    public static func snapshot(_ s: LabSession, name: String, progress: ProgressView, options: UpOptions = UpOptions(),
+                                shutdownTimeout: TimeInterval = 300) async throws -> GoldenState {
         guard name.range(of: #"^[a-z0-9][a-z0-9-]{0,30}$"#, options: .regularExpression) != nil else {
             throw UsageError("'\(name)' is not a valid golden state name (lower-case letters, digits and '-')")
         }
@@ -110,7 +111,8 @@ public enum SnapshotEngine {
         let g = GoldenState(name: name, lab: s.lab.name, createdAt: Date(), topologyDigest: s.topology.digest, lockDigest: s.lock?.digest,
                             machines: layers.sorted { $0.machine < $1.machine })
         try g.save(s.state)
-        progress.close()
+        // Start the machines again on their fresh overlays and wait until they are ready, like up.
+        _ = try await UpEngine(session: s, options: options, progress: progress).run()
         return g
     }
 
@@ -162,9 +164,7 @@ public enum SnapshotEngine {
                 _ = try pool.createVolume(xml: top.render())
             }
         }
-        progress.update(m.name, "starting")
-        try await Blocking.run { try ErrorWithContext.wrap("starting \(m.domainName)") { try d.create() } }
-        progress.finish(m.name, "captured", detail: goldenName)
+        progress.update(m.name, "captured", detail: goldenName)
         return GoldenState.MachineLayer(machine: m.name, host: m.host.name, volume: goldenName, specDigest: rm.spec.digest,
                                         spec: rm.spec.fields.map { [$0.0, $0.1] })
     }
