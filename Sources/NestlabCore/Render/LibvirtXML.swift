@@ -310,6 +310,8 @@ public enum StorageRenderer {
             .element(XMLElement("target", [], [
                 .element(XMLElement("format", [("type", "qcow2")])),
                 .element(XMLElement("permissions", [], [.element(XMLElement("mode", text: "0600"))])),
+                // qcow2 v3: without it libvirt writes the old 0.10 format, which lacks lazy refcounts and zero clusters.
+                .element(XMLElement("compat", text: "1.1")),
             ])),
             .element(XMLElement("backingStore", [], [
                 .element(XMLElement("path", text: backing.path)),
