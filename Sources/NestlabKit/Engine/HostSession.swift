@@ -9,10 +9,11 @@ public final class HostSession: @unchecked Sendable {
     public let host: LabHost
     public let connection: Connection
 
-    public init(host: LabHost) throws {
+    /// Connects to the host's libvirt, or reuses the pool's connection to the same URI.
+    public init(host: LabHost, connections: ConnectionPool? = nil) throws {
         self.host = host
         do {
-            connection = try Connection(uri: host.libvirt)
+            connection = try connections?.connection(uri: host.libvirt) ?? Connection(uri: host.libvirt)
         } catch {
             throw ErrorWithContext("connecting to libvirt at \(host.libvirt) for host '\(host.name)'", HostError.unreachable(error))
         }
@@ -222,6 +223,30 @@ public final class HostSession: @unchecked Sendable {
             // Managed-save images and snapshot metadata go too; NVRAM is not used by nestlab domains.
             try d.undefine(flags: [.managedSave, .snapshotsMetadata])
         }
+    }
+}
+
+/// libvirt connections by URI, shared by the host sessions of one process.
+///
+/// Each command opens its hosts once, so the CLI needs no pool. A process that opens
+/// a lab several times (tests, the benchmark) passes one pool to every
+/// `LabSession.open`, so that all of them talk to the same libvirt state: with the test
+/// driver and a node file, every new connection starts a fresh, empty fake host.
+public final class ConnectionPool: @unchecked Sendable {
+    // Guarded by `lock`; Connection itself is thread-safe.
+    private let lock = NSLock()
+    private var connections: [String: Connection] = [:]
+
+    public init() {}
+
+    /// The pool's connection to `uri`, opened on first use.
+    public func connection(uri: String) throws(LibvirtError) -> Connection {
+        lock.lock()
+        defer { lock.unlock() }
+        if let c = connections[uri] { return c }
+        let c = try Connection(uri: uri)
+        connections[uri] = c
+        return c
     }
 }
 
