@@ -108,13 +108,16 @@ public enum LifecycleCommands {
         let store = StateStore.default()
         let t = try LabTarget.resolve(target, store: store, connect: connect)
         let state = store.lab(t.lab)
+        let hadState = state.exists
         let lock = try LabLock(state, command: "down \(target)")
         defer { withExtendedLifetime(lock) {} }
         let sessions = try t.hosts.map { try HostSession(host: $0) }
         var opts = DownEngine.Options()
         opts.purge = purge
         let report = try await DownEngine.run(lab: t.lab, sessions: sessions, state: state, options: opts,
-                                              progress: flags.progress(log: purge ? nil : state.log))
+                                              progress: flags.progress(log: purge || !hadState ? nil : state.log))
+        // The lock made a state folder; for a lab nestlab never knew, `status` would list it forever.
+        if !hadState && !report.removedAnything { try? state.remove() }
         if flags.format == .json {
             Console.out(try JSONOutput.string(report))
             return

@@ -28,6 +28,8 @@ public final class LabSession: @unchecked Sendable {
         public var cacheRoot: URL?
         /// KVM usability per host, when preflight already probed it.
         public var kvm: [String: Bool] = [:]
+        /// Connections to reuse (one process opening a lab several times); nil opens new ones.
+        public var connections: ConnectionPool?
 
         public init() {}
     }
@@ -65,7 +67,7 @@ public final class LabSession: @unchecked Sendable {
                 facts[h.name] = HostFacts.assumed(for: h, in: topology)
                 continue
             }
-            let s = try HostSession(host: h)
+            let s = try HostSession(host: h, connections: options.connections)
             sessions[h.name] = s
             let kvm = try options.kvm[h.name] ?? KVMCheck.usable(s)
             facts[h.name] = try s.facts(kvmUsable: kvm)

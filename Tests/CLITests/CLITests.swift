@@ -1,0 +1,226 @@
+import Foundation
+import Testing
+
+/// The built `nestlab` binary, run end to end: help, exit codes, messages, files.
+@Suite("nestlab command line")
+struct CLITests {
+    @Test("the root help lists every command and the exit codes")
+    func rootHelp() throws {
+        let cli = try CLI()
+        let r = try cli.run("--help")
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("Provision repeatable nested Kubernetes testbeds on libvirt/KVM."))
+        #expect(r.stdout.contains("Exit codes: 0 success, 1 an operation failed, 2 bad input"))
+        for sub in ["validate", "plan", "preflight", "up", "status", "down", "rebuild"] {
+            #expect(r.stdout.range(of: "\n  \(sub) ", options: []) != nil, "\(sub) is not listed")
+        }
+        #expect(try cli.run("--version").stdout == "0.1.0\n")
+    }
+
+    @Test("each command's help says what it does", arguments: [
+        ("validate", "Check a topology file and report every problem at once."),
+        ("plan", "Show what `up` would create or change, without changing anything."),
+        ("preflight", "Check that the hosts can run the lab"),
+        ("up", "Create or converge a lab"),
+        ("status", "Show each machine of a lab as libvirt reports it."),
+        ("down", "Remove exactly the lab's objects from libvirt; nothing else."),
+        ("rebuild", "Tear a lab (or some machines) down and bring it back identically."),
+    ])
+    func subcommandHelp(command: String, abstract: String) throws {
+        let cli = try CLI()
+        let r = try cli.run(command, "--help")
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("OVERVIEW: \(abstract)"))
+        #expect(r.stdout.contains("USAGE: nestlab \(command)"))
+        #expect(r.stdout.contains("--output <output>"))
+        #expect(r.stderr.isEmpty)
+    }
+
+    @Test("command-line mistakes exit 2 with argument-parser's message", arguments: [
+        (["validate", "--frobnicate", "x.yaml"], "Error: Unknown option '--frobnicate'"),
+        (["validate"], "Error: Missing expected argument '<file>'"),
+        (["up", "x.yaml", "--parallel", "0"], "Error: --parallel must be from 1 to 64"),
+        (["launch"], "Error: Unexpected argument 'launch'"),
+        (["validate", "--output", "xml", "x.yaml"], "Error: The value 'xml' is invalid for '--output <output>'"),
+    ])
+    func usageErrors(args: [String], message: String) throws {
+        let cli = try CLI()
+        let r = try cli.run(args)
+        #expect(r.status == 2)
+        #expect(r.stderr.hasPrefix(message), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test("validate: a good file exits 0 and says what it holds")
+    func validateGood() throws {
+        let cli = try CLI()
+        let f = try cli.write("good.yaml", cli.goodTopology())
+        let r = try cli.run("validate", f)
+        #expect(r.status == 0)
+        #expect(r.stdout == "good.yaml: lab 'cli' is valid: 2 machines, 1 network, 0 clusters\n")
+        #expect(r.stderr.isEmpty)
+    }
+
+    static let badTopology = """
+        name: cli
+        networks:
+          lab: {mode: nat, cidr: 10.77.0.0/24}
+        images:
+          deb: {file: /nonexistent/disk.qcow2}
+        machines:
+          - name: a
+            image: deb
+            vcpu: 2
+            memory: 100MiB
+            network: {lab: 10.77.1.5}
+
+        """
+
+    static let badMessages = [
+        "bad.yaml:9:5: error: machines.a.vcpu: unknown key 'vcpu'; did you mean 'vcpus'?",
+        "bad.yaml:10:13: error: machines.a.memory: 100MiB is too little memory for a Linux guest; at least 256MiB",
+        "bad.yaml:11:20: error: machines.a.network.lab: address 10.77.1.5 is outside network 'lab' 10.77.0.0/24; an address from 10.77.0.10 to 10.77.0.254, not the gateway 10.77.0.1",
+    ]
+
+    @Test("validate: a bad file exits 2 with every problem as file:line:col on stderr")
+    func validateBad() throws {
+        let cli = try CLI()
+        let f = try cli.write("bad.yaml", Self.badTopology)
+        let r = try cli.run("validate", f)
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr == Self.badMessages.joined(separator: "\n") + "\nbad.yaml: 3 errors\n")
+    }
+
+    @Test("validate --output json gives the diagnostics as JSON on stdout")
+    func validateJSON() throws {
+        let cli = try CLI()
+        let f = try cli.write("bad.yaml", Self.badTopology)
+        let r = try cli.run("validate", "--output", "json", f)
+        #expect(r.status == 2)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(json["valid"] as? Bool == false)
+        #expect(json["file"] as? String == "bad.yaml")
+        let diags = try #require(json["diagnostics"] as? [[String: Any]])
+        #expect(diags.map { "\($0["file"] as? String ?? ""):\($0["line"] as? Int ?? 0):\($0["column"] as? Int ?? 0)" }
+            == ["bad.yaml:9:5", "bad.yaml:10:13", "bad.yaml:11:20"])
+        #expect(diags.map { $0["severity"] as? String } == ["error", "error", "error"])
+        #expect(diags.first?["path"] as? String == "machines.a.vcpu")
+        #expect(diags.first?["message"] as? String == "unknown key 'vcpu'")
+        #expect(diags.first?["hint"] as? String == "did you mean 'vcpus'?")
+
+        let g = try cli.write("good.yaml", cli.goodTopology())
+        let ok = try cli.run("validate", "--output", "json", g)
+        #expect(ok.status == 0)
+        let good = try #require(try JSONSerialization.jsonObject(with: Data(ok.stdout.utf8)) as? [String: Any])
+        #expect(good["valid"] as? Bool == true)
+        #expect(good["lab"] as? String == "cli")
+        #expect(good["machines"] as? [String] == ["vm-0", "vm-1"])
+    }
+
+    @Test("plan --offline --render writes every file up would send")
+    func planRender() throws {
+        let cli = try CLI()
+        let f = try cli.write("good.yaml", cli.goodTopology())
+        let out = cli.dir.appendingPathComponent("rendered")
+        let r = try cli.run("plan", "--offline", "--output", "json", "--render", out.path, f)
+        #expect(r.status == 0, "\(r.stderr)")
+        let plan = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let machines = try #require(plan["machines"] as? [[String: Any]])
+        #expect(machines.map { $0["name"] as? String } == ["vm-0", "vm-1"])
+        #expect(machines.map { $0["action"] as? String } == ["create", "create"])
+
+        let fm = FileManager.default
+        #expect(try fm.contentsOfDirectory(atPath: out.path).sorted() == [
+            "network-cli-lab.xml", "pool-h1-nestlab-cli.xml", "pool-h1-nestlab-images.xml", "vm-0", "vm-1",
+        ])
+        for m in machines {
+            let name = try #require(m["name"] as? String)
+            let seed = try #require(m["seed"] as? String)
+            let dir = out.appendingPathComponent(name)
+            #expect(try fm.contentsOfDirectory(atPath: dir.path).sorted() == [
+                "domain.xml", "meta-data", "network-config", "overlay.xml", seed, "user-data",
+            ].sorted())
+            for secret in ["user-data", "meta-data", "network-config", seed] {
+                let mode = try fm.attributesOfItem(atPath: dir.appendingPathComponent(secret).path)[.posixPermissions] as? Int
+                #expect(mode == 0o600, "\(name)/\(secret)")
+            }
+            // What was rendered is valid for libvirt's own schema, and the seed holds the user-data.
+            try tool("/usr/bin/virt-xml-validate", [dir.appendingPathComponent("domain.xml").path, "domain"])
+            try tool("/usr/bin/virt-xml-validate", [dir.appendingPathComponent("overlay.xml").path, "storagevol"])
+            let iso = dir.appendingPathComponent(seed).path
+            #expect(try tool("/usr/bin/isoinfo", ["-d", "-i", iso]).contains("Volume id: cidata"))
+            let inside = try tool("/usr/bin/isoinfo", ["-J", "-i", iso, "-x", "/user-data"])
+            #expect(inside == (try String(contentsOf: dir.appendingPathComponent("user-data"), encoding: .utf8)))
+            let domain = try String(contentsOf: dir.appendingPathComponent("domain.xml"), encoding: .utf8)
+            #expect(domain.contains("<name>cli-\(name)</name>"))
+            #expect(domain.contains("<domain type=\"qemu\">") || domain.contains("<domain type='qemu'>"))
+        }
+        try tool("/usr/bin/virt-xml-validate", [out.appendingPathComponent("network-cli-lab.xml").path, "network"])
+        try tool("/usr/bin/virt-xml-validate", [out.appendingPathComponent("pool-h1-nestlab-cli.xml").path, "storagepool"])
+    }
+
+    @Test("plan against a test-driver host lists what up would create")
+    func planOnline() throws {
+        let cli = try CLI()
+        let f = try cli.write("good.yaml", cli.goodTopology(uri: "test:///default"))
+        let r = try cli.run("plan", f)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("lab cli\nhost h1 (test:///default):\n"))
+        #expect(r.stdout.contains("  + network cli-lab nat 10.77.0.0/24\n"))
+        #expect(r.stdout.contains("  + machine vm-0: 1 vCPU (pinned 1), 512MiB on 2M pages, tcg, lab 10.77.0.10\n"))
+        #expect(r.stdout.contains("  + machine vm-1: 1 vCPU (pinned 2), 512MiB on 2M pages, tcg, lab 10.77.0.11\n"))
+        #expect(r.stdout.hasSuffix("legend: + create, = unchanged, > start, ~ differs, ! conflict\n"))
+    }
+
+    @Test("status of a lab nestlab does not know: an empty lab, exit 0, no state left behind")
+    func statusUnknownLab() throws {
+        let cli = try CLI()
+        let r = try cli.run("status", "nosuch", "--connect", "test:///default")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "lab nosuch\nMACHINE  HOST  STATE  ACCEL  ADDRESS  VCPU PINS  HUGEPAGES  READY\n(no machines in libvirt)\n")
+        let j = try cli.run("status", "nosuch", "--connect", "test:///default", "--output", "json")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])
+        #expect(json["lab"] as? String == "nosuch")
+        #expect((json["machines"] as? [Any])?.isEmpty == true)
+        #expect(!FileManager.default.fileExists(atPath: cli.stateRoot.appendingPathComponent("nosuch").path))
+    }
+
+    @Test("down of a lab nestlab does not know: nothing removed, exit 0, no state left behind")
+    func downUnknownLab() throws {
+        let cli = try CLI()
+        let r = try cli.run("down", "nosuch", "--connect", "test:///default", "--plain")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "lab nosuch has nothing in libvirt\n")
+        #expect(!FileManager.default.fileExists(atPath: cli.stateRoot.appendingPathComponent("nosuch").path))
+        // `status` without a lab therefore does not list it.
+        let s = try cli.run("status", "--connect", "test:///default")
+        #expect(s.stdout == "no labs known here (nothing under \(cli.stateRoot.path))\n")
+    }
+
+    @Test("a lab argument that is neither a file nor a lab name exits 2", arguments: [
+        (["status", "Bad_Name"], "error: 'Bad_Name' is neither a topology file nor a lab name (lower-case letters, digits and '-')\n"),
+        (["down", "missing.yaml"], "error: no topology file at missing.yaml; give an existing topology file or a lab name\n"),
+    ])
+    func badTarget(args: [String], message: String) throws {
+        let cli = try CLI()
+        let r = try cli.run(args)
+        #expect(r.status == 2)
+        #expect(r.stderr == message)
+    }
+
+    @Test("up on a file with errors exits 2, prints them, and creates nothing")
+    func upBadFile() throws {
+        let cli = try CLI()
+        let f = try cli.write("bad.yaml", Self.badTopology)
+        let r = try cli.run("up", f, "--no-wait", "--plain")
+        #expect(r.status == 2)
+        // Every finding, each on its own line (the first carries the generic "error: " prefix too).
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count == Self.badMessages.count)
+        for (line, message) in zip(lines, Self.badMessages) { #expect(line.hasSuffix(message)) }
+        #expect(r.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: cli.stateRoot.path))
+        #expect(!FileManager.default.fileExists(atPath: cli.dir.appendingPathComponent("storage").path))
+    }
+}
