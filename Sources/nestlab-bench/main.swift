@@ -2,7 +2,9 @@
 // Each benchmark lives in its own file as a function; this file dispatches.
 import Foundation
 
-let benchmarks: [String: ([String]) async throws -> Void] = [:]
+let benchmarks: [String: ([String]) async throws -> Void] = [
+    "updown": benchUpDown,
+]
 
 let args = Array(CommandLine.arguments.dropFirst())
 guard let name = args.first, let run = benchmarks[name] else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NestlabCore
 import NestlabKit
 
 @main
@@ -51,7 +52,10 @@ enum NestlabMain {
                 FileHandle.standardError.write(Data((Nestlab.fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)
             }
-            FileHandle.standardError.write(Data(("error: " + String(describing: error) + "\n").utf8))
+            // Topology findings already read "file:line:col: error: ..."; everything else gets the prefix.
+            let text = String(describing: error)
+            let prefixed = error is TopologyError ? text : "error: " + text
+            FileHandle.standardError.write(Data((prefixed + "\n").utf8))
             Foundation.exit(NestlabExit.code(for: error))
         }
     }

@@ -232,6 +232,68 @@ struct SystemTests {
         try expectNothingLeft(lab)
     }
 
+    /// Issue 9: a golden snapshot of a ready lab; rebuild from it comes back at the same
+    /// addresses, without the changes made after the snapshot, without cloud-init's first
+    /// boot (same SSH host key and instance id); a changed topology is refused; down --purge
+    /// leaves no golden layers.
+    @Test(.timeLimit(.minutes(40)))
+    func goldenSnapshotRebuild() throws {
+        try System.requireHost()
+        let dir = try System.tempDir()
+        let state = dir.appendingPathComponent("state")
+        let lab = "systest-gold"
+        let file = try System.topology("ci.yaml", lab: lab, subnet: "10.93.0", in: dir)
+        defer {
+            _ = try? System.nestlab(["down", file.path, "--purge"], state: state)
+            try? FileManager.default.removeItem(at: dir)
+        }
+        let t0 = Date()
+        let up = try System.nestlab(["up", file.path, "--plain"], state: state)
+        try #require(up.status == 0, "up failed:\n\(up.all)")
+        let firstUp = Date().timeIntervalSince(t0)
+        let key = state.appendingPathComponent("\(lab)/ssh/id_ed25519")
+        let identity = "sudo ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub; cat /var/lib/cloud/data/instance-id"
+        let before = try System.ssh(key, "10.93.0.10", identity)
+        #expect(before.status == 0, "\(before.all)")
+
+        let snap = try System.nestlab(["snapshot", file.path, "--name", "golden", "--plain"], state: state)
+        try #require(snap.status == 0, "snapshot failed:\n\(snap.all)")
+        let mark = try System.ssh(key, "10.93.0.10", "echo changed | sudo tee /root/marker >/dev/null && sync && echo ok")
+        #expect(mark.stdout.contains("ok"), "\(mark.all)")
+
+        let t1 = Date()
+        let rebuild = try System.nestlab(["rebuild", file.path, "--plain"], state: state)
+        try #require(rebuild.status == 0, "rebuild failed:\n\(rebuild.all)")
+        let rebuildTime = Date().timeIntervalSince(t1)
+        #expect(rebuild.all.contains("from golden state 'golden'"), "\(rebuild.all)")
+        print("figure: first up \(Int(firstUp))s, rebuild --from \(Int(rebuildTime))s, ratio \(String(format: "%.2f", rebuildTime / firstUp))")
+
+        let after = try System.ssh(key, "10.93.0.10", identity + "; sudo test -e /root/marker && echo MARKER || echo NOMARKER")
+        #expect(after.status == 0, "\(after.all)")
+        #expect(after.stdout.contains("NOMARKER"), "the change made after the snapshot survived: \(after.stdout)")
+        let beforeLines = before.stdout.split(separator: "\n").map(String.init)
+        let afterLines = after.stdout.split(separator: "\n").map(String.init)
+        #expect(Array(afterLines.prefix(2)) == beforeLines, "host key or instance id changed, so first boot ran again: \(before.stdout) vs \(after.stdout)")
+        let ping = try System.run(["ping", "-c", "1", "-W", "5", "10.93.0.11"])
+        #expect(ping.status == 0, "vm-1 is not back at its address: \(ping.all)")
+
+        // A topology that changed since the snapshot is refused, with what changed.
+        let changed = dir.appendingPathComponent("changed.yaml")
+        try (try String(contentsOf: file, encoding: .utf8)).replacingOccurrences(of: "memory: 512MiB", with: "memory: 768MiB")
+            .write(to: changed, atomically: true, encoding: .utf8)
+        let refused = try System.nestlab(["rebuild", changed.path, "--from", "golden", "--plain"], state: state)
+        #expect(refused.status == 2, "\(refused.all)")
+        #expect(refused.all.contains("does not match the topology") && refused.all.contains("memory 512MiB → 768MiB"), "\(refused.all)")
+
+        let ls = try System.nestlab(["snapshot", "ls", lab], state: state)
+        #expect(ls.stdout.contains("golden"), "\(ls.all)")
+        let down = try System.nestlab(["down", file.path, "--purge"], state: state)
+        #expect(down.status == 0, "\(down.all)")
+        try expectNothingLeft(lab)
+        let vols = try System.virsh(["vol-list", "nestlab-\(lab)"])
+        #expect(vols.status != 0 || !vols.stdout.contains("golden"), "golden layers left: \(vols.stdout)")
+    }
+
     func expectNothingLeft(_ lab: String) throws {
         let doms = try System.virsh(["list", "--all", "--name"])
         #expect(!doms.stdout.split(separator: "\n").contains { $0.hasPrefix("\(lab)-") }, "domains left: \(doms.stdout)")

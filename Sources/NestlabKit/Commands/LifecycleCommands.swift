@@ -145,7 +145,8 @@ public enum LifecycleCommands {
         }
         var reports: [StatusReport] = []
         for t in targets {
-            let rendered = t.file.flatMap { try? LabSession.open(file: $0).rendered }
+            // Drift needs the rendered lab, whose seeds need the lab's secrets: only for labs that have them.
+            let rendered = store.lab(t.lab).exists ? t.file.flatMap { try? LabSession.open(file: $0).rendered } : nil
             let hostsUsed = rendered.map { r in t.hosts.filter { h in r.machines.contains { $0.machine.host.name == h.name } } } ?? t.hosts
             let sessions = try hostsUsed.map { try HostSession(host: $0) }
             reports.append(try await StatusEngine.run(lab: t.lab, sessions: sessions, rendered: rendered))

@@ -233,8 +233,13 @@ public final class UpEngine: @unchecked Sendable {
                 if !running {
                     progress.update(name, "starting")
                     let d = try await Blocking.run { try session.connection.domain(named: m.domainName) }
-                    let w = watcher(for: rm)
                     try await Blocking.run { try ErrorWithContext.wrap("starting domain \(m.domainName) on \(m.host.name)") { try d.create() } }
+                    guard options.wait else {
+                        record(name) { $0.state = "running" }
+                        progress.finish(name, "started")
+                        return nil
+                    }
+                    let w = watcher(for: rm)
                     w.start(domain: d)
                     record(name) { $0.state = "running" }
                     progress.update(name, "booting")
