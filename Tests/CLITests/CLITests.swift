@@ -79,7 +79,7 @@ struct CLITests {
     static let badMessages = [
         "bad.yaml:9:5: error: machines.a.vcpu: unknown key 'vcpu'; did you mean 'vcpus'?",
         "bad.yaml:10:13: error: machines.a.memory: 100MiB is too little memory for a Linux guest; at least 256MiB",
-        "bad.yaml:11:20: error: machines.a.network.lab: address 10.77.1.5 is outside network 'lab' 10.77.0.0/24; an address from 10.77.0.10 to 10.77.0.254, not the gateway 10.77.0.1",
+        "bad.yaml:11:20: error: machines.a.network.lab: address 10.77.1.5 is outside network 'lab' 10.77.0.0/24; an address from 10.77.0.2 to 10.77.0.254",
     ]
 
     @Test("validate: a bad file exits 2 with every problem as file:line:col on stderr")
