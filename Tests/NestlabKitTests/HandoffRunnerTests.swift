@@ -119,6 +119,15 @@ struct HandoffRunnerTests {
         #expect(try bad.logText().contains("partial results\n== handoff exited with 3 after "))
     }
 
+    @Test("the command starts with no blocked signals, so Ctrl-C and kill reach it")
+    func signalMask() async throws {
+        let f = try Fixture(script: "#!/bin/sh\ngrep -E '^Sig(Blk|Ign):' /proc/$$/status > mask.txt\n")
+        defer { try? FileManager.default.removeItem(at: f.dir) }
+        try await f.runner().run()
+        let mask = try String(contentsOf: f.dir.appendingPathComponent("mask.txt"), encoding: .utf8)
+        #expect(mask.hasPrefix("SigBlk:\t0000000000000000\n"), "\(mask)")
+    }
+
     @Test("a command killed by a signal is reported with it")
     func signal() async throws {
         let f = try Fixture(script: "#!/bin/sh\nkill -TERM $$\n")
