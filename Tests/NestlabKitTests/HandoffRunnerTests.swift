@@ -121,7 +121,9 @@ struct HandoffRunnerTests {
 
     @Test("the command starts with no blocked signals, so Ctrl-C and kill reach it")
     func signalMask() async throws {
-        let f = try Fixture(script: "#!/bin/sh\ngrep -E '^Sig(Blk|Ign):' /proc/$$/status > mask.txt\n")
+        // exec: the shell blocks every signal while it waits for a child, so read the mask
+        // of the process the command starts as, not of a shell waiting for grep.
+        let f = try Fixture(script: "#!/bin/sh\nexec grep -E '^Sig(Blk|Ign):' /proc/self/status > mask.txt\n")
         defer { try? FileManager.default.removeItem(at: f.dir) }
         try await f.runner().run()
         let mask = try String(contentsOf: f.dir.appendingPathComponent("mask.txt"), encoding: .utf8)
