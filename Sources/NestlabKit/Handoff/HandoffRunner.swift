@@ -1,0 +1,269 @@
+import Foundation
+import NestlabCore
+import Subprocess
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// Runs a topology's hand-off command (the benchmark runner) against a finished testbed.
+///
+/// The command runs without a shell, in the topology's `handoff.workdir` (default: the
+/// topology file's folder), with the caller's environment plus `handoff.env`, and with
+/// `KUBECONFIG` and `NESTLAB_TESTBED` set by nestlab (they win over `handoff.env`, so
+/// the runner always sees this testbed). Its output goes to the terminal as it comes and
+/// is appended to the lab log. Whatever the command does, nestlab leaves the testbed up.
+public struct HandoffRunner: Sendable {
+    public enum Stream: Sendable, Hashable { case standardOutput, standardError }
+
+    /// Program and arguments, as in the topology.
+    public var command: [String]
+    /// Absolute folder the command runs in, and against which a relative program path is resolved.
+    public var workdir: String
+    /// The complete environment of the command.
+    public var environment: [String: String]
+    /// The lab log the output is appended to (created 0600 when missing).
+    public var logFile: URL
+    /// Where output goes as it arrives; the terminal by default.
+    public var echo: @Sendable (Stream, [UInt8]) -> Void
+
+    /// A runner with an explicit command, folder and full environment.
+    public init(command: [String], workdir: String, environment: [String: String], logFile: URL,
+                echo: @escaping @Sendable (Stream, [UInt8]) -> Void = HandoffRunner.terminal) {
+        self.command = command
+        self.workdir = workdir
+        self.environment = environment
+        self.logFile = logFile
+        self.echo = echo
+    }
+
+    /// A runner for a topology's `handoff` section.
+    ///
+    /// - Parameters:
+    ///   - topologyFile: the topology's path; its folder is the default working folder.
+    ///   - kubeconfig: the value of `KUBECONFIG`: one path, or several joined with `:`.
+    ///   - testbed: the testbed.json the command gets as `NESTLAB_TESTBED`.
+    ///   - logFile: the lab log (`LabState.log`).
+    ///   - baseEnvironment: what the command inherits (nestlab's own environment by default).
+    public init(handoff: Handoff, topologyFile: String, kubeconfig: String, testbed: URL, logFile: URL,
+                baseEnvironment: [String: String] = ProcessInfo.processInfo.environment,
+                echo: @escaping @Sendable (Stream, [UInt8]) -> Void = HandoffRunner.terminal) {
+        let dir = URL(fileURLWithPath: topologyFile).standardizedFileURL.deletingLastPathComponent().path
+        var env = baseEnvironment
+        for (k, v) in handoff.env { env[k] = v }
+        env["KUBECONFIG"] = kubeconfig
+        env["NESTLAB_TESTBED"] = testbed.standardizedFileURL.path
+        self.init(command: handoff.command, workdir: handoff.workdir ?? dir, environment: env, logFile: logFile, echo: echo)
+    }
+
+    /// Writes stdout chunks to nestlab's stdout and stderr chunks to its stderr.
+    public static let terminal: @Sendable (Stream, [UInt8]) -> Void = { stream, bytes in
+        let handle = stream == .standardOutput ? FileHandle.standardOutput : FileHandle.standardError
+        handle.write(Data(bytes))
+    }
+
+    /// Runs the command to its end.
+    ///
+    /// - Returns: 0, the command's exit code, when it succeeds.
+    /// - Throws: `HandoffError.failed` with the exit code when it fails, `.signaled` when a
+    ///   signal ends it, or an error saying why it could not start (missing program,
+    ///   missing folder).
+    @discardableResult
+    public func run() async throws -> Int32 {
+        guard let program = command.first, !program.isEmpty else { throw HandoffError.emptyCommand }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: workdir, isDirectory: &isDir), isDir.boolValue else {
+            throw HandoffError.workdirMissing(workdir)
+        }
+        let executable = try resolve(program)
+
+        let log = try HandoffLog(url: logFile)
+        let started = Date()
+        log.write("== nestlab handoff \(Testbed.timestamp(started)): \(Self.shellQuoted(command)) (in \(workdir))\n")
+
+        let echo = self.echo
+        var env: [Environment.Key: String] = [:]
+        for (k, v) in environment { env[Environment.Key(stringLiteral: k)] = v }
+        let result: ExecutionResult<Void, SequenceOutput, SequenceOutput>
+        do {
+            result = try await Subprocess.run(
+                .path(FilePath(executable)), arguments: Arguments(Array(command.dropFirst())), environment: .custom(env),
+                workingDirectory: FilePath(workdir), input: .none, output: .sequence, error: .sequence
+            ) { execution in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for try await chunk in execution.standardOutput {
+                            let bytes = chunk.withUnsafeBytes { Array($0) }
+                            echo(.standardOutput, bytes)
+                            log.append(.standardOutput, bytes)
+                        }
+                    }
+                    group.addTask {
+                        for try await chunk in execution.standardError {
+                            let bytes = chunk.withUnsafeBytes { Array($0) }
+                            echo(.standardError, bytes)
+                            log.append(.standardError, bytes)
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        } catch let e as SubprocessError {
+            log.finish()
+            log.write("== handoff could not run: \(e)\n")
+            throw HandoffError.cannotStart(program: program, underlying: e)
+        }
+        log.finish()
+        let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+        switch result.terminationStatus {
+        case .exited(let code):
+            log.write("== handoff exited with \(code) after \(seconds)s\n")
+            guard code == 0 else {
+                throw HandoffError.failed(command: program, exitCode: code, log: logFile.path)
+            }
+            return 0
+        case .signaled(let signal):
+            log.write("== handoff killed by signal \(signal) after \(seconds)s\n")
+            throw HandoffError.signaled(command: program, signal: signal, log: logFile.path)
+        }
+    }
+
+    /// The absolute path of the program: relative to `workdir` when it has a `/`, else from `PATH`.
+    func resolve(_ program: String) throws -> String {
+        let fm = FileManager.default
+        if program.contains("/") {
+            let path = program.hasPrefix("/") ? program
+                : URL(fileURLWithPath: workdir).appendingPathComponent(program).standardizedFileURL.path
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+                throw HandoffError.commandNotFound(command: program, workdir: program.hasPrefix("/") ? nil : workdir)
+            }
+            guard fm.isExecutableFile(atPath: path) else { throw HandoffError.notExecutable(path) }
+            return path
+        }
+        let searchPath = environment["PATH"] ?? ""
+        for dir in searchPath.split(separator: ":", omittingEmptySubsequences: true) {
+            let candidate = URL(fileURLWithPath: String(dir)).appendingPathComponent(program).path
+            var isDir: ObjCBool = false
+            if fm.fileExists(atPath: candidate, isDirectory: &isDir), !isDir.boolValue, fm.isExecutableFile(atPath: candidate) {
+                return candidate
+            }
+        }
+        throw HandoffError.commandNotInPath(command: program, path: searchPath)
+    }
+
+    /// The command as a shell would need it typed, for the log.
+    static func shellQuoted(_ argv: [String]) -> String {
+        argv.map { a in
+            if !a.isEmpty, a.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }) { return a }
+            return "'" + a.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }.joined(separator: " ")
+    }
+}
+
+/// Why the hand-off command did not succeed. The testbed is up in every case.
+public enum HandoffError: Error, CustomStringConvertible, Equatable {
+    /// The topology has no `handoff` section.
+    case noHandoff(lab: String)
+    case emptyCommand
+    /// A program given as a path does not exist.
+    case commandNotFound(command: String, workdir: String?)
+    /// A program given by name is in no folder of `PATH`.
+    case commandNotInPath(command: String, path: String)
+    case notExecutable(String)
+    case workdirMissing(String)
+    /// The program exists but could not be started.
+    case cannotStart(program: String, underlying: SubprocessError)
+    /// The command ran and exited non-zero.
+    case failed(command: String, exitCode: Int32, log: String)
+    case signaled(command: String, signal: Int32, log: String)
+
+    public var description: String {
+        switch self {
+        case .noHandoff(let lab):
+            return "lab '\(lab)' has no handoff command; add handoff: {command: [./bench/run]} to its topology"
+        case .emptyCommand:
+            return "the handoff command is empty; give at least the program to run"
+        case .commandNotFound(let c, let dir?):
+            return "handoff command \(c) not found (relative to \(dir)); fix handoff.command or handoff.workdir"
+        case .commandNotFound(let c, nil):
+            return "handoff command \(c) not found; fix handoff.command"
+        case .commandNotInPath(let c, let path):
+            return "handoff command \(c) not found in PATH (\(path)); give its path, e.g. ./\(c), or install it"
+        case .notExecutable(let p):
+            return "handoff command \(p) is not executable; chmod +x it"
+        case .workdirMissing(let d):
+            return "handoff folder \(d) does not exist; fix handoff.workdir"
+        case .cannotStart(let p, let e):
+            return "cannot start handoff command \(p): \(e)"
+        case .failed(let c, let code, let log):
+            return "handoff command \(c) exited with \(code); its output is in \(log); the testbed is still up"
+        case .signaled(let c, let signal, let log):
+            return "handoff command \(c) was killed by signal \(signal); its output is in \(log); the testbed is still up"
+        }
+    }
+
+    /// The exit code nestlab should pass on: the command's own when it ran and failed.
+    public var exitCode: Int32? {
+        switch self {
+        case .failed(_, let code, _): return code
+        case .signaled(_, let signal, _): return 128 + signal
+        default: return nil
+        }
+    }
+}
+
+/// The lab log as the hand-off writes it: whole lines, one writer at a time.
+///
+/// stdout and stderr arrive as independent chunks; each stream is cut at newlines so
+/// that lines of the two never interleave mid-line in the log.
+final class HandoffLog: @unchecked Sendable {
+    // `handle` and `pending` are only touched under `lock`.
+    private let lock = NSLock()
+    private let handle: FileHandle
+    private var pending: [HandoffRunner.Stream: [UInt8]] = [:]
+
+    init(url: URL) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
+                               attributes: [.posixPermissions: 0o700])
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw HandoffLogError(path: url.path, errno: errno) }
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+    }
+
+    func write(_ text: String) {
+        lock.withLock { handle.write(Data(text.utf8)) }
+    }
+
+    func append(_ stream: HandoffRunner.Stream, _ bytes: [UInt8]) {
+        lock.withLock {
+            var buffer = pending[stream, default: []]
+            buffer.append(contentsOf: bytes)
+            if let last = buffer.lastIndex(of: 0x0A) {
+                handle.write(Data(buffer[...last]))
+                buffer.removeSubrange(...last)
+            }
+            pending[stream] = buffer
+        }
+    }
+
+    /// Writes what is left of unterminated last lines, each ended with a newline.
+    func finish() {
+        lock.withLock {
+            for stream in [HandoffRunner.Stream.standardOutput, .standardError] {
+                if let rest = pending[stream], !rest.isEmpty { handle.write(Data(rest + [0x0A])) }
+            }
+            pending = [:]
+        }
+    }
+}
+
+/// The lab log cannot be opened.
+struct HandoffLogError: Error, CustomStringConvertible {
+    var path: String
+    var errno: Int32
+    var description: String { "cannot open log \(path): \(String(cString: strerror(errno)))" }
+}
