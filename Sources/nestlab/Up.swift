@@ -38,6 +38,9 @@ extension Nestlab {
         @Flag(name: .long, help: "Skip the host preflight checks.")
         var skipPreflight = false
 
+        @Flag(name: .long, help: "Then run the topology's hand-off command (see `nestlab handoff`).")
+        var handoff = false
+
         func validate() throws {
             guard parallel >= 1 && parallel <= 64 else { throw ValidationError("--parallel must be from 1 to 64") }
             guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
@@ -51,7 +54,7 @@ extension Nestlab {
             o.readyTimeout = timeout
             try await LifecycleCommands.up(file: file, options: o,
                                            flags: RunFlags(format: global.output, plain: global.plain, verbose: global.verbose),
-                                           skipPreflight: skipPreflight)
+                                           skipPreflight: skipPreflight, handoff: handoff)
         }
     }
 }

@@ -49,7 +49,7 @@ final class LabLog: @unchecked Sendable {
 public enum LifecycleCommands {
     // MARK: up
 
-    public static func up(file: String, options: UpOptions, flags: RunFlags, skipPreflight: Bool) async throws {
+    public static func up(file: String, options: UpOptions, flags: RunFlags, skipPreflight: Bool, handoff: Bool = false) async throws {
         let s = try LabSession.open(file: file)
         let lock = try LabLock(s.state, command: "up \(file)")
         defer { withExtendedLifetime(lock) {} }
@@ -57,6 +57,8 @@ public enum LifecycleCommands {
         try Kubeconfigs.writeAll(s)
         let progress = flags.progress(log: s.state.log)
         for w in s.warnings where flags.format == .text { Console.err(w.description) }
+        var phases: [Testbed.Phase] = []
+        let preflightStart = Date()
         if !skipPreflight {
             let report = try await Preflight.run(session: s)
             if report.hasErrors {
@@ -67,19 +69,28 @@ public enum LifecycleCommands {
                 Console.err("warning: \(f.host): \(f.check): \(f.message)" + (f.fix.map { " (fix: \($0))" } ?? ""))
             }
         }
+        if !skipPreflight { phases.append(Testbed.Phase(name: "preflight", start: preflightStart, end: Date())) }
         let engine = UpEngine(session: s, options: options, progress: progress)
         Interruption.shared.install { progress.note("interrupted: finishing the current steps (Ctrl-C again to quit at once)") }
         let report: UpReport
+        let upStart = Date()
         do {
             report = try await engine.run()
         } catch UpError.failed(let r, let reasons) {
             if flags.format == .json { Console.out(try JSONOutput.string(r)) } else { printUp(r, verbose: true) }
             throw UpError.failed(r, reasons: reasons)
         }
+        phases.append(Testbed.Phase(name: options.wait ? "machines-ready" : "machines-started", start: upStart, end: Date()))
+        let testbed = try await TestbedWriter.write(s, phases: phases)
         if flags.format == .json {
             Console.out(try JSONOutput.string(report))
         } else {
             printUp(report, verbose: flags.verbose)
+            Console.out("testbed: \(testbed.path)")
+        }
+        if handoff {
+            let code = try await HandoffCommand.run(file: file)
+            if code != 0 { throw HandoffFailed(code: code) }
         }
     }
 
@@ -216,6 +227,11 @@ public enum LifecycleCommands {
         if !machines.isEmpty { up.only = Set(machines) }
         try await Self.up(file: file, options: up, flags: flags, skipPreflight: false)
     }
+}
+
+public struct HandoffFailed: Error, CustomStringConvertible {
+    public var code: Int32
+    public var description: String { "the hand-off command exited with \(code); the testbed stays up" }
 }
 
 public struct PreflightFailed: Error, CustomStringConvertible {

@@ -1,0 +1,78 @@
+import Foundation
+import Libvirt
+import NestlabCore
+
+/// Writes the lab's `testbed.json` from what libvirt reports after `up`.
+public enum TestbedWriter {
+    @discardableResult
+    public static func write(_ s: LabSession, phases: [Testbed.Phase]) async throws -> URL {
+        var hosts: [Testbed.HostReport] = []
+        var machines: [Testbed.MachineReport] = []
+        for (name, hs) in s.sessions.sorted(by: { $0.key < $1.key }) {
+            let facts = s.facts[name]
+            let report = try await Blocking.run { () -> Testbed.HostReport in
+                let caps = (try? hs.connection.capabilities()) ?? ""
+                let model = MiniXML.elements(caps).first { $0.localName == "model" }?.text
+                return Testbed.HostReport(
+                    name: name, cpuModel: model, cpuVendor: facts?.cpuVendor, numa: facts?.numaNodes ?? [:],
+                    kernel: hs.host.isLocal && !hs.isTestDriver ? localKernel() : nil,
+                    libvirtVersion: (try? hs.connection.libVersion())?.description,
+                    qemuVersion: (try? hs.connection.hypervisorVersion())??.description, kvmUsable: facts?.kvmUsable)
+            }
+            hosts.append(report)
+        }
+        let status = try await StatusEngine.run(lab: s.lab.name, sessions: Array(s.sessions.values), rendered: s.rendered)
+        for row in status.machines where s.lab.machine(named: row.machine) != nil {
+            machines.append(Testbed.MachineReport(
+                name: row.machine, vcpuPins: row.vcpuPins.map { CPUSet($0) }, emulatorPin: row.emulatorPin.map { CPUSet($0) },
+                state: row.state, ready: row.ready))
+        }
+        var clusters: [Testbed.ClusterReport] = []
+        for c in s.clusters {
+            var versions: [String: String] = ["containerd": c.cluster.containerd]
+            for rt in c.cluster.runtimes {
+                switch rt {
+                case .kata(let k): versions["kata"] = k.version
+                case .urunc(let u): versions["urunc"] = u.version
+                case .kubevirt(let k): versions["kubevirt"] = k.version
+                default: break
+                }
+            }
+            clusters.append(Testbed.ClusterReport(name: c.cluster.name, apiEndpoint: c.apiServer,
+                                                  kubeconfig: s.state.kubeconfig(c.cluster.name).path, versions: versions,
+                                                  kubevirtEmulation: c.spec.runtimes.kubevirt?.useEmulation))
+        }
+        let lockPath = LockFile.path(forTopology: s.topology.file)
+        let lock = FileManager.default.fileExists(atPath: lockPath) ? try Testbed.FileDigest.of(path: lockPath) : nil
+        let tb = try Testbed.build(topology: s.topology, lab: s.lab, lock: lock, hosts: hosts, machines: machines,
+                                   clusters: clusters, phases: phases, stateDir: s.state.dir.path)
+        try tb.write(to: s.state.testbed)
+        return s.state.testbed
+    }
+
+    static func localKernel() -> String? {
+        var u = utsname()
+        guard uname(&u) == 0 else { return nil }
+        return withUnsafeBytes(of: &u.release) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}
+
+public enum HandoffCommand {
+    /// Runs the topology's hand-off command with KUBECONFIG and NESTLAB_TESTBED; returns its exit code.
+    public static func run(file: String) async throws -> Int32 {
+        let (t, _) = try TopologyParser().load(path: file)
+        let state = StateStore.default().lab(t.name)
+        guard let handoff = t.handoff else {
+            throw UsageError("\(file) has no handoff section; add handoff: {command: [./bench/run]} (see docs/handoff.md)")
+        }
+        guard FileManager.default.fileExists(atPath: state.testbed.path) else {
+            throw UsageError("lab '\(t.name)' has no testbed.json yet; run `nestlab up \(file)` first")
+        }
+        let kubeconfigs = t.clusters.map { state.kubeconfig($0.name).path }.filter { FileManager.default.fileExists(atPath: $0) }
+        let runner = HandoffRunner(handoff: handoff, topologyFile: file, kubeconfig: kubeconfigs.joined(separator: ":"),
+                                   testbed: state.testbed, logFile: state.log)
+        return try await runner.run()
+    }
+}
