@@ -82,6 +82,10 @@ public struct TransferFailure: Sendable, Equatable, CustomStringConvertible {
         case clientCertificateRejected
         /// The client certificate or key could not be loaded.
         case clientCertificateUnusable
+        /// The server closed the connection right after a completed TLS handshake, without
+        /// an answer or a readable alert. With TLS 1.3 this is how a server that refuses
+        /// the client certificate often looks: its alert is lost when the connection resets.
+        case closedAfterTLSHandshake
         /// Another TLS handshake failure.
         case tlsHandshake
         /// The transfer was cancelled by the caller.
@@ -133,7 +137,7 @@ public struct TransferFailure: Sendable, Equatable, CustomStringConvertible {
         case .connectionRefused: summary = "connection refused for \(url)"
         case .hostNotFound: summary = "cannot resolve the host of \(url)"
         case .timedOut: summary = "timed out fetching \(url)"
-        case .tooSlow: summary = "transfer from \(url) stalled (below the low-speed limit)"
+        case .tooSlow: summary = "transfer from \(url) stalled below the low-speed limit"
         case .connectionLost: summary = "connection lost while fetching \(url)"
         case .serverCertificateUntrusted:
             summary = "server certificate for \(url) is not trusted by \(context ?? "the system CA store")"
@@ -146,6 +150,14 @@ public struct TransferFailure: Sendable, Equatable, CustomStringConvertible {
         case .clientCertificateUnusable:
             summary = "cannot load the client certificate or key \(context ?? "")"
                 .trimmingCharacters(in: [" "]) + " for \(url)"
+        case .closedAfterTLSHandshake:
+            if let certificate = context {
+                summary = "server \(url) closed the connection after the tls handshake without answering: "
+                    + "it probably rejected the client certificate \(certificate)"
+            } else {
+                summary = "server \(url) closed the connection after the tls handshake without answering: "
+                    + "it probably requires a client certificate, and none was sent"
+            }
         case .tlsHandshake: summary = "tls handshake with \(url) failed"
         case .cancelled: summary = "transfer of \(url) was cancelled"
         case .other: summary = "transfer of \(url) failed"

@@ -446,7 +446,8 @@ struct DownloadAttempt {
             return outcome
         }
         outcome.result = .failed(TransferFailure.classify(code: code, detail: detail, url: url,
-                                                          status: status > 0 ? status : nil, tls: settings.tls))
+                                                          status: status > 0 ? status : nil, tls: settings.tls,
+                                                          handshakeCompleted: handle.tlsHandshakeCompleted))
         return outcome
     }
 

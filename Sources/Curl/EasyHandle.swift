@@ -125,6 +125,13 @@ final class EasyHandle {
         return String(cString: value)
     }
 
+    /// Whether a TLS handshake completed on the last transfer (CURLINFO_APPCONNECT_TIME_T > 0).
+    var tlsHandshakeCompleted: Bool {
+        var value: curl_off_t = 0
+        guard nestlab_curl_easy_getinfo_off_t(raw, CURLINFO_APPCONNECT_TIME_T, &value) == CURLE_OK else { return false }
+        return value > 0
+    }
+
     /// Total time of the last transfer in seconds.
     var totalTime: Double {
         var value = 0.0

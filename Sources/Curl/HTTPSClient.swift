@@ -187,7 +187,7 @@ enum MemoryRequest {
             guard code == CURLE_OK else {
                 return .failure(.transfer(TransferFailure.classify(
                     code: code, detail: handle.errorDetail, url: url, status: status > 0 ? status : nil,
-                    tls: settings.tls)))
+                    tls: settings.tls, handshakeCompleted: handle.tlsHandshakeCompleted)))
             }
             return .success(Response(status: status, headers: state.headers, body: sink.body))
         } catch {

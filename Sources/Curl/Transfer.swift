@@ -225,7 +225,8 @@ extension EasyHandle {
 extension TransferFailure {
     /// Maps a libcurl result to a reason a user can act on.
     static func classify(code: CURLcode, detail: String, url: String, status: Int?,
-                         tls: TLSSettings, attempts: Int = 1) -> TransferFailure {
+                         tls: TLSSettings, handshakeCompleted: Bool = false,
+                         attempts: Int = 1) -> TransferFailure {
         let lowered = detail.lowercased()
         var context: String?
         let reason: Reason
@@ -239,7 +240,14 @@ extension TransferFailure {
             reason = lowered.contains("too slow") ? .tooSlow : .timedOut
         case CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR,
              CURLE_HTTP2, CURLE_HTTP2_STREAM:
-            reason = tlsAlertReason(lowered, tls: tls, context: &context) ?? .connectionLost
+            if let alert = tlsAlertReason(lowered, tls: tls, context: &context) {
+                reason = alert
+            } else if handshakeCompleted && status == nil {
+                reason = .closedAfterTLSHandshake
+                context = tls.clientCertificate
+            } else {
+                reason = .connectionLost
+            }
         case CURLE_PEER_FAILED_VERIFICATION:
             reason = .serverCertificateUntrusted
             context = tls.caFile.map { "CA file \($0)" }
@@ -258,6 +266,13 @@ extension TransferFailure {
         }
         return TransferFailure(reason: reason, code: Int(code.rawValue), curlMessage: CurlGlobal.message(for: code),
                                detail: detail, url: url, httpStatus: status, attempts: attempts, context: context)
+    }
+
+    /// ``classify(code:detail:url:status:tls:handshakeCompleted:attempts:)`` for a numeric code.
+    static func classify(rawCode: Int, detail: String, url: String, status: Int?, tls: TLSSettings,
+                         handshakeCompleted: Bool = false) -> TransferFailure {
+        classify(code: CURLcode(rawValue: UInt32(rawCode)), detail: detail, url: url, status: status, tls: tls,
+                 handshakeCompleted: handshakeCompleted)
     }
 
     /// TLS alerts from the server about our client certificate. With TLS 1.3 they arrive

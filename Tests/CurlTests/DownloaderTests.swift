@@ -31,7 +31,7 @@ struct DownloaderTests {
     func pinnedDigest() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         let bytes = testBytes(2 << 20)
         try server.serve("image.img", bytes)
@@ -52,7 +52,7 @@ struct DownloaderTests {
     func resumesAfterCut() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         let bytes = testBytes(3 << 20, seed: 7)
         try server.serve("big.bin", bytes)
@@ -74,7 +74,7 @@ struct DownloaderTests {
     func resumesExistingPartial() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         let bytes = testBytes(1 << 20, seed: 11)
         try server.serve("k.bin", bytes)
@@ -93,7 +93,7 @@ struct DownloaderTests {
     func completePartial() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         let bytes = testBytes(100_000, seed: 12)
         try server.serve("k.bin", bytes)
@@ -113,7 +113,7 @@ struct DownloaderTests {
     func serverIgnoresRange() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         let bytes = testBytes(500_000, seed: 13)
         try server.serve("n.bin", bytes)
@@ -133,7 +133,7 @@ struct DownloaderTests {
     func badChecksum() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         let bytes = testBytes(200_000, seed: 3)
         try server.serve("x.bin", bytes)
@@ -154,7 +154,7 @@ struct DownloaderTests {
     func corruptPartial() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         let bytes = testBytes(300_000, seed: 5)
         try server.serve("c.bin", bytes)
@@ -176,7 +176,7 @@ struct DownloaderTests {
     func checksumFiles() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         let bytes = testBytes(150_000, seed: 21)
         try server.serve("kubeadm", bytes)
@@ -199,7 +199,7 @@ struct DownloaderTests {
     func checksumNotListed() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         try server.serve("listed", testBytes(10))
         let sums = server.url("/SHA256SUMS")
@@ -216,7 +216,7 @@ struct DownloaderTests {
     func notFound() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         let url = server.url("/status/404")
 
@@ -233,7 +233,7 @@ struct DownloaderTests {
     func serverError() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         let url = server.url("/status/500")
 
@@ -248,7 +248,7 @@ struct DownloaderTests {
     func stalledServer() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         try server.serve("s.bin", testBytes(1 << 20))
         let url = server.url("/stall/s.bin?after=1000")
@@ -265,15 +265,17 @@ struct DownloaderTests {
         #expect(failure.reason == .tooSlow)
         #expect(failure.code == 28)
         #expect(failure.detail.hasPrefix("Operation too slow. Less than 1000 bytes/sec transferred the last 2 seconds"))
-        #expect(failure.description.hasPrefix("transfer from \(url.absoluteString) stalled (below the low-speed limit) (curl error 28: "))
-        #expect(elapsed >= .milliseconds(1500) && elapsed < .seconds(6), "took \(elapsed)")
+        #expect(failure.description.hasPrefix("transfer from \(url.absoluteString) stalled below the low-speed limit (curl error 28: "))
+        // libcurl's own message above proves the 2 s window; the bound only catches a hang
+        // (it is loose because parallel tests on two busy cores delay resumption).
+        #expect(elapsed >= .milliseconds(1500) && elapsed < .seconds(10), "took \(elapsed)")
     }
 
     @Test("nothing listening is a connection-refused error, retried")
     func connectionRefused() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         let url = server.url("/files/x")
         server.stop()  // the port is now closed
 
@@ -294,7 +296,7 @@ struct DownloaderTests {
     func redirect() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         let bytes = testBytes(5000, seed: 30)
         try server.serve("r.bin", bytes)
@@ -310,7 +312,7 @@ struct DownloaderTests {
     func parallelDownloads() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         let files = (0..<6).map { testBytes(400_000 + $0 * 1000, seed: UInt64(100 + $0)) }
         for (index, bytes) in files.enumerated() { try server.serve("p\(index)", bytes) }
@@ -343,7 +345,7 @@ struct DownloaderTests {
     func cancellation() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let server = try LocalServer(in: scratch)
+        let server = try await LocalServer.start(in: scratch)
         defer { server.stop() }
         try server.serve("s.bin", testBytes(1 << 20))
         var options = fastOptions(attempts: 1)
@@ -359,7 +361,7 @@ struct DownloaderTests {
         let result = await task.result
 
         #expect(throws: CancellationError.self) { try result.get() }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(ContinuousClock.now - start < .seconds(15))  // the low-speed window is 60 s
     }
 }
 

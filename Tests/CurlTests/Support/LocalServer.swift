@@ -49,7 +49,16 @@ final class LocalServer {
         .deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Server/testserver.py")
 
-    init(in scratch: Scratch, tls: ServerTLS? = nil) throws {
+    /// Starts a server; the blocking wait for its port runs on its own thread so that
+    /// parallel tests do not tie up Swift's small cooperative pool.
+    static func start(in scratch: Scratch, tls: ServerTLS? = nil) async throws -> LocalServer {
+        let result: Result<UncheckedBox<LocalServer>, Error> = await onThread {
+            Result { UncheckedBox(try LocalServer(in: scratch, tls: tls)) }
+        }
+        return try result.get().value
+    }
+
+    private init(in scratch: Scratch, tls: ServerTLS?) throws {
         root = scratch.path("served")
         log = scratch.path("requests.log")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -116,6 +125,19 @@ final class LocalServer {
         try? stdinPipe.fileHandleForWriting.close()
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+    }
+}
+
+/// Carries a non-Sendable value across the thread hop in ``LocalServer/start(in:tls:)``.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// Runs blocking work (process I/O) on a dedicated thread.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: body()) }.start()
     }
 }
 
