@@ -11,6 +11,7 @@ Endpoints (NAME is a file under --root):
   /cut/N/NAME            first request for this path: headers for the full body, N bytes,
                          then the connection is dropped; later requests behave like /files
   /stall/NAME?after=N    headers and N bytes (default 0), then nothing for a long time
+  /slow/MS/NAME          waits MS milliseconds, then serves the file like /files
   /status/CODE           that status with a short text body
   /redirect/NAME         302 to /files/NAME
   /SHA256SUMS            sha256sum-format list of every file in --root
@@ -113,6 +114,10 @@ class Handler(BaseHTTPRequestHandler):
                 self.server.cut_done.add(self.path)
             limit = int(m.group(1)) if first else None
             return self.serve_file(m.group(2), head, cut_after=limit)
+        m = re.fullmatch(r"/slow/(\d+)/(.+)", path)
+        if m:
+            time.sleep(int(m.group(1)) / 1000)
+            return self.serve_file(m.group(2), head)
         m = re.fullmatch(r"/stall/(.+)", path)
         if m:
             return self.stall(m.group(1), int(query.get("after", ["0"])[0]))
