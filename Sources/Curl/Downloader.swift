@@ -248,7 +248,7 @@ struct AttemptOutcome: Sendable {
 final class FileSink: BodySink {
     let fd: Int32
     let path: String
-    private(set) var hasher: SHA256
+    let hashing: HashPipeline
     private(set) var baseOffset: Int64
     private(set) var stored: Int64 = 0
     private(set) var status = 0
@@ -257,6 +257,8 @@ final class FileSink: BodySink {
     /// The total size from a 416's `Content-Range: bytes */N`.
     private(set) var unsatisfiableTotal: Int64?
     private(set) var writeErrno: Int32?
+    private var pending: [UInt8] = []
+    private static let batchSize = 1 << 20
     private let tracker: ProgressTracker
     private let contentLength: () -> Int64?
 
@@ -264,7 +266,8 @@ final class FileSink: BodySink {
          contentLength: @escaping () -> Int64?) {
         self.fd = fd
         self.path = path
-        self.hasher = hasher
+        hashing = HashPipeline(startingWith: hasher)
+        pending.reserveCapacity(FileSink.batchSize)
         baseOffset = offset
         self.tracker = tracker
         self.contentLength = contentLength
@@ -296,27 +299,45 @@ final class FileSink: BodySink {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard var base = bytes.baseAddress else { return true }
-        var remaining = bytes.count
-        while remaining > 0 {
-            let written = posixWrite(fd, base, remaining)
-            if written < 0 {
-                if errno == EINTR { continue }
-                writeErrno = errno
-                return false
-            }
-            base += written
-            remaining -= written
-        }
-        hasher.update(bufferPointer: bytes)
+        // libcurl hands over at most 16 KiB per call (CURL_MAX_WRITE_SIZE) whatever the
+        // receive buffer; batching into 1 MiB keeps write(2) calls and hash hand-offs few.
+        pending.append(contentsOf: bytes)
         stored += Int64(bytes.count)
+        return pending.count < FileSink.batchSize || flush()
+    }
+
+    /// Writes the batched bytes to the file and passes them to the hasher. Must run when
+    /// the transfer ends, so that a partial file holds every byte received.
+    func flush() -> Bool {
+        guard !pending.isEmpty, writeErrno == nil else { return writeErrno == nil }
+        let ok = pending.withUnsafeBytes { raw -> Bool in
+            guard var base = raw.baseAddress else { return true }
+            var remaining = raw.count
+            while remaining > 0 {
+                let written = posixWrite(fd, base, remaining)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    writeErrno = errno
+                    return false
+                }
+                base += written
+                remaining -= written
+            }
+            return true
+        }
+        guard ok else { return false }
+        let batch = pending
+        pending = []
+        pending.reserveCapacity(FileSink.batchSize)
+        hashing.append(batch)
         return true
     }
 
     func truncate() {
+        pending.removeAll(keepingCapacity: true)
         _ = ftruncate(fd, 0)
         _ = lseek(fd, 0, SEEK_SET)
-        hasher = SHA256()
+        hashing.reset()
         baseOffset = 0
     }
 }
@@ -397,9 +418,13 @@ struct DownloadAttempt {
         do {
             try state.install()
         } catch {
+            _ = sink.hashing.finish()
             return AttemptOutcome(result: .error(error))
         }
         let code = handle.perform()
+        _ = sink.flush()  // a failure is recorded in writeErrno and reported below
+        // Always drain the hash thread; the digest is used only when the body is complete.
+        let streamedDigest = sink.hashing.finish()
         let detail = handle.errorDetail
         let status = handle.responseCode
         var outcome = AttemptOutcome(result: .complete(sha256: "", size: 0), startOffset: sink.baseOffset,
@@ -426,8 +451,7 @@ struct DownloadAttempt {
                     outcome.result = .restart("server cannot serve bytes from \(offset) on (http 416)")
                 }
             } else if (200..<300).contains(status) {
-                outcome.result = .complete(sha256: SHA256Digest.hex(sink.hasher.finalize()),
-                                           size: sink.baseOffset + sink.stored)
+                outcome.result = .complete(sha256: streamedDigest, size: sink.baseOffset + sink.stored)
             } else {
                 outcome.result = .httpStatus(status)
             }
