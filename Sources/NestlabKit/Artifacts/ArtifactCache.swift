@@ -12,7 +12,8 @@ import Darwin
 /// Layout under the root (`$XDG_CACHE_HOME/nestlab`, else `~/.cache/nestlab`):
 ///
 ///     artifacts/sha256/<hex>   the blobs, read-only, named by their SHA-256
-///     index.json               for each blob: name, URL, size, fetch time, topologies using it
+///     index.json               for each blob: name, URL, size, fetch time, topologies using it;
+///                              and for each URL, the digest it served last
 ///     partial/                 downloads in progress (resumable across runs)
 ///     locks/                   flock files: one per artifact being fetched, one for the index
 ///
@@ -64,11 +65,17 @@ public actor ArtifactCache {
 
     /// Returns the artifact from the cache, downloading and verifying it first if needed.
     ///
-    /// - Parameter topologyPath: a topology file to record as a user of the artifact.
+    /// - Parameters:
+    ///   - topologyPath: a topology file to record as a user of the artifact.
+    ///   - refresh: for a request without a pinned digest, download again even if the URL
+    ///     was fetched before (to re-resolve a lock file); the bytes are still stored once.
+    ///     A pinned digest is always looked up by digest.
     /// - Throws: ``ArtifactError``: `.digestMismatch` names the artifact and both digests.
-    public func fetch(_ request: ArtifactRequest, for topologyPath: String? = nil) async throws -> CachedArtifact {
+    public func fetch(_ request: ArtifactRequest, for topologyPath: String? = nil,
+                      refresh: Bool = false) async throws -> CachedArtifact {
         let request = try Self.validated(request)
-        if let hit = try cached(request) {
+        let refreshing = refresh && request.sha256 == nil
+        if !refreshing, let hit = try cached(request) {
             if let topologyPath { try await addUse(topologyPath, digests: [hit.sha256]) }
             return hit
         }
@@ -77,7 +84,7 @@ public actor ArtifactCache {
         if let running = inFlight[key] {
             task = running
         } else {
-            task = Task { try await self.download(request, key: key) }
+            task = Task { try await self.download(request, key: key, refresh: refreshing) }
             inFlight[key] = task
         }
         defer { if inFlight[key] == task { inFlight[key] = nil } }
@@ -89,10 +96,11 @@ public actor ArtifactCache {
 
     /// Fetches several artifacts in parallel (bounded by the download options) and
     /// returns them in the order asked. The first failure cancels the rest and is thrown.
-    public func fetchAll(_ requests: [ArtifactRequest], for topologyPath: String? = nil) async throws -> [CachedArtifact] {
+    public func fetchAll(_ requests: [ArtifactRequest], for topologyPath: String? = nil,
+                         refresh: Bool = false) async throws -> [CachedArtifact] {
         try await withThrowingTaskGroup(of: (Int, CachedArtifact).self) { group in
             for (index, request) in requests.enumerated() {
-                group.addTask { (index, try await self.fetch(request, for: topologyPath)) }
+                group.addTask { (index, try await self.fetch(request, for: topologyPath, refresh: refresh)) }
             }
             var results = [CachedArtifact?](repeating: nil, count: requests.count)
             for try await (index, artifact) in group { results[index] = artifact }
@@ -106,10 +114,9 @@ public actor ArtifactCache {
         let index = try readIndex()
         let entry: CacheEntry?
         if let digest = request.sha256 {
-            entry = index[digest] ?? blobEntryWithoutIndex(digest, request: request)
+            entry = index.artifacts[digest] ?? blobEntryWithoutIndex(digest, request: request)
         } else {
-            let url = request.url.absoluteString
-            entry = index.values.filter { $0.isFrom(url) }.max { $0.fetchedAt < $1.fetchedAt }
+            entry = index.urls[request.url.absoluteString].flatMap { index.artifacts[$0] }
         }
         guard let entry else { return nil }
         let path = blobPath(sha256: entry.sha256)
@@ -129,12 +136,13 @@ public actor ArtifactCache {
     }
 
     /// Downloads under the per-artifact lock; runs once per key at a time in this process.
-    private nonisolated func download(_ request: ArtifactRequest, key: String) async throws -> CachedArtifact {
+    private nonisolated func download(_ request: ArtifactRequest, key: String,
+                                      refresh: Bool) async throws -> CachedArtifact {
         try createDirectories()
         let lockName = Self.hex(SHA256.hash(data: Data(key.utf8)))
         return try await FileLock.withLock(lockDirectory.appendingPathComponent("\(lockName).lock").path) {
             // Another process may have fetched it while this one waited for the lock.
-            if let hit = try cached(request) { return hit }
+            if !refresh, let hit = try cached(request) { return hit }
 
             let staging = partialDirectory.appendingPathComponent(lockName)
             let checksum: Checksum
@@ -170,13 +178,14 @@ public actor ArtifactCache {
             }
             let fetchedAt = Date()
             try await updateIndex { index in
-                if var entry = index[result.sha256] {
-                    let url = request.url.absoluteString
+                let url = request.url.absoluteString
+                index.urls[url] = result.sha256
+                if var entry = index.artifacts[result.sha256] {
                     if !entry.isFrom(url) { entry.otherURLs.append(url) }
                     entry.size = result.size
-                    index[result.sha256] = entry
+                    index.artifacts[result.sha256] = entry
                 } else {
-                    index[result.sha256] = CacheEntry(sha256: result.sha256, name: request.name,
+                    index.artifacts[result.sha256] = CacheEntry(sha256: result.sha256, name: request.name,
                                                       url: request.url.absoluteString, size: result.size,
                                                       fetchedAt: fetchedAt)
                 }
@@ -190,7 +199,7 @@ public actor ArtifactCache {
 
     /// Every cached blob, by name then digest.
     public nonisolated func list() throws -> [CacheEntry] {
-        try readIndex().values.sorted { ($0.name, $0.sha256) < ($1.name, $1.sha256) }
+        try readIndex().artifacts.values.sorted { ($0.name, $0.sha256) < ($1.name, $1.sha256) }
     }
 
     /// Records that `topologyPath` uses exactly these blobs: it is added to their users
@@ -200,7 +209,7 @@ public actor ArtifactCache {
         let topology = Self.absolute(topologyPath)
         let wanted = Set(digests.map { $0.lowercased() })
         try await updateIndex { index in
-            for (digest, var entry) in index {
+            for (digest, var entry) in index.artifacts {
                 let uses = wanted.contains(digest)
                 let listed = entry.usedBy.contains(topology)
                 if uses && !listed {
@@ -210,7 +219,7 @@ public actor ArtifactCache {
                 } else {
                     continue
                 }
-                index[digest] = entry
+                index.artifacts[digest] = entry
             }
         }
     }
@@ -220,10 +229,10 @@ public actor ArtifactCache {
         var (removed, freed) = try await updateIndex { index -> ([CacheEntry], Int64) in
             var removed: [CacheEntry] = []
             var freed: Int64 = 0
-            for (digest, var entry) in index {
+            for (digest, var entry) in index.artifacts {
                 if scope == .unreferenced {
                     entry.usedBy.removeAll { !FileManager.default.fileExists(atPath: $0) }
-                    index[digest] = entry
+                    index.artifacts[digest] = entry
                     guard entry.usedBy.isEmpty else { continue }
                 }
                 let path = blobPath(sha256: digest).path
@@ -231,7 +240,7 @@ public actor ArtifactCache {
                 if unlink(path) != 0 && errno != ENOENT {
                     throw ArtifactError.file(operation: "remove", path: path, errno: errno)
                 }
-                index[digest] = nil
+                index.remove(digest)
                 removed.append(entry)
             }
             return (removed, freed)
@@ -257,7 +266,7 @@ public actor ArtifactCache {
         let actual = Self.hex(hasher.finalize())
         guard actual == digest.lowercased() else {
             unlink(path.path)
-            try await updateIndex { $0[digest.lowercased()] = nil }
+            try await updateIndex { $0.remove(digest.lowercased()) }
             throw ArtifactError.corruptBlob(sha256: digest, actual: actual)
         }
     }
@@ -266,24 +275,34 @@ public actor ArtifactCache {
         let topology = Self.absolute(topologyPath)
         try await updateIndex { index in
             for digest in digests {
-                guard var entry = index[digest], !entry.usedBy.contains(topology) else { continue }
+                guard var entry = index.artifacts[digest], !entry.usedBy.contains(topology) else { continue }
                 entry.usedBy = (entry.usedBy + [topology]).sorted()
-                index[digest] = entry
+                index.artifacts[digest] = entry
             }
         }
     }
 
     // MARK: index file
 
-    private struct IndexFile: Codable {
-        var version: Int
-        var artifacts: [String: CacheEntry]
+    /// The index file's contents.
+    struct IndexFile: Codable, Sendable {
+        var version = 1
+        /// Blobs by digest.
+        var artifacts: [String: CacheEntry] = [:]
+        /// For each URL, the digest of what it served most recently; this is how a request
+        /// without a pinned digest is found again.
+        var urls: [String: String] = [:]
+
+        mutating func remove(_ digest: String) {
+            artifacts[digest] = nil
+            urls = urls.filter { $0.value != digest }
+        }
     }
 
-    private nonisolated func readIndex() throws -> [String: CacheEntry] {
-        guard let data = FileManager.default.contents(atPath: indexPath.path) else { return [:] }
+    private nonisolated func readIndex() throws -> IndexFile {
+        guard let data = FileManager.default.contents(atPath: indexPath.path) else { return IndexFile() }
         do {
-            return try Self.decoder.decode(IndexFile.self, from: data).artifacts
+            return try Self.decoder.decode(IndexFile.self, from: data)
         } catch {
             throw ArtifactError.unreadableIndex(path: indexPath.path, reason: String(describing: error))
         }
@@ -293,13 +312,13 @@ public actor ArtifactCache {
     /// processes sharing the cache never lose each other's updates or see half a file.
     @discardableResult
     private nonisolated func updateIndex<T: Sendable>(
-        _ change: @Sendable (inout [String: CacheEntry]) throws -> T
+        _ change: @Sendable (inout IndexFile) throws -> T
     ) async throws -> T {
         try createDirectories()
         return try await FileLock.withLock(indexLockPath) {
             var index = try readIndex()
             let result = try change(&index)
-            let data = try Self.encoder.encode(IndexFile(version: 1, artifacts: index))
+            let data = try Self.encoder.encode(index)
             let temporary = root.appendingPathComponent("index.json.\(getpid()).tmp")
             do {
                 try data.write(to: temporary)

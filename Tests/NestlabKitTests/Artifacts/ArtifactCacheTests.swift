@@ -258,6 +258,30 @@ struct ArtifactCacheTests {
         #expect(try fixture.server.requestPaths() == ["/files/a", "/files/mirror-a"])
     }
 
+    @Test("an unpinned URL keeps its cached bytes until a refresh fetches the new ones")
+    func refreshUnpinned() async throws {
+        let fixture = try await CacheFixture.make()
+        defer { fixture.cleanUp() }
+        let old = bytes(10_000, 14), new = bytes(12_000, 15)
+        try fixture.server.serve("current.img", old)
+        let request = ArtifactRequest(name: "current", url: fixture.server.url("/files/current.img"))
+        let cache = fixture.cache()
+        _ = try await cache.fetch(request)
+        try fixture.server.serve("current.img", new)
+
+        let stale = try await cache.fetch(request)
+        let refreshed = try await cache.fetch(request, refresh: true)
+        let after = try await cache.fetch(request)
+
+        #expect(stale.sha256 == hex(old))
+        #expect(!stale.downloaded)
+        #expect(refreshed.sha256 == hex(new))
+        #expect(refreshed.downloaded)
+        #expect(after.sha256 == hex(new))
+        #expect(fixture.blobNames() == [hex(old), hex(new)].sorted())
+        #expect(try fixture.server.requestPaths() == ["/files/current.img", "/files/current.img"])
+    }
+
     @Test("a blob deleted from disk is a miss and is downloaded again")
     func missingBlobIsRefetched() async throws {
         let fixture = try await CacheFixture.make()
