@@ -55,7 +55,9 @@ public struct DownloadResult: Sendable, Equatable {
 ///
 /// Each download writes to `DEST.partial`, resumes it with a Range request when it
 /// exists (hashing the bytes already there first), checks the SHA-256 while the bytes
-/// stream in, and renames the file into place only when the digest is right. TLS
+/// stream in, and renames the file into place only when the digest is right. When a
+/// resumed file fails the check, the whole file is fetched once more before the
+/// mismatch is reported (the old prefix may be from another version of the file). TLS
 /// verification is always on; proxies come from the environment unless
 /// ``DownloadOptions/proxy`` says otherwise.
 public final class Downloader: Sendable {
@@ -143,6 +145,7 @@ public final class Downloader: Sendable {
         var failuresWithoutProgress = 0
         var furthest: Int64 = 0  // largest partial size seen, to tell real progress from a restart
         var resumedFrom: Int64?
+        var restartedAfterMismatch = false
         while true {
             attempts += 1
             try Task.checkCancellation()
@@ -158,7 +161,15 @@ public final class Downloader: Sendable {
             switch outcome.result {
             case .complete(let digest, let size):
                 if let expected, digest != expected {
-                    unlink(partial)  // a wrong file must not be resumed next time
+                    unlink(partial)  // a wrong file must not be resumed again
+                    if (resumedFrom ?? 0) > 0 && !restartedAfterMismatch {
+                        // The prefix came from an earlier run and may belong to another
+                        // version of the file: fetch the whole file once before giving up.
+                        restartedAfterMismatch = true
+                        resumedFrom = nil
+                        furthest = 0
+                        continue
+                    }
                     throw CurlError.checksumMismatch(url: url.absoluteString, expected: expected, actual: digest)
                 }
                 guard rename(partial, destination.path) == 0 else {

@@ -150,7 +150,7 @@ struct DownloaderTests {
         #expect(!FileManager.default.fileExists(atPath: destination.path + ".partial"))
     }
 
-    @Test("a corrupt partial file fails verification once and is not resumed again")
+    @Test("a resumed file that fails verification is fetched whole once more")
     func corruptPartial() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
@@ -160,16 +160,34 @@ struct DownloaderTests {
         try server.serve("c.bin", bytes)
         let destination = scratch.path("c.bin")
         try Data(repeating: 0xEE, count: 1000).write(to: URL(fileURLWithPath: destination.path + ".partial"))
-        let downloader = Downloader(options: fastOptions())
-        let url = server.url("/files/c.bin")
 
-        await #expect(throws: CurlError.self) {
-            try await downloader.download(from: url, to: destination, checksum: .sha256(sha256Hex(bytes)))
-        }
-        _ = try await downloader.download(from: url, to: destination, checksum: .sha256(sha256Hex(bytes)))
+        let result = try await Downloader(options: fastOptions())
+            .download(from: server.url("/files/c.bin"), to: destination, checksum: .sha256(sha256Hex(bytes)))
 
         #expect(try fileBytes(destination) == bytes)
+        #expect(result.resumedFrom == 0)
         #expect(try server.requests().map(\.range) == ["bytes=1000-", nil])
+    }
+
+    @Test("a wrong digest after a fresh refetch of a resumed file is still an error")
+    func corruptPartialAndWrongDigest() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let server = try await LocalServer.start(in: scratch)
+        defer { server.stop() }
+        let bytes = testBytes(300_000, seed: 6)
+        try server.serve("c.bin", bytes)
+        let destination = scratch.path("c.bin")
+        try Data(repeating: 0xEE, count: 1000).write(to: URL(fileURLWithPath: destination.path + ".partial"))
+        let wrong = String(repeating: "cd", count: 32)
+
+        await #expect(throws: CurlError.checksumMismatch(
+            url: server.url("/files/c.bin").absoluteString, expected: wrong, actual: sha256Hex(bytes))) {
+            try await Downloader(options: fastOptions())
+                .download(from: server.url("/files/c.bin"), to: destination, checksum: .sha256(wrong))
+        }
+        #expect(try server.requests().map(\.range) == ["bytes=1000-", nil])
+        #expect(!FileManager.default.fileExists(atPath: destination.path + ".partial"))
     }
 
     @Test("the digest can come from a SHA256SUMS file or a single-file .sha256")
