@@ -1,0 +1,95 @@
+import Foundation
+
+/// What a download is verified against.
+public enum Checksum: Sendable, Hashable {
+    /// A pinned SHA-256 digest (64 hex characters, any case).
+    case sha256(String)
+    /// A checksum file in `sha256sum` format: a `SHA256SUMS` list, or a single-file
+    /// `.sha256` holding just the digest (as dl.k8s.io publishes). The entry is found by
+    /// the downloaded URL's file name.
+    case checksumFile(URL)
+    /// Nothing to check against: the digest is computed and returned so that the caller
+    /// can pin it (trust on first use).
+    case none
+}
+
+/// SHA-256 digests in the forms upstream projects publish them.
+enum SHA256Digest {
+    /// Lower-cases and checks a digest.
+    static func normalize(_ digest: String) throws(CurlError) -> String {
+        let lowered = digest.trimmingCharacters(in: .whitespaces).lowercased()
+        guard isDigest(lowered) else { throw .invalidDigest(digest) }
+        return lowered
+    }
+
+    static func isDigest(_ text: some StringProtocol) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
+    }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Parses checksum files: GNU `sha256sum` lines (`HEX  name`, `HEX *name`), BSD lines
+/// (`SHA256 (name) = HEX`), and a lone `HEX` (a single-file `.sha256`).
+enum ChecksumFile {
+    struct Entry: Equatable {
+        var digest: String
+        var name: String?
+    }
+
+    static func entries(in text: String, url: String) throws(CurlError) -> [Entry] {
+        var entries: [Entry] = []
+        var lineNumber = 0
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            lineNumber += 1
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("SHA256 ("), let close = line.range(of: ") = ", options: .backwards) {
+                let name = String(line[line.index(line.startIndex, offsetBy: 8)..<close.lowerBound])
+                let digest = String(line[close.upperBound...])
+                guard SHA256Digest.isDigest(digest) else {
+                    throw .invalidChecksumFile(url: url, reason: "line \(lineNumber): '\(digest)' is not a sha256 digest")
+                }
+                entries.append(Entry(digest: digest.lowercased(), name: name))
+                continue
+            }
+            let digest = line.prefix { !$0.isWhitespace }
+            guard SHA256Digest.isDigest(digest) else {
+                throw .invalidChecksumFile(
+                    url: url, reason: "line \(lineNumber) does not start with a 64-character sha256 digest")
+            }
+            var name = line.dropFirst(digest.count).trimmingCharacters(in: .whitespaces)
+            if name.hasPrefix("*") { name.removeFirst() }  // binary-mode marker
+            entries.append(Entry(digest: digest.lowercased(), name: name.isEmpty ? nil : name))
+        }
+        guard !entries.isEmpty else { throw .invalidChecksumFile(url: url, reason: "it lists no digests") }
+        return entries
+    }
+
+    /// The digest for `fileName`: the entry with that name (or base name), or the only entry
+    /// when the file is a lone digest.
+    static func digest(for fileName: String, in text: String, url: String) throws(CurlError) -> String {
+        let all = try entries(in: text, url: url)
+        if all.count == 1, all[0].name == nil { return all[0].digest }
+        let matches = all.filter { entry in
+            guard let name = entry.name else { return false }
+            let cleaned = name.hasPrefix("./") ? String(name.dropFirst(2)) : name
+            return cleaned == fileName || cleaned.split(separator: "/").last.map(String.init) == fileName
+        }
+        let digests = Set(matches.map(\.digest))
+        guard let digest = digests.first else { throw .checksumNotListed(checksumsURL: url, fileName: fileName) }
+        guard digests.count == 1 else {
+            throw .invalidChecksumFile(url: url, reason: "it lists '\(fileName)' with different digests")
+        }
+        return digest
+    }
+}
