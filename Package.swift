@@ -94,7 +94,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CurlTests",
-            dependencies: ["Curl", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Curl", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Server"]
         ),
         .testTarget(
             name: "NestlabKitTests",

@@ -4,6 +4,7 @@ import Foundation
 
 let benchmarks: [String: ([String]) async throws -> Void] = [
     "updown": benchUpDown,
+    "download": benchDownload,
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())
