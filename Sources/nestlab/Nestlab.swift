@@ -26,7 +26,7 @@ struct Nestlab: AsyncParsableCommand {
             """,
         version: NestlabVersion.string,
         subcommands: [
-            Validate.self, Plan.self, Preflight.self, Up.self, Status.self, Down.self, Rebuild.self, Snapshot.self, Kubeconfig.self, Handoff.self,
+            Validate.self, Plan.self, Preflight.self, Up.self, Status.self, Down.self, Rebuild.self, Snapshot.self, Kubeconfig.self, Handoff.self, Cache.self,
         ]
     )
 }

@@ -145,6 +145,33 @@ public enum ArtifactCatalog {
          "release-\(version)-x86_64/firecracker-\(version)-x86_64")
     }
 
+    /// Every artifact a cluster's nodes download, for `cache fetch` and the lock file.
+    public static func refs(for c: Cluster) -> [ArtifactRef] {
+        guard case .resolved(let kv) = Versions.resolveKubernetes(c.kubernetes) else { return [] }
+        var out = ["kubeadm", "kubelet", "kubectl"].map { kubernetes($0, version: kv) }
+        out.append(crictl(kubernetes: kv))
+        out.append(cni(c.cni, version: c.cniVersion ?? (c.cni == .flannel ? Versions.flannel : Versions.calico)))
+        if c.containerd != "distro" {
+            let (t, r) = containerd(c.containerd)
+            out += [t, r]
+        }
+        for rt in c.runtimes {
+            switch rt {
+            case .kata(let k): out.append(kata(k.version))
+            case .urunc(let u):
+                let (a, b) = urunc(u.version)
+                out += [a, b]
+                if u.monitors.contains(.firecracker) { out.append(firecracker(Versions.firecracker).0) }
+            case .kubevirt(let k): out.append(kubevirt(k.version))
+            case .runc, .crun: break
+            }
+        }
+        return out
+    }
+
+    /// The lock-file name of a topology image.
+    public static func imageName(_ image: String) -> String { "image/\(image)" }
+
     public static func kubevirt(_ version: String) -> ArtifactRef {
         ArtifactRef(name: "kubevirt/kubevirt-operator.yaml@\(version)",
                     url: "https://github.com/kubevirt/kubevirt/releases/download/\(version)/kubevirt-operator.yaml", upstreamChecksum: false)

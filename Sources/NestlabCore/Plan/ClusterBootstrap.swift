@@ -51,7 +51,10 @@ public enum ClusterPlanError: Error, CustomStringConvertible {
 /// Maps the topology's clusters onto node bootstrap renderings (kubeadm, containerd,
 /// runtimes), so that every VM's seed carries its whole bootstrap.
 public enum ClusterPlanner {
-    public static func plan(lab: Lab, material: [String: ClusterMaterial], lock: LockFile?) throws -> [PlannedCluster] {
+    /// - Parameter mirrors: cluster → base URL of nestlab's artifact mirror on the lab network
+    ///   (only for clusters whose every artifact is pinned and cached).
+    public static func plan(lab: Lab, material: [String: ClusterMaterial], lock: LockFile?,
+                            mirrors: [String: String] = [:]) throws -> [PlannedCluster] {
         let t = lab.topology
         var out: [PlannedCluster] = []
         for c in t.clusters {
@@ -154,7 +157,7 @@ public enum ClusterPlanner {
                 podSubnet: c.podCIDR.description, serviceSubnet: c.serviceCIDR.description, cni: cni,
                 bootstrapToken: mat.token, caCertificatePEM: mat.caCertificatePEM, discoveryHash: mat.discoveryHash,
                 kubernetes: k8s, containerd: containerd, kubelet: kubelet, runtimes: runtimes,
-                expectedNodeCount: refs.count, controlPlaneSchedulable: c.workers.isEmpty)
+                mirrorBaseURL: mirrors[c.name], expectedNodeCount: refs.count, controlPlaneSchedulable: c.workers.isEmpty)
             try spec.validate()
 
             var nodes: [ClusterNode] = []

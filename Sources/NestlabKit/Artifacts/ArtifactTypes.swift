@@ -84,7 +84,7 @@ public enum PruneScope: Sendable, Hashable {
 }
 
 /// What `prune` did.
-public struct PruneReport: Sendable, Hashable {
+public struct PruneReport: Sendable, Hashable, Codable {
     /// The entries whose blobs were removed.
     public var removed: [CacheEntry]
     /// Bytes freed, counting blobs and partial downloads.

@@ -60,6 +60,7 @@ public enum LabCommands {
     public static func plan(file: String, renderDir: String?, offline: Bool, format: OutputFormat) throws {
         var opts = LabSession.Options()
         opts.offline = offline
+        opts.allowUnfetched = true
         let s = try LabSession.open(file: file, options: opts)
         let plan: LabPlan? = offline ? nil : try Planner.plan(s)
         if let dir = renderDir { try RenderWriter.write(s.rendered, to: URL(fileURLWithPath: dir), hosts: s.topology.hosts) }

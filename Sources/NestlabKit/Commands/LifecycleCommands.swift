@@ -50,6 +50,12 @@ public enum LifecycleCommands {
     // MARK: up
 
     public static func up(file: String, options: UpOptions, flags: RunFlags, skipPreflight: Bool, handoff: Bool = false) async throws {
+        // URL images come through the artifact cache (downloaded once, verified, pinned in the lock file).
+        let (t, _) = try TopologyParser().load(path: file)
+        if !(try LabArtifacts.wanted(t, lock: try LockFile.load(forTopology: file), updateLock: false, imagesOnly: true)).isEmpty {
+            try await LabArtifacts.fetch(file: file, updateLock: false, imagesOnly: true,
+                                         cache: CacheCommands.cache(progress: flags.format == .text))
+        }
         let s = try LabSession.open(file: file)
         let lock = try LabLock(s.state, command: "up \(file)")
         defer { withExtendedLifetime(lock) {} }

@@ -78,7 +78,7 @@ public enum ImageError: Error, CustomStringConvertible {
             if p.contains("nestlab/test-image") { hint = "; build it with Tests/Scripts/build-test-image" }
             return "cannot read image file \(p): \(String(cString: strerror(e)))\(hint)"
         case .notFetched(let i, let u):
-            return "image '\(i)' (\(u)) is not in the cache yet; run `nestlab cache fetch` first, or let `up` download it"
+            return "image '\(i)' (\(u)) is not in the artifact cache; `nestlab cache fetch FILE` (or `nestlab up`) downloads it"
         }
     }
 }

@@ -19,6 +19,8 @@ public final class LabSession: @unchecked Sendable {
     public let clusters: [PlannedCluster]
     /// The lock file next to the topology, when there is one.
     public let lock: LockFile?
+    /// Lab gateway addresses where `up` serves the artifact cache to guests.
+    public let mirrorAddresses: [String]
 
     public struct Options: Sendable {
         /// Plan without reaching hosts: assumed facts (see `HostFacts.assumed`).
@@ -28,6 +30,9 @@ public final class LabSession: @unchecked Sendable {
         public var cacheRoot: URL?
         /// KVM usability per host, when preflight already probed it.
         public var kvm: [String: Bool] = [:]
+        /// Render URL images that are not downloaded yet with a placeholder identity (plan);
+        /// otherwise they must be in the artifact cache (up fetches them first).
+        public var allowUnfetched = false
         /// Connections to reuse (one process opening a lab several times); nil opens new ones.
         public var connections: ConnectionPool?
 
@@ -36,7 +41,7 @@ public final class LabSession: @unchecked Sendable {
 
     init(topology: Topology, warnings: [Diagnostic], state: LabState, sessions: [String: HostSession], facts: [String: HostFacts],
          lab: Lab, secrets: LabSecrets, images: [String: LocalImage], rendered: RenderedLab, cacheRoot: URL,
-         clusters: [PlannedCluster], lock: LockFile?) {
+         clusters: [PlannedCluster], lock: LockFile?, mirrors: [String]) {
         self.topology = topology
         self.warnings = warnings
         self.state = state
@@ -49,6 +54,32 @@ public final class LabSession: @unchecked Sendable {
         self.cacheRoot = cacheRoot
         self.clusters = clusters
         self.lock = lock
+        self.mirrorAddresses = mirrors
+    }
+
+    /// Clusters whose nodes can install from nestlab's mirror instead of the internet: every
+    /// node a VM on a local host, every artifact pinned by the lock file and in the cache.
+    static func mirrorPlan(topology: Topology, lab: Lab, lock: LockFile?, cache: ArtifactCache) -> [String: (url: String, address: String)] {
+        guard let lock else { return [:] }
+        var out: [String: (String, String)] = [:]
+        for c in topology.clusters {
+            var vms: [Machine] = []
+            var allVMs = true
+            for ref in c.allNodes {
+                switch ref {
+                case .host: allVMs = false
+                case .machine(let m): vms += lab.machines.filter { $0.group == m || $0.name == m }
+                }
+            }
+            guard allVMs, let cp = vms.first, vms.allSatisfy({ $0.host.isLocal && !LibvirtURI.isTestDriver($0.host.libvirt) }),
+                  let gw = cp.nics.first?.network.effectiveGateway, cp.nics.first?.network.mode == .nat else { continue }
+            let cached = ArtifactCatalog.refs(for: c).allSatisfy { r in
+                guard let e = lock.entry(r.name), e.url == r.url, let url = URL(string: r.url) else { return false }
+                return (try? cache.cached(ArtifactRequest(name: r.name, url: url, sha256: e.sha256))) != nil
+            }
+            if cached { out[c.name] = ("http://\(gw):\(ArtifactMirror.defaultPort)", gw.description) }
+        }
+        return out
     }
 
     /// Loads and validates the topology (throws `TopologyError`), connects to its hosts
@@ -75,24 +106,26 @@ public final class LabSession: @unchecked Sendable {
         let lab = try LabResolver(topology: topology, facts: facts).resolve()
 
         let secrets = try LabSecrets.ensure(state, clusters: topology.clusters.map(\.name))
+        let lock = try LockFile.load(forTopology: file)
         let digests = DigestCache(cacheRoot: cacheRoot)
+        let artifacts = ArtifactCache(root: cacheRoot)
         var images: [String: LocalImage] = [:]
         for name in Set(lab.machines.map(\.image.name)) {
             guard let img = topology.image(named: name) else { continue }
-            images[name] = try localImage(img, digests: digests)
+            images[name] = try localImage(img, digests: digests, lock: lock, cache: artifacts, allowUnfetched: options.allowUnfetched)
         }
         var bases: [String: [String: BaseVolumeRef]] = [:]
         for m in lab.machines {
             guard let local = images[m.image.name] else { continue }
             bases[m.host.name, default: [:]][m.image.name] = BaseImages.ref(for: local, host: m.host)
         }
-        let lock = try LockFile.load(forTopology: file)
         var material: [String: ClusterMaterial] = [:]
         for (name, c) in secrets.clusters {
             material[name] = ClusterMaterial(token: c.token.value, caCertificatePEM: try c.ca.certificatePEM,
                                              caKeyPEM: c.ca.privateKeyPEM, discoveryHash: c.discoveryHash)
         }
-        let clusters = try ClusterPlanner.plan(lab: lab, material: material, lock: lock)
+        let mirrors = mirrorPlan(topology: topology, lab: lab, lock: lock, cache: artifacts)
+        let clusters = try ClusterPlanner.plan(lab: lab, material: material, lock: lock, mirrors: mirrors.mapValues(\.url))
         let payloads = ClusterPlanner.payloads(clusters)
         var clusterWarnings: [Diagnostic] = []
         for c in clusters {
@@ -106,17 +139,24 @@ public final class LabSession: @unchecked Sendable {
         let rendered = try LabRenderer.render(lab: lab, bases: bases, sshKeys: [secrets.ssh.authorizedKey]) { payloads[$0.name] ?? .empty }
         return LabSession(topology: topology, warnings: warnings + lab.warnings + clusterWarnings, state: state, sessions: sessions,
                           facts: facts, lab: lab, secrets: secrets, images: images, rendered: rendered, cacheRoot: cacheRoot,
-                          clusters: clusters, lock: lock)
+                          clusters: clusters, lock: lock, mirrors: Array(Set(mirrors.values.map(\.address))).sorted())
     }
 
-    static func localImage(_ img: Image, digests: DigestCache) throws -> LocalImage {
+    static func localImage(_ img: Image, digests: DigestCache, lock: LockFile?, cache: ArtifactCache, allowUnfetched: Bool) throws -> LocalImage {
         let disk: LocalFile
         switch img.source {
         case .file(let path):
             disk = try digests.sha256(of: path)
-        case .url(let url, _, _):
-            // Downloads land in the artifact cache (issue: artifacts); until then only local files work.
-            throw ImageError.notFetched(image: img.name, url: url)
+        case .url(let url, let pinned, _):
+            if let a = LabArtifacts.cachedImage(img, lock: lock, cache: cache) {
+                disk = LocalFile(path: a.path.path, sha256: a.sha256, size: UInt64(a.size))
+            } else if allowUnfetched {
+                // Not downloaded yet: the plan names it by its pinned digest, or by its URL until fetched.
+                let id = pinned ?? lock?.entry(ArtifactCatalog.imageName(img.name))?.sha256 ?? "unfetched-" + Identity.hex(url)
+                disk = LocalFile(path: "", sha256: id, size: 0)
+            } else {
+                throw ImageError.notFetched(image: img.name, url: url)
+            }
         }
         return LocalImage(image: img, disk: disk,
                           kernel: try img.kernel.map { try digests.sha256(of: $0) },

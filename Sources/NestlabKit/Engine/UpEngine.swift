@@ -111,6 +111,17 @@ public final class UpEngine: @unchecked Sendable {
             progress.finish(hostName, "ready for machines")
         }
 
+        // Guests of clusters whose artifacts are all cached install them from here, not the internet.
+        var mirrors: [ArtifactMirror] = []
+        defer { for m in mirrors { m.stop() } }
+        for address in s.mirrorAddresses {
+            // The seeds point the guests here: without the mirror they could not install anything.
+            mirrors.append(try ErrorWithContext.wrap("serving the artifact cache on the lab network") {
+                try ArtifactMirror(cacheRoot: s.cacheRoot, address: address)
+            })
+            progress.note("serving the artifact cache to guests at http://\(address):\(ArtifactMirror.defaultPort)")
+        }
+
         // Machines, in parallel up to the bound.
         let watchers = try await prepareMachines(selected)
 
