@@ -67,9 +67,8 @@ public enum ClusterPlanner {
             for (ref, cp) in c.controlPlane.map({ ($0, true) }) + c.workers.map({ ($0, false) }) {
                 switch ref {
                 case .host(let h):
-                    guard let host = t.host(named: h) else { continue }
-                    let addr = host.ssh.map { s in String(s.split(separator: "@").last ?? Substring(s)) } ?? h
-                    refs.append((h, cp, .host(host), addr))
+                    guard let host = t.host(named: h), let addr = host.address else { continue }
+                    refs.append((h, cp, .host(host), addr.description))
                 case .machine(let m):
                     for inst in lab.machines where inst.group == m || inst.name == m {
                         guard let a = inst.primaryAddress else { throw ClusterPlanError.noAddress(node: inst.name) }

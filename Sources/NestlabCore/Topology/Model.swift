@@ -52,6 +52,9 @@ public struct LabHost: Sendable, Hashable {
     public var cpuVendor: CPUVendor?
     /// The distribution of the host itself, when it is a bare-metal cluster node.
     public var os: NodeOS = .debian12
+    /// The host's address on the cluster network, when it is a bare-metal cluster node
+    /// (kubeadm advertises it and the kubelet uses it as its node IP).
+    public var address: IPv4?
 
     public init(name: String, libvirt: String = LabHost.defaultURI, ssh: String? = nil, accel: Accel = .auto,
                 storageDir: String = LabHost.defaultStorageDir, cpus: CPUSet? = nil, reservedCPUs: CPUSet? = nil,

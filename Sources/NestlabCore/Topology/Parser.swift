@@ -206,7 +206,7 @@ private struct Context {
     // MARK: hosts
 
     mutating func host(_ n: YNode, index: Int, _ d: inout Diagnostics) -> LabHost? {
-        let keys = ["name", "libvirt", "ssh", "accel", "storageDir", "cpus", "reservedCPUs", "overcommit", "cpuVendor", "os"]
+        let keys = ["name", "libvirt", "ssh", "accel", "storageDir", "cpus", "reservedCPUs", "overcommit", "cpuVendor", "os", "address"]
         guard let f = n.fields(&d, keys: keys) else { return nil }
         guard let nameNode = f.required("name", &d, hint: "a host name such as 'node1'"),
               let name = nameNode.nonEmptyString(&d) else { return nil }
@@ -233,6 +233,7 @@ private struct Context {
         if let v = f["overcommit"] { h.overcommit = v.bool(&d) ?? false }
         if let v = f["cpuVendor"] { h.cpuVendor = v.oneOf(&d, CPUVendor.self) }
         if let v = f["os"] { h.os = v.oneOf(&d, NodeOS.self) ?? .debian12 }
+        if let v = f["address"] { h.address = v.ipv4(&d) }
         return h
     }
 

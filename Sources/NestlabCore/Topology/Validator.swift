@@ -284,6 +284,10 @@ public struct TopologyValidator {
                         d.error(refPath, at: loc(refPath), "bare-metal node host:\(h) has no ssh target",
                                 hint: "add ssh: root@\(h) to host '\(h)'")
                     }
+                    if host.address == nil {
+                        d.error(refPath, at: loc(refPath), "bare-metal node host:\(h) has no address for the cluster",
+                                hint: "add address: <its IPv4 address on the cluster network> to host '\(h)'")
+                    }
                 }
                 for inst in expand(ref) {
                     if let other = member[inst] {
