@@ -14,6 +14,8 @@ public struct UpOptions: Sendable {
     public var only: Set<String>?
     /// Machine → golden layer path: new overlays go on these instead of the base image (rebuild --from).
     public var goldenBacking: [String: String] = [:]
+    /// How long to wait for each cluster's API server and nodes once its machines are ready.
+    public var clusterTimeout: TimeInterval = 600
 
     public init() {}
 }
@@ -34,9 +36,18 @@ public struct UpReport: Codable, Sendable {
         public var consoleTail: [String]?
     }
 
+    public struct ClusterResult: Codable, Sendable {
+        public var name: String
+        public var apiServer: String
+        public var ready: Bool
+        public var nodes: [ClusterReadiness.NodeState]
+        public var error: String?
+    }
+
     public var lab: String
     public var changed: Bool
     public var machines: [MachineResult]
+    public var clusters: [ClusterResult] = []
     public var networksCreated: [String]
     public var imagesPlaced: [String]
     public var seconds: Double
@@ -72,6 +83,7 @@ public final class UpEngine: @unchecked Sendable {
     private var networksCreated: [String] = []
     private var imagesPlaced: [String] = []
     private var results: [String: UpReport.MachineResult] = [:]
+    private var clusterResults: [UpReport.ClusterResult] = []
 
     public init(session: LabSession, options: UpOptions, progress: ProgressView) {
         s = session
@@ -127,13 +139,19 @@ public final class UpEngine: @unchecked Sendable {
 
         if options.wait {
             await waitForReady(watchers)
+            await waitForClusters()
         }
         progress.close()
 
-        let report = makeReport(selected, started: started)
+        var report = makeReport(selected, started: started)
+        report.clusters = lock.withLock { clusterResults }
+        if report.clusters.contains(where: { !$0.ready }) { report.ok = false }
         if Interruption.shared.isRequested { throw UpError.interrupted(created: lock.withLock { created }) }
         if !report.ok {
             var reasons: [String] = []
+            for c in report.clusters where !c.ready {
+                reasons.append("cluster \(c.name): \(c.error ?? "not ready")")
+            }
             for m in report.machines {
                 if let e = m.error { reasons.append("\(m.name): \(e)") }
                 if let d = m.drift, !d.isEmpty {
@@ -355,6 +373,42 @@ public final class UpEngine: @unchecked Sendable {
             if !watchers.isEmpty {
                 Interruption.shared.install { for w in watchers.values { w.cancel() } }
             }
+        }
+    }
+
+    /// Once every VM of a cluster finished its bootstrap, its API server and nodes must come Ready.
+    private func waitForClusters() async {
+        await withTaskGroup(of: UpReport.ClusterResult?.self) { group in
+            for c in s.clusters {
+                let vmNames = c.nodes.compactMap { n -> String? in if case .vm = n.kind { return n.name } else { return nil } }
+                let vmsOK = lock.withLock { vmNames.allSatisfy { results[$0]?.ready == true || (results[$0] == nil && options.only != nil) } }
+                guard vmsOK else {
+                    lock.withLock {
+                        clusterResults.append(UpReport.ClusterResult(name: c.cluster.name, apiServer: c.apiServer, ready: false, nodes: [],
+                                                                     error: "not checked: a node's bootstrap failed (see the machines)"))
+                    }
+                    continue
+                }
+                let key = "cluster \(c.cluster.name)"
+                group.addTask { [s, options, progress] in
+                    progress.update(key, "waiting for the API server", detail: c.apiServer)
+                    do {
+                        let r = try await ClusterReadiness.wait(
+                            cluster: c.cluster.name, apiServer: c.apiServer, expectedNodes: c.nodes.map(\.name),
+                            credentials: .lab(s.state, cluster: c.cluster.name), timeout: options.clusterTimeout
+                        ) { line in progress.update(key, line) }
+                        progress.finish(key, "ready", detail: "\(r.nodes.count) node(s) Ready")
+                        return UpReport.ClusterResult(name: c.cluster.name, apiServer: c.apiServer, ready: true, nodes: r.nodes)
+                    } catch {
+                        progress.finish(key, "not ready", failed: true, detail: "\(error)")
+                        var nodes: [ClusterReadiness.NodeState] = []
+                        if case ReadinessError.timedOut(_, _, _, _, let stuck) = error { nodes = stuck }
+                        return UpReport.ClusterResult(name: c.cluster.name, apiServer: c.apiServer, ready: false, nodes: nodes,
+                                                      error: "\(error)")
+                    }
+                }
+            }
+            for await r in group { if let r { lock.withLock { clusterResults.append(r) } } }
         }
     }
 
