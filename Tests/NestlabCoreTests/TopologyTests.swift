@@ -119,6 +119,7 @@ import Testing
             clusters:
               - name: k
                 controlPlane: [cp]
+                containerd: 2.1.4
                 runtimes:
                   kata: {version: 3.20.0, hypervisors: [qemu, fc], defaultVCPUs: 2, defaultMemory: 1GiB, enableHugepages: true, sharedFS: virtio-9p}
                   kubevirt: {emulation: on}

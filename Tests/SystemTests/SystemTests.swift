@@ -212,8 +212,8 @@ struct SystemTests {
         // From inside the VM: what node-prep applied.
         let key = state.appendingPathComponent("\(lab)/ssh/id_ed25519")
         let probe = try System.ssh(key, "10.92.0.10", """
-            lsmod | grep -c '^br_netfilter'; sysctl -n net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables; \
-            swapon --show --noheadings | wc -l; grep -c 'SystemdCgroup = true' /etc/containerd/config.toml; \
+            lsmod | grep -c '^br_netfilter'; sudo /usr/sbin/sysctl -n net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables; \
+            sudo /usr/sbin/swapon --show --noheadings | wc -l; grep -q 'SystemdCgroup = true' /etc/containerd/config.toml && echo 1; \
             sudo containerd config dump | grep -c 'BinaryName = "/usr/bin/crun"'
             """)
         #expect(probe.status == 0, "\(probe.all)")

@@ -223,7 +223,7 @@ public enum NodeBootstrapRenderer {
         var commands: [[String]] = [["\(NodePaths.scripts)/node-prep.sh"]]
         var phases = ["kernel-modules", "preflight", "sysctl", "swap", "base-packages", "containerd-install"]
         if runtimes.needsDevmapper { phases.append("devmapper-pool") }
-        phases += ["containerd-config", "kubernetes-binaries", "cni-plugins", "kubelet-service", "node-prep"]
+        phases += ["containerd-config", "containerd-handlers", "kubernetes-binaries", "cni-plugins", "kubelet-service", "node-prep"]
         if runtimes.kata != nil {
             commands.append(["\(NodePaths.scripts)/kata.sh"])
             phases += ["kata-install", "kata-config", "kata"]

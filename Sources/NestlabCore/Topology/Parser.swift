@@ -252,7 +252,7 @@ private struct Context {
             }
         case (nil, let url?):
             if let u = url.nonEmptyString(&d) {
-                if !(u.hasPrefix("https://") || u.hasPrefix("http://") || u.hasPrefix("file://")) {
+                if !(u.hasPrefix("https://") || u.hasPrefix("http://")) {
                     d.error(url.path, at: url.location, "'\(u)' is not an http(s) URL", hint: "an https:// URL, or use 'file' for a local image")
                 }
                 var sha: String?

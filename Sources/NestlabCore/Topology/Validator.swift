@@ -338,6 +338,31 @@ public struct TopologyValidator {
                     }
                 }
             }
+            // urunc and kata-fc need a per-runtime snapshotter (devmapper), which containerd has from 1.7.
+            let needsSnapshotter = c.runtimes.contains { rt in
+                switch rt {
+                case .urunc: return true
+                case .kata(let k): return k.hypervisors.contains(.fc)
+                default: return false
+                }
+            }
+            if needsSnapshotter && c.containerd == "distro" {
+                let debianNodes = c.allNodes.compactMap { ref -> String? in
+                    switch ref {
+                    case .machine(let m):
+                        guard let g = group(of: m), let img = t.image(named: g.image), img.os == .debian12 else { return nil }
+                        return g.name
+                    case .host(let h):
+                        return t.host(named: h)?.os == .debian12 ? "host:\(h)" : nil
+                    }
+                }
+                if !debianNodes.isEmpty {
+                    let rp = "\(p).containerd"
+                    d.error(rp, at: loc("\(p).runtimes") ?? loc(p),
+                            "urunc and kata-fc need containerd 1.7 or newer (a per-runtime devmapper snapshotter), but Debian 12's package on \(debianNodes.joined(separator: ", ")) is 1.6",
+                            hint: "set containerd: 2.1.4 (a pinned release), or use an Ubuntu 24.04 image")
+                }
+            }
             // KubeVirt with emulation: auto emulates on VM nodes without nested virtualization: say so.
             for rt in c.runtimes {
                 guard case .kubevirt(let kv) = rt, kv.emulation == .auto else { continue }

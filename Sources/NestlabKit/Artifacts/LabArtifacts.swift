@@ -46,7 +46,9 @@ public enum LabArtifacts {
         let (t, _) = try TopologyParser().load(path: file)
         let lock = try LockFile.load(forTopology: file)
         let wanted = try wanted(t, lock: lock, updateLock: updateLock, imagesOnly: imagesOnly)
-        let fetched = try await cache.fetchAll(wanted.map(\.request), for: URL(fileURLWithPath: file).standardizedFileURL.path)
+        let topoPath = URL(fileURLWithPath: file).standardizedFileURL.path
+        let fetched = try await cache.fetchAll(wanted.map(\.request), for: topoPath, refresh: updateLock)
+        if !imagesOnly { try await cache.recordUse(topologyPath: topoPath, digests: fetched.map(\.sha256)) }
         var entries = (updateLock ? [] : lock?.artifacts ?? []).filter { e in !fetched.contains { $0.name == e.name } }
         for a in fetched {
             entries.append(LockFile.Entry(name: a.name, url: a.url.absoluteString, sha256: a.sha256, size: UInt64(a.size)))

@@ -128,7 +128,32 @@ public enum LifecycleCommands {
         let hadState = state.exists
         let lock = try LabLock(state, command: "down \(target)")
         defer { withExtendedLifetime(lock) {} }
-        let sessions = try t.hosts.map { try HostSession(host: $0) }
+        // Bare-metal cluster nodes: kubeadm reset and removal of what nestlab installed, over SSH.
+        var resetFailures: [String] = []
+        if let file = t.file, state.exists, let (topo, _) = try? TopologyParser().load(path: file),
+           topo.clusters.contains(where: { $0.allNodes.contains { if case .host = $0 { return true } else { return false } } }) {
+            var o = LabSession.Options()
+            o.offline = true
+            o.allowUnfetched = true
+            let s = try LabSession.open(file: file, options: o)
+            let progress = flags.progress(log: state.log)
+            for c in s.clusters {
+                for n in c.nodes {
+                    guard case .host(let h) = n.kind else { continue }
+                    let key = "host:\(h.name)"
+                    progress.update(key, "kubeadm reset over ssh")
+                    let reset = try NodeBootstrapRenderer.reset(cluster: c.spec, node: NodeSpec(name: n.name, ip: n.address, role: .worker))
+                    let o = try await BareMetal.run(node: n.name, target: h.ssh ?? h.name, files: reset.files, command: reset.entryCommand,
+                                                    log: state.log) { phase, status, detail in progress.update(key, "\(phase): \(status)", detail: detail) }
+                    if o.ok { progress.finish(key, "reset") } else {
+                        progress.finish(key, "reset failed", failed: true, detail: o.detail ?? "")
+                        resetFailures.append("\(key): \(o.detail ?? "reset failed")")
+                    }
+                }
+            }
+        }
+        let sessions = try t.hosts.filter { h in t.file == nil || (try? TopologyParser().load(path: t.file!).0.machines.contains { $0.host == h.name }) ?? true }
+            .map { try HostSession(host: $0) }
         var opts = DownEngine.Options()
         opts.purge = purge
         let report = try await DownEngine.run(lab: t.lab, sessions: sessions, state: state, options: opts,
@@ -148,6 +173,9 @@ public enum LifecycleCommands {
         if report.stateRemoved { out += "removed local state \(state.dir.path)\n" }
         out += report.removedAnything ? "lab \(t.lab) is down\n" : "lab \(t.lab) has nothing in libvirt\n"
         Console.out(out)
+        if !resetFailures.isEmpty {
+            throw OperationError("bare-metal reset failed on: " + resetFailures.joined(separator: "; "))
+        }
     }
 
     // MARK: status

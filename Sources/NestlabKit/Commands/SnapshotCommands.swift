@@ -60,7 +60,9 @@ public enum SnapshotCommands {
         let lock = try LabLock(s.state, command: "rebuild \(file) --from \(g.name)")
         defer { withExtendedLifetime(lock) {} }
         if flags.format == .text { Console.err("rebuild: from golden state '\(g.name)' (use --fresh for a full bring-up)") }
+        let started = Date()
         let report = try await SnapshotEngine.restore(s, golden: g, options: options, progress: flags.progress(log: s.state.log))
+        try await TestbedWriter.write(s, phases: [Testbed.Phase(name: "restore-\(g.name)", start: started, end: Date())])
         if flags.format == .json { Console.out(try JSONOutput.string(report)) } else { LifecycleCommands.printUp(report, verbose: flags.verbose) }
         return true
     }

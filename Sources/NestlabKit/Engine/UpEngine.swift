@@ -126,6 +126,9 @@ public final class UpEngine: @unchecked Sendable {
         // Guests of clusters whose artifacts are all cached install them from here, not the internet.
         var mirrors: [ArtifactMirror] = []
         defer { for m in mirrors { m.stop() } }
+        if !s.mirrorAddresses.isEmpty && !options.wait {
+            progress.note("warning: --no-wait stops the artifact mirror when up returns, while the nodes may still be installing from it")
+        }
         for address in s.mirrorAddresses {
             // The seeds point the guests here: without the mirror they could not install anything.
             mirrors.append(try ErrorWithContext.wrap("serving the artifact cache on the lab network") {
@@ -138,7 +141,10 @@ public final class UpEngine: @unchecked Sendable {
         let watchers = try await prepareMachines(selected)
 
         if options.wait {
+            // Bare-metal nodes bootstrap over SSH while the VMs boot.
+            async let hosts: Void = bootstrapHosts()
             await waitForReady(watchers)
+            await hosts
             await waitForClusters()
         }
         progress.close()
@@ -376,11 +382,48 @@ public final class UpEngine: @unchecked Sendable {
         }
     }
 
+    /// Runs the node scripts on the clusters' bare-metal hosts over SSH, all at once.
+    private func bootstrapHosts() async {
+        let nodes = s.clusters.flatMap { c in
+            c.nodes.compactMap { n -> (ClusterNode, LabHost)? in if case .host(let h) = n.kind { return (n, h) } else { return nil } }
+        }
+        guard options.only == nil, !nodes.isEmpty else { return }
+        await withTaskGroup(of: Void.self) { group in
+            for (n, h) in nodes {
+                let key = "host:\(h.name)"
+                lock.withLock {
+                    results[key] = UpReport.MachineResult(name: key, host: h.name, action: "bootstrap", state: "bare metal",
+                                                          address: n.address, ready: nil, instance: nil)
+                }
+                group.addTask { [self] in
+                    progress.update(key, "copying node scripts over ssh", detail: h.ssh ?? "")
+                    do {
+                        let o = try await BareMetal.run(node: n.name, target: h.ssh ?? h.name, files: n.bootstrap.files,
+                                                        command: n.bootstrap.entryCommand, log: s.state.log) { [progress] phase, status, detail in
+                            progress.update(key, "\(phase): \(status)", detail: detail)
+                        }
+                        if o.ok {
+                            record(key) { $0.ready = true }
+                            progress.finish(key, "bootstrapped")
+                        } else {
+                            let what = "node script phase '\(o.failedPhase ?? "?")' failed" + (o.detail.map { ": \($0)" } ?? "")
+                            record(key) { $0.ready = false; $0.error = what; $0.failedPhase = o.failedPhase; $0.consoleTail = o.tail }
+                            progress.finish(key, "failed", failed: true, detail: what)
+                        }
+                    } catch {
+                        record(key) { $0.ready = false; $0.error = "\(error)" }
+                        progress.finish(key, "failed", failed: true, detail: "\(error)")
+                    }
+                }
+            }
+        }
+    }
+
     /// Once every VM of a cluster finished its bootstrap, its API server and nodes must come Ready.
     private func waitForClusters() async {
         await withTaskGroup(of: UpReport.ClusterResult?.self) { group in
             for c in s.clusters {
-                let vmNames = c.nodes.compactMap { n -> String? in if case .vm = n.kind { return n.name } else { return nil } }
+                let vmNames = c.nodes.map { n -> String in if case .host(let h) = n.kind { return "host:\(h.name)" } else { return n.name } }
                 let vmsOK = lock.withLock { vmNames.allSatisfy { results[$0]?.ready == true || (results[$0] == nil && options.only != nil) } }
                 guard vmsOK else {
                     lock.withLock {
@@ -453,9 +496,9 @@ public final class UpEngine: @unchecked Sendable {
 
     private func makeReport(_ plans: [MachinePlan], started: Date) -> UpReport {
         lock.withLock {
-            let ms = plans.compactMap { results[$0.rendered.machine.name] }
+            let ms = plans.compactMap { results[$0.rendered.machine.name] } + results.keys.filter { $0.hasPrefix("host:") }.sorted().compactMap { results[$0] }
             let changed = created > 0 || plans.contains { if case .unchanged(true) = $0.action { return false } else { return true } }
-            let ok = ms.allSatisfy { $0.error == nil && ($0.drift ?? []).isEmpty } && ms.count == plans.count
+            let ok = ms.allSatisfy { $0.error == nil && ($0.drift ?? []).isEmpty } && ms.count >= plans.count
             return UpReport(lab: s.lab.name, changed: changed, machines: ms, networksCreated: networksCreated, imagesPlaced: imagesPlaced,
                             seconds: Date().timeIntervalSince(started), warnings: s.warnings.map(\.description), ok: ok)
         }

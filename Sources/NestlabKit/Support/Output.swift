@@ -26,6 +26,12 @@ public struct UsageError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
+/// An operation that failed (exit 1), with a message that says where.
+public struct OperationError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// Writes to stdout/stderr without buffering surprises between the two.
 public enum Console {
     public static func out(_ s: String) {

@@ -4,6 +4,9 @@ import Testing
 
 /// The cluster readiness client against a real TLS server on 127.0.0.1 that, like
 /// kube-apiserver, requires a client certificate signed by the cluster CA.
+///
+/// Blocking helpers (openssl, starting the server) run through `Blocking.run`: parked on
+/// Swift's cooperative threads they starved every other test suite running in parallel.
 @Suite(.serialized) struct ClusterReadinessTests {
     /// A fake API server: /readyz and /api/v1/nodes, in one of three moods.
     static let server = #"""
@@ -86,8 +89,8 @@ import Testing
     }
 
     @Test func readyClusterIsSeen() async throws {
-        let pki = try Self.pki()
-        let (url, p) = try Self.start("ready", pki)
+        let pki = try await Blocking.run { try Self.pki() }
+        let (url, p) = try await Blocking.run { try Self.start("ready", pki) }
         defer { kill(p.processIdentifier, SIGKILL); try? FileManager.default.removeItem(at: pki.dir) }
         let r = try await ClusterReadiness.wait(cluster: "k", apiServer: url, expectedNodes: ["cp"],
                                                 credentials: .init(caFile: pki.ca, certificateFile: pki.clientCert, keyFile: pki.clientKey),
@@ -96,8 +99,8 @@ import Testing
     }
 
     @Test func wrongCAIsAClearErrorAtOnce() async throws {
-        let pki = try Self.pki()
-        let (url, p) = try Self.start("ready", pki)
+        let pki = try await Blocking.run { try Self.pki() }
+        let (url, p) = try await Blocking.run { try Self.start("ready", pki) }
         defer { kill(p.processIdentifier, SIGKILL); try? FileManager.default.removeItem(at: pki.dir) }
         let start = Date()
         do {
@@ -113,8 +116,8 @@ import Testing
     }
 
     @Test func missingClientCertificateIsReported() async throws {
-        let pki = try Self.pki()
-        let (url, p) = try Self.start("ready", pki)
+        let pki = try await Blocking.run { try Self.pki() }
+        let (url, p) = try await Blocking.run { try Self.start("ready", pki) }
         defer { kill(p.processIdentifier, SIGKILL); try? FileManager.default.removeItem(at: pki.dir) }
         do {
             _ = try await ClusterReadiness.wait(cluster: "k", apiServer: url, expectedNodes: ["cp"],
@@ -127,11 +130,11 @@ import Testing
     }
 
     @Test func neverReadyTimesOutWithADiagnosis() async throws {
-        let pki = try Self.pki()
+        let pki = try await Blocking.run { try Self.pki() }
         let creds = ClusterReadiness.Credentials(caFile: pki.ca, certificateFile: pki.clientCert, keyFile: pki.clientKey)
         defer { try? FileManager.default.removeItem(at: pki.dir) }
         do {
-            let (url, p) = try Self.start("never", pki)
+            let (url, p) = try await Blocking.run { try Self.start("never", pki) }
             defer { kill(p.processIdentifier, SIGKILL) }
             _ = try await ClusterReadiness.wait(cluster: "k", apiServer: url, expectedNodes: ["cp"], credentials: creds, timeout: 2, interval: 0.5)
             Issue.record("must time out")
@@ -139,7 +142,7 @@ import Testing
             #expect("\(error)".contains("was not ready within 2s") && "\(error)".contains("/readyz answered 500: [-]etcd failed"), "\(error)")
         }
         do {
-            let (url, p) = try Self.start("notready", pki)
+            let (url, p) = try await Blocking.run { try Self.start("notready", pki) }
             defer { kill(p.processIdentifier, SIGKILL) }
             _ = try await ClusterReadiness.wait(cluster: "k", apiServer: url, expectedNodes: ["cp", "worker-0"], credentials: creds,
                                                 timeout: 2, interval: 0.5)

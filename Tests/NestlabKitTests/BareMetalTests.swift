@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+@testable import NestlabCore
+@testable import NestlabKit
+
+/// Bare-metal bootstrap over the real OpenSSH client and a real sshd on 127.0.0.1
+/// (started by the test, with its own host key and authorized key). Blocking set-up
+/// runs through `Blocking.run`, off Swift's cooperative threads.
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") && getuid() == 0,
+                             "needs root and openssh-server (Tests/Scripts/setup-host installs it)"))
+struct BareMetalTests {
+    /// sshd runs as a daemon (not a child of the test process): Foundation's Process and
+    /// nestlab's posix_spawn children must not share one SIGCHLD stream in tests.
+    struct SSHD {
+        var dir: URL
+        var options: [String]
+        func stop() {
+            if let text = try? String(contentsOf: dir.appendingPathComponent("sshd.pid"), encoding: .utf8),
+               let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                kill(pid, SIGKILL)
+            }
+        }
+    }
+
+    static func sh(_ cmd: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-ec", cmd]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw OperationError("failed: \(cmd)") }
+    }
+
+    static func startSSHD() throws -> SSHD {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("nestlab-sshd-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        let port = Int.random(in: 20000...40000)
+        try sh("""
+            mkdir -p /run/sshd
+            ssh-keygen -q -t ed25519 -N '' -f \(d.path)/hostkey
+            ssh-keygen -q -t ed25519 -N '' -f \(d.path)/client
+            cp \(d.path)/client.pub \(d.path)/authorized_keys
+            cat > \(d.path)/sshd_config <<CFG
+            Port \(port)
+            ListenAddress 127.0.0.1
+            HostKey \(d.path)/hostkey
+            AuthorizedKeysFile \(d.path)/authorized_keys
+            PermitRootLogin prohibit-password
+            PasswordAuthentication no
+            StrictModes no
+            UsePAM no
+            PidFile \(d.path)/sshd.pid
+            CFG
+            /usr/sbin/sshd -f \(d.path)/sshd_config
+            for i in $(seq 50); do [ -s \(d.path)/sshd.pid ] && break; sleep 0.1; done
+            """)
+        let options = ["-p", "\(port)", "-i", d.appendingPathComponent("client").path, "-o", "IdentitiesOnly=yes",
+                       "-o", "UserKnownHostsFile=\(d.path)/known_hosts"]
+        return SSHD(dir: d, options: options)
+    }
+
+    @Test func filesLandRootOwnedWithTheirModesAndPhasesComeBack() async throws {
+        let sshd = try await Blocking.run { try Self.startSSHD() }
+        defer { sshd.stop(); try? FileManager.default.removeItem(at: sshd.dir) }
+        let target = sshd.dir.appendingPathComponent("node-root")
+        let secret = target.appendingPathComponent("etc/nestlab/node.env").path
+        let script = target.appendingPathComponent("usr/local/lib/nestlab/hello.sh").path
+        let files = [
+            NodeFile(path: secret, mode: 0o600, text: "TOKEN='abcdef.0123456789abcdef'\n"),
+            NodeFile(path: script, mode: 0o755, text: "#!/bin/sh\necho 'NESTLAB phase=hello status=start detail='\necho 'NESTLAB phase=hello status=ok detail=from%20ssh'\n"),
+        ]
+        let log = sshd.dir.appendingPathComponent("lab.log")
+        final class Seen: @unchecked Sendable { var phases: [String] = []; let lock = NSLock() }
+        let seen = Seen()
+        let o = try await BareMetal.run(node: "node1", target: "root@127.0.0.1", files: files, command: [script], log: log,
+                                        sshOptions: sshd.options) { name, status, detail in
+            seen.lock.withLock { seen.phases.append("\(name) \(status) \(detail)") }
+        }
+        #expect(o.ok, "\(o.detail ?? "") \(o.tail)")
+        #expect(seen.phases == ["hello start ", "hello ok from ssh"])
+        let attrs = try FileManager.default.attributesOfItem(atPath: secret)
+        #expect(attrs[.posixPermissions] as? Int == 0o600 && (attrs[.ownerAccountID] as? Int) == 0)
+        #expect(try String(contentsOfFile: secret, encoding: .utf8) == "TOKEN='abcdef.0123456789abcdef'\n")
+        #expect(try FileManager.default.attributesOfItem(atPath: script)[.posixPermissions] as? Int == 0o755)
+        #expect(try String(contentsOf: log, encoding: .utf8).contains("NESTLAB phase=hello status=ok"))
+    }
+
+    @Test func aFailingPhaseIsReportedAsTheCause() async throws {
+        let sshd = try await Blocking.run { try Self.startSSHD() }
+        defer { sshd.stop(); try? FileManager.default.removeItem(at: sshd.dir) }
+        let script = sshd.dir.appendingPathComponent("root/fail.sh").path
+        let files = [NodeFile(path: script, mode: 0o755, text: """
+            #!/bin/sh
+            echo 'NESTLAB phase=kubernetes-binaries status=failed detail=cannot%20reach%20dl.k8s.io'
+            echo 'NESTLAB phase=bootstrap status=failed detail=node-prep.sh%20failed'
+            exit 1
+            """)]
+        let o = try await BareMetal.run(node: "node1", target: "root@127.0.0.1", files: files, command: [script],
+                                        log: sshd.dir.appendingPathComponent("lab.log"), sshOptions: sshd.options) { _, _, _ in }
+        #expect(!o.ok)
+        #expect(o.failedPhase == "kubernetes-binaries" && o.detail == "cannot reach dl.k8s.io")
+    }
+
+    @Test func anUnreachableHostFailsWithSSHsReason() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nestlab-ssh-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let o = try await BareMetal.run(node: "node9", target: "root@127.0.0.1", files: [NodeFile(path: dir.appendingPathComponent("x").path, mode: 0o644, text: "x")],
+                                        command: ["true"], log: dir.appendingPathComponent("lab.log"),
+                                        sshOptions: ["-p", "1", "-o", "UserKnownHostsFile=/dev/null"]) { _, _, _ in }
+        #expect(!o.ok && o.failedPhase == "copy-files")
+        #expect(o.detail?.contains("Connection refused") == true, "\(o.detail ?? "")")
+    }
+
+    @Test func remoteWordsAreQuoted() {
+        #expect(BareMetal.quote("/usr/local/lib/nestlab/bootstrap.sh") == "/usr/local/lib/nestlab/bootstrap.sh")
+        #expect(BareMetal.quote("it's; rm -rf /") == "'it'\\''s; rm -rf /'")
+        #expect(BareMetal.asRoot("admin@node1", ["tar"]) == ["sudo", "-n", "tar"])
+        #expect(BareMetal.asRoot("root@node1", ["tar"]) == ["tar"])
+    }
+}
