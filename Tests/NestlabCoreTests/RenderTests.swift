@@ -158,7 +158,7 @@ import Testing
         let doc = YAMLValue.map([("a", .string("true")), ("b", .string("0644")), ("c", .string("1.30")), ("d", .string("")),
                                  ("e", .string("null")), ("f", .string("plain")), ("g", .block("x\ny\n")), ("h", .int(2)),
                                  ("i", .string("on")), ("j", .string("52:54:00:12:34:56")), ("k", .quoted("52:54:00:ab:cd:ef"))])
-        #expect(doc.emit() == "a: 'true'\nb: '0644'\nc: '1.30'\nd: ''\ne: 'null'\nf: plain\ng: |\n  x\n  y\nh: 2\ni: 'on'\nj: '52:54:00:12:34:56'\nk: \"52:54:00:ab:cd:ef\"\n")
+        #expect(doc.emit() == "a: \"true\"\nb: \"0644\"\nc: \"1.30\"\nd: \"\"\ne: \"null\"\nf: plain\ng: |\n  x\n  y\nh: 2\ni: \"on\"\nj: \"52:54:00:12:34:56\"\nk: \"52:54:00:ab:cd:ef\"\n")
     }
 }
 

@@ -53,22 +53,27 @@ public struct ClusterCA: Sendable {
 
     /// Loads a CA written by ``certificatePEM`` and ``privateKeyPEM`` (SEC1 keys load too).
     public init(certificatePEM: String, privateKeyPEM: String) throws(PKIError) {
+        let (certificate, key) = try Self.loadPair(certificatePEM: certificatePEM, privateKeyPEM: privateKeyPEM, what: "CA")
+        self.init(certificate: certificate, privateKey: key)
+    }
+
+    /// Reads a certificate and its P-256 key from PEM, and checks that they belong together.
+    static func loadPair(certificatePEM: String, privateKeyPEM: String, what: String) throws(PKIError)
+        -> (Certificate, P256.Signing.PrivateKey) {
         let certificate: Certificate
         let key: P256.Signing.PrivateKey
         do {
             certificate = try Certificate(pemEncoded: certificatePEM)
         } catch {
-            throw .malformedCertificate("cannot read the CA certificate: \(error)")
+            throw .malformedCertificate("cannot read the \(what) certificate: \(error)")
         }
         do {
             key = try P256.Signing.PrivateKey(pemRepresentation: privateKeyPEM)
         } catch {
-            throw .malformedKey("cannot read the CA key as an ECDSA P-256 PEM key: \(error)")
+            throw .malformedKey("cannot read the \(what) key as an ECDSA P-256 PEM key: \(error)")
         }
-        guard certificate.publicKey == Certificate.PublicKey(key.publicKey) else {
-            throw .keyMismatch
-        }
-        self.init(certificate: certificate, privateKey: key)
+        guard certificate.publicKey == Certificate.PublicKey(key.publicKey) else { throw .keyMismatch }
+        return (certificate, key)
     }
 
     init(certificate: Certificate, privateKey: P256.Signing.PrivateKey) {
@@ -170,19 +175,7 @@ public struct ClientCredential: Sendable {
 
     /// Loads a credential written by ``certificatePEM`` and ``privateKeyPEM``; the key must match.
     public init(certificatePEM: String, privateKeyPEM: String) throws(PKIError) {
-        let certificate: Certificate
-        let key: P256.Signing.PrivateKey
-        do {
-            certificate = try Certificate(pemEncoded: certificatePEM)
-        } catch {
-            throw .malformedCertificate("cannot read the client certificate: \(error)")
-        }
-        do {
-            key = try P256.Signing.PrivateKey(pemRepresentation: privateKeyPEM)
-        } catch {
-            throw .malformedKey("cannot read the client key as an ECDSA P-256 PEM key: \(error)")
-        }
-        guard certificate.publicKey == Certificate.PublicKey(key.publicKey) else { throw .keyMismatch }
+        let (certificate, key) = try ClusterCA.loadPair(certificatePEM: certificatePEM, privateKeyPEM: privateKeyPEM, what: "client")
         self.init(certificate: certificate, privateKey: key)
     }
 }

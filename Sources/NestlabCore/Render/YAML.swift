@@ -26,10 +26,9 @@ public indirect enum YAMLValue: Sendable, Hashable {
     public var node: Node {
         switch self {
         case .string(let s):
-            let plain = Node.Scalar(s)
-            let resolved = Resolver.default.resolveTag(of: .scalar(plain))
-            let needsQuotes = resolved != .str || s.isEmpty || s != s.trimmingCharacters(in: .whitespaces)
-            return .scalar(.init(s, Tag(.str), needsQuotes ? .singleQuoted : .any))
+            // One quoting rule for every YAML nestlab writes (cloud-init, kubeadm, manifests).
+            if s != s.trimmingCharacters(in: .whitespaces) { return .scalar(.init(s, Tag(.str), .doubleQuoted)) }
+            return YAMLBuilder.str(s)
         case .quoted(let s):
             return .scalar(.init(s, Tag(.str), .doubleQuoted))
         case .block(let s):
