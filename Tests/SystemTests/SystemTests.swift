@@ -163,6 +163,20 @@ struct SystemTests {
             #expect(addrs.contains(expected), "\(addrs)")
         }
 
+        // testbed.json (issue 8): valid against its documented schema, and what libvirt reports.
+        let testbed = state.appendingPathComponent("\(lab)/testbed.json")
+        let schema = System.repo.appendingPathComponent("docs/testbed.schema.json")
+        let valid = try System.run(["python3", "-W", "ignore::DeprecationWarning", "-m", "jsonschema", "-i", testbed.path, schema.path])
+        #expect(valid.status == 0, "testbed.json does not match docs/testbed.schema.json: \(valid.all)")
+        let tb = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: testbed)) as? [String: Any])
+        let tbMachines = try #require(tb["machines"] as? [[String: Any]])
+        #expect(tbMachines.count == 2)
+        for m in tbMachines {
+            let pins = (m["pinning"] as? [[String: Any]] ?? []).map { "\($0["vcpu"] ?? "?")=\(($0["cpus"] as? [Int]) ?? [])" }
+            #expect(pins == ["0=[0]", "1=[1]"], "pinning in testbed.json: \(pins)")
+            #expect(m["accelerator"] as? String == "tcg" && m["hugepageSize"] as? String == "2M" && m["ready"] as? Bool == true)
+        }
+
         // A second up changes nothing, and says so.
         let again = try System.nestlab(["up", file.path, "--plain"], state: state)
         #expect(again.status == 0, "\(again.all)")
