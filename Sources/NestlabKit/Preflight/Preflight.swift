@@ -77,7 +77,9 @@ public enum Preflight {
 
         // libvirt and QEMU.
         let lv = (try? hs.connection.libVersion()).map(\.description) ?? "?"
-        let hv = (try? hs.connection.hypervisorVersion()).flatMap { $0 }.map(\.description) ?? "?"
+        var hvError: String?
+        let hv: String
+        do { hv = try hs.connection.hypervisorVersion()?.description ?? "?" } catch { hv = "?"; hvError = error.message }
         let hvType = (try? hs.connection.hypervisorType()) ?? "?"
         add("libvirt", .ok, "reachable at \(host.libvirt): libvirt \(lv), \(hvType) \(hv)")
         if hs.isTestDriver {
@@ -85,6 +87,24 @@ public enum Preflight {
             return f
         }
         let local = host.isLocal
+
+        // QEMU runs as an unprivileged user (libvirt-qemu on Debian) and must be able to walk
+        // to its modules and to the pools; a root directory at 0700 breaks every probe, and
+        // libvirt then only says "Cannot find suitable emulator".
+        if local {
+            for dir in ["/", "/usr", "/usr/lib", "/var", "/var/lib"] {
+                var st = stat()
+                if stat(dir, &st) == 0, st.st_mode & S_IXOTH == 0 {
+                    add("permissions", .error,
+                        "\(dir) is mode \(String(st.st_mode & 0o7777, radix: 8)): QEMU, which libvirt runs as an unprivileged user, cannot reach its modules or the disk images",
+                        fix: "chmod o+x \(dir), then restart libvirtd")
+                }
+            }
+        }
+        if let hvError {
+            add("qemu", .error, "libvirt reports no usable QEMU at \(host.libvirt): \(hvError)",
+                fix: "apt-get install qemu-system-x86; check /var/log/libvirt for why the QEMU probe failed")
+        }
 
         // Accelerator.
         let needKVM = machines.contains { $0.accel == .kvm }
