@@ -72,6 +72,12 @@ struct BareMetalTests {
             NodeFile(path: script, mode: 0o755, text: "#!/bin/sh\necho 'NESTLAB phase=hello status=start detail='\necho 'NESTLAB phase=hello status=ok detail=from%20ssh'\n"),
         ]
         let log = sshd.dir.appendingPathComponent("lab.log")
+        // Directories that exist on the node keep their modes: "/" above all (a tar member
+        // "./" once turned it into 0700, and QEMU and postgres could no longer run).
+        try FileManager.default.createDirectory(at: target.appendingPathComponent("etc"), withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o711])
+        func mode(_ path: String) throws -> Int? { try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int }
+        let before = try ["/", FileManager.default.temporaryDirectory.path, target.path].map(mode)
         final class Seen: @unchecked Sendable { var phases: [String] = []; let lock = NSLock() }
         let seen = Seen()
         let o = try await BareMetal.run(node: "node1", target: "root@127.0.0.1", files: files, command: [script], log: log,
@@ -85,6 +91,8 @@ struct BareMetalTests {
         #expect(try String(contentsOfFile: secret, encoding: .utf8) == "TOKEN='abcdef.0123456789abcdef'\n")
         #expect(try FileManager.default.attributesOfItem(atPath: script)[.posixPermissions] as? Int == 0o755)
         #expect(try String(contentsOf: log, encoding: .utf8).contains("NESTLAB phase=hello status=ok"))
+        #expect(try ["/", FileManager.default.temporaryDirectory.path, target.path].map(mode) == before)
+        #expect(try mode(target.appendingPathComponent("etc").path) == 0o711)
     }
 
     @Test func aFailingPhaseIsReportedAsTheCause() async throws {

@@ -47,9 +47,14 @@ public enum BareMetal {
             try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
             try SecretFile.write(Data(f.content), to: dest, mode: f.mode)
         }
-        // Copy: tar here | ssh node tar -x -C /.
-        let remoteTar = asRoot(target, ["tar", "-xpf", "-", "-C", "/", "--no-same-owner"]).map(quote)
-        let copy = "tar --owner=0 --group=0 -C \(quote(staging.path)) -cf - . | "
+        // Copy: tar here | ssh node tar -x -C /. The archive names only the files, never a
+        // directory: a "./" member would carry the staging directory's 0700 onto the node's
+        // "/" (and "./etc" its mode onto /etc). Missing parents are made with the node's
+        // defaults, and --no-overwrite-dir leaves existing directories as they are.
+        let members = Set(files.map { "./" + String($0.path.drop { $0 == "/" }) }).sorted()
+        let remoteTar = asRoot(target, ["tar", "-xpf", "-", "-C", "/", "--no-same-owner", "--no-overwrite-dir"]).map(quote)
+        let copy = "tar --owner=0 --group=0 --no-recursion -C \(quote(staging.path)) -cf - "
+            + members.map(quote).joined(separator: " ") + " | "
             + ssh(target, remoteTar, options: sshOptions).map(quote).joined(separator: " ")
         let copied = try await Blocking.run { try Self.stream(["/bin/sh", "-c", copy], log: log) { _ in } }
         guard copied.status == 0 else {
