@@ -65,6 +65,12 @@ public final class Domain: @unchecked Sendable {
         try check(virDomainDestroy(handle))
     }
 
+    /// Resets the machine at once, like its reset button (`virDomainReset`); the QEMU
+    /// process, and so an open console stream, stay.
+    public func reset() throws(LibvirtError) {
+        try check(virDomainReset(handle, 0))
+    }
+
     /// Removes the persistent definition (`virDomainUndefineFlags`); a running domain keeps
     /// running as a transient one.
     ///

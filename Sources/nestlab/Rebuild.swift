@@ -36,6 +36,12 @@ extension Nestlab {
         @Option(name: .long, help: ArgumentHelp("Seconds to wait for each guest to report ready.", valueName: "seconds"))
         var timeout: Double = 900
 
+        @Option(name: .long, help: ArgumentHelp("Seconds of console silence, before the guest kernel starts init, that count as a hung boot: the guest is reset once, then fails. 0 turns the check off.", valueName: "seconds"))
+        var bootStall: Double = 120
+
+        @Option(name: .long, help: ArgumentHelp("Seconds to wait, once a cluster's nodes have run their scripts, for its API server and every node to be Ready.", valueName: "seconds"))
+        var clusterTimeout: Double = 600
+
         func validate() throws {
             if fresh && from != nil { throw ValidationError("--fresh and --from exclude each other") }
             if from != nil && !machine.isEmpty { throw ValidationError("--from restores the whole lab; it does not take --machine") }
@@ -45,6 +51,8 @@ extension Nestlab {
             var o = UpOptions()
             o.wait = !noWait
             o.readyTimeout = timeout
+            o.clusterTimeout = clusterTimeout
+            o.bootStallSeconds = bootStall
             let flags = RunFlags(format: global.output, plain: global.plain, verbose: global.verbose)
             if !fresh && machine.isEmpty, try await SnapshotCommands.rebuildFrom(file: file, name: from, options: o, flags: flags) {
                 return

@@ -35,6 +35,12 @@ extension Nestlab {
         @Option(name: .long, help: ArgumentHelp("Seconds to wait for each guest to report ready.", valueName: "seconds"))
         var timeout: Double = 900
 
+        @Option(name: .long, help: ArgumentHelp("Seconds of console silence, before the guest kernel starts init, that count as a hung boot: the guest is reset once, then fails. 0 turns the check off.", valueName: "seconds"))
+        var bootStall: Double = 120
+
+        @Option(name: .long, help: ArgumentHelp("Seconds to wait, once a cluster's nodes have run their scripts, for its API server and every node to be Ready.", valueName: "seconds"))
+        var clusterTimeout: Double = 600
+
         @Flag(name: .long, help: "Skip the host preflight checks.")
         var skipPreflight = false
 
@@ -44,6 +50,8 @@ extension Nestlab {
         func validate() throws {
             guard parallel >= 1 && parallel <= 64 else { throw ValidationError("--parallel must be from 1 to 64") }
             guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+            guard clusterTimeout > 0 else { throw ValidationError("--cluster-timeout must be positive") }
+            guard bootStall >= 0 else { throw ValidationError("--boot-stall must be 0 (off) or positive") }
         }
 
         func run() async throws {
@@ -52,6 +60,8 @@ extension Nestlab {
             o.recreate = recreate
             o.wait = !noWait
             o.readyTimeout = timeout
+            o.clusterTimeout = clusterTimeout
+            o.bootStallSeconds = bootStall
             try await LifecycleCommands.up(file: file, options: o,
                                            flags: RunFlags(format: global.output, plain: global.plain, verbose: global.verbose),
                                            skipPreflight: skipPreflight, handoff: handoff)

@@ -318,4 +318,40 @@ struct SystemTests {
         let vols = try System.virsh(["vol-list", "nestlab-images"])
         #expect(!vols.stdout.contains(lab), "lab volumes in the image pool: \(vols.stdout)")
     }
+
+    /// A guest kernel that goes silent before init (here on purpose: no initramfs init, and
+    /// `rootdelay` sleeps in the kernel) is reset once, then reported as a hung boot; the
+    /// console log shows both boots. Under TCG on loaded hosts such hangs happen by accident.
+    @Test(.timeLimit(.minutes(15)))
+    func aHungKernelIsResetOnceThenReported() throws {
+        try System.requireHost()
+        let dir = try System.tempDir()
+        let state = dir.appendingPathComponent("state")
+        let lab = "systall"
+        let file = try System.topology("ci.yaml", lab: lab, subnet: "10.92.0", in: dir)
+        var text = try String(contentsOf: file, encoding: .utf8)
+        text = text.replacingOccurrences(of: "count: 2", with: "count: 1")
+        text = text.replacingOccurrences(of: "cmdline: root=/dev/vda console=ttyS0 no_timer_check",
+                                         with: "cmdline: root=/dev/vda console=ttyS0 no_timer_check rdinit=/nonexistent rootdelay=900")
+        try #require(text.contains("rootdelay=900"))
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        defer {
+            _ = try? System.nestlab(["down", file.path, "--purge"], state: state)
+            try? FileManager.default.removeItem(at: dir)
+        }
+
+        let up = try System.nestlab(["up", file.path, "--plain", "--boot-stall", "20", "--timeout", "600"], state: state)
+        #expect(up.status == 1, "\(up.all)")
+        #expect(up.all.contains("vm-0: the guest kernel printed nothing for 20s before starting init"), "\(up.all)")
+        #expect(up.all.contains("resetting it (1 of 1)"))
+        #expect(up.all.contains("the guest kernel stopped during boot: nothing on the console for 20s before it started init, also after 1 reset(s)"))
+        #expect(up.all.contains("Waiting 900 sec before mounting root device"))
+        let console = try String(contentsOf: state.appendingPathComponent("\(lab)/logs/vm-0.console.log"), encoding: .utf8)
+        #expect(console.components(separatedBy: "Linux version").count - 1 == 2, "the reset should have booted the kernel a second time")
+        let log = try String(contentsOf: state.appendingPathComponent("\(lab)/logs/nestlab.log"), encoding: .utf8)
+        #expect(log.contains("resetting it (1 of 1)"))
+        // The machine stays defined (down removes it); nothing else was made beyond the lab's objects.
+        #expect(try System.virsh(["domstate", "\(lab)-vm-0"]).status == 0)
+    }
+
 }

@@ -16,6 +16,10 @@ public struct UpOptions: Sendable {
     public var goldenBacking: [String: String] = [:]
     /// How long to wait for each cluster's API server and nodes once its machines are ready.
     public var clusterTimeout: TimeInterval = 600
+    /// Console silence (seconds) before init that counts as a hung kernel; 0 turns the check off.
+    public var bootStallSeconds: TimeInterval = 120
+    /// Resets of a hung guest before it counts as failed.
+    public var bootStallResets = 1
 
     public init() {}
 }
@@ -306,7 +310,11 @@ public final class UpEngine: @unchecked Sendable {
 
     private func watcher(for rm: RenderedMachine) -> ConsoleWatcher {
         let name = rm.machine.name
-        return ConsoleWatcher(machine: name, expectedInstance: rm.seed.instanceID, logFile: s.state.consoleLog(name)) { [progress] phase, status, detail in
+        let policy = StallPolicy(silence: options.bootStallSeconds, maxResets: options.bootStallResets) { [progress] message in
+            progress.note(message)  // also goes to the lab log
+        }
+        return ConsoleWatcher(machine: name, expectedInstance: rm.seed.instanceID, logFile: s.state.consoleLog(name),
+                              stallPolicy: options.bootStallSeconds > 0 ? policy : nil) { [progress] phase, status, detail in
             progress.update(name, "\(phase): \(status)", detail: detail)
         }
     }
@@ -488,6 +496,11 @@ public final class UpEngine: @unchecked Sendable {
                 : "no readiness report within \(Int(options.readyTimeout))s"
             record(name) { $0.ready = false; $0.error = what; $0.consoleTail = w.tail }
             progress.finish(name, "timed out", failed: true, detail: what)
+        case .bootStalled(let line, let silence, let resets):
+            let what = "the guest kernel stopped during boot: nothing on the console for \(silence)s before it started init"
+                + (resets > 0 ? ", also after \(resets) reset(s)" : "") + " (last line: \(line))"
+            record(name) { $0.ready = false; $0.error = what; $0.consoleTail = w.tail }
+            progress.finish(name, "boot stalled", failed: true, detail: what)
         case .consoleUnavailable(let why):
             record(name) { $0.ready = nil; $0.error = "cannot read the console to see readiness: \(why)" }
             progress.finish(name, "console unavailable", failed: true, detail: why)

@@ -16,6 +16,8 @@ public enum ConsoleEvent: Sendable, Hashable {
 /// prompts with the lines we want; markers are matched anywhere in a line.
 public struct ConsoleScanner: Sendable {
     public private(set) var tail: [String] = []
+    /// The complete lines of the last `feed`.
+    public private(set) var lastFed: [String] = []
     public let tailLimit: Int
     private var partial = Data()
 
@@ -24,6 +26,7 @@ public struct ConsoleScanner: Sendable {
     /// Feeds bytes; returns the events in complete lines.
     public mutating func feed(_ data: Data) -> [ConsoleEvent] {
         partial.append(data)
+        lastFed = []
         var events: [ConsoleEvent] = []
         while let nl = partial.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
             let lineData = partial[partial.startIndex..<nl]
@@ -31,6 +34,7 @@ public struct ConsoleScanner: Sendable {
             let line = Self.clean(String(decoding: lineData, as: UTF8.self))
             if line.isEmpty { continue }
             remember(line)
+            lastFed.append(line)
             if let e = Self.event(in: line) { events.append(e) }
         }
         if partial.count > 64 * 1024 { partial = Data(partial.suffix(4096)) }  // a runaway line without newline

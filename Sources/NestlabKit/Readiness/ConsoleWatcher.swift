@@ -10,6 +10,23 @@ public enum ReadyOutcome: Sendable, Equatable {
     case kernelPanic(String)
     case timedOut
     case consoleUnavailable(String)
+    /// The kernel stopped printing before it started init, also after `resets` resets.
+    case bootStalled(lastLine: String, silence: Int, resets: Int)
+}
+
+/// What a watcher does about a guest kernel that hangs during boot (see ``BootStallDetector``).
+public struct StallPolicy: Sendable {
+    /// Seconds of silence before init that count as a hang.
+    public var silence: TimeInterval
+    /// Resets to try before the machine counts as failed.
+    public var maxResets: Int
+    /// Told about each reset, for the progress view and the log.
+    public var note: @Sendable (String) -> Void
+    public init(silence: TimeInterval = 120, maxResets: Int = 1, note: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.silence = silence
+        self.maxResets = maxResets
+        self.note = note
+    }
 }
 
 /// Reads one guest's serial console through libvirt on a dedicated thread,
@@ -26,14 +43,22 @@ public final class ConsoleWatcher: @unchecked Sendable {
     private let machine: String
     private let logFile: URL
     private let onPhase: @Sendable (String, String, String) -> Void
+    private let stallPolicy: StallPolicy?
+    private var stall: BootStallDetector?
+    private var resets = 0
+    private var domain: Domain?
 
-    public init(machine: String, expectedInstance: String, logFile: URL,
+    public init(machine: String, expectedInstance: String, logFile: URL, stallPolicy: StallPolicy? = nil,
                 onPhase: @escaping @Sendable (String, String, String) -> Void = { _, _, _ in }) {
         self.machine = machine
         self.expectedInstance = expectedInstance
         self.logFile = logFile
         self.onPhase = onPhase
+        self.stallPolicy = stallPolicy
+        self.stall = stallPolicy.map { BootStallDetector(silence: $0.silence) }
     }
+
+    static var now: TimeInterval { ProcessInfo.processInfo.systemUptime }
 
     /// The last console lines (for a failure report).
     public var tail: [String] { lock.withLock { scanner.tail } }
@@ -50,7 +75,7 @@ public final class ConsoleWatcher: @unchecked Sendable {
             resolve(.consoleUnavailable("\(error)"))
             return
         }
-        lock.withLock { self.stream = stream }
+        lock.withLock { self.stream = stream; self.domain = domain }
         let thread = Thread { [self] in self.readLoop(stream) }
         thread.name = "console \(machine)"
         thread.start()
@@ -66,7 +91,11 @@ public final class ConsoleWatcher: @unchecked Sendable {
             do { chunk = try stream.receive() } catch { break }
             guard let chunk, !chunk.isEmpty else { break }
             try? log?.write(contentsOf: chunk)
-            let events = lock.withLock { scanner.feed(chunk) }
+            let events = lock.withLock {
+                let e = scanner.feed(chunk)
+                stall?.output(at: Self.now, lines: scanner.lastFed)
+                return e
+            }
             for e in events { handle(e) }
             if lock.withLock({ outcome != nil }) { break }
         }
@@ -92,8 +121,9 @@ public final class ConsoleWatcher: @unchecked Sendable {
     }
 
     /// Feeds console text that was captured elsewhere (libvirt's console log file on a local host).
+    /// The guest is past its kernel by then, or was never watched from its start: no stall check.
     public func scanExisting(_ data: Data) {
-        let events = lock.withLock { scanner.feed(data) }
+        let events = lock.withLock { stall = nil; return scanner.feed(data) }
         for e in events { handle(e) }
     }
 
@@ -111,9 +141,42 @@ public final class ConsoleWatcher: @unchecked Sendable {
         if s != nil { DispatchQueue.global().async { try? s?.abort() } }
     }
 
+    /// Looks for a hung kernel every few seconds; resets the guest, or gives up on it.
+    private func checkStall() {
+        enum Step { case none, reset(Domain?, String), fail(ReadyOutcome) }
+        let step: Step = lock.withLock {
+            guard outcome == nil, let policy = stallPolicy, var d = stall, d.stalled(at: Self.now) else { return .none }
+            let last = d.lastLine ?? ""
+            if resets < policy.maxResets {
+                resets += 1
+                d.restarted(at: Self.now)
+                stall = d
+                return .reset(domain, "warning: \(machine): the guest kernel printed nothing for \(Int(policy.silence))s before starting init "
+                              + "(last line: \(last)); resetting it (\(resets) of \(policy.maxResets))")
+            }
+            stall = nil
+            return .fail(.bootStalled(lastLine: last, silence: Int(policy.silence), resets: resets))
+        }
+        switch step {
+        case .none:
+            break
+        case .reset(let domain, let message):
+            stallPolicy?.note(message)
+            do { try domain?.reset() } catch { stallPolicy?.note("warning: \(machine): reset failed: \(error)") }
+        case .fail(let o):
+            resolve(o)
+        }
+        if lock.withLock({ outcome == nil && stall != nil }) {
+            DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [weak self] in self?.checkStall() }
+        }
+    }
+
     /// Waits for an outcome, at most `timeout` seconds.
     public func wait(timeout: TimeInterval) async -> ReadyOutcome {
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [weak self] in self?.resolve(.timedOut) }
+        if stallPolicy != nil {
+            DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [weak self] in self?.checkStall() }
+        }
         return await withCheckedContinuation { c in
             let done: ReadyOutcome? = lock.withLock {
                 if let o = outcome { return o }
