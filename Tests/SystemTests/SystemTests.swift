@@ -354,4 +354,55 @@ struct SystemTests {
         #expect(try System.virsh(["domstate", "\(lab)-vm-0"]).status == 0)
     }
 
+
+    /// SIGTERM (as Ctrl-C, or a CI timeout, sends) while `up` waits for a booting guest: nestlab
+    /// stops waiting, says so, exits 1 and releases the lab's lock; `down` then removes everything.
+    @Test(.timeLimit(.minutes(10)))
+    func upStopsCleanlyOnSIGTERM() throws {
+        try System.requireHost()
+        let dir = try System.tempDir()
+        let state = dir.appendingPathComponent("state")
+        let lab = "systerm"
+        let file = try System.topology("ci.yaml", lab: lab, subnet: "10.93.0", in: dir)
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "count: 2", with: "count: 1")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        defer {
+            _ = try? System.nestlab(["down", file.path, "--purge"], state: state)
+            try? FileManager.default.removeItem(at: dir)
+        }
+        let p = Process()
+        p.executableURL = System.binary
+        p.arguments = ["up", file.path, "--plain"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["NESTLAB_STATE_DIR": state.path]) { $1 }
+        let out = dir.appendingPathComponent("up.out")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        let h = try FileHandle(forWritingTo: out)
+        p.standardOutput = h
+        p.standardError = h
+        try p.run()
+        // Wait until the guest is booting (its console log exists), then stop nestlab.
+        let console = state.appendingPathComponent("\(lab)/logs/vm-0.console.log")
+        let deadline = Date().addingTimeInterval(180)
+        while !FileManager.default.fileExists(atPath: console.path) && Date() < deadline && p.isRunning { Thread.sleep(forTimeInterval: 0.5) }
+        try #require(FileManager.default.fileExists(atPath: console.path), "the guest never started booting")
+        Thread.sleep(forTimeInterval: 2)
+        let sent = Date()
+        kill(p.processIdentifier, SIGTERM)
+        let exitBy = Date().addingTimeInterval(60)
+        while p.isRunning && Date() < exitBy { Thread.sleep(forTimeInterval: 0.2) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        try? h.close()
+        let output = try String(contentsOf: out, encoding: .utf8)
+        #expect(Date().timeIntervalSince(sent) < 30, "nestlab took too long to stop after SIGTERM")
+        #expect(p.terminationStatus == 1, "\(output)")
+        #expect(output.contains("interrupted: finishing the current steps"), "\(output)")
+        #expect(output.contains("interrupted while waiting for cloud-init"), "\(output)")
+        // The lock is free and everything the run made is the lab's: down removes it all.
+        let down = try System.nestlab(["down", file.path], state: state)
+        #expect(down.status == 0, "\(down.all)")
+        #expect(try System.virsh(["list", "--all", "--name"]).stdout.contains("\(lab)-") == false)
+        #expect(try System.virsh(["net-list", "--all", "--name"]).stdout.contains("\(lab)-") == false)
+    }
+
 }

@@ -38,31 +38,68 @@ extension ErrorWithContext {
     }
 }
 
+/// Signals counted by the C handler; read by `Interruption`'s poller. Allocated before any
+/// handler is installed, so the handler only stores to memory (async-signal-safe).
+nonisolated(unsafe) private let signalCount: UnsafeMutablePointer<sig_atomic_t> = {
+    let p = UnsafeMutablePointer<sig_atomic_t>.allocate(capacity: 1)
+    p.initialize(to: 0)
+    return p
+}()
+
+private func countSignal(_: Int32) {
+    signalCount.pointee &+= 1
+}
+
 /// A cancellation flag set by SIGINT/SIGTERM: running steps finish, no new ones start.
+///
+/// A plain `sigaction` handler counts the signals and a timer on a global queue acts on them.
+/// (A DispatchSource signal source needs the signal ignored, and on Linux an ignored signal
+/// is discarded before libdispatch's signalfd sees it: Ctrl-C did nothing.)
 public final class Interruption: @unchecked Sendable {
     public static let shared = Interruption()
     private let lock = NSLock()
     private var flag = false
-    private var sources: [any DispatchSourceSignal] = []
+    private var handlers: [@Sendable () -> Void] = []
+    private var timer: (any DispatchSourceTimer)?
+    private var seen: sig_atomic_t = 0
 
     public var isRequested: Bool { lock.withLock { flag } }
 
     public func request() { lock.withLock { flag = true } }
 
-    /// Installs handlers for Ctrl-C and SIGTERM that set the flag (the second Ctrl-C exits at once).
+    /// Installs handlers for Ctrl-C and SIGTERM that set the flag and call every `onInterrupt`
+    /// given so far (the second signal exits at once, with 130).
     public func install(onInterrupt: @escaping @Sendable () -> Void) {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            src.setEventHandler { [weak self] in
-                guard let self else { return }
-                if self.isRequested { exit(130) }
-                self.request()
-                onInterrupt()
-            }
-            src.resume()
-            lock.withLock { sources.append(src) }
+        let start: Bool = lock.withLock {
+            handlers.append(onInterrupt)
+            return timer == nil
         }
+        guard start else { return }
+        _ = signalCount.pointee
+        for sig in [SIGINT, SIGTERM] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = countSignal
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(sig, &action, nil)
+        }
+        let t = DispatchSource.makeTimerSource(queue: .global())
+        t.schedule(deadline: .now() + .milliseconds(100), repeating: .milliseconds(100))
+        t.setEventHandler { [weak self] in self?.poll() }
+        lock.withLock { timer = t }
+        t.resume()
+    }
+
+    private func poll() {
+        let count = signalCount.pointee
+        let run: [@Sendable () -> Void] = lock.withLock {
+            guard count != seen else { return [] }
+            seen = count
+            if flag || count >= 2 { exit(130) }
+            flag = true
+            return handlers
+        }
+        for h in run { h() }
     }
 }
 
