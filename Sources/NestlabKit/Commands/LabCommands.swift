@@ -150,14 +150,15 @@ public enum RenderWriter {
         for m in r.machines {
             let md = dir.appendingPathComponent(m.machine.name)
             try fm.createDirectory(at: md, withIntermediateDirectories: true)
-            try m.domain.render().write(to: md.appendingPathComponent("domain.xml"), atomically: true, encoding: .utf8)
-            try m.overlay.render().write(to: md.appendingPathComponent("overlay.xml"), atomically: true, encoding: .utf8)
-            // The seed may carry cluster secrets (CA key, token): written 0600 like every secret.
-            try SecretFile.write(m.seed.userData, to: md.appendingPathComponent("user-data"))
-            try SecretFile.write(m.seed.metaData, to: md.appendingPathComponent("meta-data"))
-            try SecretFile.write(m.seed.networkConfig, to: md.appendingPathComponent("network-config"))
+            try SecretFile.write(m.domain.render(), to: md.appendingPathComponent("domain.xml"), mode: 0o644, durable: false)
+            try SecretFile.write(m.overlay.render(), to: md.appendingPathComponent("overlay.xml"), mode: 0o644, durable: false)
+            // The seed may carry cluster secrets (CA key, token): written 0600 like every secret;
+            // not synced to disk, since a render can be made again.
+            try SecretFile.write(m.seed.userData, to: md.appendingPathComponent("user-data"), durable: false)
+            try SecretFile.write(m.seed.metaData, to: md.appendingPathComponent("meta-data"), durable: false)
+            try SecretFile.write(m.seed.networkConfig, to: md.appendingPathComponent("network-config"), durable: false)
             let iso = try NoCloudSeed(userData: m.seed.userData, metaData: m.seed.metaData, networkConfig: m.seed.networkConfig).image()
-            try SecretFile.write(iso.bytes, to: md.appendingPathComponent(m.seedVolume))
+            try SecretFile.write(iso.bytes, to: md.appendingPathComponent(m.seedVolume), durable: false)
         }
     }
 }
