@@ -102,3 +102,21 @@ struct KubeManifestsTests {
         #expect(text.contains("b: \"on\"\n"))
     }
 }
+
+/// `YAMLBuilder.str` skips Yams' regex resolver for plain words; wherever it does, the
+/// resolver must agree that the word is a string (or it is a YAML 1.1 boolean/null word,
+/// which is quoted either way).
+@Suite struct YAMLPlainWordTests {
+    @Test(arguments: ["abc", "yes", "No", "ON", "off", "null", "NULL", "Null", "nUll", "y", "Y", "true", "False",
+                      "1.0", "6443", "0x1f", "0o17", "1e3", "2024-01-01", "1:20", "~", "", "<<", "=", ".inf", ".NaN",
+                      "-1", "+1", "a:b", "a b", "/usr/bin/kubeadm", "_x", "v1.31.0", "kube-flannel", "e5", "inf", "nan"])
+    func fastPathAgreesWithTheResolver(_ s: String) {
+        let resolved = Resolver.default.resolveTag(of: .scalar(.init(s)))
+        if YAMLBuilder.isPlainWord(s) {
+            #expect(resolved == .str || YAMLBuilder.yaml11Words.contains(s.lowercased()), "\(s) resolves to \(resolved)")
+        }
+        let quoted = resolved != .str || YAMLBuilder.yaml11Words.contains(s.lowercased())
+        guard case .scalar(let scalar) = YAMLBuilder.str(s) else { Issue.record("not a scalar"); return }
+        #expect((scalar.style == .doubleQuoted) == quoted, "\(s)")
+    }
+}

@@ -137,7 +137,7 @@ public enum Identity {
         return "\(String(c[0..<8]))-\(String(c[8..<12]))-\(String(c[12..<16]))-\(String(c[16..<20]))-\(String(c[20..<32]))"
     }
 
-    public static func hex(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+    public static func hex(_ data: Data) -> String { hexString(SHA256.hash(data: data)) }
     public static func hex(_ s: String) -> String { hex(Data(s.utf8)) }
 }
 
