@@ -328,7 +328,7 @@ struct SystemTests {
         let dir = try System.tempDir()
         let state = dir.appendingPathComponent("state")
         let lab = "systall"
-        let file = try System.topology("ci.yaml", lab: lab, subnet: "10.92.0", in: dir)
+        let file = try System.topology("ci.yaml", lab: lab, subnet: "10.94.0", in: dir)
         var text = try String(contentsOf: file, encoding: .utf8)
         text = text.replacingOccurrences(of: "count: 2", with: "count: 1")
         text = text.replacingOccurrences(of: "cmdline: root=/dev/vda console=ttyS0 no_timer_check",
@@ -363,7 +363,7 @@ struct SystemTests {
         let dir = try System.tempDir()
         let state = dir.appendingPathComponent("state")
         let lab = "systerm"
-        let file = try System.topology("ci.yaml", lab: lab, subnet: "10.93.0", in: dir)
+        let file = try System.topology("ci.yaml", lab: lab, subnet: "10.95.0", in: dir)
         let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "count: 2", with: "count: 1")
         try text.write(to: file, atomically: true, encoding: .utf8)
         defer {
