@@ -211,8 +211,13 @@ public final class HostSession: @unchecked Sendable {
         try ErrorWithContext.wrap("listing domains on \(host.name)") {
             var out: [(Domain, LabMetadata)] = []
             for d in try connection.listAllDomains() {
-                guard let xml = try d.metadataIfPresent(uri: NestlabXMLNS.uri, flags: .config) ?? d.metadataIfPresent(uri: NestlabXMLNS.uri),
-                      let meta = LabMetadata.parse(xml), meta.lab == lab else { continue }
+                let xml: String?
+                do {
+                    xml = try d.metadataIfPresent(uri: NestlabXMLNS.uri, flags: .config) ?? d.metadataIfPresent(uri: NestlabXMLNS.uri)
+                } catch let e as LibvirtError where e.code == .noDomain {
+                    continue  // undefined between the listing and this call (another task, or another tool)
+                }
+                guard let xml, let meta = LabMetadata.parse(xml), meta.lab == lab else { continue }
                 out.append((d, meta))
             }
             return out

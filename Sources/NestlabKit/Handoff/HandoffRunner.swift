@@ -86,9 +86,13 @@ public struct HandoffRunner: Sendable {
         let echo = self.echo
         var env: [Environment.Key: String] = [:]
         for (k, v) in environment { env[Environment.Key(stringLiteral: k)] = v }
-        let result: ExecutionResult<Void, SequenceOutput, SequenceOutput>
+        var launched: ExecutionResult<Void, SequenceOutput, SequenceOutput>?
+        // ETXTBSY: exec refuses a file that some process still holds open for writing. A
+        // runner written a moment ago (by a script, or by another thread's fork that inherited
+        // the descriptor) hits this briefly; it clears once that descriptor closes.
+        for attempt in 1...5 where launched == nil {
         do {
-            result = try await Subprocess.run(
+            launched = try await Subprocess.run(
                 .path(FilePath(executable)), arguments: Arguments(Array(command.dropFirst())), environment: .custom(env),
                 workingDirectory: FilePath(workdir), input: .none, output: .sequence, error: .sequence
             ) { execution in
@@ -111,10 +115,16 @@ public struct HandoffRunner: Sendable {
                 }
             }
         } catch let e as SubprocessError {
+            if attempt < 5, "\(e)".contains("Text file busy") {
+                try? await Task.sleep(nanoseconds: UInt64(attempt) * 200_000_000)
+                continue
+            }
             log.finish()
             log.write("== handoff could not run: \(e)\n")
             throw HandoffError.cannotStart(program: program, underlying: e)
         }
+        }
+        guard let result = launched else { throw HandoffError.emptyCommand }  // not reached: the loop returns or throws
         log.finish()
         let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
         switch result.terminationStatus {
