@@ -290,6 +290,15 @@ struct SystemTests {
         #expect(Array(afterLines.prefix(2)) == beforeLines, "host key or instance id changed, so first boot ran again: \(before.stdout) vs \(after.stdout)")
         let ping = try System.run(["ping", "-c", "1", "-W", "5", "10.93.0.11"])
         #expect(ping.status == 0, "vm-1 is not back at its address: \(ping.all)")
+        // The rebuilt guests skipped cloud-init altogether: it was switched off when the
+        // snapshot shut them down, and their ready line says so.
+        for m in ["vm-0", "vm-1"] {
+            let console = try String(contentsOf: state.appendingPathComponent("\(lab)/logs/\(m).console.log"), encoding: .utf8)
+            let last = console.components(separatedBy: "\n").last { $0.contains("NESTLAB ready ") } ?? ""
+            #expect(last.contains("status=done") && last.contains("cloudinit=skipped"), "\(m)'s last ready line: \(last)")
+        }
+        let skipped = try System.ssh(key, "10.93.0.10", "test -e /etc/cloud/cloud-init.disabled && systemctl is-active cloud-init-local.service cloud-final.service")
+        #expect(skipped.stdout.split(separator: "\n") == ["inactive", "inactive"], "cloud-init ran on the rebuilt guest: \(skipped.all)")
 
         // A topology that changed since the snapshot is refused, with what changed.
         let changed = dir.appendingPathComponent("changed.yaml")
@@ -331,8 +340,8 @@ struct SystemTests {
         let file = try System.topology("ci.yaml", lab: lab, subnet: "10.94.0", in: dir)
         var text = try String(contentsOf: file, encoding: .utf8)
         text = text.replacingOccurrences(of: "count: 2", with: "count: 1")
-        text = text.replacingOccurrences(of: "cmdline: root=/dev/vda console=ttyS0 no_timer_check",
-                                         with: "cmdline: root=/dev/vda console=ttyS0 no_timer_check rdinit=/nonexistent rootdelay=900")
+        text = text.replacingOccurrences(of: "cmdline: root=/dev/vda console=ttyS0 no_timer_check modprobe.blacklist=floppy",
+                                         with: "cmdline: root=/dev/vda console=ttyS0 no_timer_check modprobe.blacklist=floppy rdinit=/nonexistent rootdelay=900")
         try #require(text.contains("rootdelay=900"))
         try text.write(to: file, atomically: true, encoding: .utf8)
         defer {

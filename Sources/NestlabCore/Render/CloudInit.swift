@@ -67,24 +67,49 @@ public enum CloudInitRenderer {
     /// The user every nestlab guest gets, with the lab's SSH key and passwordless sudo.
     public static let user = "nestlab"
 
-    /// The one line a guest prints on its serial console when cloud-init has finished:
-    /// `NESTLAB ready instance=<id> status=<done|error> code=<exit code of cloud-init status>`.
+    /// The one line a guest prints on its serial console once it is up:
+    /// `NESTLAB ready instance=<id> status=<done|error> code=<0|1|2> cloudinit=<ran|skipped|missing> boot=<boot id>`.
     public static let readyMarker = "NESTLAB ready"
 
+    /// Runs at every boot, once the guest is up, and prints the ready line on the serial
+    /// console, which nestlab reads through libvirt (remote hosts too, without SSH).
+    /// `NESTLAB_ROOT` prefixes every path, for tests only.
     static let reporterScript = """
         #!/bin/sh
-        # Written by nestlab. Runs at every boot after cloud-init has finished and
-        # prints one line on the serial console, which nestlab reads through
-        # libvirt (this works for remote hosts too, without SSH).
-        code=0
-        cloud-init status --wait >/dev/null 2>&1 || code=$?
-        case "$code" in
-          0) status=done ;;
-          *) status=error ;;
-        esac
-        iid=$(cat /var/lib/cloud/data/instance-id 2>/dev/null || echo unknown)
-        line="NESTLAB ready instance=$iid status=$status code=$code boot=$(cat /proc/sys/kernel/random/boot_id)"
-        for tty in /dev/ttyS0 /dev/console; do
+        # Written by nestlab. Prints one line on the serial console at every boot, once the
+        # guest is up; nestlab reads it through libvirt (remote hosts too, without SSH).
+        #
+        # A boot that ran cloud-init reports cloud-init's own result: cloud-final writes
+        # result.json last, with the errors of every stage. When such a boot shuts down
+        # cleanly ("stop", from the unit's ExecStop), cloud-init is switched off for later
+        # boots of this disk (restarts, golden-snapshot rebuilds): its per-boot stages redo
+        # nothing nestlab needs and cost a minute under TCG. Remove
+        # /etc/cloud/cloud-init.disabled to have it run at every boot again.
+        root=${NESTLAB_ROOT:-}
+        result=$root/run/cloud-init/result.json
+        disabled=$root/etc/cloud/cloud-init.disabled
+        succeeded() { [ -f "$result" ] && tr -d ' \\t\\r\\n' <"$result" | grep -q '"errors":\\[\\]'; }
+        if [ "${1:-}" = stop ]; then
+          if succeeded && [ ! -e "$disabled" ]; then
+            printf '%s\\n' "# Written by nestlab at the shutdown after cloud-init's first successful run." \\
+              "# Remove this file to have cloud-init run at every boot again." >"$disabled.tmp" \\
+              && mv "$disabled.tmp" "$disabled"
+          fi
+          exit 0
+        fi
+        if [ -f "$result" ]; then
+          cloudinit=ran
+          if succeeded; then status="done" code=0; else status=error code=1; fi
+        elif [ -e "$disabled" ]; then
+          # cloud-init is off: it succeeded on an earlier boot of this disk.
+          cloudinit=skipped status="done" code=0
+        else
+          cloudinit=missing status=error code=2
+        fi
+        iid=$(cat "$root/var/lib/cloud/data/instance-id" 2>/dev/null || echo unknown)
+        boot=$(cat "$root/proc/sys/kernel/random/boot_id" 2>/dev/null || echo unknown)
+        line="NESTLAB ready instance=$iid status=$status code=$code cloudinit=$cloudinit boot=$boot"
+        for tty in "$root/dev/ttyS0" "$root/dev/console"; do
           if [ -w "$tty" ]; then printf '%s\\r\\n' "$line" >"$tty" 2>/dev/null && break; fi
         done
         echo "$line"
@@ -93,19 +118,26 @@ public enum CloudInitRenderer {
 
     static let reporterUnit = """
         [Unit]
-        Description=nestlab: report cloud-init's result on the serial console
-        After=cloud-final.service
-        Wants=cloud-final.service
+        Description=nestlab: report readiness on the serial console
+        # After cloud-final on a boot that runs cloud-init; after multi-user.target on a boot
+        # that skips it (cloud-init is switched off at the first clean shutdown after it
+        # succeeded). Without default dependencies multi-user.target does not order itself
+        # after this unit, so being wanted by it and ordered after it is no cycle.
+        DefaultDependencies=no
+        Wants=network-online.target
+        After=multi-user.target cloud-final.service network-online.target
+        Conflicts=shutdown.target
+        Before=shutdown.target
 
         [Service]
         Type=oneshot
+        RemainAfterExit=yes
         ExecStart=/usr/local/lib/nestlab/report-ready
+        ExecStop=/usr/local/lib/nestlab/report-ready stop
         StandardOutput=journal
 
         [Install]
-        # Not multi-user.target: cloud-final is ordered after it, and a target is ordered
-        # after what it wants, so that would be a cycle systemd breaks by dropping this unit.
-        WantedBy=cloud-init.target
+        WantedBy=multi-user.target
 
         """
 

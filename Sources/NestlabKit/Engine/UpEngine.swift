@@ -485,7 +485,8 @@ public final class UpEngine: @unchecked Sendable {
             progress.finish(name, "ready", detail: rm.machine.primaryAddress?.description ?? "")
         case .failed(let code, let phase, let detail):
             let what = phase.map { "node script phase '\($0)' failed" + (detail.map { ": \($0)" } ?? "") }
-                ?? "cloud-init reported an error (cloud-init status exit \(code))"
+                ?? (code == 2 ? "cloud-init finished without a result (no /run/cloud-init/result.json in the guest)"
+                    : "cloud-init reported an error (its errors are in /run/cloud-init/result.json in the guest)")
             record(name) { $0.ready = false; $0.error = what; $0.failedPhase = phase; $0.consoleTail = w.tail }
             progress.finish(name, "failed", failed: true, detail: what)
         case .kernelPanic(let line):

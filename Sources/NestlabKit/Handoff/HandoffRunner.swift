@@ -84,47 +84,47 @@ public struct HandoffRunner: Sendable {
         log.write("== nestlab handoff \(Testbed.timestamp(started)): \(Self.shellQuoted(command)) (in \(workdir))\n")
 
         let echo = self.echo
-        var env: [Environment.Key: String] = [:]
-        for (k, v) in environment { env[Environment.Key(stringLiteral: k)] = v }
-        var launched: ExecutionResult<Void, SequenceOutput, SequenceOutput>?
+        let env = Dictionary(environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }, uniquingKeysWith: { _, last in last })
         // ETXTBSY: exec refuses a file that some process still holds open for writing. A
         // runner written a moment ago (by a script, or by another thread's fork that inherited
         // the descriptor) hits this briefly; it clears once that descriptor closes.
-        for attempt in 1...5 where launched == nil {
-        do {
-            launched = try await Subprocess.run(
-                .path(FilePath(executable)), arguments: Arguments(Array(command.dropFirst())), environment: .custom(env),
-                workingDirectory: FilePath(workdir), input: .none, output: .sequence, error: .sequence
-            ) { execution in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for try await chunk in execution.standardOutput {
-                            let bytes = chunk.withUnsafeBytes { Array($0) }
-                            echo(.standardOutput, bytes)
-                            log.append(.standardOutput, bytes)
+        func launch(attempt: Int) async throws -> ExecutionResult<Void, SequenceOutput, SequenceOutput> {
+            do {
+                return try await Subprocess.run(
+                    .path(FilePath(executable)), arguments: Arguments(Array(command.dropFirst())), environment: .custom(env),
+                    workingDirectory: FilePath(workdir), input: .none, output: .sequence, error: .sequence
+                ) { execution in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for try await chunk in execution.standardOutput {
+                                let bytes = chunk.withUnsafeBytes { Array($0) }
+                                echo(.standardOutput, bytes)
+                                log.append(.standardOutput, bytes)
+                            }
                         }
-                    }
-                    group.addTask {
-                        for try await chunk in execution.standardError {
-                            let bytes = chunk.withUnsafeBytes { Array($0) }
-                            echo(.standardError, bytes)
-                            log.append(.standardError, bytes)
+                        group.addTask {
+                            for try await chunk in execution.standardError {
+                                let bytes = chunk.withUnsafeBytes { Array($0) }
+                                echo(.standardError, bytes)
+                                log.append(.standardError, bytes)
+                            }
                         }
+                        try await group.waitForAll()
                     }
-                    try await group.waitForAll()
                 }
-            }
-        } catch let e as SubprocessError {
-            if attempt < 5, "\(e)".contains("Text file busy") {
+            } catch let e as SubprocessError where attempt < 5 && "\(e)".contains("Text file busy") {
                 try? await Task.sleep(nanoseconds: UInt64(attempt) * 200_000_000)
-                continue
+                return try await launch(attempt: attempt + 1)
             }
+        }
+        let result: ExecutionResult<Void, SequenceOutput, SequenceOutput>
+        do {
+            result = try await launch(attempt: 1)
+        } catch let e as SubprocessError {
             log.finish()
             log.write("== handoff could not run: \(e)\n")
             throw HandoffError.cannotStart(program: program, underlying: e)
         }
-        }
-        guard let result = launched else { throw HandoffError.emptyCommand }  // not reached: the loop returns or throws
         log.finish()
         let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
         switch result.terminationStatus {
