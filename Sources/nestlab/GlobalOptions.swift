@@ -14,3 +14,14 @@ struct GlobalOptions: ParsableArguments {
 }
 
 extension OutputFormat: ExpressibleByArgument {}
+
+/// `--boot-limit auto|none|N`.
+struct BootLimitArgument: ExpressibleByArgument {
+    let value: BootLimit
+    init(_ value: BootLimit) { self.value = value }
+    init?(argument: String) {
+        guard let v = BootLimit(argument: argument) else { return nil }
+        value = v
+    }
+    var defaultValueDescription: String { value.description }
+}

@@ -40,6 +40,8 @@ struct CLITests {
         (["validate", "--frobnicate", "x.yaml"], "Error: Unknown option '--frobnicate'"),
         (["validate"], "Error: Missing expected argument '<file>'"),
         (["up", "x.yaml", "--parallel", "0"], "Error: --parallel must be from 1 to 64"),
+        (["up", "x.yaml", "--boot-limit", "many"], "Error: The value 'many' is invalid for '--boot-limit <auto|none|N>'"),
+        (["rebuild", "x.yaml", "--boot-limit", "0"], "Error: The value '0' is invalid for '--boot-limit <auto|none|N>'"),
         (["launch"], "Error: Unexpected argument 'launch'"),
         (["validate", "--output", "xml", "x.yaml"], "Error: The value 'xml' is invalid for '--output <output>'"),
     ])

@@ -20,6 +20,8 @@ public struct UpOptions: Sendable {
     public var bootStallSeconds: TimeInterval = 120
     /// Resets of a hung guest before it counts as failed.
     public var bootStallResets = 1
+    /// How many VMs boot at once per host (see ``BootLimit``).
+    public var bootLimit: BootLimit = .auto
 
     public init() {}
 }
@@ -88,6 +90,11 @@ public final class UpEngine: @unchecked Sendable {
     private var imagesPlaced: [String] = []
     private var results: [String: UpReport.MachineResult] = [:]
     private var clusterResults: [UpReport.ClusterResult] = []
+    private var gates: [String: BootGate] = [:]
+    /// VMs that belong to a cluster: they boot together (a control plane waits for its workers).
+    private lazy var clusterMembers: Set<String> = Set(s.clusters.flatMap { c in
+        c.nodes.compactMap { n -> String? in if case .host = n.kind { return nil } else { return n.name } }
+    })
 
     public init(session: LabSession, options: UpOptions, progress: ProgressView) {
         s = session
@@ -270,19 +277,8 @@ public final class UpEngine: @unchecked Sendable {
                 return try await create(rm, session)
             case .unchanged(let running):
                 if !running {
-                    progress.update(name, "starting")
                     let d = try await Blocking.run { try session.connection.domain(named: m.domainName) }
-                    try await Blocking.run { try ErrorWithContext.wrap("starting domain \(m.domainName) on \(m.host.name)") { try d.create() } }
-                    guard options.wait else {
-                        record(name) { $0.state = "running" }
-                        progress.finish(name, "started")
-                        return nil
-                    }
-                    let w = watcher(for: rm)
-                    w.start(domain: d)
-                    record(name) { $0.state = "running" }
-                    progress.update(name, "booting")
-                    return w
+                    return try await boot(d, rm, session)
                 }
                 record(name) { $0.state = "running" }
                 if p.readyInstance == rm.seed.instanceID || !options.wait {
@@ -361,8 +357,26 @@ public final class UpEngine: @unchecked Sendable {
             }
         }
         try checkInterrupt()
+        return try await boot(d, rm, session)
+    }
+
+    /// Starts a defined domain, once its host's boot gate lets it, and watches its console.
+    private func boot(_ d: Domain, _ rm: RenderedMachine, _ session: HostSession) async throws -> ConsoleWatcher? {
+        let m = rm.machine
+        let gate = options.wait ? bootGate(for: rm, session) : nil
+        let weight = bootWeight(rm)
+        if let gate, !gate.tryAcquire(weight) {
+            progress.update(m.name, "waiting to boot",
+                            detail: "\(gate.inUse) of \(gate.capacity) boot slots busy on \(m.host.name) (--boot-limit \(options.bootLimit))")
+            guard await gate.acquire(weight, stop: { Interruption.shared.isRequested }) else { try checkInterrupt(); return nil }
+        }
         progress.update(m.name, "starting")
-        try await Blocking.run { try ErrorWithContext.wrap("starting domain \(m.domainName) on \(m.host.name)") { try d.create() } }
+        do {
+            try await Blocking.run { try ErrorWithContext.wrap("starting domain \(m.domainName) on \(m.host.name)") { try d.create() } }
+        } catch {
+            gate?.release(weight)
+            throw error
+        }
         record(m.name) { $0.state = "running" }
         guard options.wait else {
             progress.finish(m.name, "started")
@@ -371,7 +385,44 @@ public final class UpEngine: @unchecked Sendable {
         let w = watcher(for: rm)
         w.start(domain: d)
         progress.update(m.name, "booting")
+        if let gate {
+            // The share goes back once the guest is ready, has failed, or has timed out.
+            let timeout = options.readyTimeout
+            Task { _ = await w.wait(timeout: timeout); gate.release(weight) }
+        }
         return w
+    }
+
+    /// The host's boot gate for this machine, or nil when it may start at once.
+    private func bootGate(for rm: RenderedMachine, _ session: HostSession) -> BootGate? {
+        guard !clusterMembers.contains(rm.machine.name) else { return nil }
+        switch options.bootLimit {
+        case .none:
+            return nil
+        case .auto:
+            guard rm.machine.accel == .tcg else { return nil }
+        case .count:
+            break
+        }
+        let host = rm.machine.host.name
+        return lock.withLock {
+            if let g = gates[host] { return g }
+            let capacity: Int
+            if case .count(let n) = options.bootLimit {
+                capacity = n
+            } else {
+                capacity = (try? session.connection.nodeInfo().cpus) ?? 1
+            }
+            let g = BootGate(capacity: capacity)
+            gates[host] = g
+            return g
+        }
+    }
+
+    /// vCPUs under `auto` (they compete for the host's CPUs), one machine under a count.
+    private func bootWeight(_ rm: RenderedMachine) -> Int {
+        if case .count = options.bootLimit { return 1 }
+        return max(1, rm.machine.vcpus)
     }
 
     // MARK: readiness

@@ -46,6 +46,7 @@ public final class ConsoleWatcher: @unchecked Sendable {
     private let stallPolicy: StallPolicy?
     private var stall: BootStallDetector?
     private var resets = 0
+    private var stallLoop = false
     private var domain: Domain?
 
     public init(machine: String, expectedInstance: String, logFile: URL, stallPolicy: StallPolicy? = nil,
@@ -174,7 +175,8 @@ public final class ConsoleWatcher: @unchecked Sendable {
     /// Waits for an outcome, at most `timeout` seconds.
     public func wait(timeout: TimeInterval) async -> ReadyOutcome {
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [weak self] in self?.resolve(.timedOut) }
-        if stallPolicy != nil {
+        // One stall check loop, however many waiters (the boot gate waits too).
+        if stallPolicy != nil, lock.withLock({ () -> Bool in defer { stallLoop = true }; return !stallLoop }) {
             DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [weak self] in self?.checkStall() }
         }
         return await withCheckedContinuation { c in

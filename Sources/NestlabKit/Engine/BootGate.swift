@@ -1,0 +1,68 @@
+import Foundation
+
+/// How many VMs may boot at once on one host (`up --boot-limit`).
+public enum BootLimit: Sendable, Equatable, CustomStringConvertible {
+    /// On TCG hosts, a VM starts only while the vCPUs of the VMs still booting there fit the
+    /// host's CPUs (one VM always may); on KVM hosts there is no limit.
+    case auto
+    /// Every VM starts at once.
+    case none
+    /// At most this many VMs boot at once per host, whatever the accelerator.
+    case count(Int)
+
+    public init?(argument: String) {
+        switch argument {
+        case "auto": self = .auto
+        case "none": self = .none
+        default:
+            guard let n = Int(argument), n >= 1, n <= 64 else { return nil }
+            self = .count(n)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .auto: return "auto"
+        case .none: return "none"
+        case .count(let n): return "\(n)"
+        }
+    }
+}
+
+/// Lets a VM start only while those still booting on its host leave room for it.
+///
+/// Under TCG every vCPU is a host thread doing binary translation. When the vCPUs of the
+/// guests booting together outnumber the host's CPUs, the guests wait on each other (IPIs to
+/// vCPUs that are not running, RCU stalls) and every boot takes several times longer: on a
+/// 2-CPU host one 2-vCPU guest boots in about 35 s, two at once took 4 minutes and more. A
+/// VM holds its share from its start until it is ready, has failed, or has timed out.
+/// Members of a cluster never wait here: a control plane's bootstrap waits for its workers.
+final class BootGate: @unchecked Sendable {
+    private let lock = NSLock()
+    let capacity: Int
+    private var used = 0
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// Takes `weight` if it fits, or if nothing else is booting (a VM larger than the host still boots).
+    func tryAcquire(_ weight: Int) -> Bool {
+        lock.withLock {
+            guard used == 0 || used + weight <= capacity else { return false }
+            used += weight
+            return true
+        }
+    }
+
+    func release(_ weight: Int) { lock.withLock { used = max(0, used - weight) } }
+
+    var inUse: Int { lock.withLock { used } }
+
+    /// Waits for room; false when `stop()` says to give up (Ctrl-C).
+    func acquire(_ weight: Int, stop: () -> Bool) async -> Bool {
+        while !tryAcquire(weight) {
+            if stop() { return false }
+            try? await Task.sleep(nanoseconds: 250_000_000)
+        }
+        return true
+    }
+}
