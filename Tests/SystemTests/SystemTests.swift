@@ -372,16 +372,15 @@ struct SystemTests {
         let dir = try System.tempDir()
         let state = dir.appendingPathComponent("state")
         let lab = "systerm"
+        // Two VMs, one boot at a time: vm-1 is waiting for its turn when the signal comes.
         let file = try System.topology("ci.yaml", lab: lab, subnet: "10.95.0", in: dir)
-        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "count: 2", with: "count: 1")
-        try text.write(to: file, atomically: true, encoding: .utf8)
         defer {
             _ = try? System.nestlab(["down", file.path, "--purge"], state: state)
             try? FileManager.default.removeItem(at: dir)
         }
         let p = Process()
         p.executableURL = System.binary
-        p.arguments = ["up", file.path, "--plain"]
+        p.arguments = ["up", file.path, "--plain", "--boot-limit", "1"]
         p.environment = ProcessInfo.processInfo.environment.merging(["NESTLAB_STATE_DIR": state.path]) { $1 }
         let out = dir.appendingPathComponent("up.out")
         FileManager.default.createFile(atPath: out.path, contents: nil)
@@ -389,11 +388,15 @@ struct SystemTests {
         p.standardOutput = h
         p.standardError = h
         try p.run()
-        // Wait until the guest is booting (its console log exists), then stop nestlab.
-        let console = state.appendingPathComponent("\(lab)/logs/vm-0.console.log")
+        // Wait until one guest is booting (its console log exists), then stop nestlab.
+        let logs = state.appendingPathComponent("\(lab)/logs")
+        func booting() -> [String] {
+            ["vm-0", "vm-1"].filter { FileManager.default.fileExists(atPath: logs.appendingPathComponent("\($0).console.log").path) }
+        }
         let deadline = Date().addingTimeInterval(180)
-        while !FileManager.default.fileExists(atPath: console.path) && Date() < deadline && p.isRunning { Thread.sleep(forTimeInterval: 0.5) }
-        try #require(FileManager.default.fileExists(atPath: console.path), "the guest never started booting")
+        while booting().isEmpty && Date() < deadline && p.isRunning { Thread.sleep(forTimeInterval: 0.5) }
+        let first = try #require(booting().first, "no guest started booting")
+        let other = first == "vm-0" ? "vm-1" : "vm-0"
         Thread.sleep(forTimeInterval: 2)
         let sent = Date()
         kill(p.processIdentifier, SIGTERM)
@@ -407,6 +410,10 @@ struct SystemTests {
         #expect(p.terminationStatus == 1, "\(output)")
         #expect(output.contains("interrupted: finishing the current steps"), "\(output)")
         #expect(output.contains("interrupted while waiting for cloud-init"), "\(output)")
+        #expect(output.contains("\(other): waiting to boot"), "\(output)")
+        // The other VM never started: the signal came while it waited for its turn.
+        let otherState = try System.virsh(["domstate", "\(lab)-\(other)"])
+        #expect(otherState.status != 0 || otherState.stdout.contains("shut off"), "\(other) was started: \(otherState.all)")
         // The lock is free and everything the run made is the lab's: down removes it all.
         let down = try System.nestlab(["down", file.path], state: state)
         #expect(down.status == 0, "\(down.all)")

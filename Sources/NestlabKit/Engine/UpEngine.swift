@@ -437,6 +437,8 @@ public final class UpEngine: @unchecked Sendable {
             }
             if !watchers.isEmpty {
                 Interruption.shared.install { for w in watchers.values { w.cancel() } }
+                // Interrupted already (say, while a VM waited for its turn to boot): stop waiting now.
+                if Interruption.shared.isRequested { for w in watchers.values { w.cancel() } }
             }
         }
     }
