@@ -39,7 +39,7 @@ extension Nestlab {
         @Option(name: .long, help: ArgumentHelp("Seconds of console silence, before the guest kernel starts init, that count as a hung boot: the guest is reset once, then fails. 0 turns the check off.", valueName: "seconds"))
         var bootStall: Double = 120
 
-        @Option(name: .long, help: ArgumentHelp("How many VMs boot at once per host: auto (on a TCG host, only as many as its CPUs can run: a boot there slows down several times when vCPUs outnumber CPUs; no limit under KVM), none, or a number. Cluster members always boot together.", valueName: "auto|none|N"))
+        @Option(name: .long, help: BootLimitArgument.help)
         var bootLimit: BootLimitArgument = BootLimitArgument(.auto)
 
         @Option(name: .long, help: ArgumentHelp("Seconds to wait, once a cluster's nodes have run their scripts, for its API server and every node to be Ready.", valueName: "seconds"))

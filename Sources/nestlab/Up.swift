@@ -9,7 +9,8 @@ extension Nestlab {
                 Runs preflight first and refuses to start when a host is not ready. Then, per host: \
                 storage pools, networks and base images; then, per machine and in parallel: a qcow2 \
                 overlay on the base image, a cloud-init seed, the domain (tagged with the lab in its \
-                metadata), and start. up returns when every guest has reported on its serial console \
+                metadata), and start (on a TCG host only as many VMs at once as its CPUs can run; \
+                see --boot-limit). up returns when every guest has reported on its serial console \
                 that cloud-init finished, or fails with the console's last lines.
 
                 Running up again changes nothing when libvirt already matches the topology. A machine \
@@ -38,7 +39,7 @@ extension Nestlab {
         @Option(name: .long, help: ArgumentHelp("Seconds of console silence, before the guest kernel starts init, that count as a hung boot: the guest is reset once, then fails. 0 turns the check off.", valueName: "seconds"))
         var bootStall: Double = 120
 
-        @Option(name: .long, help: ArgumentHelp("How many VMs boot at once per host: auto (on a TCG host, only as many as its CPUs can run: a boot there slows down several times when vCPUs outnumber CPUs; no limit under KVM), none, or a number. Cluster members always boot together.", valueName: "auto|none|N"))
+        @Option(name: .long, help: BootLimitArgument.help)
         var bootLimit: BootLimitArgument = BootLimitArgument(.auto)
 
         @Option(name: .long, help: ArgumentHelp("Seconds to wait, once a cluster's nodes have run their scripts, for its API server and every node to be Ready.", valueName: "seconds"))

@@ -92,14 +92,15 @@ public final class UpEngine: @unchecked Sendable {
     private var clusterResults: [UpReport.ClusterResult] = []
     private var gates: [String: BootGate] = [:]
     /// VMs that belong to a cluster: they boot together (a control plane waits for its workers).
-    private lazy var clusterMembers: Set<String> = Set(s.clusters.flatMap { c in
-        c.nodes.compactMap { n -> String? in if case .host = n.kind { return nil } else { return n.name } }
-    })
+    private let clusterMembers: Set<String>
 
     public init(session: LabSession, options: UpOptions, progress: ProgressView) {
         s = session
         self.options = options
         self.progress = progress
+        clusterMembers = Set(session.clusters.flatMap { c in
+            c.nodes.compactMap { n -> String? in if case .host = n.kind { return nil } else { return n.name } }
+        })
     }
 
     private func count() { lock.withLock { created += 1 } }
@@ -405,14 +406,16 @@ public final class UpEngine: @unchecked Sendable {
             break
         }
         let host = rm.machine.host.name
+        if let g = lock.withLock({ gates[host] }) { return g }
+        // Asked once per host, outside the engine's lock (a libvirt call).
+        let capacity: Int
+        if case .count(let n) = options.bootLimit {
+            capacity = n
+        } else {
+            capacity = (try? session.connection.nodeInfo().cpus) ?? 1
+        }
         return lock.withLock {
-            if let g = gates[host] { return g }
-            let capacity: Int
-            if case .count(let n) = options.bootLimit {
-                capacity = n
-            } else {
-                capacity = (try? session.connection.nodeInfo().cpus) ?? 1
-            }
+            if let g = gates[host] { return g }  // another machine of this host got here first
             let g = BootGate(capacity: capacity)
             gates[host] = g
             return g
