@@ -30,20 +30,7 @@ extension Nestlab {
         @Flag(name: .long, help: "Ignore golden states: full bring-up from the base images.")
         var fresh = false
 
-        @Flag(name: .long, help: "Return once the VMs are started, without waiting for cloud-init.")
-        var noWait = false
-
-        @Option(name: .long, help: ArgumentHelp("Seconds to wait for each guest to report ready.", valueName: "seconds"))
-        var timeout: Double = 900
-
-        @Option(name: .long, help: ArgumentHelp("Seconds of console silence, before the guest kernel starts init, that count as a hung boot: the guest is reset once, then fails. 0 turns the check off.", valueName: "seconds"))
-        var bootStall: Double = 120
-
-        @Option(name: .long, help: BootLimitArgument.help)
-        var bootLimit: BootLimitArgument = BootLimitArgument(.auto)
-
-        @Option(name: .long, help: ArgumentHelp("Seconds to wait, once a cluster's nodes have run their scripts, for its API server and every node to be Ready.", valueName: "seconds"))
-        var clusterTimeout: Double = 600
+        @OptionGroup(title: "Waiting for the guests") var wait: WaitOptions
 
         func validate() throws {
             if fresh && from != nil { throw ValidationError("--fresh and --from exclude each other") }
@@ -51,18 +38,12 @@ extension Nestlab {
         }
 
         func run() async throws {
-            var o = UpOptions()
-            o.wait = !noWait
-            o.readyTimeout = timeout
-            o.clusterTimeout = clusterTimeout
-            o.bootStallSeconds = bootStall
-            o.bootLimit = bootLimit.value
+            let o = wait.upOptions
             let flags = RunFlags(format: global.output, plain: global.plain, verbose: global.verbose)
             if !fresh && machine.isEmpty, try await SnapshotCommands.rebuildFrom(file: file, name: from, options: o, flags: flags) {
                 return
             }
-            try await LifecycleCommands.rebuild(file: file, machines: machine, options: o,
-                                                flags: RunFlags(format: global.output, plain: global.plain, verbose: global.verbose))
+            try await LifecycleCommands.rebuild(file: file, machines: machine, options: o, flags: flags)
         }
     }
 }

@@ -30,20 +30,7 @@ extension Nestlab {
         @Flag(name: .long, help: "Recreate machines whose spec differs from the topology (their disks are lost).")
         var recreate = false
 
-        @Flag(name: .long, help: "Return once the VMs are started, without waiting for cloud-init.")
-        var noWait = false
-
-        @Option(name: .long, help: ArgumentHelp("Seconds to wait for each guest to report ready.", valueName: "seconds"))
-        var timeout: Double = 900
-
-        @Option(name: .long, help: ArgumentHelp("Seconds of console silence, before the guest kernel starts init, that count as a hung boot: the guest is reset once, then fails. 0 turns the check off.", valueName: "seconds"))
-        var bootStall: Double = 120
-
-        @Option(name: .long, help: BootLimitArgument.help)
-        var bootLimit: BootLimitArgument = BootLimitArgument(.auto)
-
-        @Option(name: .long, help: ArgumentHelp("Seconds to wait, once a cluster's nodes have run their scripts, for its API server and every node to be Ready.", valueName: "seconds"))
-        var clusterTimeout: Double = 600
+        @OptionGroup(title: "Waiting for the guests") var wait: WaitOptions
 
         @Flag(name: .long, help: "Skip the host preflight checks.")
         var skipPreflight = false
@@ -53,20 +40,12 @@ extension Nestlab {
 
         func validate() throws {
             guard parallel >= 1 && parallel <= 64 else { throw ValidationError("--parallel must be from 1 to 64") }
-            guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
-            guard clusterTimeout > 0 else { throw ValidationError("--cluster-timeout must be positive") }
-            guard bootStall >= 0 else { throw ValidationError("--boot-stall must be 0 (off) or positive") }
         }
 
         func run() async throws {
-            var o = UpOptions()
+            var o = wait.upOptions
             o.parallel = parallel
             o.recreate = recreate
-            o.wait = !noWait
-            o.readyTimeout = timeout
-            o.clusterTimeout = clusterTimeout
-            o.bootStallSeconds = bootStall
-            o.bootLimit = bootLimit.value
             try await LifecycleCommands.up(file: file, options: o,
                                            flags: RunFlags(format: global.output, plain: global.plain, verbose: global.verbose),
                                            skipPreflight: skipPreflight, handoff: handoff)

@@ -42,6 +42,10 @@ struct CLITests {
         (["up", "x.yaml", "--parallel", "0"], "Error: --parallel must be from 1 to 64"),
         (["up", "x.yaml", "--boot-limit", "many"], "Error: The value 'many' is invalid for '--boot-limit <auto|none|N>'"),
         (["rebuild", "x.yaml", "--boot-limit", "0"], "Error: The value '0' is invalid for '--boot-limit <auto|none|N>'"),
+        (["up", "x.yaml", "--timeout", "0"], "Error: --timeout must be positive"),
+        (["rebuild", "x.yaml", "--timeout", "0"], "Error: --timeout must be positive"),
+        (["rebuild", "x.yaml", "--boot-stall=-1"], "Error: --boot-stall must be 0 (off) or positive"),
+        (["rebuild", "x.yaml", "--cluster-timeout", "0"], "Error: --cluster-timeout must be positive"),
         (["launch"], "Error: Unexpected argument 'launch'"),
         (["validate", "--output", "xml", "x.yaml"], "Error: The value 'xml' is invalid for '--output <output>'"),
     ])

@@ -48,8 +48,8 @@ enum System {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 
-    static func nestlab(_ args: [String], state: URL) throws -> Result {
-        try run([binary.path] + args, env: ["NESTLAB_STATE_DIR": state.path])
+    static func nestlab(_ args: [String], state: URL, env: [String: String] = [:]) throws -> Result {
+        try run([binary.path] + args, env: env.merging(["NESTLAB_STATE_DIR": state.path]) { $1 })
     }
 
     static func virsh(_ args: [String]) throws -> Result { try run(["virsh", "-c", "qemu:///system"] + args) }
@@ -118,6 +118,10 @@ struct SystemTests {
         try #require(up.status == 0, "up failed:\n\(up.all)")
         #expect(up.stdout.contains("vm-0 [local] create 10.91.0.10 ready"))
         #expect(up.stdout.contains("vm-1 [local] create 10.91.0.11 ready"))
+        // A local host: nestlab followed virtlogd's console logs, not libvirt's console stream.
+        for m in ["vm-0", "vm-1"] {
+            #expect(up.stderr.contains("\(m): booting (console: /var/log/libvirt/qemu/\(lab)-\(m)-console.log)"), "\(up.stderr)")
+        }
 
         // Pinning as libvirt applied it: each VM's vCPU 0 on CPU 0, vCPU 1 on CPU 1.
         for m in ["vm-0", "vm-1"] {
@@ -212,8 +216,11 @@ struct SystemTests {
             _ = try? System.nestlab(["down", file.path, "--purge"], state: state)
             try? FileManager.default.removeItem(at: dir)
         }
-        let up = try System.nestlab(["up", file.path, "--plain"], state: state)
+        // This lab reads the console the way a remote host's is read (libvirt's console stream);
+        // the other system tests follow virtlogd's log, the way of a local host.
+        let up = try System.nestlab(["up", file.path, "--plain"], state: state, env: ["NESTLAB_CONSOLE": "stream"])
         #expect(up.status == 1, "up should fail at the Kubernetes download without internet:\n\(up.all)")
+        #expect(up.stderr.contains("cp: booting (console: libvirt stream)"), "\(up.stderr)")
         #expect(up.all.contains("node script phase 'kubernetes-binaries' failed"), "\(up.all)")
         #expect(up.all.contains("dl.k8s.io"), "\(up.all)")
         // The phases before it reported ok on the console, including both containerd handlers.
@@ -383,7 +390,7 @@ struct SystemTests {
         p.arguments = ["up", file.path, "--plain", "--boot-limit", "1"]
         p.environment = ProcessInfo.processInfo.environment.merging(["NESTLAB_STATE_DIR": state.path]) { $1 }
         let out = dir.appendingPathComponent("up.out")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         let h = try FileHandle(forWritingTo: out)
         p.standardOutput = h
         p.standardError = h

@@ -289,13 +289,11 @@ public final class UpEngine: @unchecked Sendable {
                 }
                 // Running, but nestlab never saw it become ready (an interrupted run): look again.
                 let d = try await Blocking.run { try session.connection.domain(named: m.domainName) }
-                let w = watcher(for: rm)
-                if let log = DomainRenderer.consoleLogPath(m, lab: s.lab.name), m.host.isLocal,
-                   let data = FileManager.default.contents(atPath: log) {
-                    w.scanExisting(data)
-                }
-                if w.currentOutcome == nil { w.start(domain: d) }
-                progress.update(name, "waiting for cloud-init")
+                // Its boot was not watched from the start: no stall check; the whole log is read.
+                let w = watcher(for: rm, stallCheck: false)
+                let source = consoleSource(m, from: .start)
+                w.start(domain: d, source: source)
+                progress.update(name, "waiting for cloud-init", detail: source.summary)
                 return w
             }
         } catch {
@@ -305,13 +303,13 @@ public final class UpEngine: @unchecked Sendable {
         }
     }
 
-    private func watcher(for rm: RenderedMachine) -> ConsoleWatcher {
+    private func watcher(for rm: RenderedMachine, stallCheck: Bool = true) -> ConsoleWatcher {
         let name = rm.machine.name
         let policy = StallPolicy(silence: options.bootStallSeconds, maxResets: options.bootStallResets) { [progress] message in
             progress.note(message)  // also goes to the lab log
         }
         return ConsoleWatcher(machine: name, expectedInstance: rm.seed.instanceID, logFile: s.state.consoleLog(name),
-                              stallPolicy: options.bootStallSeconds > 0 ? policy : nil) { [progress] phase, status, detail in
+                              stallPolicy: stallCheck && options.bootStallSeconds > 0 ? policy : nil) { [progress] phase, status, detail in
             progress.update(name, "\(phase): \(status)", detail: detail)
         }
     }
@@ -372,6 +370,7 @@ public final class UpEngine: @unchecked Sendable {
             guard await gate.acquire(weight, stop: { Interruption.shared.isRequested }) else { try checkInterrupt(); return nil }
         }
         progress.update(m.name, "starting")
+        let source = consoleSource(m, from: .end)
         do {
             try await Blocking.run { try ErrorWithContext.wrap("starting domain \(m.domainName) on \(m.host.name)") { try d.create() } }
         } catch {
@@ -384,14 +383,34 @@ public final class UpEngine: @unchecked Sendable {
             return nil
         }
         let w = watcher(for: rm)
-        w.start(domain: d)
-        progress.update(m.name, "booting")
+        w.start(domain: d, source: source)
+        progress.update(m.name, "booting", detail: source.summary)
         if let gate {
             // The share goes back once the guest is ready, has failed, or has timed out.
             let timeout = options.readyTimeout
             Task { _ = await w.wait(timeout: timeout); gate.release(weight) }
         }
         return w
+    }
+
+    enum ConsolePosition { case start, end }
+
+    /// Where to read a machine's console: on a local host whose console log nestlab may read,
+    /// that log (from its start, or from its current end for a boot about to begin: it is
+    /// appended to across boots); otherwise libvirt's console stream.
+    /// `NESTLAB_CONSOLE=stream` reads the stream on a local host too (to measure the difference,
+    /// and to exercise the remote hosts' way on a local one).
+    private func consoleSource(_ m: Machine, from position: ConsolePosition) -> ConsoleWatcher.Source {
+        guard ProcessInfo.processInfo.environment["NESTLAB_CONSOLE"] != "stream",
+              m.host.isLocal, let path = DomainRenderer.consoleLogPath(m, lab: s.lab.name),
+              access((path as NSString).deletingLastPathComponent, R_OK | X_OK) == 0
+        else { return .stream }
+        var st = stat()
+        if stat(path, &st) == 0 {
+            guard access(path, R_OK) == 0 else { return .stream }
+            return .logFile(path: path, offset: position == .end ? UInt64(st.st_size) : 0)
+        }
+        return .logFile(path: path, offset: 0)
     }
 
     /// The host's boot gate for this machine, or nil when it may start at once.

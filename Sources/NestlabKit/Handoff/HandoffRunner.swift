@@ -88,29 +88,23 @@ public struct HandoffRunner: Sendable {
         // ETXTBSY: exec refuses a file that some process still holds open for writing. A
         // runner written a moment ago (by a script, or by another thread's fork that inherited
         // the descriptor) hits this briefly; it clears once that descriptor closes.
+        /// Copies one of the command's streams to the terminal (`echo`) and to the log.
+        @Sendable func pump(_ chunks: SubprocessOutputSequence, _ stream: Stream) async throws {
+            for try await chunk in chunks {
+                let bytes = chunk.withUnsafeBytes { Array($0) }
+                echo(stream, bytes)
+                log.append(stream, bytes)
+            }
+        }
         func launch(attempt: Int) async throws -> ExecutionResult<Void, SequenceOutput, SequenceOutput> {
             do {
                 return try await Subprocess.run(
                     .path(FilePath(executable)), arguments: Arguments(Array(command.dropFirst())), environment: .custom(env),
                     workingDirectory: FilePath(workdir), input: .none, output: .sequence, error: .sequence
                 ) { execution in
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            for try await chunk in execution.standardOutput {
-                                let bytes = chunk.withUnsafeBytes { Array($0) }
-                                echo(.standardOutput, bytes)
-                                log.append(.standardOutput, bytes)
-                            }
-                        }
-                        group.addTask {
-                            for try await chunk in execution.standardError {
-                                let bytes = chunk.withUnsafeBytes { Array($0) }
-                                echo(.standardError, bytes)
-                                log.append(.standardError, bytes)
-                            }
-                        }
-                        try await group.waitForAll()
-                    }
+                    async let out: Void = pump(execution.standardOutput, .standardOutput)
+                    async let err: Void = pump(execution.standardError, .standardError)
+                    _ = try await (out, err)
                 }
             } catch let e as SubprocessError where attempt < 5 && "\(e)".contains("Text file busy") {
                 try? await Task.sleep(nanoseconds: UInt64(attempt) * 200_000_000)

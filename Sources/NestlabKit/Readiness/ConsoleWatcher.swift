@@ -29,9 +29,10 @@ public struct StallPolicy: Sendable {
     }
 }
 
-/// Reads one guest's serial console through libvirt on a dedicated thread,
-/// keeps a copy in the lab's state folder, and reports when the guest says it
-/// is ready. Works for remote hosts: the bytes come over libvirt's connection.
+/// Reads one guest's serial console on a dedicated thread, keeps a copy in the lab's state
+/// folder, and reports when the guest says it is ready. On a local host it follows the console
+/// log that virtlogd writes; elsewhere it reads libvirt's console stream, which works for remote
+/// hosts (the bytes come over libvirt's connection). See ``Source``.
 public final class ConsoleWatcher: @unchecked Sendable {
     private let lock = NSLock()
     private var scanner = ConsoleScanner()
@@ -67,38 +68,153 @@ public final class ConsoleWatcher: @unchecked Sendable {
     /// Node-script phases seen so far, in order.
     public var seenPhases: [(name: String, status: String, detail: String)] { lock.withLock { phases } }
 
-    /// Opens the console and starts reading. Call right after the domain starts.
-    public func start(domain: Domain) {
-        let stream: Libvirt.Stream
-        do {
-            stream = try domain.openConsole()
-        } catch {
-            resolve(.consoleUnavailable("\(error)"))
-            return
+    /// Where a watcher reads the guest's console from.
+    public enum Source: Sendable, Equatable {
+        /// libvirt's console stream (`virDomainOpenConsole`): works for remote hosts too. While it
+        /// is open, QEMU's serial port waits for this reader, so a guest kernel printing to its
+        /// console runs no faster than nestlab reads.
+        case stream
+        /// The console log that virtlogd writes on a local host (the domain's serial `<log>`),
+        /// read from byte `offset` on. Nobody holds the serial port: the guest never waits for us.
+        case logFile(path: String, offset: UInt64)
+
+        /// For the progress view: where the console is read from.
+        public var summary: String {
+            switch self {
+            case .stream: "console: libvirt stream"
+            case .logFile(let path, _): "console: \(path)"
+            }
         }
-        lock.withLock { self.stream = stream; self.domain = domain }
-        let thread = Thread { [self] in self.readLoop(stream) }
+    }
+
+    /// Starts reading. Call right after the domain starts. `domain` is what a boot stall resets.
+    public func start(domain: Domain?, source: Source = .stream) {
+        lock.withLock { self.domain = domain }
+        let body: @Sendable () -> Void
+        switch source {
+        case .stream:
+            guard let domain else { resolve(.consoleUnavailable("no domain to open a console on")); return }
+            let stream: Libvirt.Stream
+            do {
+                stream = try domain.openConsole()
+            } catch {
+                resolve(.consoleUnavailable("\(error)"))
+                return
+            }
+            lock.withLock { self.stream = stream }
+            body = { [self] in self.readLoop(stream) }
+        case .logFile(let path, let offset):
+            body = { [self] in self.tailLoop(path: path, offset: offset) }
+        }
+        let thread = Thread(block: body)
         thread.name = "console \(machine)"
         thread.start()
     }
 
-    private func readLoop(_ stream: Libvirt.Stream) {
-        FileManager.default.createFile(atPath: logFile.path, contents: nil, attributes: [.posixPermissions: 0o600])
+    /// The lab's own copy of the console, in the state folder.
+    private func openCopy() -> FileHandle? {
+        if !FileManager.default.fileExists(atPath: logFile.path) {
+            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
         let log = try? FileHandle(forWritingTo: logFile)
         _ = try? log?.seekToEnd()
-        defer { try? log?.close() }
+        return log
+    }
+
+    /// Keeps a copy of a chunk and scans it; true once there is an outcome.
+    private func consume(_ chunk: Data, copy: FileHandle?) -> Bool {
+        try? copy?.write(contentsOf: chunk)
+        let events = lock.withLock {
+            let e = scanner.feed(chunk)
+            stall?.output(at: Self.now, lines: scanner.lastFed)
+            return e
+        }
+        for e in events { handle(e) }
+        return lock.withLock { outcome != nil }
+    }
+
+    private func readLoop(_ stream: Libvirt.Stream) {
+        let copy = openCopy()
+        defer { try? copy?.close() }
         while true {
             let chunk: Data?
             do { chunk = try stream.receive() } catch { break }
             guard let chunk, !chunk.isEmpty else { break }
-            try? log?.write(contentsOf: chunk)
-            let events = lock.withLock {
-                let e = scanner.feed(chunk)
-                stall?.output(at: Self.now, lines: scanner.lastFed)
-                return e
+            if consume(chunk, copy: copy) { break }
+        }
+    }
+
+    /// How often the log file is looked at once its end is reached.
+    static let tailInterval: TimeInterval = 0.2
+    /// How long a log that does not exist yet is waited for before the stream is used instead.
+    static let logAppearance: TimeInterval = 10
+
+    /// Follows a log file the way `tail -F` does: from `offset`, across virtlogd's rotation
+    /// (the file renamed to `.0` and a new one begun) and truncation, until there is an outcome.
+    private func tailLoop(path: String, offset: UInt64) {
+        let copy = openCopy()
+        defer { try? copy?.close() }
+        var fd: Int32 = -1
+        var position = offset
+        defer { if fd >= 0 { close(fd) } }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        /// Reads what the open file holds past `position`; false on a read error.
+        func drain() -> Bool {
+            while fd >= 0 {
+                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(position)) }
+                if n < 0 { return errno == EINTR }
+                if n == 0 { return true }
+                position += UInt64(n)
+                if consume(Data(buffer[0..<n]), copy: copy) { return true }
             }
-            for e in events { handle(e) }
+            return true
+        }
+        let began = Self.now
+        var seen = false
+        while lock.withLock({ outcome == nil }) {
+            if fd < 0 {
+                fd = open(path, O_RDONLY | O_CLOEXEC)
+                if fd >= 0 {
+                    seen = true
+                } else if !seen, errno != ENOENT || Self.now - began > Self.logAppearance {
+                    // Not ours to read (virtlogd made it root-only), or never written: use the stream.
+                    let reason = errno == ENOENT ? "did not appear" : String(cString: strerror(errno))
+                    let domain = lock.withLock { self.domain }
+                    guard let domain else {
+                        resolve(.consoleUnavailable("cannot read the console log \(path): \(reason)"))
+                        return
+                    }
+                    do {
+                        let stream = try domain.openConsole()
+                        lock.withLock { self.stream = stream }
+                        try? copy?.close()
+                        readLoop(stream)
+                    } catch {
+                        resolve(.consoleUnavailable("console log \(path): \(reason); console stream: \(error)"))
+                    }
+                    return
+                }
+            }
+            guard drain() else {
+                resolve(.consoleUnavailable("reading the console log \(path): \(String(cString: strerror(errno)))"))
+                return
+            }
             if lock.withLock({ outcome != nil }) { break }
+            var held = stat(), named = stat()
+            if fd >= 0, fstat(fd, &held) == 0 {
+                if stat(path, &named) != 0 || named.st_ino != held.st_ino || named.st_dev != held.st_dev {
+                    // Rotated or removed: what the old file still held was read above; the rest is in the new one.
+                    close(fd)
+                    fd = -1
+                    position = 0
+                    continue
+                }
+                if UInt64(held.st_size) < position {
+                    position = 0  // truncated in place
+                    continue
+                }
+            }
+            Thread.sleep(forTimeInterval: Self.tailInterval)
         }
     }
 
@@ -119,13 +235,6 @@ public final class ConsoleWatcher: @unchecked Sendable {
         case .kernelPanic(let line):
             resolve(.kernelPanic(line))
         }
-    }
-
-    /// Feeds console text that was captured elsewhere (libvirt's console log file on a local host).
-    /// The guest is past its kernel by then, or was never watched from its start: no stall check.
-    public func scanExisting(_ data: Data) {
-        let events = lock.withLock { stall = nil; return scanner.feed(data) }
-        for e in events { handle(e) }
     }
 
     public var currentOutcome: ReadyOutcome? { lock.withLock { outcome } }
