@@ -76,6 +76,23 @@ enum System {
         return u
     }
 
+    /// One test's lab: a scratch folder with a state folder and a copy of a shipped topology.
+    /// Each test defers `cleanUp()`: `down --purge`, then the folder goes.
+    struct ScratchLab {
+        let dir: URL
+        let state: URL
+        let file: URL
+        init(_ shipped: String, lab: String, subnet: String) throws {
+            dir = try tempDir()
+            state = dir.appendingPathComponent("state")
+            file = try topology(shipped, lab: lab, subnet: subnet, in: dir)
+        }
+        func cleanUp() {
+            _ = try? nestlab(["down", file.path, "--purge"], state: state)
+            try? FileManager.default.removeItem(at: dir)
+        }
+    }
+
     static func tempDir() throws -> URL {
         let u = FileManager.default.temporaryDirectory.appendingPathComponent("nestlab-system-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
@@ -104,14 +121,10 @@ struct SystemTests {
     @Test(.timeLimit(.minutes(40)))
     func twoVMLabLifecycle() throws {
         try System.requireHost()
-        let dir = try System.tempDir()
-        let state = dir.appendingPathComponent("state")
         let lab = "systest"
-        let file = try System.topology("ci.yaml", lab: lab, subnet: "10.91.0", in: dir)
-        defer {
-            _ = try? System.nestlab(["down", file.path, "--purge"], state: state)
-            try? FileManager.default.removeItem(at: dir)
-        }
+        let scratch = try System.ScratchLab("ci.yaml", lab: lab, subnet: "10.91.0")
+        defer { scratch.cleanUp() }
+        let (state, file) = (scratch.state, scratch.file)
         let freeBefore = try System.hugepagesFree2M()
 
         let up = try System.nestlab(["up", file.path, "--plain"], state: state)
@@ -208,14 +221,10 @@ struct SystemTests {
     @Test(.timeLimit(.minutes(40)))
     func clusterNodePrepRunsUntilKubernetesDownload() throws {
         try System.requireHost()
-        let dir = try System.tempDir()
-        let state = dir.appendingPathComponent("state")
         let lab = "systest-k8s"
-        let file = try System.topology("ci-cluster.yaml", lab: lab, subnet: "10.92.0", in: dir)
-        defer {
-            _ = try? System.nestlab(["down", file.path, "--purge"], state: state)
-            try? FileManager.default.removeItem(at: dir)
-        }
+        let scratch = try System.ScratchLab("ci-cluster.yaml", lab: lab, subnet: "10.92.0")
+        defer { scratch.cleanUp() }
+        let (state, file) = (scratch.state, scratch.file)
         // This lab reads the console the way a remote host's is read (libvirt's console stream);
         // the other system tests follow virtlogd's log, the way of a local host.
         let up = try System.nestlab(["up", file.path, "--plain"], state: state, env: ["NESTLAB_CONSOLE": "stream"])
@@ -260,14 +269,10 @@ struct SystemTests {
     @Test(.timeLimit(.minutes(40)))
     func goldenSnapshotRebuild() throws {
         try System.requireHost()
-        let dir = try System.tempDir()
-        let state = dir.appendingPathComponent("state")
         let lab = "systest-gold"
-        let file = try System.topology("ci.yaml", lab: lab, subnet: "10.93.0", in: dir)
-        defer {
-            _ = try? System.nestlab(["down", file.path, "--purge"], state: state)
-            try? FileManager.default.removeItem(at: dir)
-        }
+        let scratch = try System.ScratchLab("ci.yaml", lab: lab, subnet: "10.93.0")
+        defer { scratch.cleanUp() }
+        let (dir, state, file) = (scratch.dir, scratch.state, scratch.file)
         let t0 = Date()
         let up = try System.nestlab(["up", file.path, "--plain"], state: state)
         try #require(up.status == 0, "up failed:\n\(up.all)")
@@ -341,20 +346,16 @@ struct SystemTests {
     @Test(.timeLimit(.minutes(15)))
     func aHungKernelIsResetOnceThenReported() throws {
         try System.requireHost()
-        let dir = try System.tempDir()
-        let state = dir.appendingPathComponent("state")
         let lab = "systall"
-        let file = try System.topology("ci.yaml", lab: lab, subnet: "10.94.0", in: dir)
+        let scratch = try System.ScratchLab("ci.yaml", lab: lab, subnet: "10.94.0")
+        defer { scratch.cleanUp() }
+        let (state, file) = (scratch.state, scratch.file)
         var text = try String(contentsOf: file, encoding: .utf8)
         text = text.replacingOccurrences(of: "count: 2", with: "count: 1")
         text = text.replacingOccurrences(of: "cmdline: root=/dev/vda console=ttyS0 no_timer_check modprobe.blacklist=floppy",
                                          with: "cmdline: root=/dev/vda console=ttyS0 no_timer_check modprobe.blacklist=floppy rdinit=/nonexistent rootdelay=900")
         try #require(text.contains("rootdelay=900"))
         try text.write(to: file, atomically: true, encoding: .utf8)
-        defer {
-            _ = try? System.nestlab(["down", file.path, "--purge"], state: state)
-            try? FileManager.default.removeItem(at: dir)
-        }
 
         let up = try System.nestlab(["up", file.path, "--plain", "--boot-stall", "20", "--timeout", "600"], state: state)
         #expect(up.status == 1, "\(up.all)")
@@ -376,15 +377,11 @@ struct SystemTests {
     @Test(.timeLimit(.minutes(10)))
     func upStopsCleanlyOnSIGTERM() throws {
         try System.requireHost()
-        let dir = try System.tempDir()
-        let state = dir.appendingPathComponent("state")
         let lab = "systerm"
         // Two VMs, one boot at a time: vm-1 is waiting for its turn when the signal comes.
-        let file = try System.topology("ci.yaml", lab: lab, subnet: "10.95.0", in: dir)
-        defer {
-            _ = try? System.nestlab(["down", file.path, "--purge"], state: state)
-            try? FileManager.default.removeItem(at: dir)
-        }
+        let scratch = try System.ScratchLab("ci.yaml", lab: lab, subnet: "10.95.0")
+        defer { scratch.cleanUp() }
+        let (dir, state, file) = (scratch.dir, scratch.state, scratch.file)
         let p = Process()
         p.executableURL = System.binary
         p.arguments = ["up", file.path, "--plain", "--boot-limit", "1"]

@@ -203,7 +203,8 @@ public final class ConsoleWatcher: @unchecked Sendable {
             var held = stat(), named = stat()
             if fd >= 0, fstat(fd, &held) == 0 {
                 if stat(path, &named) != 0 || named.st_ino != held.st_ino || named.st_dev != held.st_dev {
-                    // Rotated or removed: what the old file still held was read above; the rest is in the new one.
+                    // Rotated or removed: read what the old file got before that; the rest is in the new one.
+                    _ = drain()
                     close(fd)
                     fd = -1
                     position = 0
