@@ -85,9 +85,6 @@ public struct HandoffRunner: Sendable {
 
         let echo = self.echo
         let env = Dictionary(environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }, uniquingKeysWith: { _, last in last })
-        // ETXTBSY: exec refuses a file that some process still holds open for writing. A
-        // runner written a moment ago (by a script, or by another thread's fork that inherited
-        // the descriptor) hits this briefly; it clears once that descriptor closes.
         /// Copies one of the command's streams to the terminal (`echo`) and to the log.
         @Sendable func pump(_ chunks: SubprocessOutputSequence, _ stream: Stream) async throws {
             for try await chunk in chunks {
@@ -96,6 +93,9 @@ public struct HandoffRunner: Sendable {
                 log.append(stream, bytes)
             }
         }
+        // ETXTBSY: exec refuses a file that some process still holds open for writing. A
+        // runner written a moment ago (by a script, or by another thread's fork that inherited
+        // the descriptor) hits this briefly; it clears once that descriptor closes.
         func launch(attempt: Int) async throws -> ExecutionResult<Void, SequenceOutput, SequenceOutput> {
             do {
                 return try await Subprocess.run(
