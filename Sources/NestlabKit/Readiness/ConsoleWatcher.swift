@@ -102,7 +102,11 @@ public final class ConsoleWatcher: @unchecked Sendable {
                 return
             }
             lock.withLock { self.stream = stream }
-            body = { [self] in self.readLoop(stream) }
+            body = { [self] in
+                let copy = openCopy()
+                defer { try? copy?.close() }
+                readLoop(stream, copy: copy)
+            }
         case .logFile(let path, let offset):
             body = { [self] in self.tailLoop(path: path, offset: offset) }
         }
@@ -133,9 +137,7 @@ public final class ConsoleWatcher: @unchecked Sendable {
         return lock.withLock { outcome != nil }
     }
 
-    private func readLoop(_ stream: Libvirt.Stream) {
-        let copy = openCopy()
-        defer { try? copy?.close() }
+    private func readLoop(_ stream: Libvirt.Stream, copy: FileHandle?) {
         while true {
             let chunk: Data?
             do { chunk = try stream.receive() } catch { break }
@@ -174,11 +176,12 @@ public final class ConsoleWatcher: @unchecked Sendable {
         while lock.withLock({ outcome == nil }) {
             if fd < 0 {
                 fd = open(path, O_RDONLY | O_CLOEXEC)
+                let failure = errno
                 if fd >= 0 {
                     seen = true
-                } else if !seen, errno != ENOENT || Self.now - began > Self.logAppearance {
+                } else if !seen, failure != ENOENT || Self.now - began > Self.logAppearance {
                     // Not ours to read (virtlogd made it root-only), or never written: use the stream.
-                    let reason = errno == ENOENT ? "did not appear" : String(cString: strerror(errno))
+                    let reason = failure == ENOENT ? "did not appear" : String(cString: strerror(failure))
                     let domain = lock.withLock { self.domain }
                     guard let domain else {
                         resolve(.consoleUnavailable("cannot read the console log \(path): \(reason)"))
@@ -187,8 +190,7 @@ public final class ConsoleWatcher: @unchecked Sendable {
                     do {
                         let stream = try domain.openConsole()
                         lock.withLock { self.stream = stream }
-                        try? copy?.close()
-                        readLoop(stream)
+                        readLoop(stream, copy: copy)
                     } catch {
                         resolve(.consoleUnavailable("console log \(path): \(reason); console stream: \(error)"))
                     }
