@@ -38,9 +38,14 @@ struct TopologiesBenchScriptsTests {
     }
 
     /// Runs a Job's script as its container would (`/bin/sh -c`), with some variables pointed at this machine.
+    /// The scripts keep their files in `mktemp -d`, which a pod throws away with its container;
+    /// here `TMPDIR` points at a directory of the test's own, removed afterwards.
     static func run(_ job: Job, overriding: [String: String]) throws -> (S.Output, String) {
         var env = job.env
         env["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let tmp = try S.temporaryDirectory("job-tmp")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        env["TMPDIR"] = tmp.path
         for (k, v) in overriding { env[k] = v }
         let r = try S.run(["/bin/sh", "-c", job.script], environment: env)
         let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)

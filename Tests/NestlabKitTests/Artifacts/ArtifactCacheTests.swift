@@ -162,23 +162,35 @@ struct ArtifactCacheTests {
         try FileManager.default.createDirectory(
             at: fixture.cacheRoot.appendingPathComponent("artifacts/sha256"), withIntermediateDirectories: true)
         let marker = fixture.directory.appendingPathComponent("locked")
+        let release = fixture.directory.appendingPathComponent("release")
 
-        // util-linux flock(1) plays a second nestlab: it takes the lock, "downloads" for
-        // 3 s, puts the blob in place and lets go.
+        // util-linux flock(1) plays a second nestlab: it takes the lock, "downloads" until the
+        // test lets it go on (30 s at most), puts the blob in place and lets go of the lock.
         let other = Process()
         other.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
         other.arguments = [locks.appendingPathComponent("\(lockName).lock").path, "sh", "-c",
-                           "touch '\(marker.path)'; sleep 3; cp '\(source.path)' '\(cache.blobPath(sha256: hex(image)).path)'"]
+                           "touch '\(marker.path)'; i=0; while [ ! -e '\(release.path)' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done; "
+                           + "cp '\(source.path)' '\(cache.blobPath(sha256: hex(image)).path)'"]
         try other.run()
+        defer {
+            _ = FileManager.default.createFile(atPath: release.path, contents: nil)
+            other.waitUntilExit()
+        }
         while !FileManager.default.fileExists(atPath: marker.path) { try await Task.sleep(for: .milliseconds(20)) }
 
-        // The other process still holds the lock when the fetch starts; had the fetch not
-        // waited for it, it would have downloaded (one request) instead of finding the blob.
-        let lockHeldAtStart = other.isRunning
-        let artifact = try await cache.fetch(request)
-        other.waitUntilExit()
+        // The fetch starts while the other process holds the lock, and must wait for it: had it
+        // not, it would have downloaded the artifact (one request) within the second given it.
+        let finished = Flag()
+        let fetch = Task {
+            defer { finished.set() }
+            return try await cache.fetch(request)
+        }
+        try await Task.sleep(for: .seconds(1))
+        #expect(!finished.isSet, "the fetch finished while another process held the artifact's lock")
+        #expect(try fixture.server.requestPaths().isEmpty)
+        _ = FileManager.default.createFile(atPath: release.path, contents: nil)
+        let artifact = try await fetch.value
 
-        #expect(lockHeldAtStart)
         #expect(!artifact.downloaded)
         #expect(try fixture.server.requestPaths().isEmpty)
         #expect([UInt8](try Data(contentsOf: artifact.path)) == image)
@@ -351,4 +363,12 @@ struct ArtifactCacheTests {
                 == "/home/u/.cache/nestlab")
         #expect(ArtifactCache.defaultRoot(environment: ["HOME": "/home/u"]).path == "/home/u/.cache/nestlab")
     }
+}
+
+/// Set once, read from any task.
+private final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }
