@@ -37,18 +37,32 @@ public enum BootLimit: Sendable, Equatable, CustomStringConvertible {
 /// 2-CPU host one 2-vCPU guest boots in about 35 s, two at once took 4 minutes and more. A
 /// VM holds its share from its start until it is ready, has failed, or has timed out.
 /// Members of a cluster never wait here: a control plane's bootstrap waits for its workers.
+///
+/// VMs boot in the topology's order: each machine joins the queue (`enqueue`) when nestlab
+/// starts preparing it, in that order, and may take a share only when no machine before it
+/// is still queued. A machine leaves the queue when it takes its share or when it will not
+/// boot after all (`withdraw`: it failed, was interrupted, or needed no boot).
 final class BootGate: @unchecked Sendable {
     private let lock = NSLock()
     let capacity: Int
     private var used = 0
+    /// Queued machines by rank (their place in the topology), not yet started.
+    private var queued: [Int: String] = [:]
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
-    /// Takes `weight` if it fits, or if nothing else is booting (a VM larger than the host still boots).
-    func tryAcquire(_ weight: Int) -> Bool {
+    func enqueue(_ rank: Int, machine: String) { lock.withLock { queued[rank] = machine } }
+
+    func withdraw(_ rank: Int) { lock.withLock { _ = queued.removeValue(forKey: rank) } }
+
+    /// Takes `weight` if it fits, or if nothing else is booting (a VM larger than the host still
+    /// boots), and if no machine queued before `rank` is still waiting for its turn.
+    func tryAcquire(_ weight: Int, rank: Int? = nil) -> Bool {
         lock.withLock {
+            if let rank, let first = queued.keys.min(), first < rank { return false }
             guard used == 0 || used + weight <= capacity else { return false }
             used += weight
+            if let rank { queued.removeValue(forKey: rank) }
             return true
         }
     }
@@ -57,9 +71,20 @@ final class BootGate: @unchecked Sendable {
 
     var inUse: Int { lock.withLock { used } }
 
-    /// Waits for room; false when `stop()` says to give up (Ctrl-C).
-    func acquire(_ weight: Int, stop: () -> Bool) async -> Bool {
-        while !tryAcquire(weight) {
+    /// Why the machine of this rank cannot start now, for the progress line.
+    func waitReason(rank: Int?) -> String {
+        lock.withLock {
+            if let rank, let first = queued.keys.min(), first < rank, let name = queued[first] {
+                return "boots after \(name) (topology order); \(used) of \(capacity) boot slots busy"
+            }
+            return "\(used) of \(capacity) boot slots busy"
+        }
+    }
+
+    /// Waits for room and for the machines queued before `rank`; false when `stop()` says to
+    /// give up (Ctrl-C).
+    func acquire(_ weight: Int, rank: Int? = nil, stop: () -> Bool) async -> Bool {
+        while !tryAcquire(weight, rank: rank) {
             if stop() { return false }
             try? await Task.sleep(nanoseconds: 250_000_000)
         }
