@@ -46,40 +46,40 @@ import Testing
 
     @Test func queuedMachinesStartInTheirOrder() {
         let g = BootGate(capacity: 4)
-        for (rank, name) in ["vm-0", "vm-1", "vm-2"].enumerated() { g.enqueue(rank, machine: name) }
-        #expect(!g.tryAcquire(2, rank: 1), "vm-0 is queued before vm-1, though there is room")
-        #expect(g.waitReason(rank: 1) == "boots after vm-0 (topology order); 0 of 4 boot slots busy")
-        #expect(g.tryAcquire(2, rank: 0))
-        #expect(g.tryAcquire(2, rank: 1), "vm-0 started: vm-1 is first now")
-        #expect(!g.tryAcquire(2, rank: 2), "4 of 4 in use")
-        #expect(g.waitReason(rank: 2) == "4 of 4 boot slots busy")
+        for name in ["vm-0", "vm-1", "vm-2"] { g.enqueue(name) }
+        #expect(!g.tryAcquire(2, machine: "vm-1"), "vm-0 is queued before vm-1, though there is room")
+        #expect(g.waitReason(machine: "vm-1") == "boots after vm-0 (topology order); 0 of 4 boot slots busy")
+        #expect(g.tryAcquire(2, machine: "vm-0"))
+        #expect(g.tryAcquire(2, machine: "vm-1"), "vm-0 started: vm-1 is first now")
+        #expect(!g.tryAcquire(2, machine: "vm-2"), "4 of 4 in use")
+        #expect(g.waitReason(machine: "vm-2") == "4 of 4 boot slots busy")
         g.release(2)
-        #expect(g.tryAcquire(2, rank: 2))
+        #expect(g.tryAcquire(2, machine: "vm-2"))
         #expect(g.inUse == 4)
     }
 
     @Test func aWithdrawnMachineHoldsNoOneBack() {
         let g = BootGate(capacity: 2)
-        g.enqueue(0, machine: "vm-0")
-        g.enqueue(1, machine: "vm-1")
-        #expect(!g.tryAcquire(2, rank: 1))
-        g.withdraw(0)  // vm-0 failed before it booted, or was already running
-        #expect(g.tryAcquire(2, rank: 1))
-        g.withdraw(1)  // after its start: nothing left to remove
+        g.enqueue("vm-0")
+        g.enqueue("vm-1")
+        #expect(!g.tryAcquire(2, machine: "vm-1"))
+        g.withdraw("vm-0")  // vm-0 failed before it booted, or was already running
+        #expect(g.tryAcquire(2, machine: "vm-1"))
+        g.withdraw("vm-1")  // after its start: nothing left to remove
         #expect(g.inUse == 2)
-        #expect(g.tryAcquire(1, rank: nil) == false, "no room, and no order to skip")
+        #expect(g.tryAcquire(1, machine: nil) == false, "no room, and no order to skip")
     }
 
     @Test func waitingMachinesStartInTheirOrderWhateverOrderTheyArrive() async {
         let g = BootGate(capacity: 1)
         let names = ["vm-0", "vm-1", "vm-2", "vm-3"]
-        for (rank, name) in names.enumerated() { g.enqueue(rank, machine: name) }
+        for name in names { g.enqueue(name) }
         let started = Started()
         // They reach the gate in reverse order; each boots for a moment, then frees its share.
         await withTaskGroup(of: Void.self) { group in
             for rank in names.indices.reversed() {
                 group.addTask {
-                    _ = await g.acquire(1, rank: rank, stop: { false })
+                    _ = await g.acquire(1, machine: names[rank], stop: { false })
                     started.append(names[rank])
                     try? await Task.sleep(nanoseconds: 50_000_000)
                     g.release(1)

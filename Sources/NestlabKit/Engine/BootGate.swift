@@ -46,23 +46,29 @@ final class BootGate: @unchecked Sendable {
     private let lock = NSLock()
     let capacity: Int
     private var used = 0
-    /// Queued machines by rank (their place in the topology), not yet started.
-    private var queued: [Int: String] = [:]
+    /// Machines waiting for their turn, in the order they joined (the topology's).
+    private var queue: [String] = []
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
-    func enqueue(_ rank: Int, machine: String) { lock.withLock { queued[rank] = machine } }
+    func enqueue(_ machine: String) { lock.withLock { queue.append(machine) } }
 
-    func withdraw(_ rank: Int) { lock.withLock { _ = queued.removeValue(forKey: rank) } }
+    func withdraw(_ machine: String) { lock.withLock { queue.removeAll { $0 == machine } } }
+
+    /// The queued machine that must start before this one, if any (call with the lock held).
+    private func ahead(of machine: String?) -> String? {
+        guard let machine, queue.contains(machine), let first = queue.first, first != machine else { return nil }
+        return first
+    }
 
     /// Takes `weight` if it fits, or if nothing else is booting (a VM larger than the host still
-    /// boots), and if no machine queued before `rank` is still waiting for its turn.
-    func tryAcquire(_ weight: Int, rank: Int? = nil) -> Bool {
+    /// boots), and if no machine queued before this one is still waiting for its turn.
+    func tryAcquire(_ weight: Int, machine: String? = nil) -> Bool {
         lock.withLock {
-            if let rank, let first = queued.keys.min(), first < rank { return false }
+            guard ahead(of: machine) == nil else { return false }
             guard used == 0 || used + weight <= capacity else { return false }
             used += weight
-            if let rank { queued.removeValue(forKey: rank) }
+            queue.removeAll { $0 == machine }
             return true
         }
     }
@@ -71,20 +77,20 @@ final class BootGate: @unchecked Sendable {
 
     var inUse: Int { lock.withLock { used } }
 
-    /// Why the machine of this rank cannot start now, for the progress line.
-    func waitReason(rank: Int?) -> String {
+    /// Why this machine cannot start now, for the progress line.
+    func waitReason(machine: String?) -> String {
         lock.withLock {
-            if let rank, let first = queued.keys.min(), first < rank, let name = queued[first] {
-                return "boots after \(name) (topology order); \(used) of \(capacity) boot slots busy"
+            if let first = ahead(of: machine) {
+                return "boots after \(first) (topology order); \(used) of \(capacity) boot slots busy"
             }
             return "\(used) of \(capacity) boot slots busy"
         }
     }
 
-    /// Waits for room and for the machines queued before `rank`; false when `stop()` says to
+    /// Waits for room and for the machines queued before this one; false when `stop()` says to
     /// give up (Ctrl-C).
-    func acquire(_ weight: Int, rank: Int? = nil, stop: () -> Bool) async -> Bool {
-        while !tryAcquire(weight, rank: rank) {
+    func acquire(_ weight: Int, machine: String? = nil, stop: () -> Bool) async -> Bool {
+        while !tryAcquire(weight, machine: machine) {
             if stop() { return false }
             try? await Task.sleep(nanoseconds: 250_000_000)
         }

@@ -91,8 +91,6 @@ public final class UpEngine: @unchecked Sendable {
     private var results: [String: UpReport.MachineResult] = [:]
     private var clusterResults: [UpReport.ClusterResult] = []
     private var gates: [String: BootGate] = [:]
-    /// Each machine's place in the topology: the boot gates start machines in this order.
-    private var ranks: [String: Int] = [:]
     /// VMs that belong to a cluster: they boot together (a control plane waits for its workers).
     private let clusterMembers: Set<String>
 
@@ -219,25 +217,24 @@ public final class UpEngine: @unchecked Sendable {
     private func prepareMachines(_ plans: [MachinePlan]) async throws -> [String: ConsoleWatcher] {
         var watchers: [String: ConsoleWatcher] = [:]
         try await withThrowingTaskGroup(of: (String, ConsoleWatcher?).self) { group in
-            var it = plans.enumerated().makeIterator()
+            var it = plans.makeIterator()
             var running = 0
-            func launch(_ rank: Int, _ p: MachinePlan) {
-                // Queued in the topology's order as it is launched, so that the lowest queued
+            func launch(_ p: MachinePlan) {
+                // Queued in the topology's order as it is launched, so that the first queued
                 // machine is always being prepared or waiting at the gate: never a deadlock.
                 let name = p.rendered.machine.name
                 let gate = options.wait ? s.sessions[p.rendered.machine.host.name].flatMap { bootGate(for: p.rendered, $0) } : nil
-                lock.withLock { ranks[name] = rank }
-                gate?.enqueue(rank, machine: name)
+                gate?.enqueue(name)
                 group.addTask { [self] in
                     let w = await self.converge(p)
-                    gate?.withdraw(rank)  // no-op once it took its share
+                    gate?.withdraw(name)  // no-op once it took its share
                     return (name, w)
                 }
             }
-            while running < max(1, options.parallel), let (rank, p) = it.next() { launch(rank, p); running += 1 }
+            while running < max(1, options.parallel), let p = it.next() { launch(p); running += 1 }
             while let (name, w) = try await group.next() {
                 if let w { watchers[name] = w }
-                if !Interruption.shared.isRequested, let (rank, p) = it.next() { launch(rank, p) }
+                if !Interruption.shared.isRequested, let p = it.next() { launch(p) }
             }
         }
         return watchers
@@ -373,11 +370,10 @@ public final class UpEngine: @unchecked Sendable {
         let m = rm.machine
         let gate = options.wait ? bootGate(for: rm, session) : nil
         let weight = bootWeight(rm)
-        let rank = lock.withLock { ranks[m.name] }
-        if let gate, !gate.tryAcquire(weight, rank: rank) {
+        if let gate, !gate.tryAcquire(weight, machine: m.name) {
             progress.update(m.name, "waiting to boot",
-                            detail: "\(gate.waitReason(rank: rank)) on \(m.host.name) (--boot-limit \(options.bootLimit))")
-            guard await gate.acquire(weight, rank: rank, stop: { Interruption.shared.isRequested }) else { try checkInterrupt(); return nil }
+                            detail: "\(gate.waitReason(machine: m.name)) on \(m.host.name) (--boot-limit \(options.bootLimit))")
+            guard await gate.acquire(weight, machine: m.name, stop: { Interruption.shared.isRequested }) else { try checkInterrupt(); return nil }
         }
         progress.update(m.name, "starting")
         let source = consoleSource(m, from: .end)
