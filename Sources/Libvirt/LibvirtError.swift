@@ -75,6 +75,8 @@ public struct LibvirtError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let noStoragePool = Code(VIR_ERR_NO_STORAGE_POOL)
         /// No storage volume with that name, key or path.
         public static let noStorageVol = Code(VIR_ERR_NO_STORAGE_VOL)
+        /// No host interface with that name or MAC address.
+        public static let noInterface = Code(VIR_ERR_NO_INTERFACE)
         /// The operation is not valid in the object's current state (e.g. starting a
         /// running domain).
         public static let operationInvalid = Code(VIR_ERR_OPERATION_INVALID)
@@ -112,7 +114,7 @@ public struct LibvirtError: Error, Sendable, Equatable, CustomStringConvertible 
             .operationDenied: "operationDenied", .xmlDetail: "xmlDetail",
             .networkExists: "networkExists", .systemError: "systemError", .rpc: "rpc",
             .noDomain: "noDomain", .noNetwork: "noNetwork", .authFailed: "authFailed",
-            .noStoragePool: "noStoragePool", .noStorageVol: "noStorageVol",
+            .noStoragePool: "noStoragePool", .noStorageVol: "noStorageVol", .noInterface: "noInterface",
             .operationInvalid: "operationInvalid", .configUnsupported: "configUnsupported",
             .operationTimeout: "operationTimeout", .invalidStream: "invalidStream",
             .argumentUnsupported: "argumentUnsupported", .storagePoolBuilt: "storagePoolBuilt",

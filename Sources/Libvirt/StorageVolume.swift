@@ -88,11 +88,11 @@ public final class StorageVolume: @unchecked Sendable {
     /// `virStreamSend` + `virStreamFinish`), so it works when libvirt is remote.
     ///
     /// Writes `length` bytes (default: the rest of the file) at byte `offset` of the volume,
-    /// reading the file from its start. On any failure the stream is aborted and the error
-    /// thrown; the volume's content is then undefined. `progress` gets the bytes sent so far
-    /// after each chunk. The test driver answers `noSupport`.
+    /// reading the file from byte `fileOffset` (default: its start). On any failure the stream
+    /// is aborted and the error thrown; the volume's content is then undefined. `progress`
+    /// gets the bytes sent so far after each chunk. The test driver answers `noSupport`.
     public func upload(
-        fromFile path: String, offset: UInt64 = 0, length: UInt64? = nil,
+        fromFile path: String, fileOffset: UInt64 = 0, offset: UInt64 = 0, length: UInt64? = nil,
         progress: ((UInt64) -> Void)? = nil
     ) throws(LibvirtError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -100,7 +100,11 @@ public final class StorageVolume: @unchecked Sendable {
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw .system("cannot stat '\(path)'", errno: errno) }
-        let total = length ?? UInt64(status.st_size)
+        let size = UInt64(status.st_size)
+        guard fileOffset <= size, lseek(fd, off_t(fileOffset), SEEK_SET) >= 0 else {
+            throw .system("cannot read '\(path)' from byte \(fileOffset)", errno: fileOffset > size ? EINVAL : errno)
+        }
+        let total = length ?? size - fileOffset
 
         let stream = try connection.makeStream()
         try check(virStorageVolUpload(handle, stream.handle, offset, total, 0))

@@ -34,6 +34,7 @@ struct Nestlab: AsyncParsableCommand {
 /// Maps errors to nestlab's exit codes: 2 for bad input, 1 for failed operations.
 enum NestlabMain {
     static func run() async {
+        Console.ignoreSIGPIPE()
         do {
             var command = try Nestlab.parseAsRoot()
             if var async = command as? any AsyncParsableCommand {
@@ -49,13 +50,13 @@ enum NestlabMain {
             if let exit = error as? ExitCode { Foundation.exit(exit.rawValue) }
             if code == .validationFailure {
                 // Command-line mistakes: argument-parser's message and usage, exit 2.
-                FileHandle.standardError.write(Data((Nestlab.fullMessage(for: error) + "\n").utf8))
+                Console.err(Nestlab.fullMessage(for: error))
                 Foundation.exit(2)
             }
             // Topology findings already read "file:line:col: error: ..."; everything else gets the prefix.
             let text = String(describing: error)
             let prefixed = error is TopologyError ? text : "error: " + text
-            FileHandle.standardError.write(Data((prefixed + "\n").utf8))
+            Console.err(prefixed)
             Foundation.exit(NestlabExit.code(for: error))
         }
     }

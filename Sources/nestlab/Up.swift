@@ -6,8 +6,11 @@ extension Nestlab {
         static let configuration = CommandConfiguration(
             abstract: "Create or converge a lab: networks, images, disks, seeds and VMs, then wait for the guests.",
             discussion: """
-                Runs preflight first and refuses to start when a host is not ready. Then, per host: \
-                storage pools, networks and base images; then, per machine and in parallel: a qcow2 \
+                Connects to every host of the lab first: a host that cannot be reached fails up before \
+                anything is created anywhere. Runs preflight and refuses to start when a host is not \
+                ready. Then, on all hosts at once: storage pools, networks and base images (a volume \
+                that has an image's name but not its content is replaced, and up says so); then, per \
+                machine and in parallel (--parallel per host): a qcow2 \
                 overlay on the base image, a cloud-init seed, the domain (tagged with the lab in its \
                 metadata), and start (on a TCG host only as many VMs at once as its CPUs can run; \
                 see --boot-limit). up returns when every guest has reported on its serial console \
@@ -24,7 +27,7 @@ extension Nestlab {
         @Argument(help: "The topology file.", completion: .file(extensions: ["yaml", "yml"]))
         var file: String
 
-        @Option(name: .long, help: "How many machines to prepare at once.")
+        @Option(name: .long, help: "How many machines to prepare at once on each host.")
         var parallel: Int = 4
 
         @Flag(name: .long, help: "Recreate machines whose spec differs from the topology (their disks are lost).")

@@ -106,7 +106,7 @@ import Testing
         #expect(t?.image(named: "b")?.source == .file(path: "/home/r/fallback/b.qcow2"))
         #expect(t?.image(named: "b")?.kernel == "/home/r/vmlinuz")
         #expect(d.errors.map(\.description) == [
-            "p.yaml:5:13: error: images.c.file: environment variable 'NOT_SET' is not set; set it, or give a default: ${NOT_SET:-/some/path}",
+            "p.yaml:5:13: error: images.c.file: environment variable 'NOT_SET' is not set; set it, or give a default: ${NOT_SET:-DEFAULT}",
         ])
     }
 

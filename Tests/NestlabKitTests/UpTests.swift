@@ -17,7 +17,7 @@ struct UpTests {
         #expect(report.ok)
         #expect(report.machines.map(\.name) == ["vm-0", "vm-1"])
         #expect(report.machines.map(\.action) == ["create", "create"])
-        #expect(report.networksCreated == ["kt-lab"])
+        #expect(report.networksCreated == ["h1:kt-lab"])
 
         // Domains: exactly the two machines, running, with nestlab's derived UUIDs.
         #expect(try c.listAllDomains().map(\.name).sorted() == ["kt-vm-0", "kt-vm-1"])

@@ -322,12 +322,18 @@ public enum StorageRenderer {
 
     /// A raw volume that receives uploaded bytes (base images, kernels, seeds).
     public static func raw(name: String, bytes: UInt64, mode: String = "0600") -> XMLElement {
+        file(name: name, capacity: bytes, format: "raw", mode: mode)
+    }
+
+    /// A volume whose file is already in place, registered with the format and capacity libvirt
+    /// would probe from it (drivers that do not scan a pool's folder: the test driver).
+    public static func file(name: String, capacity: UInt64, format: String, mode: String) -> XMLElement {
         XMLElement("volume", [("type", "file")], [
             .element(XMLElement("name", text: name)),
-            .element(XMLElement("capacity", [("unit", "bytes")], text: "\(bytes)")),
+            .element(XMLElement("capacity", [("unit", "bytes")], text: "\(capacity)")),
             .element(XMLElement("allocation", [("unit", "bytes")], text: "0")),
             .element(XMLElement("target", [], [
-                .element(XMLElement("format", [("type", "raw")])),
+                .element(XMLElement("format", [("type", format)])),
                 .element(XMLElement("permissions", [], [.element(XMLElement("mode", text: mode))])),
             ])),
         ])

@@ -213,14 +213,14 @@ private struct Context {
         note("hosts.\(name)", nameNode.location)
         note("hosts.\(name).@", n.location)
         var h = LabHost(name: name)
-        if let v = f["libvirt"], let s = v.nonEmptyString(&d) {
+        if let v = f["libvirt"], let raw = v.nonEmptyString(&d), let s = expand(raw, v, &d) {
             if !s.contains(":/") {
                 d.error(v.path, at: v.location, "'\(s)' is not a libvirt URI",
                         hint: "a URI such as qemu:///system or qemu+ssh://root@node1/system")
             }
             h.libvirt = s
         }
-        if let v = f["ssh"] { h.ssh = v.nonEmptyString(&d) }
+        if let v = f["ssh"] { h.ssh = v.nonEmptyString(&d).flatMap { expand($0, v, &d) } }
         if let v = f["accel"] { h.accel = v.oneOf(&d, Accel.self) ?? .auto }
         if let v = f["storageDir"], let s = v.nonEmptyString(&d) {
             if !s.hasPrefix("/") {
@@ -306,6 +306,17 @@ private struct Context {
 
     /// Expands `~`, `${VAR}` and `${VAR:-default}`, and resolves relative paths against the topology's folder.
     func path(_ raw: String, _ n: YNode, _ d: inout Diagnostics) -> String? {
+        guard var out = expand(raw, n, &d) else { return nil }
+        if out == "~" || out.hasPrefix("~/") {
+            out = (env["HOME"] ?? NSHomeDirectory()) + out.dropFirst()
+        }
+        if !out.hasPrefix("/") { out = URL(fileURLWithPath: dir).appendingPathComponent(out).standardizedFileURL.path }
+        return out
+    }
+
+    /// Expands `${VAR}` and `${VAR:-default}` (paths, libvirt URIs, SSH targets and bridge names,
+    /// so that one topology serves several machines).
+    func expand(_ raw: String, _ n: YNode, _ d: inout Diagnostics) -> String? {
         var out = ""
         var rest = Substring(raw)
         while let start = rest.range(of: "${") {
@@ -325,16 +336,12 @@ private struct Context {
                 out += fallback
             } else {
                 d.error(n.path, at: n.location, "environment variable '\(name)' is not set",
-                        hint: "set it, or give a default: ${\(name):-/some/path}")
+                        hint: "set it, or give a default: ${\(name):-DEFAULT}")
                 return nil
             }
             rest = rest[rest.index(after: end)...]
         }
         out += rest
-        if out == "~" || out.hasPrefix("~/") {
-            out = (env["HOME"] ?? NSHomeDirectory()) + out.dropFirst()
-        }
-        if !out.hasPrefix("/") { out = URL(fileURLWithPath: dir).appendingPathComponent(out).standardizedFileURL.path }
         return out
     }
 
@@ -352,7 +359,7 @@ private struct Context {
         note(cidrNode)
         var net = Network(name: name, mode: mode, cidr: cidr, bridge: nil, gateway: nil, dns: [])
         if let b = f["bridge"] {
-            net.bridge = b.nonEmptyString(&d)
+            net.bridge = b.nonEmptyString(&d).flatMap { expand($0, b, &d) }
             if mode != .bridge {
                 d.error(b.path, at: b.location, "'bridge' is only used with mode: bridge", hint: "remove it, or set mode: bridge")
             }

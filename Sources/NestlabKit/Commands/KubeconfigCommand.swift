@@ -50,7 +50,7 @@ public enum KubeconfigCommand {
             try SecretFile.write(data, to: URL(fileURLWithPath: output))
             Console.err("wrote \(output) (mode 0600)")
         } else {
-            FileHandle.standardOutput.write(data)
+            Console.outRaw(data)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Libvirt
 import NestlabCore
+import Synchronization
 
 /// What `down` removed, and what it left because it is not the lab's.
 public struct DownReport: Codable, Sendable {
@@ -34,8 +35,16 @@ public enum DownEngine {
                            progress: ProgressView) async throws -> DownReport {
         let started = Date()
         var report = DownReport(lab: lab)
-        for session in sessions {
-            let part = try await Blocking.run { try down(lab: lab, session: session, options: options, progress: progress) }
+        // All hosts at once; the report lists them in the order given.
+        let parts = try await withThrowingTaskGroup(of: (Int, DownReport).self) { group in
+            for (i, session) in sessions.enumerated() {
+                group.addTask { (i, try await Blocking.run { try down(lab: lab, session: session, options: options, progress: progress) }) }
+            }
+            var out: [Int: DownReport] = [:]
+            for try await (i, part) in group { out[i] = part }
+            return out.sorted { $0.key < $1.key }.map(\.value)
+        }
+        for part in parts {
             report.domains += part.domains
             report.volumes += part.volumes
             report.networks += part.networks
@@ -57,13 +66,22 @@ public enum DownEngine {
         let c = session.connection
         let wanted = options.only
 
-        // Domains tagged for the lab.
-        for (d, meta) in try session.labDomains(lab) where wanted == nil || wanted!.contains(meta.machine) {
+        // Domains tagged for the lab, all at once (destroying a QEMU takes a second or more).
+        let domains = try session.labDomains(lab).filter { wanted == nil || wanted!.contains($0.meta.machine) }
+        let failures = Mutex<[Int: any Error]>([:])
+        DispatchQueue.concurrentPerform(iterations: domains.count) { i in
+            let (d, meta) = domains[i]
             progress.update(meta.machine, "removing domain")
-            try session.removeDomain(d)
-            r.domains.append("\(host):\(d.name)")
-            progress.finish(meta.machine, "removed")
+            do {
+                try session.removeDomain(d)
+                progress.finish(meta.machine, "removed")
+            } catch {
+                progress.finish(meta.machine, "not removed", failed: true, detail: "\(error)")
+                failures.withLock { $0[i] = error }
+            }
         }
+        if let first = failures.withLock({ $0.sorted { $0.key < $1.key }.first?.value }) { throw first }
+        r.domains = domains.map { "\(host):\($0.domain.name)" }
 
         // Volumes in the lab's own pool (if the pool is really ours).
         let poolName = Lab.poolName(lab: lab)

@@ -128,82 +128,6 @@ public final class HostSession: @unchecked Sendable {
         isTestDriver && !FileManager.default.fileExists(atPath: path)
     }
 
-    /// Puts a local file into a pool as a volume, unless a volume of that name is there already.
-    ///
-    /// Local hosts: the file is copied next to the pool's files under a temporary
-    /// name and renamed into place, so a crash never leaves a half-written volume
-    /// under the final name. Remote hosts: uploaded through libvirt into a
-    /// `.partial` volume, then cloned to the final name.
-    public func ensureFileVolume(pool: StoragePool, poolPath: String, name: String, from file: String, mode: String = "0644",
-                                 progress: ((UInt64, UInt64) -> Void)? = nil) throws -> (volume: StorageVolume, created: Bool) {
-        try ErrorWithContext.wrap("placing \(URL(fileURLWithPath: file).lastPathComponent) as volume \(name) on \(host.name)") {
-            if let v = try pool.volumeIfExists(named: name) { return (v, false) }
-            let size = try FileManager.default.attributesOfItem(atPath: file)[.size] as? UInt64 ?? 0
-            if canWriteLocally(poolPath: poolPath) {
-                let final = "\(poolPath)/\(name)"
-                let tmp = "\(poolPath)/.\(name).partial-\(getpid())"
-                try FileCopy.copy(from: file, to: tmp, mode: mode_t(mode, radix: 8) ?? 0o644) { progress?($0, size) }
-                guard rename(tmp, final) == 0 else {
-                    let e = errno
-                    unlink(tmp)
-                    throw HostError.system("cannot rename \(tmp) to \(final)", errno: e)
-                }
-                try pool.refresh()
-                if let v = try pool.volumeIfExists(named: name) { return (v, true) }
-                // The test driver does not scan folders: register the volume by XML, the file is already in place.
-                let v = try pool.createVolume(xml: StorageRenderer.raw(name: name, bytes: size, mode: mode).render())
-                return (v, true)
-            }
-            let partialName = name + ".partial"
-            if let stale = try pool.volumeIfExists(named: partialName) { try stale.delete() }
-            let partial = try pool.createVolume(xml: StorageRenderer.raw(name: partialName, bytes: size, mode: mode).render())
-            do {
-                try partial.upload(fromFile: file, progress: { progress?($0, size) })
-                let v = try pool.createVolume(xml: StorageRenderer.raw(name: name, bytes: size, mode: mode).render(), cloningFrom: partial)
-                try? partial.delete()
-                return (v, true)
-            } catch {
-                try? partial.delete()
-                throw error
-            }
-        }
-    }
-
-    /// Writes bytes (a seed ISO) as a new volume; removes it again if the write fails.
-    public func createDataVolume(pool: StoragePool, poolPath: String, name: String, data: Data, mode: String = "0600") throws -> StorageVolume {
-        try ErrorWithContext.wrap("creating seed volume \(name) on \(host.name)") {
-            if let v = try pool.volumeIfExists(named: name) { return v }
-            let v = try pool.createVolume(xml: StorageRenderer.raw(name: name, bytes: UInt64(data.count), mode: mode).render())
-            do {
-                if canWriteLocally(poolPath: poolPath), let path = try? v.path() {
-                    try SecretFile.write(data, to: URL(fileURLWithPath: path), mode: UInt16(mode, radix: 8) ?? 0o600)
-                } else {
-                    try v.upload(data)
-                }
-            } catch {
-                try? v.delete()
-                throw error
-            }
-            return v
-        }
-    }
-
-    /// Creates the machine's qcow2 overlay on its base image.
-    public func ensureOverlay(pool: StoragePool, xml: XMLElement, name: String, backingPath: String) throws -> Bool {
-        try ErrorWithContext.wrap("creating overlay \(name) on \(host.name)") {
-            if let v = try pool.volumeIfExists(named: name) {
-                let x = try v.xmlDesc()
-                if let p = MiniXML.elements(x).first(where: { $0.localName == "path" && $0.text == backingPath }), !p.text.isEmpty {
-                    return false
-                }
-                // An overlay on another base (the image changed): the machine is recreated, so is its disk.
-                try v.delete()
-            }
-            _ = try pool.createVolume(xml: xml.render())
-            return true
-        }
-    }
-
     // MARK: domains
 
     /// All domains on this host tagged for `lab`, with their metadata.
@@ -266,6 +190,7 @@ public enum HostError: Error, CustomStringConvertible {
     case foreignObject(kind: String, name: String, host: String)
     case networkDrift(name: String, host: String, detail: String)
     case system(String, errno: Int32)
+    case placementUnverified(volume: String, host: String, reason: String)
 
     public var description: String {
         switch self {
@@ -277,6 +202,8 @@ public enum HostError: Error, CustomStringConvertible {
             return "network '\(name)' on \(host) differs from the topology: \(detail); run `nestlab down` first to recreate it"
         case .system(let what, let e):
             return "\(what): \(String(cString: strerror(e)))"
+        case .placementUnverified(let volume, let host, let reason):
+            return "volume \(volume) on host '\(host)' does not hold what was placed in it: \(reason)"
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NestlabCore
+import Synchronization
 
 /// Everything a command needs about one lab: the topology, its state folder,
 /// connections to its hosts, their facts, the resolved lab and its rendering.
@@ -93,15 +94,14 @@ public final class LabSession: @unchecked Sendable {
         var sessions: [String: HostSession] = [:]
         var facts: [String: HostFacts] = [:]
         let usedHosts = Set(topology.machines.map(\.host))
-        for h in topology.hosts where usedHosts.contains(h.name) {
-            if options.offline {
-                facts[h.name] = HostFacts.assumed(for: h, in: topology)
-                continue
+        let hosts = topology.hosts.filter { usedHosts.contains($0.name) }
+        if options.offline {
+            for h in hosts { facts[h.name] = HostFacts.assumed(for: h, in: topology) }
+        } else {
+            for (s, f) in try connectAll(hosts, options: options) {
+                sessions[s.host.name] = s
+                facts[s.host.name] = f
             }
-            let s = try HostSession(host: h, connections: options.connections)
-            sessions[h.name] = s
-            let kvm = try options.kvm[h.name] ?? KVMCheck.usable(s)
-            facts[h.name] = try s.facts(kvmUsable: kvm)
         }
         let lab = try LabResolver(topology: topology, facts: facts).resolve()
 
@@ -140,6 +140,32 @@ public final class LabSession: @unchecked Sendable {
         return LabSession(topology: topology, warnings: warnings + lab.warnings + clusterWarnings, state: state, sessions: sessions,
                           facts: facts, lab: lab, secrets: secrets, images: images, rendered: rendered, cacheRoot: cacheRoot,
                           clusters: clusters, lock: lock, mirrors: Array(Set(mirrors.values.map(\.address))).sorted())
+    }
+
+    /// Connects to every host at once and reads its facts. Nothing is created on any host: a
+    /// lab whose hosts cannot all be reached fails here, naming each host that failed.
+    static func connectAll(_ hosts: [LabHost], options: Options) throws -> [(HostSession, HostFacts)] {
+        let results = Mutex<[Int: Result<(HostSession, HostFacts), any Error>]>([:])
+        DispatchQueue.concurrentPerform(iterations: hosts.count) { i in
+            let h = hosts[i]
+            let r = Result { () throws -> (HostSession, HostFacts) in
+                let s = try HostSession(host: h, connections: options.connections)
+                let kvm = try options.kvm[h.name] ?? KVMCheck.usable(s)
+                return (s, try s.facts(kvmUsable: kvm))
+            }
+            results.withLock { $0[i] = r }
+        }
+        let all = results.withLock { $0 }
+        var ok: [(HostSession, HostFacts)] = []
+        var failed: [HostConnectError.Failure] = []
+        for i in hosts.indices {
+            switch all[i]! {
+            case .success(let pair): ok.append(pair)
+            case .failure(let e): failed.append(.init(host: hosts[i].name, uri: hosts[i].libvirt, error: e))
+            }
+        }
+        if !failed.isEmpty { throw HostConnectError(failures: failed, reached: ok.map { $0.0.host.name }) }
+        return ok
     }
 
     static func localImage(_ img: Image, digests: DigestCache, lock: LockFile?, cache: ArtifactCache, allowUnfetched: Bool) throws -> LocalImage {
@@ -203,5 +229,30 @@ public enum KVMCheck {
             return Result(usable: false, reason: "the host CPU shows neither vmx nor svm, so /dev/kvm cannot run guests reliably (nested KVM off)")
         }
         return Result(usable: true, reason: "kvm domains offered and the CPU has \(hostFeatures.contains("vmx") ? "vmx" : "svm")")
+    }
+}
+
+/// Hosts of a lab that could not be reached (or whose facts could not be read) before anything
+/// was created: an operation failure (exit 1) that names each host, its URI and libvirt's words.
+public struct HostConnectError: Error, CustomStringConvertible {
+    public struct Failure: Sendable {
+        public var host: String
+        public var uri: String
+        public var error: any Error
+    }
+
+    public var failures: [Failure]
+    /// Hosts that answered (nothing was created on them either).
+    public var reached: [String]
+
+    public var description: String {
+        var lines = failures.map { f in
+            let why: String
+            if case HostError.unreachable(let e)? = (f.error as? ErrorWithContext)?.underlying { why = "\(e)" } else { why = "\(f.error)" }
+            return "cannot reach host '\(f.host)' at \(f.uri): \(why)"
+        }
+        lines.append("nothing was created on any host" + (reached.isEmpty ? "" : " (reached: \(reached.joined(separator: ", ")))")
+                     + "; check that libvirtd runs there and that the URI, the SSH user and key are right")
+        return lines.joined(separator: "\n")
     }
 }

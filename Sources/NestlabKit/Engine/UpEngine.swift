@@ -3,7 +3,7 @@ import Libvirt
 import NestlabCore
 
 public struct UpOptions: Sendable {
-    /// How many machines are prepared at once.
+    /// How many machines are prepared at once on each host (hosts are prepared side by side).
     public var parallel = 4
     /// Recreate machines whose spec drifted from the topology.
     public var recreate = false
@@ -56,6 +56,8 @@ public struct UpReport: Codable, Sendable {
     public var clusters: [ClusterResult] = []
     public var networksCreated: [String]
     public var imagesPlaced: [String]
+    /// Volumes (`HOST:NAME: why`) that had the right name but not the right content, and were replaced.
+    public var volumesReplaced: [String] = []
     public var seconds: Double
     public var warnings: [String]
     public var ok: Bool
@@ -88,6 +90,7 @@ public final class UpEngine: @unchecked Sendable {
     private var created = 0
     private var networksCreated: [String] = []
     private var imagesPlaced: [String] = []
+    private var volumesReplaced: [String] = []
     private var results: [String: UpReport.MachineResult] = [:]
     private var clusterResults: [UpReport.ClusterResult] = []
     private var gates: [String: BootGate] = [:]
@@ -115,24 +118,12 @@ public final class UpEngine: @unchecked Sendable {
         }
         if !conflicts.isEmpty { throw UpError.conflicts(conflicts) }
 
-        // Shared objects first: pools, networks, base images (per host, in order).
-        for (hostName, session) in s.sessions.sorted(by: { $0.key < $1.key }) {
-            try checkInterrupt()
-            let host = session.host
-            progress.update(hostName, "storage pools")
-            try await Blocking.run { [s] in
-                try session.ensurePool(name: Lab.imagePoolName, path: Lab.imagePoolPath(host: host), uuid: Identity.uuid("pool", "images"))
-                try session.ensurePool(name: Lab.poolName(lab: s.lab.name), path: Lab.poolPath(lab: s.lab.name, host: host),
-                                       uuid: Identity.uuid("pool", s.lab.name))
+        // Shared objects first: each host's pools, networks and base images, all hosts at once.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for session in s.sessions.values {
+                group.addTask { try await self.prepareHost(session) }
             }
-            for (net, xml) in s.rendered.networks where net.hosts.contains(hostName) {
-                guard let xml else { continue }
-                progress.update(hostName, "network \(net.libvirtName)")
-                let r = try await Blocking.run { try session.ensureNetwork(net, xml: xml) }
-                if r == .created { lock.withLock { networksCreated.append(net.libvirtName); created += 1 } }
-            }
-            try await placeImages(session)
-            progress.finish(hostName, "ready for machines")
+            try await group.waitForAll()
         }
 
         // Guests of clusters whose artifacts are all cached install them from here, not the internet.
@@ -185,6 +176,49 @@ public final class UpEngine: @unchecked Sendable {
         if Interruption.shared.isRequested { throw UpError.interrupted(created: lock.withLock { created }) }
     }
 
+    // MARK: hosts
+
+    /// A host's storage pools, networks and base images, in that order.
+    private func prepareHost(_ session: HostSession) async throws {
+        try checkInterrupt()
+        let host = session.host
+        let hostName = host.name
+        progress.update(hostName, "storage pools", detail: host.libvirt)
+        try await Blocking.run { [s] in
+            let images = try session.ensurePool(name: Lab.imagePoolName, path: Lab.imagePoolPath(host: host), uuid: Identity.uuid("pool", "images"))
+            try session.ensurePool(name: Lab.poolName(lab: s.lab.name), path: Lab.poolPath(lab: s.lab.name, host: host),
+                                   uuid: Identity.uuid("pool", s.lab.name))
+            // What libvirt holds for the folder must be what is on disk before volumes are checked.
+            try? images.refresh()
+        }
+        for (net, xml) in s.rendered.networks where net.hosts.contains(hostName) {
+            guard let xml else { continue }
+            try checkInterrupt()
+            progress.update(hostName, "network \(net.libvirtName)")
+            let r = try await Blocking.run { try session.ensureNetwork(net, xml: xml) }
+            if r == .created { lock.withLock { networksCreated.append("\(hostName):\(net.libvirtName)"); created += 1 } }
+        }
+        try await placeImages(session)
+        progress.finish(hostName, "ready for machines")
+    }
+
+    /// Records a volume placed or replaced on a host, and says so when it was replaced.
+    private func recordPlacement(_ outcome: PlacementOutcome, volume: String, host: String) {
+        switch outcome {
+        case .present:
+            return
+        case .placed:
+            lock.withLock { imagesPlaced.append("\(host):\(volume)"); created += 1 }
+        case .replaced(let why):
+            progress.note("host \(host): volume \(volume) was not what nestlab placed there (\(why)): replaced")
+            lock.withLock {
+                imagesPlaced.append("\(host):\(volume)")
+                volumesReplaced.append("\(host):\(volume): \(why)")
+                created += 1
+            }
+        }
+    }
+
     // MARK: images
 
     private func placeImages(_ session: HostSession) async throws {
@@ -202,19 +236,34 @@ public final class UpEngine: @unchecked Sendable {
                 progress.update(hostName, "image \(ref.name)")
                 let r = try await Blocking.run { [progress] in
                     let pool = try session.connection.storagePool(named: Lab.imagePoolName)
-                    return try session.ensureFileVolume(pool: pool, poolPath: poolPath, name: ref.name, from: file.path) { sent, total in
+                    let content = try VolumeContent(file: file.path)
+                    return try session.ensureVolume(pool: pool, poolPath: poolPath, name: ref.name, content: content, mode: "0644") { sent, total in
                         let pct = total > 0 ? Int(Double(sent) / Double(total) * 100) : 100
                         progress.update(hostName, "image \(ref.name)", detail: "\(pct)%")
                     }
                 }
-                if r.created { lock.withLock { imagesPlaced.append("\(hostName):\(ref.name)") } }
+                recordPlacement(r.outcome, volume: ref.name, host: hostName)
             }
         }
     }
 
     // MARK: machines
 
+    /// Prepares every host's machines, the hosts side by side; `--parallel` bounds each host.
     private func prepareMachines(_ plans: [MachinePlan]) async throws -> [String: ConsoleWatcher] {
+        let byHost = Dictionary(grouping: plans) { $0.rendered.machine.host.name }
+        return try await withThrowingTaskGroup(of: [String: ConsoleWatcher].self) { group in
+            for hostPlans in byHost.values {
+                group.addTask { try await self.prepareMachines(onOneHost: hostPlans) }
+            }
+            var all: [String: ConsoleWatcher] = [:]
+            for try await watchers in group { all.merge(watchers) { a, _ in a } }
+            return all
+        }
+    }
+
+    /// One host's machines, in the topology's order, at most `--parallel` at once.
+    private func prepareMachines(onOneHost plans: [MachinePlan]) async throws -> [String: ConsoleWatcher] {
         var watchers: [String: ConsoleWatcher] = [:]
         try await withThrowingTaskGroup(of: (String, ConsoleWatcher?).self) { group in
             var it = plans.makeIterator()
@@ -328,24 +377,32 @@ public final class UpEngine: @unchecked Sendable {
         progress.update(m.name, "creating overlay")
         var overlayXML = rm.overlay
         var backingPath = rm.base.disk.path
-        if let golden = options.goldenBacking[m.name] {
+        let golden = options.goldenBacking[m.name]
+        if let golden {
             backingPath = golden
             overlayXML = StorageRenderer.overlay(name: m.overlayVolume, capacity: m.disk,
                                                  backing: VolumeRef(pool: poolName, name: "", path: golden, identity: ""), backingFormat: .qcow2)
         }
-        let made = try await Blocking.run { [overlayXML, backingPath] in
+        let made = try await Blocking.run { [overlayXML, backingPath, golden] in
             let pool = try session.connection.storagePool(named: poolName)
-            return try session.ensureOverlay(pool: pool, xml: overlayXML, name: m.overlayVolume, backingPath: backingPath)
+            return try session.ensureOverlay(pool: pool, xml: overlayXML, name: m.overlayVolume, backingPath: backingPath,
+                                             backingFormat: golden == nil ? rm.base.format.rawValue : "qcow2")
         }
         if made { count() }
         try checkInterrupt()
         progress.update(m.name, "writing seed")
         let iso = try NoCloudSeed(userData: rm.seed.userData, metaData: rm.seed.metaData, networkConfig: rm.seed.networkConfig).image()
-        try await Blocking.run {
+        let seed = try await Blocking.run {
             let pool = try session.connection.storagePool(named: poolName)
-            _ = try session.createDataVolume(pool: pool, poolPath: poolPath, name: rm.seedVolume, data: iso.bytes)
+            // The seed carries the node's secrets: 0600 on every host.
+            return try session.ensureVolume(pool: pool, poolPath: poolPath, name: rm.seedVolume, content: VolumeContent(data: iso.bytes),
+                                            mode: "0600").outcome
         }
-        count()
+        if case .replaced(let why) = seed {
+            progress.note("host \(m.host.name): seed \(rm.seedVolume) was not what nestlab placed there (\(why)): replaced")
+            lock.withLock { volumesReplaced.append("\(m.host.name):\(rm.seedVolume): \(why)") }
+        }
+        if seed != .present { count() }
         try checkInterrupt()
         progress.update(m.name, "defining domain")
         let d = try await Blocking.run {
@@ -584,7 +641,8 @@ public final class UpEngine: @unchecked Sendable {
             record(name) { $0.ready = false; $0.error = what; $0.consoleTail = w.tail }
             progress.finish(name, "boot stalled", failed: true, detail: what)
         case .consoleUnavailable(let why):
-            record(name) { $0.ready = nil; $0.error = "cannot read the console to see readiness: \(why)" }
+            let host = rm.machine.host
+            record(name) { $0.ready = nil; $0.error = "cannot read the console on host '\(host.name)' (\(host.libvirt)) to see readiness: \(why)" }
             progress.finish(name, "console unavailable", failed: true, detail: why)
         }
     }
@@ -595,7 +653,8 @@ public final class UpEngine: @unchecked Sendable {
             let changed = created > 0 || plans.contains { if case .unchanged(true) = $0.action { return false } else { return true } }
             let ok = ms.allSatisfy { $0.error == nil && ($0.drift ?? []).isEmpty } && ms.count >= plans.count
             return UpReport(lab: s.lab.name, changed: changed, machines: ms, networksCreated: networksCreated, imagesPlaced: imagesPlaced,
-                            seconds: Date().timeIntervalSince(started), warnings: s.warnings.map(\.description), ok: ok)
+                            volumesReplaced: volumesReplaced, seconds: Date().timeIntervalSince(started),
+                            warnings: s.warnings.map(\.description), ok: ok)
         }
     }
 }

@@ -41,15 +41,22 @@ public struct PreflightReport: Codable, Sendable {
 public enum Preflight {
     /// Checks every host a lab uses.
     public static func run(session s: LabSession) async throws -> PreflightReport {
-        var findings: [Finding] = []
-        for (hostName, hs) in s.sessions.sorted(by: { $0.key < $1.key }) {
-            let machines = s.lab.machines(on: hostName)
-            let running = Set(try await Blocking.run { try hs.labDomains(s.lab.name).filter { try $0.domain.isActive() }.map(\.meta.machine) })
-            findings += try await Blocking.run {
-                try check(hs, machines: machines, alreadyRunning: running, topology: s.topology, images: s.images)
+        // All hosts at once; the findings in the hosts' order.
+        let perHost = try await withThrowingTaskGroup(of: (String, [Finding]).self) { group in
+            for (hostName, hs) in s.sessions {
+                group.addTask {
+                    let machines = s.lab.machines(on: hostName)
+                    return (hostName, try await Blocking.run {
+                        let running = Set(try hs.labDomains(s.lab.name).filter { try $0.domain.isActive() }.map(\.meta.machine))
+                        return try check(hs, machines: machines, alreadyRunning: running, topology: s.topology, images: s.images)
+                    })
+                }
             }
+            var out: [String: [Finding]] = [:]
+            for try await (h, f) in group { out[h] = f }
+            return out
         }
-        return PreflightReport(lab: s.lab.name, findings: findings)
+        return PreflightReport(lab: s.lab.name, findings: perHost.sorted { $0.key < $1.key }.flatMap(\.value))
     }
 
     /// Checks a host without a topology (`nestlab preflight` with no file).
@@ -64,6 +71,34 @@ public enum Preflight {
         return PreflightReport(lab: nil, findings: try await Blocking.run {
             try check(hs, machines: [], alreadyRunning: [], topology: nil, images: [:])
         })
+    }
+
+    /// Every host bridge that this host's machines are put on must exist there, be a bridge
+    /// and be up: libvirt only finds out when the domain starts.
+    static func bridgeFindings(_ hs: HostSession, bridges: Set<String>) -> [Finding] {
+        let h = hs.host.name
+        return bridges.sorted().map { br in
+            let fix = "ip link add \(br) type bridge && ip link set \(br) up   (on \(h); and join it to the other hosts' bridges)"
+            let iface: Interface?
+            do {
+                iface = try hs.connection.interfaceIfExists(named: br)
+            } catch {
+                return Finding(host: h, check: "bridge", level: .warning,
+                               message: "cannot ask libvirt at \(hs.host.libvirt) about bridge \(br): \(error)", fix: nil)
+            }
+            guard let iface else {
+                return Finding(host: h, check: "bridge", level: .error, message: "bridge \(br) does not exist on host '\(h)'", fix: fix)
+            }
+            let type = (try? iface.type()) ?? nil
+            if let type, type != "bridge" {
+                return Finding(host: h, check: "bridge", level: .error, message: "\(br) on host '\(h)' is a \(type) interface, not a bridge",
+                               fix: fix)
+            }
+            guard (try? iface.isActive()) == true else {
+                return Finding(host: h, check: "bridge", level: .error, message: "bridge \(br) on host '\(h)' is down", fix: "ip link set \(br) up")
+            }
+            return Finding(host: h, check: "bridge", level: .ok, message: "bridge \(br) exists and is up")
+        }
     }
 
     static func check(_ hs: HostSession, machines: [Machine], alreadyRunning: Set<String>, topology: Topology?,
@@ -217,6 +252,8 @@ public enum Preflight {
                 }
             }
         }
+
+        f += bridgeFindings(hs, bridges: Set(machines.flatMap { $0.nics.filter { $0.network.mode == .bridge }.compactMap(\.network.bridge) }))
 
         // Tools and files nestlab or libvirt need here.
         if local {

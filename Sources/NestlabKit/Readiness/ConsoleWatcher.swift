@@ -137,14 +137,40 @@ public final class ConsoleWatcher: @unchecked Sendable {
         return lock.withLock { outcome != nil }
     }
 
-    private func readLoop(_ stream: Libvirt.Stream, copy: FileHandle?) {
+    /// Reads the console stream until there is an outcome. A stream that ends first is opened
+    /// again while the domain still runs on a live connection (a few times); otherwise, say
+    /// when the host's libvirtd died, the watch ends with `consoleUnavailable` at once instead
+    /// of waiting out the ready timeout.
+    private func readLoop(_ first: Libvirt.Stream, copy: FileHandle?) {
+        var stream = first
+        var reopened = 0
         while true {
-            let chunk: Data?
-            do { chunk = try stream.receive() } catch { break }
-            guard let chunk, !chunk.isEmpty else { break }
-            if consume(chunk, copy: copy) { break }
+            var ended = "the console stream ended"
+            while true {
+                let chunk: Data?
+                do { chunk = try stream.receive() } catch {
+                    ended = "the console stream failed: \(error)"
+                    break
+                }
+                guard let chunk, !chunk.isEmpty else { break }
+                if consume(chunk, copy: copy) { return }
+            }
+            if lock.withLock({ outcome != nil }) { return }
+            let domain = lock.withLock { self.domain }
+            guard reopened < Self.maxReopens, let domain, domain.connection.isAlive(), (try? domain.isActive()) == true,
+                  let next = try? domain.openConsole(flags: .force) else {
+                let alive = domain?.connection.isAlive() ?? false
+                resolve(.consoleUnavailable(ended + (alive ? "" : " (the connection to libvirt is gone)")))
+                return
+            }
+            reopened += 1
+            lock.withLock { self.stream = next }
+            stream = next
         }
     }
+
+    /// How often a console stream that ended is opened again before the watch gives up.
+    static let maxReopens = 3
 
     /// How often the log file is looked at once its end is reached.
     static let tailInterval: TimeInterval = 0.2

@@ -111,8 +111,3 @@ public final class ProgressView: @unchecked Sendable {
     }
 }
 
-extension Console {
-    public static func errRaw(_ s: String) {
-        FileHandle.standardError.write(Data(s.utf8))
-    }
-}

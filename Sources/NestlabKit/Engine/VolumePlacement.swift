@@ -1,0 +1,284 @@
+import Foundation
+import Libvirt
+import NestlabCore
+
+/// What nestlab means a volume to hold (a base image, kernel, initrd or seed ISO): its bytes,
+/// and what libvirt must report for them once they are placed.
+///
+/// A volume is never trusted by its name. Before one is used, ``mismatch(in:)`` compares it
+/// with this: the format libvirt probed, the virtual size, the byte size, and the first and
+/// last bytes. Anything else is replaced.
+public struct VolumeContent: Sendable {
+    public enum Source: Sendable {
+        case file(String)
+        case data(Data)
+    }
+
+    public let source: Source
+    /// Bytes of the content (the file's size).
+    public let bytes: UInt64
+    /// The format libvirt reports for these bytes in a dir pool: `qcow2`, `iso` or `raw`.
+    public let format: String
+    /// libvirt's capacity: a qcow2's virtual size, otherwise the byte size.
+    public let virtualSize: UInt64
+    /// The first ``edge`` bytes (all of them for small content) and the last ``edge`` bytes.
+    let head: Data
+    let tail: Data
+
+    /// How many bytes at each end are compared, and the head that a remote placement writes
+    /// last. It covers every format magic libvirt probes (an ISO's is at 32769), so until the
+    /// head is written libvirt sees raw zeros, never a half-placed qcow2 or ISO.
+    static let edge: UInt64 = 64 * 1024
+
+    public init(file path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw HostError.system("cannot open \(path)", errno: errno) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw HostError.system("cannot stat \(path)", errno: errno) }
+        let size = UInt64(st.st_size)
+        func read(_ offset: UInt64, _ count: UInt64) throws -> Data {
+            var buf = Data(count: Int(count))
+            var got = 0
+            while got < Int(count) {
+                let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, Int(count) - got, off_t(offset) + off_t(got)) }
+                if n < 0 { if errno == EINTR { continue }; throw HostError.system("cannot read \(path)", errno: errno) }
+                if n == 0 { throw HostError.system("\(path) shrank while it was read", errno: EIO) }
+                got += n
+            }
+            return buf
+        }
+        let head = try read(0, min(Self.edge, size))
+        let tailCount = min(Self.edge, size)
+        self.init(source: .file(path), bytes: size, head: head, tail: try read(size - tailCount, tailCount))
+    }
+
+    public init(data: Data) {
+        let n = UInt64(data.count)
+        let e = Int(min(Self.edge, n))
+        self.init(source: .data(data), bytes: n, head: data.prefix(e), tail: data.suffix(e))
+    }
+
+    private init(source: Source, bytes: UInt64, head: Data, tail: Data) {
+        self.source = source
+        self.bytes = bytes
+        self.head = Data(head)
+        self.tail = Data(tail)
+        (format, virtualSize) = Self.probe(head: self.head, bytes: bytes)
+    }
+
+    /// The format libvirt's dir pools probe from these bytes, and the capacity they report.
+    static func probe(head: Data, bytes: UInt64) -> (format: String, virtualSize: UInt64) {
+        let h = [UInt8](head)
+        if h.count >= 32, h[0] == 0x51, h[1] == 0x46, h[2] == 0x49, h[3] == 0xFB {  // "QFI\xfb"
+            let size = h[24..<32].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            return ("qcow2", size)
+        }
+        if h.count >= 32774, Array(h[32769..<32774]) == Array("CD001".utf8) { return ("iso", bytes) }
+        return ("raw", bytes)
+    }
+
+    /// Why a volume that has this content's name does not hold it, or nil when it does.
+    /// Reads the volume's XML, and its first and last bytes (from the file on a local host,
+    /// through libvirt's stream otherwise; drivers that cannot stream, such as the test
+    /// driver without a folder, are checked on their XML alone).
+    func mismatch(in volume: StorageVolume, localPath: String?) throws -> String? {
+        let facts = VolumeFacts(xml: try volume.xmlDesc())
+        if let f = facts.format, f != format { return "it is \(f), not \(format)" }
+        if let c = facts.capacity, c != virtualSize { return "its virtual size is \(c) bytes, not \(virtualSize)" }
+        if let p = facts.physical, p != bytes { return "it has \(p) bytes, not \(bytes)" }
+        guard bytes > 0 else { return nil }
+        let tailOffset = bytes - UInt64(tail.count)
+        guard let (first, last) = try edges(of: volume, localPath: localPath, tailOffset: tailOffset) else { return nil }
+        if first.count != head.count || last.count != tail.count { return "its file does not have \(bytes) bytes" }
+        if first != head { return "its first \(head.count) bytes differ" }
+        if last != tail { return "its last \(tail.count) bytes differ" }
+        return nil
+    }
+
+    /// The volume's first and last bytes where the content has its head and tail; nil when the
+    /// driver cannot stream them.
+    private func edges(of volume: StorageVolume, localPath: String?, tailOffset: UInt64) throws -> (Data, Data)? {
+        if let localPath, FileManager.default.isReadableFile(atPath: localPath) {
+            // A driver that reports no <physical> (the test driver): the file's own size.
+            let size = (try? FileManager.default.attributesOfItem(atPath: localPath)[.size] as? UInt64) ?? nil
+            if let size, size != tailOffset + UInt64(tail.count) { return (Data(), Data()) }
+            return (Self.readLocal(localPath, 0, head.count) ?? Data(), Self.readLocal(localPath, tailOffset, tail.count) ?? Data())
+        }
+        let first: Data
+        do {
+            first = try volume.download(offset: 0, length: UInt64(head.count))
+        } catch {
+            if error.code == .noSupport { return nil }
+            throw error
+        }
+        return (first, try volume.download(offset: tailOffset, length: UInt64(tail.count)))
+    }
+
+    private static func readLocal(_ path: String, _ offset: UInt64, _ count: Int) -> Data? {
+        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? h.close() }
+        guard (try? h.seek(toOffset: offset)) != nil, let d = try? h.read(upToCount: count), d.count == count else { return nil }
+        return d
+    }
+
+    /// Sends bytes `range` of the content into `volume` at the same offset, through libvirt.
+    func upload(_ range: Range<UInt64>, into volume: StorageVolume, progress: ((UInt64) -> Void)?) throws {
+        guard !range.isEmpty else { return }
+        switch source {
+        case .file(let path):
+            try volume.upload(fromFile: path, fileOffset: range.lowerBound, offset: range.lowerBound, length: UInt64(range.count),
+                              progress: progress)
+        case .data(let data):
+            try volume.upload(data[Int(range.lowerBound)..<Int(range.upperBound)], offset: range.lowerBound)
+            progress?(UInt64(range.count))
+        }
+    }
+}
+
+/// The fields of a volume's XML that placement checks. A field a driver does not report
+/// (the test driver has no `<physical>`) is nil and not checked.
+struct VolumeFacts: Equatable {
+    var format: String?
+    var capacity: UInt64?
+    var physical: UInt64?
+    /// The `<backingStore>`'s path and format, for overlays.
+    var backingPath: String?
+    var backingFormat: String?
+
+    init(xml: String) {
+        var inBacking = false
+        for e in MiniXML.elements(xml) {
+            switch e.localName {
+            case "backingStore": inBacking = true
+            case "format" where inBacking: backingFormat = backingFormat ?? e.attributes["type"]
+            case "format": format = format ?? e.attributes["type"]
+            case "path" where inBacking: backingPath = backingPath ?? e.text
+            case "capacity" where !inBacking: capacity = Self.bytes(e)
+            case "physical" where !inBacking: physical = Self.bytes(e)
+            default: break
+            }
+        }
+    }
+
+    private static func bytes(_ e: MiniXML.Element) -> UInt64? {
+        guard let v = UInt64(e.text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+        let unit = e.attributes["unit"] ?? "bytes"
+        return unit == "bytes" || unit == "B" ? v : nil
+    }
+}
+
+/// What placing a volume did.
+public enum PlacementOutcome: Sendable, Equatable {
+    /// A volume of that name held exactly the content.
+    case present
+    case placed
+    /// A volume of that name held something else (the reason): it was deleted and placed anew.
+    case replaced(String)
+}
+
+extension HostSession {
+    /// Makes the volume `name` in `pool` hold exactly `content`.
+    ///
+    /// A volume of that name is checked first (``VolumeContent/mismatch(in:localPath:)``) and
+    /// replaced when it differs. Local hosts: the bytes are copied next to the pool's files
+    /// under a temporary name and renamed into place. Remote hosts: everything but the first
+    /// 64 KiB is uploaded into `NAME.partial`, which libvirt copies byte for byte to `NAME`;
+    /// the first 64 KiB go in last, so a volume under the final name that an interruption
+    /// left behind has no header and fails the check. The placed volume is checked before it
+    /// is returned.
+    public func ensureVolume(pool: StoragePool, poolPath: String, name: String, content: VolumeContent, mode: String,
+                             progress: ((UInt64, UInt64) -> Void)? = nil) throws -> (volume: StorageVolume, outcome: PlacementOutcome) {
+        try ErrorWithContext.wrap("placing volume \(name) on host '\(host.name)' (\(host.libvirt))") {
+            let localPath = canWriteLocally(poolPath: poolPath) ? "\(poolPath)/\(name)" : nil
+            var outcome = PlacementOutcome.placed
+            if let v = try pool.volumeIfExists(named: name) {
+                guard let why = try content.mismatch(in: v, localPath: localPath) else { return (v, .present) }
+                try v.delete()
+                outcome = .replaced(why)
+            }
+            let report = { (sent: UInt64) -> Void in progress?(sent, content.bytes) }
+            if let localPath {
+                try placeLocally(pool: pool, path: localPath, name: name, content: content, mode: mode, progress: report)
+            } else {
+                try placeRemotely(pool: pool, name: name, content: content, mode: mode, progress: report)
+            }
+            return (try verifyPlaced(pool: pool, name: name, content: content, localPath: localPath), outcome)
+        }
+    }
+
+    private func placeLocally(pool: StoragePool, path: String, name: String, content: VolumeContent, mode: String,
+                              progress: @escaping (UInt64) -> Void) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        let tmp = "\(dir)/.\(name).partial-\(getpid())"
+        let m = mode_t(mode, radix: 8) ?? 0o600
+        switch content.source {
+        case .file(let file): try FileCopy.copy(from: file, to: tmp, mode: m, progress: progress)
+        case .data(let data): try SecretFile.write(data, to: URL(fileURLWithPath: tmp), mode: UInt16(m))
+        }
+        guard rename(tmp, path) == 0 else {
+            let e = errno
+            unlink(tmp)
+            throw HostError.system("cannot rename \(tmp) to \(path)", errno: e)
+        }
+        try pool.refresh()
+        if try pool.volumeIfExists(named: name) == nil {
+            // The test driver does not scan folders: register the volume by XML, the file is already in place.
+            _ = try pool.createVolume(xml: StorageRenderer.file(name: name, capacity: content.virtualSize, format: content.format,
+                                                                mode: mode).render())
+        }
+    }
+
+    private func placeRemotely(pool: StoragePool, name: String, content: VolumeContent, mode: String,
+                               progress: @escaping (UInt64) -> Void) throws {
+        let head = min(VolumeContent.edge, content.bytes)
+        let partialName = name + ".partial"
+        if let stale = try pool.volumeIfExists(named: partialName) { try stale.delete() }
+        let raw = { (n: String) in StorageRenderer.raw(name: n, bytes: content.bytes, mode: mode).render() }
+        let partial = try pool.createVolume(xml: raw(partialName))
+        defer { try? partial.delete() }
+        try content.upload(head..<content.bytes, into: partial) { progress(head + $0) }
+        let final = try pool.createVolume(xml: raw(name), cloningFrom: partial)
+        do {
+            try content.upload(0..<head, into: final, progress: nil)
+        } catch {
+            try? final.delete()
+            throw error
+        }
+        progress(content.bytes)
+    }
+
+    /// The placed volume, once libvirt reports it as the content. libvirt refreshes a pool
+    /// after an upload on a thread of its own, so its format can lag for a moment.
+    private func verifyPlaced(pool: StoragePool, name: String, content: VolumeContent, localPath: String?) throws -> StorageVolume {
+        var why = ""
+        for attempt in 0..<20 {
+            if attempt > 0 {
+                usleep(250_000)
+                try? pool.refresh()  // refused while uploads into the pool run; the refresh thread catches up
+            }
+            let v = try pool.volume(named: name)
+            guard let w = try content.mismatch(in: v, localPath: localPath) else { return v }
+            why = w
+        }
+        throw HostError.placementUnverified(volume: name, host: host.name, reason: why)
+    }
+
+    /// Makes the machine's qcow2 overlay exist on `backingPath`: an overlay of that name on
+    /// another base, of another format or over a base of another format is deleted and made anew.
+    public func ensureOverlay(pool: StoragePool, xml: XMLElement, name: String, backingPath: String,
+                              backingFormat: String) throws -> Bool {
+        try ErrorWithContext.wrap("creating overlay \(name) on host '\(host.name)'") {
+            if let v = try pool.volumeIfExists(named: name) {
+                let f = VolumeFacts(xml: try v.xmlDesc())
+                if f.format == "qcow2", f.backingPath == backingPath, f.backingFormat == nil || f.backingFormat == backingFormat {
+                    return false
+                }
+                // Another base (the image changed), or not an overlay at all: the machine's disk is made anew.
+                try v.delete()
+            }
+            _ = try pool.createVolume(xml: xml.render())
+            return true
+        }
+    }
+}
