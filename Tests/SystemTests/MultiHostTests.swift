@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import NestlabCore
 import Testing
 
@@ -31,15 +32,28 @@ struct SecondHost {
         return SecondHost(name: name, uri: uri, address: address)
     }
 
-    /// Runs the fixture with its output in files: the daemons it starts keep what they inherit
-    /// open, so reading a pipe to its end would wait for them.
+    /// Runs the fixture with posix_spawn and waitpid, its output in files. Foundation's Process
+    /// learns that a child ended from a socket the child inherits; the daemons `start` leaves
+    /// running inherit it too, so Process would wait for them forever.
     static func detached(_ argv: [String]) throws -> System.Result {
         let dir = try System.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (out, err) = (dir.appendingPathComponent("out").path, dir.appendingPathComponent("err").path)
-        let quoted = argv.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        let r = try System.run(["bash", "-c", "\(quoted) >\(out) 2>\(err) </dev/null"])
-        return System.Result(status: r.status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { for a in cArgs { free(a) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
+        try #require(rc == 0, "cannot start \(argv[0]): \(String(cString: strerror(rc)))")
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return System.Result(status: code, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
                              stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
     }
 

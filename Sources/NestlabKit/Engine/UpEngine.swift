@@ -349,6 +349,11 @@ public final class UpEngine: @unchecked Sendable {
                 let source = consoleSource(m, from: .start)
                 w.start(domain: d, source: source)
                 progress.update(name, "waiting for cloud-init", detail: source.summary)
+                if source == .stream, let log = DomainRenderer.consoleLogPath(m, lab: s.lab.name) {
+                    // The stream shows only what comes next: the guest may have said it was ready
+                    // while nobody watched (a remote libvirtd that restarted). Read its console log.
+                    if let history = try? await Blocking.run({ try session.consoleHistory(path: log) }) { w.scanHistory(history) }
+                }
                 return w
             }
         } catch {

@@ -169,6 +169,16 @@ public final class ConsoleWatcher: @unchecked Sendable {
         }
     }
 
+    /// Looks for this instance's ready line in what the console printed before the watch began
+    /// (a console log read through libvirt); resolves the watch when it is there.
+    public func scanHistory(_ history: Data) {
+        var scanner = ConsoleScanner()
+        for case .ready(let iid, true, _) in scanner.feed(history + Data([0x0A])) where iid == expectedInstance {
+            resolve(.ready(instance: iid))
+            return
+        }
+    }
+
     /// How often a console stream that ended is opened again before the watch gives up.
     static let maxReopens = 3
 
