@@ -85,7 +85,7 @@ extension System {
     /// `ci-two-hosts.yaml` for one test: its own lab name and bridge subnet.
     static func twoHostTopology(lab: String, subnet: String, in dir: URL) throws -> URL {
         var text = try String(contentsOf: repo.appendingPathComponent("topologies/ci-two-hosts.yaml"), encoding: .utf8)
-        text = text.replacingOccurrences(of: "name: ci2\n", with: "name: \(lab)\n")
+        text = text.replacingOccurrences(of: "name: ci-two-hosts\n", with: "name: \(lab)\n")
         text = text.replacingOccurrences(of: "10.251.0", with: subnet)
         let u = dir.appendingPathComponent("\(lab).yaml")
         try text.write(to: u, atomically: true, encoding: .utf8)

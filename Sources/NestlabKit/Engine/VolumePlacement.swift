@@ -268,7 +268,7 @@ extension HostSession {
     /// another base, of another format or over a base of another format is deleted and made anew.
     public func ensureOverlay(pool: StoragePool, xml: XMLElement, name: String, backingPath: String,
                               backingFormat: String) throws -> Bool {
-        try ErrorWithContext.wrap("creating overlay \(name) on host '\(host.name)'") {
+        try ErrorWithContext.wrap("creating overlay \(name) on \(host.name)") {
             if let v = try pool.volumeIfExists(named: name) {
                 let f = VolumeFacts(xml: try v.xmlDesc())
                 if f.format == "qcow2", f.backingPath == backingPath, f.backingFormat == nil || f.backingFormat == backingFormat {
