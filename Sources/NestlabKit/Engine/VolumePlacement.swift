@@ -221,11 +221,24 @@ extension HostSession {
             unlink(tmp)
             throw HostError.system("cannot rename \(tmp) to \(path)", errno: e)
         }
-        try pool.refresh()
+        refreshWhenIdle(pool)
         if try pool.volumeIfExists(named: name) == nil {
             // The test driver does not scan folders: register the volume by XML, the file is already in place.
             _ = try pool.createVolume(xml: StorageRenderer.file(name: name, capacity: content.virtualSize, format: content.format,
                                                                 mode: mode).render())
+        }
+    }
+
+    /// Rescans a pool's folder. libvirt refuses while a volume of the pool is being built or
+    /// uploaded (another machine's overlay or seed): wait for that, a few seconds at most.
+    private func refreshWhenIdle(_ pool: StoragePool) {
+        for _ in 0..<40 {
+            do {
+                try pool.refresh()
+                return
+            } catch {
+                usleep(250_000)
+            }
         }
     }
 
@@ -255,7 +268,7 @@ extension HostSession {
         for attempt in 0..<20 {
             if attempt > 0 {
                 usleep(250_000)
-                try? pool.refresh()  // refused while uploads into the pool run; the refresh thread catches up
+                try? pool.refresh()  // refused while uploads into the pool run; libvirt's own refresh catches up
             }
             let v = try pool.volume(named: name)
             guard let w = try content.mismatch(in: v, localPath: localPath) else { return v }
