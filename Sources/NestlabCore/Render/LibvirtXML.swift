@@ -260,8 +260,7 @@ public enum DomainRenderer {
 
     /// Where libvirt's virtlogd keeps the serial console on a system-mode host.
     public static func consoleLogPath(_ m: Machine, lab: String) -> String? {
-        // The URI's path, without its query (`qemu+ssh://root@node2/system?keyfile=…`).
-        let uri = m.host.libvirt.split(separator: "?", maxSplits: 1).first.map(String.init) ?? m.host.libvirt
+        let uri = m.host.libvirt
         guard uri.hasPrefix("qemu"), uri.hasSuffix("/system") else { return nil }
         return "/var/log/libvirt/qemu/\(m.domainName)-console.log"
     }

@@ -152,10 +152,18 @@ public enum LifecycleCommands {
                 }
             }
         }
-        let sessions = try t.hosts.filter { h in t.file == nil || (try? TopologyParser().load(path: t.file!).0.machines.contains { $0.host == h.name }) ?? true }
-            .map { try HostSession(host: $0) }
+        // Every host that answers is cleaned; one that does not is named at the end (exit 1), and
+        // a later `down` finishes the job there.
+        var sessions: [HostSession] = []
+        var unreachable: [String] = []
+        for h in t.hosts where t.file == nil || (try? TopologyParser().load(path: t.file!).0.machines.contains { $0.host == h.name }) ?? true {
+            do { sessions.append(try HostSession(host: h)) } catch { unreachable.append("host '\(h.name)' at \(h.libvirt): \(error)") }
+        }
+        if sessions.isEmpty && !unreachable.isEmpty {
+            throw OperationError("cannot reach " + unreachable.joined(separator: "; ") + "; nothing was removed")
+        }
         var opts = DownEngine.Options()
-        opts.purge = purge
+        opts.purge = purge && unreachable.isEmpty  // the state says where the rest of the lab is
         let report = try await DownEngine.run(lab: t.lab, sessions: sessions, state: state, options: opts,
                                               progress: flags.progress(log: purge || !hadState ? nil : state.log))
         // The lock made a state folder; for a lab nestlab never knew, `status` would list it forever.
@@ -175,6 +183,10 @@ public enum LifecycleCommands {
         Console.out(out)
         if !resetFailures.isEmpty {
             throw OperationError("bare-metal reset failed on: " + resetFailures.joined(separator: "; "))
+        }
+        if !unreachable.isEmpty {
+            throw OperationError("the lab's objects on other hosts are removed, but not on: " + unreachable.joined(separator: "; ")
+                                 + "; run `nestlab down` again once the host answers")
         }
     }
 

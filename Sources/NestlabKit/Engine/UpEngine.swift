@@ -647,8 +647,9 @@ public final class UpEngine: @unchecked Sendable {
             progress.finish(name, "boot stalled", failed: true, detail: what)
         case .consoleUnavailable(let why):
             let host = rm.machine.host
-            record(name) { $0.ready = nil; $0.error = "cannot read the console on host '\(host.name)' (\(host.libvirt)) to see readiness: \(why)" }
-            progress.finish(name, "console unavailable", failed: true, detail: why)
+            let what = "cannot read the console on host '\(host.name)' (\(host.libvirt)) to see readiness: \(why)"
+            record(name) { $0.ready = nil; $0.error = what }
+            progress.finish(name, "console unavailable", failed: true, detail: what)
         }
     }
 
