@@ -210,13 +210,18 @@ public final class UpEngine: @unchecked Sendable {
         case .placed:
             lock.withLock { imagesPlaced.append("\(host):\(volume)"); created += 1 }
         case .replaced(let why):
-            progress.note("host \(host): volume \(volume) was not what nestlab placed there (\(why)): replaced")
+            noteReplaced(volume, host: host, why: why)
             lock.withLock {
                 imagesPlaced.append("\(host):\(volume)")
-                volumesReplaced.append("\(host):\(volume): \(why)")
                 created += 1
             }
         }
+    }
+
+    /// Says that a volume had the right name but not the right content, and lists it in the report.
+    private func noteReplaced(_ volume: String, host: String, why: String) {
+        progress.note("host \(host): volume \(volume) was not what nestlab placed there (\(why)): replaced")
+        lock.withLock { volumesReplaced.append("\(host):\(volume): \(why)") }
     }
 
     // MARK: images
@@ -403,10 +408,7 @@ public final class UpEngine: @unchecked Sendable {
             return try session.ensureVolume(pool: pool, poolPath: poolPath, name: rm.seedVolume, content: VolumeContent(data: iso.bytes),
                                             mode: "0600").outcome
         }
-        if case .replaced(let why) = seed {
-            progress.note("host \(m.host.name): seed \(rm.seedVolume) was not what nestlab placed there (\(why)): replaced")
-            lock.withLock { volumesReplaced.append("\(m.host.name):\(rm.seedVolume): \(why)") }
-        }
+        if case .replaced(let why) = seed { noteReplaced(rm.seedVolume, host: m.host.name, why: why) }
         if seed != .present { count() }
         try checkInterrupt()
         progress.update(m.name, "defining domain")

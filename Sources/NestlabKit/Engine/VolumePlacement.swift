@@ -295,28 +295,3 @@ extension HostSession {
         }
     }
 }
-
-extension HostSession {
-    /// A domain's console log on this host (`path`, written by virtlogd), read through libvirt:
-    /// its folder is served as a storage pool (`nestlab-consoles`, defined once, never built,
-    /// so the folder is left as it is; or a pool of the host's that already serves the folder),
-    /// and the log downloaded as one of its volumes. nil when the host has no such log.
-    public func consoleHistory(path: String) throws -> Data? {
-        let dir = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
-        let pool: StoragePool
-        if let p = try? connection.storagePool(targetPath: dir) {
-            pool = p
-        } else {
-            let xml = XMLElement("pool", [("type", "dir")], [
-                .element(XMLElement("name", text: "nestlab-consoles")),
-                .element(XMLElement("uuid", text: Identity.uuid("pool", "consoles"))),
-                .element(XMLElement("target", [], [.element(XMLElement("path", text: dir))])),
-            ])
-            pool = try connection.defineStoragePool(xml: xml.render())
-        }
-        if !(try pool.isActive()) { try pool.create() }
-        try pool.refresh()
-        return try pool.volumeIfExists(named: name)?.download()
-    }
-}
