@@ -51,8 +51,10 @@ public final class ConsoleWatcher: @unchecked Sendable {
     private var domain: Domain?
 
     public init(machine: String, expectedInstance: String, logFile: URL, stallPolicy: StallPolicy? = nil,
+                logAppearance: TimeInterval = 10,
                 onPhase: @escaping @Sendable (String, String, String) -> Void = { _, _, _ in }) {
         self.machine = machine
+        self.logAppearance = logAppearance
         self.expectedInstance = expectedInstance
         self.logFile = logFile
         self.onPhase = onPhase
@@ -185,7 +187,7 @@ public final class ConsoleWatcher: @unchecked Sendable {
     /// How often the log file is looked at once its end is reached.
     static let tailInterval: TimeInterval = 0.2
     /// How long a log that does not exist yet is waited for before the stream is used instead.
-    static let logAppearance: TimeInterval = 10
+    private let logAppearance: TimeInterval
 
     /// Follows a log file the way `tail -F` does: from `offset`, across virtlogd's rotation
     /// (the file renamed to `.0` and a new one begun) and truncation, until there is an outcome.
@@ -215,7 +217,7 @@ public final class ConsoleWatcher: @unchecked Sendable {
                 let failure = errno
                 if fd >= 0 {
                     seen = true
-                } else if !seen, failure != ENOENT || Self.now - began > Self.logAppearance {
+                } else if !seen, failure != ENOENT || Self.now - began > logAppearance {
                     // Not ours to read (virtlogd made it root-only), or never written: use the stream.
                     let reason = failure == ENOENT ? "did not appear" : String(cString: strerror(failure))
                     let domain = lock.withLock { self.domain }

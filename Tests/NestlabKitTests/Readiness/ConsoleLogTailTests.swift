@@ -15,8 +15,9 @@ import Testing
     static let kernel = "[    0.000000] Linux version 6.1.0-28-amd64\r\n[    1.300719] pci 0000:00:01.3: [8086:7113]\r\n"
     static let ready = "NESTLAB ready instance=vm-0-abc status=done code=0 cloudinit=ran boot=1\r\n"
 
-    func watcher(copy: String = "copy.log") -> ConsoleWatcher {
-        ConsoleWatcher(machine: "vm-0", expectedInstance: "vm-0-abc", logFile: dir.appendingPathComponent(copy))
+    func watcher(copy: String = "copy.log", logAppearance: TimeInterval = 10) -> ConsoleWatcher {
+        ConsoleWatcher(machine: "vm-0", expectedInstance: "vm-0-abc", logFile: dir.appendingPathComponent(copy),
+                       logAppearance: logAppearance)
     }
 
     func append(_ text: String, to path: URL) throws {
@@ -49,7 +50,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(500))
         #expect(w.currentOutcome == nil)
         try append(String(Self.ready.dropFirst(18)), to: log)
-        let outcome = await w.wait(timeout: 20)
+        let outcome = await w.wait(timeout: 120)
         #expect(outcome == .ready(instance: "vm-0-abc"))
         #expect(w.seenPhases.map(\.name) == ["containerd"])
         // The lab's copy holds this boot's bytes exactly, nothing of the earlier one.
@@ -66,18 +67,21 @@ import Testing
         try append("before rotation\r\n", to: log)
         try FileManager.default.moveItem(at: log, to: dir.appendingPathComponent("vm-0-console.log.0"))
         try append("after rotation\r\n" + Self.ready, to: log)
-        let outcome = await w.wait(timeout: 20)
+        let outcome = await w.wait(timeout: 120)
         #expect(outcome == .ready(instance: "vm-0-abc"))
         #expect(try copyText() == Self.kernel + "before rotation\r\n" + "after rotation\r\n" + Self.ready)
     }
 
     @Test func waitsForALogThatDoesNotExistYet() async throws {
+        // The appearance window is far longer than the test's pause: a loaded machine (CI runs
+        // hundreds of tests at once) can hold this task back for seconds, and the test is about
+        // a log that appears late, not about the window.
         let log = dir.appendingPathComponent("later-console.log")
-        let w = watcher()
+        let w = watcher(logAppearance: 600)
         w.start(domain: nil, source: .logFile(path: log.path, offset: 0))
         try await Task.sleep(for: .milliseconds(500))
         try append(Self.ready.replacingOccurrences(of: "status=done code=0", with: "status=error code=1"), to: log)
-        let outcome = await w.wait(timeout: 20)
+        let outcome = await w.wait(timeout: 120)
         #expect(outcome == .failed(code: 1, phase: nil, detail: nil))
     }
 
@@ -92,7 +96,7 @@ import Testing
         try h.close()
         try await Task.sleep(for: .milliseconds(500))
         try append(Self.ready, to: log)
-        #expect(await w.wait(timeout: 20) == .ready(instance: "vm-0-abc"))
+        #expect(await w.wait(timeout: 120) == .ready(instance: "vm-0-abc"))
     }
 
     @Test func noOutcomeMeansATimeout() async throws {
@@ -111,7 +115,7 @@ import Testing
         try append("x", to: file)
         let w = watcher()
         w.start(domain: nil, source: .logFile(path: file.appendingPathComponent("console.log").path, offset: 0))
-        let outcome = await w.wait(timeout: 20)
+        let outcome = await w.wait(timeout: 120)
         guard case .consoleUnavailable(let why) = outcome else {
             Issue.record("expected consoleUnavailable, got \(outcome)")
             return
