@@ -72,6 +72,19 @@ struct SecondHost {
         try #require(r.status == 0, "cannot kill libvirtd \(pid) of \(name): \(r.all)")
     }
 
+    /// Brings a killed libvirtd back on the same state, as an operator would (`start` again).
+    /// `start` sees a daemon whose pid still answers `kill -0` as running, so wait until the
+    /// killed one is gone first.
+    func restartLibvirtd() throws {
+        let pid = try String(contentsOfFile: "/run/second-host/\(name)/run/libvirtd.pid", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        for _ in 0..<300 where kill(pid_t(pid) ?? 0, 0) == 0 { usleep(100_000) }
+        let r = try Self.detached([Self.tool, "start", "--name", name])
+        try #require(r.status == 0, "second-host start (again) failed: \(r.all)")
+        let answer = try virsh(["uri"])
+        try #require(answer.status == 0, "the restarted libvirtd of \(name) does not answer: \(answer.all)")
+    }
+
     func virsh(_ args: [String]) throws -> System.Result { try System.run(["virsh", "-c", uri] + args) }
 }
 
@@ -226,6 +239,7 @@ extension SystemTests {
 
     /// The remote libvirtd is killed while `up` waits for the guests: the remote machine fails at
     /// once (not after the ready timeout) with its host named, and nestlab does not die of SIGPIPE.
+    /// Once the daemon is back, a re-run of `up` converges and `down` leaves nothing anywhere.
     @Test(.timeLimit(.minutes(10)))
     func remoteLibvirtdKilledWhileUpWaits() throws {
         try System.requireHost()
@@ -258,10 +272,32 @@ extension SystemTests {
         #expect(status == 1, "\(bg.stdout)\n\(bg.stderr)")
         #expect(bg.stderr.contains("the connection to libvirt is gone"), "\(bg.stderr)")
         #expect(!bg.stderr.contains("Fatal error") && !bg.stdout.contains("Fatal error"))
-        // down cleans the host that answers and names the one that does not.
+        // down cleans the host that answers and names the one that does not (state kept).
         let down = try System.nestlab(["down", lab], state: state, env: env)
         #expect(down.status == 1 && down.stderr.contains("but not on: host 'hostb'"), "\(down.all)")
+        let local = try System.run(["virsh", "-c", "qemu:///system", "list", "--all", "--name"])
+        #expect(!local.stdout.contains("\(lab)-"), "the local host still holds: \(local.stdout)")
+
+        // The daemon comes back (its QEMU kept running). A re-run of up converges: a is made
+        // again here, and b, never seen ready and with no console log nestlab can read on this
+        // host, is restarted and watched.
+        try hostb.restartLibvirtd()
+        let domb = try hostb.virsh(["domstate", "\(lab)-b"])
+        #expect(domb.stdout.contains("running"), "b must have outlived its daemon: \(domb.all)")
+        let again = try System.nestlab(["up", file.path, "--plain", "--output", "json"], state: state, env: env)
+        try #require(again.status == 0, "the re-run of up must converge:\n\(again.all)")
+        let report = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any]
+        let machines = (report?["machines"] as? [[String: Any]]) ?? []
+        #expect(machines.count == 2 && machines.allSatisfy { $0["ready"] as? Bool == true }, "\(again.stdout)")
+        #expect(machines.first { $0["name"] as? String == "b" }?["action"] as? String == "restart", "\(again.stdout)")
+        let downAgain = try System.nestlab(["down", lab], state: state, env: env)
+        #expect(downAgain.status == 0, "\(downAgain.all)")
         try expectNothingLeft(lab)
+        let remote = try hostb.virsh(["list", "--all", "--name"])
+        #expect(!remote.stdout.contains("\(lab)-"), "hostb still holds: \(remote.stdout)")
+        let remotePools = try hostb.virsh(["pool-list", "--all", "--name"])
+        #expect(!remotePools.stdout.contains("nestlab-\(lab)") && !remotePools.stdout.contains("nestlab-consoles"),
+                "hostb still holds pools: \(remotePools.stdout)")
     }
 
     /// A host that cannot be reached fails `up` (exit 1) before anything is created anywhere,

@@ -260,25 +260,23 @@ enum FileCopy {
 
 extension HostSession {
     /// A domain's console log on this host (`path`, written by virtlogd), read through libvirt:
-    /// its folder is served as a storage pool (`nestlab-consoles`, defined once, never built,
-    /// so the folder is left as it is; or a pool of the host's that already serves the folder),
-    /// and the log downloaded as one of its volumes. nil when the host has no such log.
+    /// its folder is served as a storage pool and the log downloaded as one of its volumes. A
+    /// pool of the host's that already serves the folder is used as it is; otherwise a transient
+    /// pool (never built, so the folder is left as it is) lives only for this read, so nothing of
+    /// nestlab's stays on the host. nil when the host has no such log.
     public func consoleHistory(path: String) throws -> Data? {
         let dir = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
-        let pool: StoragePool
-        if let p = try? connection.storagePool(targetPath: dir) {
-            pool = p
-        } else {
-            let xml = XMLElement("pool", [("type", "dir")], [
-                .element(XMLElement("name", text: "nestlab-consoles")),
-                .element(XMLElement("uuid", text: Identity.uuid("pool", "consoles"))),
-                .element(XMLElement("target", [], [.element(XMLElement("path", text: dir))])),
-            ])
-            pool = try connection.defineStoragePool(xml: xml.render())
+        if let pool = try? connection.storagePool(targetPath: dir), (try? pool.isActive()) == true {
+            try pool.refresh()
+            return try pool.volumeIfExists(named: name)?.download()
         }
-        if !(try pool.isActive()) { try pool.create() }
-        try pool.refresh()
+        let xml = XMLElement("pool", [("type", "dir")], [
+            .element(XMLElement("name", text: "nestlab-consoles-\(UUID().uuidString.prefix(8).lowercased())")),
+            .element(XMLElement("target", [], [.element(XMLElement("path", text: dir))])),
+        ])
+        let pool = try connection.createStoragePool(xml: xml.render())
+        defer { try? pool.destroy() }
         return try pool.volumeIfExists(named: name)?.download()
     }
 }

@@ -349,16 +349,27 @@ public final class UpEngine: @unchecked Sendable {
                 }
                 // Running, but nestlab never saw it become ready (an interrupted run): look again.
                 let d = try await Blocking.run { try session.connection.domain(named: m.domainName) }
+                let source = consoleSource(m, from: .start)
+                var history: Data?
+                if source == .stream {
+                    // The stream shows only what comes next: the guest may have said it was ready
+                    // while nobody watched (a remote libvirtd that restarted). Its console log says
+                    // what came before; without one, the only way to know is to watch a boot.
+                    history = await consoleHistory(m, session)
+                    if history == nil {
+                        progress.update(name, "restarting", detail: "never seen ready, and its console history cannot be read")
+                        try await Blocking.run {
+                            try ErrorWithContext.wrap("stopping domain \(m.domainName) on \(m.host.name)") { try d.destroy() }
+                        }
+                        record(name) { $0.action = "restart" }
+                        return try await boot(d, rm, session)
+                    }
+                }
                 // Its boot was not watched from the start: no stall check; the whole log is read.
                 let w = watcher(for: rm, stallCheck: false)
-                let source = consoleSource(m, from: .start)
                 w.start(domain: d, source: source)
                 progress.update(name, "waiting for cloud-init", detail: source.summary)
-                if source == .stream, let log = DomainRenderer.consoleLogPath(m, lab: s.lab.name) {
-                    // The stream shows only what comes next: the guest may have said it was ready
-                    // while nobody watched (a remote libvirtd that restarted). Read its console log.
-                    if let history = try? await Blocking.run({ try session.consoleHistory(path: log) }) { w.scanHistory(history) }
-                }
+                if let history { w.scanHistory(history) }
                 return w
             }
         } catch {
@@ -366,6 +377,13 @@ public final class UpEngine: @unchecked Sendable {
             progress.finish(name, "failed", failed: true, detail: "\(error)")
             return nil
         }
+    }
+
+    /// What a machine's console log on its host holds so far; nil when its host keeps none
+    /// nestlab can read (a remote URI with options, see `DomainRenderer.consoleLogPath`).
+    private func consoleHistory(_ m: Machine, _ session: HostSession) async -> Data? {
+        guard let log = DomainRenderer.consoleLogPath(m, lab: s.lab.name) else { return nil }
+        return try? await Blocking.run { try session.consoleHistory(path: log) }
     }
 
     private func watcher(for rm: RenderedMachine, stallCheck: Bool = true) -> ConsoleWatcher {
