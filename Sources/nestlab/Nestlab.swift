@@ -26,7 +26,8 @@ struct Nestlab: AsyncParsableCommand {
             """,
         version: NestlabVersion.string,
         subcommands: [
-            Validate.self, Plan.self, Preflight.self, Up.self, Status.self, Down.self, Rebuild.self, Snapshot.self, Kubeconfig.self, Handoff.self, Cache.self,
+            Validate.self, Plan.self, Preflight.self, Up.self, Status.self, Down.self, Rebuild.self, Snapshot.self,
+            SSH.self, Exec.self, Console.self, SSHConfig.self, Inventory.self, Kubeconfig.self, Handoff.self, Cache.self,
         ]
     )
 }

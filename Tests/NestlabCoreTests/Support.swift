@@ -7,6 +7,7 @@ struct ToolResult {
     var status: Int32
     var stdout: String
     var stderr: String
+    var all: String { stdout + stderr }
 }
 
 enum Tool {

@@ -122,6 +122,41 @@ struct BareMetalTests {
         #expect(o.detail?.contains("Connection refused") == true, "\(o.detail ?? "")")
     }
 
+    /// Issue 18: a bare-metal node's key is read once (here with ssh-keyscan, as the user's
+    /// known_hosts does not know it) and from then on checked strictly against the lab's file.
+    @Test func theNodesKeyIsReadOnceThenCheckedStrictly() async throws {
+        let sshd = try await Blocking.run { try Self.startSSHD() }
+        defer { sshd.stop(); try? FileManager.default.removeItem(at: sshd.dir) }
+        let port = Int(sshd.options[1])!
+        let keys = HostKeyReader.keys(hostName: "127.0.0.1", port: port)
+        let hostKey = try String(contentsOf: sshd.dir.appendingPathComponent("hostkey.pub"), encoding: .utf8)
+            .split(separator: " ").prefix(2).joined(separator: " ")
+        #expect(keys == .scanned([hostKey]), "\(keys)")
+        #expect(HostKeyReader.keys(hostName: "127.0.0.1", port: 1) == .none("ssh-keyscan got no key (exit 1)"))
+
+        let known = sshd.dir.appendingPathComponent("lab_known_hosts")
+        try KnownHosts.render([KnownHosts.Entry(names: ["127.0.0.1"], port: port, key: hostKey)]).write(to: known, atomically: true, encoding: .utf8)
+        let script = sshd.dir.appendingPathComponent("root/ok.sh").path
+        let files = [NodeFile(path: script, mode: 0o755, text: "#!/bin/sh\necho 'NESTLAB phase=x status=ok detail='\n")]
+        let log = sshd.dir.appendingPathComponent("lab.log")
+        let ok = try await BareMetal.run(node: "n", target: "root@127.0.0.1", files: files, command: [script], log: log,
+                                         sshOptions: sshd.options, knownHosts: known) { _, _, _ in }
+        #expect(ok.ok, "\(ok.detail ?? "") \(ok.tail)")
+        // Another key under the node's name: refused, nothing copied (the test's own known_hosts
+        // option comes after nestlab's and does not count).
+        let other = try Self.otherKey(in: sshd.dir)
+        try KnownHosts.render([KnownHosts.Entry(names: ["127.0.0.1"], port: port, key: other)]).write(to: known, atomically: true, encoding: .utf8)
+        let refused = try await BareMetal.run(node: "n", target: "root@127.0.0.1", files: files, command: [script], log: log,
+                                              sshOptions: sshd.options, knownHosts: known) { _, _, _ in }
+        #expect(!refused.ok && refused.failedPhase == "copy-files")
+        #expect(try String(contentsOf: log, encoding: .utf8).contains("Host key verification failed"))
+    }
+
+    static func otherKey(in dir: URL) throws -> String {
+        try sh("ssh-keygen -q -t ed25519 -N '' -f \(dir.path)/other")
+        return try String(contentsOf: dir.appendingPathComponent("other.pub"), encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+    }
+
     @Test func remoteWordsAreQuoted() {
         #expect(BareMetal.quote("/usr/local/lib/nestlab/bootstrap.sh") == "/usr/local/lib/nestlab/bootstrap.sh")
         #expect(BareMetal.quote("it's; rm -rf /") == "'it'\\''s; rm -rf /'")

@@ -1,5 +1,6 @@
 import Foundation
 import NestlabCore
+import NestlabKit
 @testable import NestlabKit
 
 /// Paths and process helpers for the hand-off and topology tests.
@@ -107,9 +108,12 @@ enum HandoffTestSupport {
                                numa: HostFacts.assumed(for: h, in: t).numaNodes, kernel: "6.8.0-49-generic",
                                libvirtVersion: "10.0.0", qemuVersion: "8.2.2", kvmUsable: true)
         }
+        let access = LabAccess(lab: lab, state: StateStore(root: URL(fileURLWithPath: stateDir)).lab(t.name))
         let machines = lab.machines.map { m in
-            Testbed.MachineReport(name: m.name, vcpuPins: m.vcpuPins, emulatorPin: m.emulatorPin, iothreadPin: m.iothreadPin,
-                                  state: "running", ready: true)
+            var r = Testbed.MachineReport(name: m.name, vcpuPins: m.vcpuPins, emulatorPin: m.emulatorPin, iothreadPin: m.iothreadPin,
+                                          state: "running", ready: true)
+            r.ssh = access.machine(named: m.name).map { Testbed.SSH($0, configFile: "\(labDir)/ssh/config") }
+            return r
         }
         let clusters = t.clusters.map { c in
             let cp = lab.machines.first { $0.cluster == c.name && c.controlPlane.contains(.machine($0.group)) }

@@ -212,6 +212,11 @@ extension SystemTests {
             let r = try System.ssh(key, from, "timeout 5 bash -c 'echo >/dev/tcp/\(to)/22' && echo reached")
             #expect(r.status == 0 && r.stdout.contains("reached"), "\(from) -> \(to): \(r.all)")
         }
+        // nestlab exec reaches both hosts' machines, host keys checked strictly.
+        let exec = try System.nestlab(["exec", lab, "--", "hostname"], state: state, env: env)
+        #expect(exec.status == 0 && exec.stdout.split(separator: "\n").sorted() == ["a | a", "b | b"], "\(exec.all)")
+        let onB = try System.nestlab(["exec", lab, "--role", "b", "--output", "json", "--", "hostname"], state: state, env: env)
+        #expect(onB.status == 0 && onB.stdout.contains("\"machine\" : \"b\"") && !onB.stdout.contains("\"machine\" : \"a\""), "\(onB.all)")
 
         // status and testbed.json cover both hosts.
         let st = try System.nestlab(["status", file.path, "--output", "json"], state: state, env: env)
@@ -223,6 +228,9 @@ extension SystemTests {
             as? [String: Any])
         let tbHosts = (tb["machines"] as? [[String: Any]] ?? []).compactMap { $0["host"] as? String }
         #expect(Set(tbHosts) == ["local", "hostb"], "testbed.json machines' hosts: \(tbHosts)")
+        // Both bridged: reached directly, no jump through hostb.
+        let tbSSH = (tb["machines"] as? [[String: Any]] ?? []).compactMap { $0["ssh"] as? [String: Any] }
+        #expect(tbSSH.count == 2 && tbSSH.allSatisfy { $0["proxyJump"] is NSNull && $0["user"] as? String == "nestlab" }, "\(tbSSH)")
 
         // down removes exactly the lab's objects on both hosts.
         let down = try System.nestlab(["down", lab], state: state, env: env)

@@ -59,9 +59,14 @@ enum System {
         return Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 
+    /// ssh as nestlab's user, with the lab's key, checking the guest's host key strictly
+    /// against the lab's known_hosts (beside the key): every system test that logs in also
+    /// proves that the guest runs the host key nestlab made for it.
     static func ssh(_ key: URL, _ address: String, _ command: String) throws -> Result {
-        try run(["ssh", "-i", key.path, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-                 "-o", "ConnectTimeout=15", "-o", "LogLevel=ERROR", "nestlab@\(address)", command])
+        let knownHosts = key.deletingLastPathComponent().appendingPathComponent("known_hosts")
+        return try run(["ssh", "-i", key.path, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes",
+                        "-o", "UserKnownHostsFile=\(knownHosts.path)", "-o", "GlobalKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+                        "-o", "ConnectTimeout=15", "-o", "LogLevel=ERROR", "nestlab@\(address)", command])
     }
 
     /// A copy of a shipped topology with its own lab name and network, so a test never
@@ -194,6 +199,8 @@ struct SystemTests {
             #expect(m["accelerator"] as? String == "tcg" && m["hugepageSize"] as? String == "2M" && m["ready"] as? Bool == true)
         }
 
+        try expectLabIsReachable(lab: lab, state: state, file: file)
+
         // A second up changes nothing, and says so.
         let again = try System.nestlab(["up", file.path, "--plain"], state: state)
         #expect(again.status == 0, "\(again.all)")
@@ -204,6 +211,10 @@ struct SystemTests {
         #expect(down.status == 0, "\(down.all)")
         try expectNothingLeft(lab)
         #expect(try System.hugepagesFree2M() == freeBefore)
+        // A lab that is down cannot be reached: exit 2, and why.
+        let gone = try System.nestlab(["ssh", lab, "vm-0", "--", "true"], state: state)
+        #expect(gone.status == 2 && gone.stderr.contains("lab '\(lab)' is not up"), "\(gone.all)")
+        #expect(!FileManager.default.fileExists(atPath: state.appendingPathComponent("\(lab)/ssh/known_hosts").path))
 
         // A second up reuses the base image on the host: nothing is placed again.
         let up2 = try System.nestlab(["up", file.path, "--output", "json", "--no-wait"], state: state)

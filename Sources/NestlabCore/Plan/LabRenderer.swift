@@ -41,8 +41,10 @@ public enum LabRenderer {
     /// - Parameters:
     ///   - bases: host name → image name → the base image on that host.
     ///   - sshKeys: public keys authorized for the `nestlab` user in every guest.
+    ///   - hostKeys: machine → the SSH host key nestlab made for it (none: the guest makes one).
     ///   - payload: per machine, the files and commands cloud-init adds (cluster bootstrap).
     public static func render(lab: Lab, bases: [String: [String: BaseVolumeRef]], sshKeys: [String],
+                              hostKeys: [String: SSHHostKeyMaterial] = [:],
                               payload: (Machine) -> GuestPayload = { _ in .empty }) throws -> RenderedLab {
         var nets: [(LabNetwork, XMLElement?)] = []
         for n in lab.networks {
@@ -55,14 +57,15 @@ public enum LabRenderer {
                 throw RenderError.missingBase(machine: m.name, image: m.image.name, host: m.host.name)
             }
             let extra = payload(m)
+            let hostKey = hostKeys[m.name]
             let seed = CloudInitRenderer.render(.init(machine: m, lab: lab.name, sshAuthorizedKeys: sshKeys,
-                                                      files: extra.files, commands: extra.commands))
+                                                      files: extra.files, commands: extra.commands, hostKey: hostKey))
             let seedVolume = seed.volumeName(for: m, lab: lab.name)
             let spec = MachineSpec.of(m, base: base, seedDigest: seed.digest)
             let domain = DomainRenderer.render(.init(machine: m, lab: lab.name, base: base, seedVolume: seedVolume, spec: spec))
             let overlay = StorageRenderer.overlay(name: m.overlayVolume, capacity: m.disk, backing: base.disk, backingFormat: base.format)
             out.append(RenderedMachine(machine: m, seed: seed, seedVolume: seedVolume, spec: spec, domain: domain,
-                                       overlay: overlay, base: base, hasSecrets: extra.files.contains { $0.secret }))
+                                       overlay: overlay, base: base, hasSecrets: hostKey != nil || extra.files.contains { $0.secret }))
         }
         return RenderedLab(lab: lab, networks: nets, machines: out)
     }

@@ -54,13 +54,18 @@ public enum CloudInitRenderer {
         public var files: [GuestFile]
         /// Commands run once, in order, at first boot (cloud-init `runcmd`).
         public var commands: [[String]]
+        /// The guest's SSH host key, made by nestlab, so that the lab's known_hosts is exact
+        /// from the first connection (no trust on first use). nil: the guest makes its own.
+        public var hostKey: SSHHostKeyMaterial?
 
-        public init(machine: Machine, lab: String, sshAuthorizedKeys: [String], files: [GuestFile] = [], commands: [[String]] = []) {
+        public init(machine: Machine, lab: String, sshAuthorizedKeys: [String], files: [GuestFile] = [], commands: [[String]] = [],
+                    hostKey: SSHHostKeyMaterial? = nil) {
             self.machine = machine
             self.lab = lab
             self.sshAuthorizedKeys = sshAuthorizedKeys
             self.files = files
             self.commands = commands
+            self.hostKey = hostKey
         }
     }
 
@@ -178,7 +183,7 @@ public enum CloudInitRenderer {
         ]
         for c in input.commands { runcmd.append(.flowList(c.map { .string($0) })) }
 
-        let doc = YAMLValue.map([
+        var top: [(String, YAMLValue)] = [
             ("hostname", .string(m.name)),
             ("fqdn", .string("\(m.name).\(input.lab).nestlab")),
             ("manage_etc_hosts", .bool(true)),
@@ -193,13 +198,30 @@ public enum CloudInitRenderer {
                 ]),
             ])),
             ("ssh_pwauth", .bool(false)),
+        ]
+        top += hostKeyEntries(input.hostKey)
+        top += [
             ("disable_root", .bool(true)),
             ("resize_rootfs", .bool(true)),
             ("write_files", .list(writeFiles)),
             ("runcmd", .list(runcmd)),
             ("final_message", .string("NESTLAB cloud-final finished after $UPTIME seconds")),
-        ])
-        return "#cloud-config\n" + doc.emit()
+        ]
+        return "#cloud-config\n" + YAMLValue.map(top).emit()
+    }
+
+    /// cloud-init's `ssh` module: the host keys it would have made are deleted and nestlab's
+    /// ed25519 key is written instead (`/etc/ssh/ssh_host_ed25519_key`, 0600); with `ssh_keys`
+    /// given, cloud-init generates no other type, so the guest's sshd offers exactly this key.
+    static func hostKeyEntries(_ key: SSHHostKeyMaterial?) -> [(String, YAMLValue)] {
+        guard let key else { return [] }
+        return [
+            ("ssh_deletekeys", .bool(true)),
+            ("ssh_keys", .map([
+                ("ed25519_private", .block(key.privateKey)),
+                ("ed25519_public", .string(key.publicKey)),
+            ])),
+        ]
     }
 
     /// network-config version 2 with static addresses, matched by MAC.

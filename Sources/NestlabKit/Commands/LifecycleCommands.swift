@@ -137,6 +137,13 @@ public enum LifecycleCommands {
             o.allowUnfetched = true
             let s = try LabSession.open(file: file, options: o)
             let progress = flags.progress(log: state.log)
+            if !FileManager.default.fileExists(atPath: state.knownHosts.path) {
+                // Brought up by an older nestlab: read the nodes' keys now, as up does.
+                let access = LabAccess(lab: s.lab, state: state)
+                let (external, notes) = await access.readExternalKeys()
+                for n in notes { progress.note(n) }
+                try access.write(hostKeys: s.secrets.hostKeys, external: external)
+            }
             for c in s.clusters {
                 for n in c.nodes {
                     guard case .host(let h) = n.kind else { continue }
@@ -144,7 +151,7 @@ public enum LifecycleCommands {
                     progress.update(key, "kubeadm reset over ssh")
                     let reset = try NodeBootstrapRenderer.reset(cluster: c.spec, node: NodeSpec(name: n.name, ip: n.address, role: .worker))
                     let o = try await BareMetal.run(node: n.name, target: h.ssh ?? h.name, files: reset.files, command: reset.entryCommand,
-                                                    log: state.log) { phase, status, detail in progress.update(key, "\(phase): \(status)", detail: detail) }
+                                                    log: state.log, knownHosts: state.knownHosts) { phase, status, detail in progress.update(key, "\(phase): \(status)", detail: detail) }
                     if o.ok { progress.finish(key, "reset") } else {
                         progress.finish(key, "reset failed", failed: true, detail: o.detail ?? "")
                         resetFailures.append("\(key): \(o.detail ?? "reset failed")")
@@ -166,6 +173,8 @@ public enum LifecycleCommands {
         opts.purge = purge && unreachable.isEmpty  // the state says where the rest of the lab is
         let report = try await DownEngine.run(lab: t.lab, sessions: sessions, state: state, options: opts,
                                               progress: flags.progress(log: purge || !hadState ? nil : state.log))
+        // Down everywhere: the lab can no longer be reached (`ssh`, `exec` and the rest say so).
+        if unreachable.isEmpty { LabAccess.removeFiles(state) }
         // The lock made a state folder; for a lab nestlab never knew, `status` would list it forever.
         if !hadState && !report.removedAnything { try? state.remove() }
         if flags.format == .json {

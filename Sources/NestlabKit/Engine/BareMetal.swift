@@ -9,10 +9,18 @@ public enum BareMetal {
         (ProcessInfo.processInfo.environment["NESTLAB_SSH_OPTIONS"] ?? "").split(separator: " ").map(String.init)
     }
 
-    /// `ssh` with options that never prompt and never hang on a dead host.
-    static func ssh(_ target: String, _ remote: [String], options: [String] = extraOptions) -> [String] {
-        ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o", "ServerAliveInterval=15", "-o", "StrictHostKeyChecking=accept-new"]
-            + options + [target, "--"] + remote
+    /// `ssh` with options that never prompt and never hang on a dead host. With the lab's
+    /// `knownHosts` (the node's key, read at `up`), the node is checked strictly against that
+    /// file alone; ssh takes the first value of an option, so these come before `options`.
+    static func ssh(_ target: String, _ remote: [String], options: [String] = extraOptions, knownHosts: URL? = nil) -> [String] {
+        var argv = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o", "ServerAliveInterval=15"]
+        if let knownHosts {
+            argv += ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=\(SSHConfig.escapeTokens(knownHosts.path))",
+                     "-o", "GlobalKnownHostsFile=/dev/null"]
+        } else {
+            argv += ["-o", "StrictHostKeyChecking=accept-new"]
+        }
+        return argv + options + [target, "--"] + remote
     }
 
     /// Runs as root on the node: directly for root@, through `sudo -n` otherwise.
@@ -37,7 +45,7 @@ public enum BareMetal {
     /// Copies the node's files (as a tar stream, root-owned, with their modes) and runs its
     /// entry command; output goes to `log` and phase lines to `onPhase`.
     public static func run(node: String, target: String, files: [NodeFile], command: [String], log: URL,
-                           sshOptions: [String] = extraOptions,
+                           sshOptions: [String] = extraOptions, knownHosts: URL? = nil,
                            onPhase: @escaping @Sendable (String, String, String) -> Void) async throws -> Outcome {
         let staging = FileManager.default.temporaryDirectory.appendingPathComponent("nestlab-node-\(node)-\(UUID().uuidString.prefix(8))")
         try SecretFile.createPrivateDirectory(at: staging)
@@ -55,7 +63,7 @@ public enum BareMetal {
         let remoteTar = asRoot(target, ["tar", "-xpf", "-", "-C", "/", "--no-same-owner", "--no-overwrite-dir"]).map(quote)
         let copy = "tar --owner=0 --group=0 --no-recursion -C \(quote(staging.path)) -cf - "
             + members.map(quote).joined(separator: " ") + " | "
-            + ssh(target, remoteTar, options: sshOptions).map(quote).joined(separator: " ")
+            + ssh(target, remoteTar, options: sshOptions, knownHosts: knownHosts).map(quote).joined(separator: " ")
         let copied = try await Blocking.run { try Self.stream(["/bin/sh", "-c", copy], log: log) { _ in } }
         guard copied.status == 0 else {
             return Outcome(node: node, ok: false, failedPhase: "copy-files",
@@ -65,7 +73,7 @@ public enum BareMetal {
         let remote = asRoot(target, command).map(quote)
         let scanner = LockedScanner()
         let run = try await Blocking.run {
-            try Self.stream(ssh(target, remote, options: sshOptions), log: log) { line in
+            try Self.stream(ssh(target, remote, options: sshOptions, knownHosts: knownHosts), log: log) { line in
                 for e in scanner.feed(line) {
                     if case .phase(let name, let status, let detail) = e { onPhase(name, status, detail) }
                 }

@@ -105,7 +105,7 @@ public final class LabSession: @unchecked Sendable {
         }
         let lab = try LabResolver(topology: topology, facts: facts).resolve()
 
-        let secrets = try LabSecrets.ensure(state, clusters: topology.clusters.map(\.name))
+        let secrets = try LabSecrets.ensure(state, clusters: topology.clusters.map(\.name), machines: lab.machines.map(\.name))
         let lock = try LockFile.load(forTopology: file)
         let digests = DigestCache(cacheRoot: cacheRoot)
         let artifacts = ArtifactCache(root: cacheRoot)
@@ -136,7 +136,8 @@ public final class LabSession: @unchecked Sendable {
                     hint: "run `nestlab cache fetch \(file)` on a machine with internet to write \(URL(fileURLWithPath: LockFile.path(forTopology: file)).lastPathComponent)"))
             }
         }
-        let rendered = try LabRenderer.render(lab: lab, bases: bases, sshKeys: [secrets.ssh.authorizedKey]) { payloads[$0.name] ?? .empty }
+        let rendered = try LabRenderer.render(lab: lab, bases: bases, sshKeys: [secrets.ssh.authorizedKey],
+                                              hostKeys: secrets.hostKeys) { payloads[$0.name] ?? .empty }
         return LabSession(topology: topology, warnings: warnings + lab.warnings + clusterWarnings, state: state, sessions: sessions,
                           facts: facts, lab: lab, secrets: secrets, images: images, rendered: rendered, cacheRoot: cacheRoot,
                           clusters: clusters, lock: lock, mirrors: Array(Set(mirrors.values.map(\.address))).sorted())

@@ -118,6 +118,13 @@ public final class UpEngine: @unchecked Sendable {
         }
         if !conflicts.isEmpty { throw UpError.conflicts(conflicts) }
 
+        // How each machine is reached: known_hosts (the keys nestlab made, and the keys of the
+        // hosts it reaches over SSH), the SSH config and access.json, before anything boots.
+        let access = LabAccess(lab: s.lab, state: s.state)
+        let (external, notes) = await access.readExternalKeys()
+        for n in notes { progress.note(n) }
+        try access.write(hostKeys: s.secrets.hostKeys, external: external)
+
         // Shared objects first: each host's pools, networks and base images, all hosts at once.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for session in s.sessions.values {
@@ -570,7 +577,7 @@ public final class UpEngine: @unchecked Sendable {
                     progress.update(key, "copying node scripts over ssh", detail: h.ssh ?? "")
                     do {
                         let o = try await BareMetal.run(node: n.name, target: h.ssh ?? h.name, files: n.bootstrap.files,
-                                                        command: n.bootstrap.entryCommand, log: s.state.log) { [progress] phase, status, detail in
+                                                        command: n.bootstrap.entryCommand, log: s.state.log, knownHosts: s.state.knownHosts) { [progress] phase, status, detail in
                             progress.update(key, "\(phase): \(status)", detail: detail)
                         }
                         if o.ok {

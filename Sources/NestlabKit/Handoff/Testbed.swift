@@ -137,10 +137,12 @@ public struct Testbed: Codable, Sendable, Hashable {
         public var state: String
         /// Whether nestlab saw the guest finish booting (cloud-init done).
         public var ready: Bool
+        /// How to reach it over SSH (issue 18); null when nestlab does not know (no access recorded).
+        public var ssh: SSH? = nil
 
         enum CodingKeys: String, CodingKey {
             case name, host, cluster, domain, uuid, profile, image, vcpus, pinning, emulatorPin, iothreadPin, memoryMiB
-            case hugepageSize, numaNode, nestedVirtualization, accelerator, cpuMode, addresses, state, ready
+            case hugepageSize, numaNode, nestedVirtualization, accelerator, cpuMode, addresses, state, ready, ssh
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -165,6 +167,47 @@ public struct Testbed: Codable, Sendable, Hashable {
             try c.encode(addresses, forKey: .addresses)
             try c.encode(state, forKey: .state)
             try c.encode(ready, forKey: .ready)
+            try c.encode(ssh, forKey: .ssh)
+        }
+    }
+
+    /// What a runner needs to reach a machine with the system ssh: `ssh -F configFile alias`,
+    /// or the parts (the host key is checked against `knownHostsFile`, strictly).
+    public struct SSH: Codable, Sendable, Hashable {
+        public var host: String
+        public var port: Int
+        public var user: String?
+        public var identityFile: String?
+        public var knownHostsFile: String
+        /// `[user@]host[:port]` of the host it is reached through, or null.
+        public var proxyJump: String?
+        public var configFile: String
+        public var alias: String
+
+        enum CodingKeys: String, CodingKey { case host, port, user, identityFile, knownHostsFile, proxyJump, configFile, alias }
+
+        public init(host: String, port: Int, user: String?, identityFile: String?, knownHostsFile: String, proxyJump: String?,
+                    configFile: String, alias: String) {
+            self.host = host
+            self.port = port
+            self.user = user
+            self.identityFile = identityFile
+            self.knownHostsFile = knownHostsFile
+            self.proxyJump = proxyJump
+            self.configFile = configFile
+            self.alias = alias
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(host, forKey: .host)
+            try c.encode(port, forKey: .port)
+            try c.encode(user, forKey: .user)
+            try c.encode(identityFile, forKey: .identityFile)
+            try c.encode(knownHostsFile, forKey: .knownHostsFile)
+            try c.encode(proxyJump, forKey: .proxyJump)
+            try c.encode(configFile, forKey: .configFile)
+            try c.encode(alias, forKey: .alias)
         }
     }
 
@@ -405,6 +448,8 @@ extension Testbed {
         public var cpuMode: String?
         /// Network → address seen in the guest; nil keeps the planned static addresses.
         public var addresses: [String: String]?
+        /// How it is reached over SSH, as `up` recorded it.
+        public var ssh: SSH? = nil
 
         public init(name: String, vcpuPins: [CPUSet], emulatorPin: CPUSet? = nil, iothreadPin: CPUSet? = nil,
                     state: String, ready: Bool, cpuMode: String? = nil, addresses: [String: String]? = nil) {
@@ -490,7 +535,7 @@ extension Testbed {
                 emulatorPin: r.emulatorPin?.cpus, iothreadPin: r.iothreadPin?.cpus, memoryMiB: m.memory.mib,
                 hugepageSize: m.profile.hugepages == .none ? nil : m.profile.hugepages.rawValue, numaNode: m.numaNode,
                 nestedVirtualization: m.profile.nested && m.accel == .kvm, accelerator: m.accel.rawValue,
-                cpuMode: r.cpuMode ?? effectiveCPUMode(m), addresses: addresses, state: r.state, ready: r.ready))
+                cpuMode: r.cpuMode ?? effectiveCPUMode(m), addresses: addresses, state: r.state, ready: r.ready, ssh: r.ssh))
         }
 
         var outClusters: [Cluster] = []

@@ -22,10 +22,13 @@ public enum TestbedWriter {
             hosts.append(report)
         }
         let status = try await StatusEngine.run(lab: s.lab.name, sessions: Array(s.sessions.values), rendered: s.rendered)
+        let access = LabAccess(lab: s.lab, state: s.state)
         for row in status.machines where s.lab.machine(named: row.machine) != nil {
-            machines.append(Testbed.MachineReport(
+            var report = Testbed.MachineReport(
                 name: row.machine, vcpuPins: row.vcpuPins.map { CPUSet($0) }, emulatorPin: row.emulatorPin.map { CPUSet($0) },
-                state: row.state, ready: row.ready))
+                state: row.state, ready: row.ready)
+            report.ssh = access.machine(named: row.machine).map { Testbed.SSH($0, configFile: s.state.sshConfig.path) }
+            machines.append(report)
         }
         var clusters: [Testbed.ClusterReport] = []
         for c in s.clusters {
@@ -74,5 +77,12 @@ public enum HandoffCommand {
         let runner = HandoffRunner(handoff: handoff, topologyFile: file, kubeconfig: kubeconfigs.joined(separator: ":"),
                                    testbed: state.testbed, logFile: state.log)
         return try await runner.run()
+    }
+}
+
+extension Testbed.SSH {
+    public init(_ m: MachineAccess, configFile: String) {
+        self.init(host: m.address, port: m.port, user: m.user, identityFile: m.identityFile, knownHostsFile: m.knownHostsFile,
+                  proxyJump: m.proxyJump?.target, configFile: configFile, alias: m.name)
     }
 }

@@ -7,6 +7,8 @@ import NestlabCore
 /// lab keeps its identity.
 public struct LabSecrets: Sendable {
     public var ssh: SSHKey
+    /// Machine → its SSH host key (the guest gets it through cloud-init).
+    public var hostKeys: [String: SSHHostKeyMaterial]
     public var clusters: [String: ClusterSecrets]
 
     public struct ClusterSecrets: Sendable {
@@ -17,7 +19,7 @@ public struct LabSecrets: Sendable {
     }
 
     /// Loads the lab's secrets, creating what is missing.
-    public static func ensure(_ state: LabState, clusters: [String]) throws -> LabSecrets {
+    public static func ensure(_ state: LabState, clusters: [String], machines: [String] = []) throws -> LabSecrets {
         try state.create()
         let ssh: SSHKey
         if let text = try? String(contentsOf: state.sshKey, encoding: .utf8) {
@@ -27,6 +29,10 @@ public struct LabSecrets: Sendable {
             try SecretFile.createPrivateDirectory(at: state.sshKey.deletingLastPathComponent())
             try key.write(to: state.sshKey.deletingLastPathComponent())
             ssh = key
+        }
+        var hostKeys: [String: SSHHostKeyMaterial] = [:]
+        for m in machines {
+            hostKeys[m] = try ensureHostKey(state.hostKey(m), machine: m)
         }
         var out: [String: ClusterSecrets] = [:]
         for c in clusters {
@@ -61,6 +67,20 @@ public struct LabSecrets: Sendable {
             }
             out[c] = ClusterSecrets(ca: ca, token: token, admin: admin, discoveryHash: try ca.discoveryHash)
         }
-        return LabSecrets(ssh: ssh, clusters: out)
+        return LabSecrets(ssh: ssh, hostKeys: hostKeys, clusters: out)
+    }
+
+    /// A machine's host key: the stored file's text as it is (so the rendered seed stays the
+    /// same from run to run), or a new ed25519 key written 0600 in a 0700 folder.
+    static func ensureHostKey(_ file: URL, machine: String) throws -> SSHHostKeyMaterial {
+        if let text = try? String(contentsOf: file, encoding: .utf8), let key = try? SSHKey(openSSHPrivateKey: text) {
+            return SSHHostKeyMaterial(privateKey: text, publicKey: key.authorizedKey)
+        }
+        let key = SSHKey(comment: "root@\(machine)")
+        try SecretFile.createPrivateDirectory(at: file.deletingLastPathComponent().deletingLastPathComponent())
+        try SecretFile.createPrivateDirectory(at: file.deletingLastPathComponent())
+        let (priv, _) = try key.write(to: file.deletingLastPathComponent(), name: file.lastPathComponent)
+        let text = try String(contentsOf: priv, encoding: .utf8)
+        return SSHHostKeyMaterial(privateKey: text, publicKey: key.authorizedKey)
     }
 }

@@ -36,6 +36,15 @@ public struct LabState: Sendable {
 
     public var sshKey: URL { dir.appendingPathComponent("ssh/id_ed25519") }
     public var sshPublicKey: URL { dir.appendingPathComponent("ssh/id_ed25519.pub") }
+    /// A VM's SSH host key, made by nestlab before the VM exists (0600).
+    public func hostKey(_ machine: String) -> URL { dir.appendingPathComponent("ssh/hosts/\(machine)/ssh_host_ed25519_key") }
+    /// Every host key of the lab, with the names and addresses it is reached by; written by
+    /// `up`, removed by `down` (its presence means the lab was brought up).
+    public var knownHosts: URL { dir.appendingPathComponent("ssh/known_hosts") }
+    /// The lab's OpenSSH client configuration (`ssh -F`), as `nestlab ssh-config` prints it.
+    public var sshConfig: URL { dir.appendingPathComponent("ssh/config") }
+    /// How each machine is reached (`LabAccess`), recorded at `up`, removed at `down`.
+    public var access: URL { dir.appendingPathComponent("ssh/access.json") }
     public func pki(_ cluster: String) -> URL { dir.appendingPathComponent("pki/\(cluster)") }
     public func kubeconfig(_ cluster: String) -> URL { dir.appendingPathComponent("kubeconfig-\(cluster)") }
     public var testbed: URL { dir.appendingPathComponent("testbed.json") }
