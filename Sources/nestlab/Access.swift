@@ -57,7 +57,7 @@ extension Nestlab {
         @Argument(help: "The lab's name.")
         var lab: String
 
-        @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Only these machines (comma-separated).", valueName: "a,b"))
+        @Option(name: .long, help: ArgumentHelp("Only these machines (comma-separated).", valueName: "a,b"))
         var machines: String?
 
         @Option(name: .long, help: ArgumentHelp("Only machines of this role: a machine group's name, control-plane, worker or baremetal.", valueName: "role"))
@@ -80,8 +80,9 @@ extension Nestlab {
         }
     }
 
-    struct Console: AsyncParsableCommand {
+    struct ConsoleCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "console",
             abstract: "Attach to a VM's serial console through libvirt (Ctrl-] detaches).",
             discussion: """
                 Works for VMs on local and remote hosts alike: the console comes over libvirt's \
@@ -107,7 +108,7 @@ extension Nestlab {
         }
     }
 
-    struct SSHConfig: AsyncParsableCommand {
+    struct SSHConfigCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "ssh-config",
             abstract: "Print an OpenSSH config for a lab's machines.",

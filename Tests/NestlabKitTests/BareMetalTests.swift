@@ -152,6 +152,54 @@ struct BareMetalTests {
         #expect(try String(contentsOf: log, encoding: .utf8).contains("Host key verification failed"))
     }
 
+    /// The SSH config nestlab writes, used by the real ssh against a real sshd, with a key and
+    /// a known_hosts file in folders whose names hold a blank and a `%` (a token to ssh).
+    @Test func sshConfigPathsWithBlanksAndPercentWork() async throws {
+        let sshd = try await Blocking.run { try Self.startSSHD() }
+        defer { sshd.stop(); try? FileManager.default.removeItem(at: sshd.dir) }
+        let port = Int(sshd.options[1])!
+        let odd = sshd.dir.appendingPathComponent("lab %d 1")
+        try FileManager.default.createDirectory(at: odd, withIntermediateDirectories: true)
+        let key = odd.appendingPathComponent("id %h")
+        try FileManager.default.copyItem(at: sshd.dir.appendingPathComponent("client"), to: key)
+        let hostKey = try String(contentsOf: sshd.dir.appendingPathComponent("hostkey.pub"), encoding: .utf8)
+            .split(separator: " ").prefix(2).joined(separator: " ")
+        let known = odd.appendingPathComponent("known hosts")
+        try KnownHosts.render([KnownHosts.Entry(names: ["127.0.0.1"], port: port, key: hostKey)]).write(to: known, atomically: true, encoding: .utf8)
+        let m = MachineAccess(name: "node", kind: .baremetal, host: "node", address: "127.0.0.1", port: port, user: "root",
+                              identityFile: key.path, knownHostsFile: known.path)
+        let config = odd.appendingPathComponent("config")
+        try SSHConfig.render(lab: "odd", machines: [m], configFile: config.path).write(to: config, atomically: true, encoding: .utf8)
+        let r = try await Blocking.run { try ChildProcess.capture(["ssh", "-F", config.path, "-o", "BatchMode=yes", "node", "echo", "in"], timeout: 30) }
+        #expect(r.status == 0 && r.stdout == "in\n", "\(r.stdout)\(r.stderr)")
+
+        // Through a jump host (here the same sshd, which forwards to itself): ProxyJump in the
+        // config, and the ProxyCommand of the Ansible inventory's common arguments.
+        let jump = JumpHost(alias: "nestlab-odd-jump", hostName: "127.0.0.1", port: port, user: "root", identityFile: key.path)
+        var behind = m
+        behind.name = "behind"
+        behind.kind = .vm
+        behind.proxyJump = jump
+        // In a folder whose path OpenSSH's ProxyJump cannot carry, the jump is written as the
+        // equivalent ProxyCommand; in a plain one, as ProxyJump. Both are taken for real.
+        let plain = sshd.dir.appendingPathComponent("plain.config")
+        for file in [config, plain] {
+            let text = try SSHConfig.render(lab: "odd", machines: [m, behind], configFile: file.path)
+            #expect(text.contains("ProxyJump nestlab-odd-jump") == (file == plain), "\(text)")
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            let viaJump = try await Blocking.run {
+                try ChildProcess.capture(["ssh", "-F", file.path, "-o", "BatchMode=yes", "-v", "behind", "echo", "jumped"], timeout: 30)
+            }
+            #expect(viaJump.status == 0 && viaJump.stdout == "jumped\n", "\(viaJump.stderr)")
+            #expect(viaJump.stderr.contains("Executing proxy command: exec ssh -F"), "the jump must be taken: \(viaJump.stderr)")
+        }
+        let ansibleStyle = ["ssh"] + behind.commonOptions(configFile: config.path)
+            + ["-o", "BatchMode=yes", "-o", "IdentityFile=\"\(SSHConfig.escapeTokens(key.path))\"", "-p", String(port), "-l", "root",
+               "127.0.0.1", "echo", "ansible"]
+        let viaCommand = try await Blocking.run { try ChildProcess.capture(ansibleStyle, timeout: 30) }
+        #expect(viaCommand.status == 0 && viaCommand.stdout == "ansible\n", "\(ansibleStyle) \(viaCommand.stderr)")
+    }
+
     static func otherKey(in dir: URL) throws -> String {
         try sh("ssh-keygen -q -t ed25519 -N '' -f \(dir.path)/other")
         return try String(contentsOf: dir.appendingPathComponent("other.pub"), encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")

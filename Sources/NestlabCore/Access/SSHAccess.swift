@@ -95,11 +95,14 @@ public struct MachineAccess: Sendable, Hashable, Codable {
     /// the lab's known_hosts only, strict checking, and for a jump, a ProxyCommand that runs
     /// ssh with the lab's config, so that the jump host is checked as strictly.
     public func commonOptions(configFile: String) -> [String] {
-        var o = ["-o", "UserKnownHostsFile=\(SSHConfig.escapeTokens(knownHostsFile))", "-o", "GlobalKnownHostsFile=/dev/null",
+        // ssh reads an -o value as a config line: UserKnownHostsFile takes several files split at
+        // blanks, so a path with blanks goes in double quotes; % is a token there.
+        var o = ["-o", "UserKnownHostsFile=\(SSHConfig.arg(SSHConfig.escapeTokens(knownHostsFile)))", "-o", "GlobalKnownHostsFile=/dev/null",
                  "-o", "StrictHostKeyChecking=yes"]
         if identityFile != nil { o += ["-o", "IdentitiesOnly=yes"] }
         if let j = proxyJump {
-            o += ["-o", "ProxyCommand=ssh -F \(Shell.quote(configFile)) -W [%h]:%p \(j.alias)"]
+            // ssh expands tokens in the ProxyCommand too: a literal % in the path is %%.
+            o += ["-o", "ProxyCommand=ssh -F \(Shell.quote(SSHConfig.escapeTokens(configFile))) -W [%h]:%p \(j.alias)"]
         }
         return o
     }
@@ -121,7 +124,7 @@ public enum SSHConfig {
     /// An argument as ssh_config reads it: plain, or in double quotes when it has blanks.
     /// ssh_config has no escape for `"` inside quotes; such a value is refused earlier
     /// (`AccessError.unquotable`), never written broken.
-    static func arg(_ s: String) -> String {
+    public static func arg(_ s: String) -> String {
         s.contains(where: { $0 == " " || $0 == "\t" || $0 == "#" }) ? "\"\(s)\"" : s
     }
 
@@ -132,7 +135,17 @@ public enum SSHConfig {
         }
     }
 
-    public static func render(lab: String, machines: [MachineAccess]) throws(AccessError) -> String {
+    /// Whether OpenSSH can pass `path` on in the ProxyCommand it makes from `ProxyJump`: it
+    /// writes `-F PATH` there unquoted and unescaped (OpenSSH 9.2), so a blank, a `%` or a quote
+    /// breaks it.
+    public static func safeForProxyJump(_ path: String) -> Bool {
+        !path.contains { " \t%\"'\\$`;&|<>()*?[]{}~!#".contains($0) }
+    }
+
+    /// - Parameter configFile: where the lab keeps this config. A jump is `ProxyJump ALIAS`; when
+    ///   that path is not `safeForProxyJump`, the equivalent `ProxyCommand ssh -F PATH -W …`,
+    ///   quoted and escaped, which works from any path.
+    public static func render(lab: String, machines: [MachineAccess], configFile: String? = nil) throws(AccessError) -> String {
         var out = "# The SSH configuration of nestlab lab '\(lab)' (`nestlab ssh-config \(lab)`).\n"
         out += "# Every host key is checked against the lab's known_hosts, which nestlab wrote from\n"
         out += "# keys it made (VMs) or read at `up` (hosts): nothing is trusted on first use.\n"
@@ -152,7 +165,12 @@ public enum SSHConfig {
             out += "  GlobalKnownHostsFile /dev/null\n"
             out += "  StrictHostKeyChecking yes\n"
             if let j = m.proxyJump {
-                out += "  ProxyJump \(j.alias)\n"
+                if let configFile, !safeForProxyJump(configFile) {
+                    try check(configFile, what: "SSH config path")
+                    out += "  ProxyCommand ssh -F \(Shell.quote(escapeTokens(configFile))) -W [%h]:%p \(j.alias)\n"
+                } else {
+                    out += "  ProxyJump \(j.alias)\n"
+                }
                 jumps[j.alias] = j
             }
         }
@@ -221,7 +239,8 @@ public enum AnsibleInventory {
     public static func hostVars(_ m: MachineAccess, configFile: String) -> [(String, String)] {
         var v: [(String, String)] = [("ansible_host", m.address), ("ansible_port", String(m.port))]
         if let u = m.user { v.append(("ansible_user", u)) }
-        if let k = m.identityFile { v.append(("ansible_ssh_private_key_file", k)) }
+        // Ansible hands the key to ssh as `-o IdentityFile="…"`, where ssh expands tokens.
+        if let k = m.identityFile { v.append(("ansible_ssh_private_key_file", SSHConfig.escapeTokens(k))) }
         v.append(("ansible_ssh_common_args", m.commonOptions(configFile: configFile).map(Shell.quote).joined(separator: " ")))
         return v
     }

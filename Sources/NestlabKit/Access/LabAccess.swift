@@ -107,7 +107,7 @@ public struct LabAccess: Sendable {
     // MARK: files
 
     /// The lab's OpenSSH config, as `ssh-config` prints it and `ssh`/`exec` use it.
-    public func sshConfig() throws -> String { try SSHConfig.render(lab: lab, machines: machines) }
+    public func sshConfig() throws -> String { try SSHConfig.render(lab: lab, machines: machines, configFile: state.sshConfig.path) }
 
     /// Hosts whose keys nestlab must read (it made none of them): jump hosts and bare-metal nodes.
     public var externalHosts: [(name: String, hostName: String, port: Int)] {
@@ -148,7 +148,7 @@ public struct LabAccess: Sendable {
         var entries: [KnownHosts.Entry] = []
         var notes: [String] = []
         for h in externalHosts {
-            let keys = await Blocking.run { HostKeyReader.keys(hostName: h.hostName, port: h.port) }
+            let keys = (try? await Blocking.run { HostKeyReader.keys(hostName: h.hostName, port: h.port) }) ?? .none("cancelled")
             switch keys {
             case .known(let k):
                 entries += k.map { KnownHosts.Entry(names: [h.hostName], port: h.port, key: $0) }

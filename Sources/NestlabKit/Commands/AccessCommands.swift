@@ -72,9 +72,9 @@ public enum AccessCommands {
 
     /// Replaces this process with the system `ssh`: interactive without a command; with one,
     /// its exit code is the remote command's (ssh's own failures are 255).
-    public static func ssh(lab: String, machine: String, command: [String]) throws -> Never {
+    public static func ssh(lab: String, machine name: String, command: [String]) throws -> Never {
         let access = try load(lab: lab)
-        let m = try machine(machine, in: access)
+        let m = try machine(name, in: access)
         let argv = try sshArguments(access, m, command: command, batch: false)
         let cargs = argv.map { strdup($0) } + [nil]
         // nestlab ignores SIGPIPE for itself; ssh gets the default back (exec keeps ignored signals).
