@@ -11,7 +11,7 @@ struct CLITests {
         #expect(r.status == 0)
         #expect(r.stdout.contains("Provision repeatable nested Kubernetes testbeds on libvirt/KVM."))
         #expect(r.stdout.contains("Exit codes: 0 success, 1 an operation failed, 2 bad input"))
-        for sub in ["validate", "plan", "preflight", "up", "status", "down", "rebuild"] {
+        for sub in ["validate", "plan", "preflight", "up", "status", "down", "rebuild", "ssh", "exec", "console", "ssh-config", "inventory"] {
             #expect(r.stdout.range(of: "\n  \(sub) ", options: []) != nil, "\(sub) is not listed")
         }
         #expect(try cli.run("--version").stdout == "0.1.0\n")
@@ -53,6 +53,26 @@ struct CLITests {
         let cli = try CLI()
         let r = try cli.run(args)
         #expect(r.status == 2)
+        #expect(r.stderr.hasPrefix(message), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test("the commands that reach a lab refuse bad input with exit 2 and what is valid", arguments: [
+        (["exec", "nolab"], "error: give the command after --, e.g. nestlab exec nolab -- hostname"),
+        (["exec", "nolab", "--parallel", "0", "--", "true"], "error: --parallel must be at least 1"),
+        (["exec", "nolab", "--timeout", "nan", "--", "true"], "error: --timeout must be a positive number of seconds"),
+        (["exec", "nolab", "--", "true"], "error: there is no lab 'nolab'; no lab is up (nestlab up TOPOLOGY brings one up)"),
+        (["ssh", "nolab", "vm-0"], "error: there is no lab 'nolab'; no lab is up"),
+        (["ssh", "Bad/Lab", "vm-0"], "error: 'Bad/Lab' is not a lab name (lower-case letters, digits and '-')"),
+        (["console", "nolab", "vm-0"], "error: there is no lab 'nolab'"),
+        (["ssh-config", "nolab"], "error: there is no lab 'nolab'"),
+        (["inventory", "nolab", "--list"], "error: there is no lab 'nolab'"),
+        (["inventory", "nolab", "--list", "--host", "a"], "Error: give --list or --host, not both"),
+    ])
+    func accessUsageErrors(args: [String], message: String) throws {
+        let cli = try CLI()
+        let r = try cli.run(args)
+        #expect(r.status == 2, "\(r.stderr)")
         #expect(r.stderr.hasPrefix(message), "\(r.stderr)")
         #expect(r.stdout.isEmpty)
     }

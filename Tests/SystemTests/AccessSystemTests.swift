@@ -14,7 +14,8 @@ extension SystemTests {
         // The guest's host key is the one nestlab made (read inside the guest).
         for m in ["vm-0", "vm-1"] {
             let made = try String(contentsOf: sshDir.appendingPathComponent("hosts/\(m)/ssh_host_ed25519_key.pub"), encoding: .utf8)
-            let seen = try System.nestlab(["ssh", lab, m, "--", "cat", "/etc/ssh/ssh_host_ed25519_key.pub"], state: state)
+            // cloud-init writes the public half 0600 too: read it as root.
+            let seen = try System.nestlab(["ssh", lab, m, "--", "sudo", "cat", "/etc/ssh/ssh_host_ed25519_key.pub"], state: state)
             #expect(seen.status == 0, "\(seen.all)")
             let key = { (s: String) in s.split(separator: " ").prefix(2).joined(separator: " ") }
             #expect(key(seen.stdout) == key(made), "\(m) runs another host key: \(seen.stdout) vs \(made)")
