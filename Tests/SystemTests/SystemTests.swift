@@ -200,6 +200,7 @@ struct SystemTests {
         }
 
         try expectLabIsReachable(lab: lab, state: state, file: file)
+        try expectBenchmarksRun(lab: lab, state: state, scratch: scratch.dir)
 
         // A second up changes nothing, and says so.
         let again = try System.nestlab(["up", file.path, "--plain"], state: state)

@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+@testable import NestlabCore
+@testable import NestlabKit
+
+/// Issue 19, machines mode on this host: the real tools (Debian's iperf3, redis, stress-ng,
+/// PostgreSQL's pgbench, fio) run through the real OpenSSH client and a real sshd on 127.0.0.1,
+/// exactly as on a bare-metal host given by `--ssh`.
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") && getuid() == 0,
+                             "needs root and openssh-server (Tests/Scripts/setup-host installs it)"))
+struct BenchRunnerTests {
+    @Test func allFiveBenchmarksOnAnSSHHostGiveValidSamples() async throws {
+        let sshd = try await Blocking.run { try BareMetalTests.startSSHD() }
+        defer { sshd.stop(); try? FileManager.default.removeItem(at: sshd.dir) }
+        let results = sshd.dir.appendingPathComponent("results")
+        // The sshd's key, checked strictly (as a user's known_hosts would hold it).
+        let port = sshd.options[1]
+        let hostKey = try String(contentsOf: sshd.dir.appendingPathComponent("hostkey.pub"), encoding: .utf8)
+            .split(separator: " ").prefix(2).joined(separator: " ")
+        let known = sshd.dir.appendingPathComponent("known")
+        try "[127.0.0.1]:\(port) \(hostKey)\n".write(to: known, atomically: true, encoding: .utf8)
+
+        var r = BenchCommands.Request(environment: "baremetal")
+        r.sshTargets = ["root@127.0.0.1"]
+        r.sshOptions = ["-p", port, "-i", sshd.dir.appendingPathComponent("client").path, "-o", "IdentitiesOnly=yes",
+                        "-o", "UserKnownHostsFile=\(known.path)"]
+        r.repetitions = 2
+        r.duration = 1
+        r.resultsDir = results.path
+        let params = sshd.dir.appendingPathComponent("params.yaml")
+        try """
+            redis: {requests: 5000, clients: 10}
+            stress-ng: {cpus: 1}
+            pgbench: {scale: 1, clients: 2, threads: 1}
+            fio: {size: 16M, iodepth: 4}
+            """.write(to: params, atomically: true, encoding: .utf8)
+        r.paramsFile = params.path
+        let (targets, options) = try BenchCommands.prepare(r)
+        #expect(targets.map(\.name) == ["root@127.0.0.1"] && targets[0].isRoot)
+        #expect(options.parameters.redisRequests == 5000 && options.parameters.duration == 1 && options.parameters.fioSize == "16M")
+
+        let report = try await BenchRunner.run(targets: targets, options: options, progress: ProgressView(mode: .quiet))
+        #expect(report.failures.isEmpty, "\(report.failures)")
+        #expect(report.runs == 15, "5 benchmarks × (warm-up + 2)")
+        let text = try String(contentsOf: results.appendingPathComponent("results.jsonl"), encoding: .utf8)
+        let samples = try ResultsFile.parse(text, file: "results.jsonl")
+        #expect(samples.count == report.samples && !samples.isEmpty)
+        // Every benchmark, both repetitions (not the warm-up), labelled, with its raw file.
+        for b in BenchParameters.benchmarks {
+            let mine = samples.filter { $0.benchmark == b }
+            #expect(Set(mine.map(\.repetition)) == [1, 2], "\(b): \(mine.map(\.repetition))")
+            #expect(mine.allSatisfy { $0.environment == "baremetal" && $0.runtime == "none" && $0.machine == "root@127.0.0.1" })
+            #expect(mine.allSatisfy { $0.value.isFinite && $0.end >= $0.start })
+            for s in mine {
+                let raw = results.appendingPathComponent(s.raw)
+                #expect(FileManager.default.fileExists(atPath: raw.path), "\(s.raw)")
+            }
+        }
+        #expect(samples.contains { $0.benchmark == "iperf3" && $0.metric == "throughput" && $0.value > 0 })
+        #expect(samples.contains { $0.benchmark == "pgbench" && $0.metric == "tps" && $0.parameters["clients"] == "2" })
+        #expect(FileManager.default.fileExists(atPath: results.appendingPathComponent("raw/baremetal/root@127.0.0.1/fio-warmup.out").path))
+        // Every line is valid against the documented schema (the real validator).
+        let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/results.schema.json")
+        for (i, line) in text.split(separator: "\n").enumerated() {
+            let f = sshd.dir.appendingPathComponent("line-\(i).json")
+            try String(line).write(to: f, atomically: true, encoding: .utf8)
+            let v = try ChildProcess.capture(["python3", "-W", "ignore::DeprecationWarning", "-m", "jsonschema", "-i", f.path, schema.path])
+            #expect(v.status == 0, "line \(i + 1): \(v.stderr)\(v.stdout)")
+        }
+        // Nothing left running or lying around on the machine.
+        for pattern in ["redis-server 127.0.0.1", "iperf3 -s -D -B 127.0.0.1", "postgres -D /var/tmp/nestlab-bench"] {
+            let r = try ChildProcess.capture(["pgrep", "-f", pattern])
+            #expect(r.status == 1, "still running: \(pattern) \(r.stdout)")
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: "/var/tmp").filter { $0.hasPrefix("nestlab-bench") }
+        #expect(leftovers.isEmpty, "left behind in /var/tmp: \(leftovers)")
+    }
+
+    @Test func badInputIsRefusedBeforeAnythingRuns() throws {
+        func message(_ body: () throws -> Any) -> String {
+            do { _ = try body(); return "no error" } catch let e as UsageError { return e.description } catch { return "other: \(error)" }
+        }
+        var r = BenchCommands.Request(environment: "Bare Metal")
+        r.sshTargets = ["root@h"]
+        #expect(message { try BenchCommands.prepare(r) }.hasPrefix("--environment 'Bare Metal' must be"))
+        r.environment = "baremetal"
+        r.benchmarks = ["iperf3", "sysbench"]
+        #expect(message { try BenchCommands.prepare(r) } == "unknown benchmark 'sysbench'; the benchmarks: iperf3, redis, stress-ng, pgbench, fio")
+        r.benchmarks = nil
+        r.repetitions = 0
+        #expect(message { try BenchCommands.prepare(r) } == "--repeat must be from 1 to 100")
+        r.repetitions = 5
+        r.sshTargets = ["-oProxyCommand=evil"]
+        #expect(message { try BenchCommands.prepare(r) }.contains("is not an SSH destination"))
+        r.sshTargets = []
+        #expect(message { try BenchCommands.prepare(r) }.hasPrefix("give a lab"))
+    }
+
+    @Test func parameterFilesAreCheckedWithTheirLine() throws {
+        func error(_ yaml: String) -> String {
+            do { _ = try BenchParameters.load(yaml: yaml, file: "p.yaml"); return "no error" } catch { return "\(error)" }
+        }
+        #expect(error("duration: 10\nfio: {size: 2G, rw: randread}") == "no error")
+        #expect(error("duration: 10\nfoo: 1") == "p.yaml:2: unknown parameter 'foo'; valid: duration, iperf3, redis, stress-ng, pgbench, fio")
+        #expect(error("fio:\n  rw: sideways") == "p.yaml:2: fio.rw must be one of read, write, randread, randwrite, rw, readwrite, randrw, not 'sideways'")
+        #expect(error("fio: {size: \"1G; rm -rf /\"}").hasPrefix("p.yaml:1: fio.size must be a size such as 512M or 1G"))
+        #expect(error("duration: ١٠").hasPrefix("p.yaml:1: duration must be a whole number from 1 to 86400"), "Arabic-Indic digits are not a number here")
+        #expect(error("duration: 99999999999999999999").hasPrefix("p.yaml:1: duration must be a whole number"))
+        #expect(error("redis: {clients: 0}").hasPrefix("p.yaml:1: redis.clients must be a whole number from 1 to 10000"))
+        #expect(error("redis: {threads: 2}") == "p.yaml:1: unknown parameter 'redis.threads'; valid: redis.requests, redis.clients, redis.pipeline")
+        #expect(error("[1, 2]").hasPrefix("p.yaml:1: expected a mapping"))
+        let p = try BenchParameters.load(yaml: "duration: 10\npgbench: {clients: 8}", file: "p.yaml")
+        #expect(p.duration == 10 && p.pgbenchClients == 8 && p.pgbenchScale == 10)
+        #expect(p.values(for: "pgbench").map { "\($0.env)=\($0.value)" } == ["BENCH_DURATION=10", "PGBENCH_SCALE=10", "PGBENCH_CLIENTS=8", "PGBENCH_THREADS=2"])
+    }
+
+    @Test func theNodeScriptIsShellcheckClean() throws {
+        let script = try NodeScripts.benchScript()
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("bench-node-\(UUID().uuidString.prefix(8)).sh")
+        try script.write(to: f)
+        defer { try? FileManager.default.removeItem(at: f) }
+        let r = try ChildProcess.capture(["shellcheck", "-s", "sh", f.path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    }
+}
