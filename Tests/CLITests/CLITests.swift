@@ -184,6 +184,9 @@ struct CLITests {
         }
         try tool("/usr/bin/virt-xml-validate", [out.appendingPathComponent("network-cli-lab.xml").path, "network"])
         try tool("/usr/bin/virt-xml-validate", [out.appendingPathComponent("pool-h1-nestlab-cli.xml").path, "storagepool"])
+        // A dry run: no SSH key, host key, token or CA was written to the lab's state.
+        #expect(!fm.fileExists(atPath: cli.stateRoot.appendingPathComponent("cli").path),
+                "plan created state: \((try? fm.subpathsOfDirectory(atPath: cli.stateRoot.path)) ?? [])")
     }
 
     @Test("plan against a test-driver host lists what up would create")

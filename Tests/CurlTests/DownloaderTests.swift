@@ -286,7 +286,7 @@ struct DownloaderTests {
         #expect(failure.description.hasPrefix("transfer from \(url.absoluteString) stalled below the low-speed limit (curl error 28: "))
         // libcurl's own message above proves the 2 s window; the bound only catches a hang
         // (it is loose because parallel tests on two busy cores delay resumption).
-        #expect(elapsed >= .milliseconds(1500) && elapsed < .seconds(10), "took \(elapsed)")
+        #expect(elapsed >= .milliseconds(1500) && elapsed < .seconds(60), "took \(elapsed)")
     }
 
     @Test("nothing listening is a connection-refused error, retried")

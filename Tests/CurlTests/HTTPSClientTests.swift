@@ -174,7 +174,9 @@ struct HTTPSClientTests {
         #expect(failure.reason == .timedOut)
         #expect(failure.code == 28)
         #expect(failure.description.hasPrefix("timed out fetching \(url.absoluteString) (curl error 28: "))
-        #expect(ContinuousClock.now - start < .seconds(4))
+        // curl's error 28 above proves the 1 s timeout fired; the bound only catches a hang, and is
+        // loose because a loaded CI machine can hold a test back for seconds.
+        #expect(ContinuousClock.now - start < .seconds(60))
     }
 }
 

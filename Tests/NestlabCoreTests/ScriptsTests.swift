@@ -220,7 +220,7 @@ struct ScriptsTests {
         let start = Date()
         let result = try box.bash("nl_phase kubernetes-binaries\nnl_fetch \(url) \(box.root.path)/kubeadm \(KubeSample.sha)")
         #expect(result.status == 1)
-        #expect(Date().timeIntervalSince(start) < 30)
+        #expect(Date().timeIntervalSince(start) < 120)  // catches a hang, not a slow machine
         let last = try #require(box.phaseLines(result.stdout).last)
         #expect(last.phase == "kubernetes-binaries" && last.status == .failed)
         #expect(last.detail.hasPrefix("cannot reach dl.k8s.io.invalid: cannot resolve host (curl exit 6"))
@@ -235,7 +235,7 @@ struct ScriptsTests {
         let result = try box.bash("nl_phase kubernetes-binaries\nnl_fetch http://127.0.0.1:\(server.port)/kubeadm \(box.root.path)/k \(KubeSample.sha)",
                                   extra: ["NESTLAB_DOWNLOAD_TIMEOUT": "2"])
         #expect(result.status == 1)
-        #expect(Date().timeIntervalSince(start) < 20)
+        #expect(Date().timeIntervalSince(start) < 120)  // curl exit 28 below proves the 2 s timeout
         let last = try #require(box.phaseLines(result.stdout).last)
         #expect(last.detail.hasPrefix("cannot reach 127.0.0.1:\(server.port): timed out (curl exit 28"))
     }

@@ -69,7 +69,8 @@ struct TopologiesBenchScriptsTests {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        for _ in 0..<100 {
+        // Up to 60 s: PostgreSQL's start on a loaded CI machine (other suites running) takes seconds.
+        for _ in 0..<600 {
             if try ready() { return p }
             usleep(100_000)
         }

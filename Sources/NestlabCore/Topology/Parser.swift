@@ -258,7 +258,7 @@ private struct Context {
                 var sha: String?
                 if let s = f["sha256"], let v = s.string(&d) {
                     let hex = v.hasPrefix("sha256:") ? String(v.dropFirst(7)) : v
-                    if hex.count != 64 || !hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+                    if hex.count != 64 || !hex.allSatisfy({ $0.isASCIIHexDigit && !$0.isUppercase }) {
                         d.error(s.path, at: s.location, "'\(v)' is not a SHA-256 digest", hint: "64 lower-case hex digits")
                     } else {
                         sha = hex
@@ -481,7 +481,7 @@ private struct Context {
         if let v = f["profile"] { profile = v.nonEmptyString(&d) ?? profile; note("\(path).profile", v.location) }
         let vcpus = f["vcpus"].flatMap { $0.int(&d, in: 1...512) } ?? 2
         if let v = f["vcpus"] { note("\(path).vcpus", v.location) }
-        let memory = f["memory"].flatMap { $0.size(&d) } ?? .gib(2)
+        let memory = f["memory"].flatMap { $0.size(&d, max: .largestMemory) } ?? .gib(2)
         if let v = f["memory"] {
             note("\(path).memory", v.location)
             if memory < .mib(256) { d.error(v.path, at: v.location, "\(memory) is too little memory for a Linux guest", hint: "at least 256MiB") }
@@ -569,7 +569,12 @@ private struct Context {
         if let v = f["cni"] {
             if case .mapping = v.node, let cf = v.fields(&d, keys: ["name", "version"]) {
                 if let c = cf["name"] { cni = c.oneOf(&d, Cluster.CNI.self) ?? .flannel }
-                if let c = cf["version"] { cniVersion = c.nonEmptyString(&d) }
+                if let c = cf["version"], let s = c.nonEmptyString(&d) {
+                    if VersionGrammar.prefixed.matches(s) { cniVersion = s } else {
+                        d.error(c.path, at: c.location, "'\(s.prefix(64))' is not a CNI release version",
+                                hint: VersionGrammar.prefixed.hint(example: Versions.flannel))
+                    }
+                }
             } else {
                 cni = v.oneOf(&d, Cluster.CNI.self) ?? .flannel
             }
@@ -638,7 +643,12 @@ private struct Context {
                                  enableHugepages: false, sharedFS: .virtioFS, virtioFSCache: "auto")
                 if let body, let f = body.fields(&d, keys: ["version", "hypervisors", "defaultVCPUs", "defaultMemory",
                                                              "enableHugepages", "sharedFS", "virtioFSCache"]) {
-                    if let v = f["version"], let s = v.nonEmptyString(&d) { k.version = s }
+                    if let v = f["version"], let s = v.nonEmptyString(&d) {
+                        if VersionGrammar.plain.matches(s) { k.version = s } else {
+                            d.error(v.path, at: v.location, "'\(s.prefix(64))' is not a Kata Containers release version",
+                                    hint: VersionGrammar.plain.hint(example: Versions.kata))
+                        }
+                    }
                     if let v = f["hypervisors"] {
                         var hs: [KataOptions.Hypervisor] = []
                         for e in v.sequence(&d) ?? [] { if let h = e.oneOf(&d, KataOptions.Hypervisor.self) { hs.append(h) } }
@@ -646,7 +656,7 @@ private struct Context {
                         k.hypervisors = hs
                     }
                     if let v = f["defaultVCPUs"] { k.defaultVCPUs = v.int(&d, in: 1...256) ?? 1 }
-                    if let v = f["defaultMemory"], let s = v.size(&d) { k.defaultMemory = s }
+                    if let v = f["defaultMemory"], let s = v.size(&d, max: .largestMemory) { k.defaultMemory = s }
                     if let v = f["enableHugepages"] { k.enableHugepages = v.bool(&d) ?? false }
                     if let v = f["sharedFS"] { k.sharedFS = v.oneOf(&d, KataOptions.SharedFS.self) ?? .virtioFS }
                     if let v = f["virtioFSCache"], let s = v.string(&d) {
@@ -667,7 +677,12 @@ private struct Context {
             case "urunc":
                 var u = UruncOptions(version: Versions.urunc, monitors: [.qemu, .firecracker], thinPoolSize: .gib(20))
                 if let body, let f = body.fields(&d, keys: ["version", "monitors", "thinPoolSize"]) {
-                    if let v = f["version"], let s = v.nonEmptyString(&d) { u.version = s }
+                    if let v = f["version"], let s = v.nonEmptyString(&d) {
+                        if VersionGrammar.plain.matches(s) { u.version = s } else {
+                            d.error(v.path, at: v.location, "'\(s.prefix(64))' is not a urunc release version",
+                                    hint: VersionGrammar.plain.hint(example: Versions.urunc))
+                        }
+                    }
                     if let v = f["monitors"] {
                         var ms: [UruncOptions.Monitor] = []
                         for e in v.sequence(&d) ?? [] {
@@ -689,7 +704,12 @@ private struct Context {
             case "kubevirt":
                 var k = KubeVirtOptions(version: Versions.kubevirt, emulation: .auto)
                 if let body, let f = body.fields(&d, keys: ["version", "emulation"]) {
-                    if let v = f["version"], let s = v.nonEmptyString(&d) { k.version = s }
+                    if let v = f["version"], let s = v.nonEmptyString(&d) {
+                        if VersionGrammar.prefixed.matches(s) { k.version = s } else {
+                            d.error(v.path, at: v.location, "'\(s.prefix(64))' is not a KubeVirt release version",
+                                    hint: VersionGrammar.prefixed.hint(example: Versions.kubevirt))
+                        }
+                    }
                     if let v = f["emulation"] {
                         note("\(clusterPath).runtimes.kubevirt.emulation", v.location)
                         if case .scalar(let s) = v.node, s.string == "true" { k.emulation = .on } else if case .scalar(let s) = v.node, s.string == "false" {

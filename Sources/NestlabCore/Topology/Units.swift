@@ -9,6 +9,13 @@ public struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible,
     public var bytes: UInt64
 
     public init(bytes: UInt64) { self.bytes = bytes }
+    /// The largest size any topology field takes (64 TiB): far beyond any host, and far enough
+    /// below 2^64 that nestlab's arithmetic on sizes (sums over 4096 machines, rounding up to a
+    /// page) cannot overflow.
+    public static let largest = ByteSize(bytes: 1 << 46)
+    /// The most memory one machine may have (16 TiB).
+    public static let largestMemory = ByteSize(bytes: 1 << 44)
+
     public static func kib(_ n: UInt64) -> ByteSize { ByteSize(bytes: n << 10) }
     public static func mib(_ n: UInt64) -> ByteSize { ByteSize(bytes: n << 20) }
     public static func gib(_ n: UInt64) -> ByteSize { ByteSize(bytes: n << 30) }

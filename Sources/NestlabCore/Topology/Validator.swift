@@ -194,10 +194,11 @@ public struct TopologyValidator {
             guard let profile = try? ProfileResolver(topology: t).resolve(g.profile).get(),
                   let page = profile.hugepages.pageSize else { continue }
             if g.memory.bytes % page.bytes != 0 {
-                let up = (g.memory.bytes / page.bytes + 1) * page.bytes
+                // Sizes are capped at parse (ByteSize.largest), so this cannot overflow; saturate anyway.
+                let (up, overflow) = (g.memory.bytes / page.bytes + 1).multipliedReportingOverflow(by: page.bytes)
                 d.error("machines.\(g.name).memory", at: loc("machines.\(g.name).memory") ?? loc("machines.\(g.name)"),
                         "\(g.memory) is not a multiple of the \(profile.hugepages.rawValue) hugepage size of profile '\(profile.name)'",
-                        hint: "use \(ByteSize(bytes: up)) or another multiple of \(page)")
+                        hint: "use \(overflow ? "a smaller" : "\(ByteSize(bytes: up)) or another") multiple of \(page)")
             }
         }
     }

@@ -36,7 +36,8 @@ public enum Versions {
     public static func resolveKubernetes(_ text: String) -> Resolution {
         let t = text.hasPrefix("v") ? String(text.dropFirst()) : text
         let parts = t.split(separator: ".", omittingEmptySubsequences: false)
-        guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }),
+        // ASCII digits only: `Character.isNumber` also takes Arabic-Indic and full-width digits.
+        guard (2...3).contains(parts.count), parts.allSatisfy({ (1...4).contains($0.count) && $0.allSatisfy(\.isASCIIDigit) }),
               parts[0] == "1", let minor = Int(parts[1])
         else { return .malformed(text) }
         if minor < minimumKubernetesMinor { return .tooOld(text) }
@@ -48,4 +49,37 @@ public enum Versions {
     public static var knownMinors: String {
         kubernetes.keys.sorted { $0.compare($1, options: .numeric) == .orderedAscending }.joined(separator: ", ")
     }
+}
+
+/// The grammar of a release version a topology names. Each one ends up in download URLs and
+/// file paths, so it is never free text (`latest`, `../x` and `1.0/../../` are refused).
+public enum VersionGrammar: Sendable {
+    /// `X.Y.Z` (Kata Containers, urunc).
+    case plain
+    /// `vX.Y.Z` (KubeVirt, flannel, Calico).
+    case prefixed
+
+    public func matches(_ s: String) -> Bool {
+        let body: Substring
+        switch self {
+        case .plain: body = Substring(s)
+        case .prefixed:
+            guard s.hasPrefix("v") else { return false }
+            body = s.dropFirst()
+        }
+        let parts = body.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts.allSatisfy { (1...4).contains($0.count) && $0.allSatisfy(\.isASCIIDigit) }
+    }
+
+    /// What a valid version looks like, with an example.
+    public func hint(example: String) -> String {
+        (self == .plain ? "X.Y.Z" : "vX.Y.Z") + " in ASCII digits, e.g. \(example)"
+    }
+}
+
+extension Character {
+    /// 0-9 only (`isNumber` and `isWholeNumber` also take other scripts' digits).
+    public var isASCIIDigit: Bool { isASCII && isNumber }
+    /// 0-9, a-f, A-F only (`isHexDigit` also takes the full-width forms).
+    public var isASCIIHexDigit: Bool { isASCII && isHexDigit }
 }

@@ -140,10 +140,16 @@ struct YNode {
         return nil
     }
 
-    func size(_ d: inout Diagnostics) -> ByteSize? {
+    /// A size, at most `max` (every size has a ceiling, so that no sum, product or rounding of
+    /// sizes nestlab computes can overflow; docs/topology.md lists the limits).
+    func size(_ d: inout Diagnostics, max: ByteSize = ByteSize.largest) -> ByteSize? {
         guard let s = string(&d) else { return nil }
         switch ByteSize.parse(s) {
         case .success(let v):
+            if v > max {
+                d.error(path, at: location, "'\(s.prefix(64))' is more than nestlab accepts here", hint: "at most \(max)")
+                return nil
+            }
             return v
         case .failure(let e):
             switch e {

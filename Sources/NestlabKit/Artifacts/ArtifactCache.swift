@@ -369,7 +369,7 @@ public actor ArtifactCache {
         }
         if let digest = request.sha256 {
             let lowered = digest.lowercased()
-            guard lowered.count == 64, lowered.allSatisfy({ $0.isHexDigit }) else {
+            guard lowered.count == 64, lowered.allSatisfy({ $0.isASCIIHexDigit }) else {
                 throw ArtifactError.invalidRequest(
                     name: request.name, reason: "sha256 '\(digest)' is not 64 hexadecimal characters")
             }

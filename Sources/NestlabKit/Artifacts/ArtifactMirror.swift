@@ -98,7 +98,7 @@ public final class ArtifactMirror: @unchecked Sendable {
         let path = String(parts[1])
         lock.withLock { served.append(path) }
         let comps = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard comps.count == 2, comps[0].count == 64, comps[0].allSatisfy({ $0.isHexDigit && !$0.isUppercase }),
+        guard comps.count == 2, comps[0].count == 64, comps[0].allSatisfy({ $0.isASCIIHexDigit && !$0.isUppercase }),
               !comps[1].contains(".."), !comps[1].isEmpty else {
             respond(c, status: "404 Not Found", body: "not a cached artifact: \(path)\n")
             return

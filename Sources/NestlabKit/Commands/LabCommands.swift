@@ -61,6 +61,9 @@ public enum LabCommands {
         var opts = LabSession.Options()
         opts.offline = offline
         opts.allowUnfetched = true
+        // A dry run: no key, token or CA is written (with --render, the rendered seeds that
+        // carry them are 0600 in the output folder).
+        opts.persistSecrets = false
         let s = try LabSession.open(file: file, options: opts)
         let plan: LabPlan? = offline ? nil : try Planner.plan(s)
         if let dir = renderDir { try RenderWriter.write(s.rendered, to: URL(fileURLWithPath: dir), hosts: s.topology.hosts) }

@@ -30,7 +30,7 @@ public enum BareMetal {
 
     /// One shell word (the remote side of ssh always goes through a shell).
     static func quote(_ s: String) -> String {
-        if !s.isEmpty, s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,@".contains($0) }) { return s }
+        if !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,@".contains($0)) }) { return s }
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 

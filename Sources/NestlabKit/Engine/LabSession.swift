@@ -36,6 +36,9 @@ public final class LabSession: @unchecked Sendable {
         public var allowUnfetched = false
         /// Connections to reuse (one process opening a lab several times); nil opens new ones.
         public var connections: ConnectionPool?
+        /// Write the lab's secrets (SSH keys, cluster PKI) when they are missing; a dry run
+        /// (`plan`, `preflight`) makes them in memory only and writes nothing.
+        public var persistSecrets = true
 
         public init() {}
     }
@@ -105,7 +108,8 @@ public final class LabSession: @unchecked Sendable {
         }
         let lab = try LabResolver(topology: topology, facts: facts).resolve()
 
-        let secrets = try LabSecrets.ensure(state, clusters: topology.clusters.map(\.name), machines: lab.machines.map(\.name))
+        let secrets = try LabSecrets.ensure(state, clusters: topology.clusters.map(\.name), machines: lab.machines.map(\.name),
+                                            persist: options.persistSecrets)
         let lock = try LockFile.load(forTopology: file)
         let digests = DigestCache(cacheRoot: cacheRoot)
         let artifacts = ArtifactCache(root: cacheRoot)

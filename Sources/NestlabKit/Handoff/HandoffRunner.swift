@@ -161,7 +161,7 @@ public struct HandoffRunner: Sendable {
     /// The command as a shell would need it typed, for the log.
     static func shellQuoted(_ argv: [String]) -> String {
         argv.map { a in
-            if !a.isEmpty, a.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }) { return a }
+            if !a.isEmpty, a.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0)) }) { return a }
             return "'" + a.replacingOccurrences(of: "'", with: "'\\''") + "'"
         }.joined(separator: " ")
     }

@@ -18,21 +18,25 @@ public struct LabSecrets: Sendable {
         public var discoveryHash: String
     }
 
-    /// Loads the lab's secrets, creating what is missing.
-    public static func ensure(_ state: LabState, clusters: [String], machines: [String] = []) throws -> LabSecrets {
-        try state.create()
+    /// Loads the lab's secrets, creating what is missing. With `persist: false` (a dry run:
+    /// `plan`, `preflight`) nothing is written: what exists is read, what is missing is made
+    /// in memory only and forgotten.
+    public static func ensure(_ state: LabState, clusters: [String], machines: [String] = [], persist: Bool = true) throws -> LabSecrets {
+        if persist { try state.create() }
         let ssh: SSHKey
         if let text = try? String(contentsOf: state.sshKey, encoding: .utf8) {
             ssh = try SSHKey(openSSHPrivateKey: text)
         } else {
             let key = SSHKey(comment: "nestlab@\(state.name)")
-            try SecretFile.createPrivateDirectory(at: state.sshKey.deletingLastPathComponent())
-            try key.write(to: state.sshKey.deletingLastPathComponent())
+            if persist {
+                try SecretFile.createPrivateDirectory(at: state.sshKey.deletingLastPathComponent())
+                try key.write(to: state.sshKey.deletingLastPathComponent())
+            }
             ssh = key
         }
         var hostKeys: [String: SSHHostKeyMaterial] = [:]
         for m in machines {
-            hostKeys[m] = try ensureHostKey(state.hostKey(m), machine: m)
+            hostKeys[m] = try ensureHostKey(state.hostKey(m), machine: m, persist: persist)
         }
         var out: [String: ClusterSecrets] = [:]
         for c in clusters {
@@ -44,17 +48,19 @@ public struct LabSecrets: Sendable {
             if let crt = try? String(contentsOf: caCrt, encoding: .utf8), let key = try? String(contentsOf: caKey, encoding: .utf8) {
                 ca = try ClusterCA(certificatePEM: crt, privateKeyPEM: key)
             } else {
-                try SecretFile.createPrivateDirectory(at: dir)
                 ca = try ClusterCA.generate()
-                try SecretFile.write(ca.privateKeyPEM, to: caKey)
-                try SecretFile.write(try ca.certificatePEM, to: caCrt, mode: 0o644)
+                if persist {
+                    try SecretFile.createPrivateDirectory(at: dir)
+                    try SecretFile.write(ca.privateKeyPEM, to: caKey)
+                    try SecretFile.write(try ca.certificatePEM, to: caCrt, mode: 0o644)
+                }
             }
             let token: BootstrapToken
             if let t = try? String(contentsOf: tokenFile, encoding: .utf8) {
                 token = try BootstrapToken(t.trimmingCharacters(in: .whitespacesAndNewlines))
             } else {
                 token = BootstrapToken.generate()
-                try SecretFile.write(token.value + "\n", to: tokenFile)
+                if persist { try SecretFile.write(token.value + "\n", to: tokenFile) }
             }
             let admin: ClientCredential
             if let crt = try? String(contentsOf: adminCrt, encoding: .utf8), let key = try? String(contentsOf: adminKey, encoding: .utf8),
@@ -62,8 +68,10 @@ public struct LabSecrets: Sendable {
                 admin = loaded
             } else {
                 admin = try ca.issueClientCertificate(commonName: "nestlab-admin", organizations: ["system:masters"])
-                try SecretFile.write(admin.privateKeyPEM, to: adminKey)
-                try SecretFile.write(try admin.certificatePEM, to: adminCrt)
+                if persist {
+                    try SecretFile.write(admin.privateKeyPEM, to: adminKey)
+                    try SecretFile.write(try admin.certificatePEM, to: adminCrt)
+                }
             }
             out[c] = ClusterSecrets(ca: ca, token: token, admin: admin, discoveryHash: try ca.discoveryHash)
         }
@@ -72,11 +80,12 @@ public struct LabSecrets: Sendable {
 
     /// A machine's host key: the stored file's text as it is (so the rendered seed stays the
     /// same from run to run), or a new ed25519 key written 0600 in a 0700 folder.
-    static func ensureHostKey(_ file: URL, machine: String) throws -> SSHHostKeyMaterial {
+    static func ensureHostKey(_ file: URL, machine: String, persist: Bool) throws -> SSHHostKeyMaterial {
         if let text = try? String(contentsOf: file, encoding: .utf8), let key = try? SSHKey(openSSHPrivateKey: text) {
             return SSHHostKeyMaterial(privateKey: text, publicKey: key.authorizedKey)
         }
         let key = SSHKey(comment: "root@\(machine)")
+        guard persist else { return SSHHostKeyMaterial(privateKey: key.openSSHPrivateKey(), publicKey: key.authorizedKey) }
         try SecretFile.createPrivateDirectory(at: file.deletingLastPathComponent().deletingLastPathComponent())
         try SecretFile.createPrivateDirectory(at: file.deletingLastPathComponent())
         let (priv, _) = try key.write(to: file.deletingLastPathComponent(), name: file.lastPathComponent)
