@@ -568,7 +568,8 @@ public enum BenchFormat {
         if r.withinNoise { return "within the noise" }
         let change = direction == .higher ? r.value - 1 : 1 - r.value
         let text = fixed(abs(change) * 100, decimals: 1) + "% " + (change >= 0 ? "better" : "worse")
-        return r.ci95 == nil ? text + " (no CI: under 2 repetitions)" : text
+        // No interval: a series with one repetition, or a mean of 0 (no relative error exists).
+        return r.ci95 == nil ? text + " (no CI: one repetition, or a mean of 0)" : text
     }
 }
 
