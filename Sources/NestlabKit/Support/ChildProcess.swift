@@ -7,6 +7,24 @@ import Foundation
 /// does not run on our dispatch threads, so `waitUntilExit` could wait forever on
 /// an exited child. Here `waitpid` does the reaping, deterministically.
 enum ChildProcess {
+    /// Children get a clean signal mask and default handlers for the signals nestlab and test
+    /// runners block or ignore (SIGPIPE above all); optionally a process group of their own.
+    static func cleanSignals(_ attr: inout posix_spawnattr_t, newProcessGroup: Bool = false) {
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        var dflt = sigset_t()
+        sigemptyset(&dflt)
+        for s in [SIGINT, SIGTERM, SIGPIPE, SIGCHLD] { sigaddset(&dflt, s) }
+        posix_spawnattr_setsigdefault(&attr, &dflt)
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if newProcessGroup {
+            posix_spawnattr_setpgroup(&attr, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attr, Int16(flags))
+    }
+
     struct Result {
         var status: Int32
         var tail: [String]
@@ -27,14 +45,7 @@ enum ChildProcess {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        var dflt = sigset_t()
-        sigemptyset(&dflt)
-        for s in [SIGINT, SIGTERM, SIGPIPE, SIGCHLD] { sigaddset(&dflt, s) }
-        posix_spawnattr_setsigdefault(&attr, &dflt)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        cleanSignals(&attr)
         var pid: pid_t = 0
         let cargs = argv.map { strdup($0) } + [nil]
         defer { for a in cargs { free(a) } }
@@ -107,16 +118,8 @@ extension ChildProcess {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        var dflt = sigset_t()
-        sigemptyset(&dflt)
-        for s in [SIGINT, SIGTERM, SIGPIPE, SIGCHLD] { sigaddset(&dflt, s) }
-        posix_spawnattr_setsigdefault(&attr, &dflt)
         // Its own process group: a timeout ends ssh and whatever it started (a ProxyCommand).
-        posix_spawnattr_setpgroup(&attr, 0)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        cleanSignals(&attr, newProcessGroup: true)
         var pid: pid_t = 0
         let cargs = argv.map { strdup($0) } + [nil]
         defer { for a in cargs { free(a) } }
