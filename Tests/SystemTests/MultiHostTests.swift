@@ -159,7 +159,7 @@ extension SystemTests {
         let state = dir.appendingPathComponent("state")
         let file = try System.twoHostTopology(lab: lab, subnet: "10.96.0", in: dir)
         let env = ["NESTLAB_SECOND_HOST_URI": hostb.uri, "NESTLAB_BRIDGE": "nlsysbr0"]
-        _ = try System.nestlab(["down", lab], state: state)  // a local leftover of an interrupted run
+        try System.clearLeftovers(lab, state: state)
         defer {
             _ = try? System.nestlab(["down", file.path, "--purge"], state: state, env: env)
             try? FileManager.default.removeItem(at: dir)
@@ -263,6 +263,7 @@ extension SystemTests {
         let dir = try System.tempDir()
         let state = dir.appendingPathComponent("state")
         let file = try System.twoHostTopology(lab: lab, subnet: "10.99.0", in: dir)
+        try System.clearLeftovers(lab, state: state)
         let env = ["NESTLAB_SECOND_HOST_URI": hostb.uri, "NESTLAB_BRIDGE": "nlsyskbr0"]
         defer {
             _ = try? System.nestlab(["down", file.path, "--purge"], state: state, env: env)
@@ -325,6 +326,7 @@ extension SystemTests {
         let dir = try System.tempDir()
         let state = dir.appendingPathComponent("state")
         let file = try System.twoHostTopology(lab: lab, subnet: "10.97.0", in: dir)
+        try System.clearLeftovers(lab, state: state)
         // The bridge exists nowhere either; the connection check comes first.
         let env = ["NESTLAB_SECOND_HOST_URI": hostb.uri, "NESTLAB_BRIDGE": "nlsysubr0"]
         defer {

@@ -91,11 +91,20 @@ enum System {
             dir = try tempDir()
             state = dir.appendingPathComponent("state")
             file = try topology(shipped, lab: lab, subnet: subnet, in: dir)
+            try clearLeftovers(lab, state: state)
         }
         func cleanUp() {
             _ = try? nestlab(["down", file.path, "--purge"], state: state)
             try? FileManager.default.removeItem(at: dir)
         }
+    }
+
+    /// Removes what an interrupted earlier run (a killed CI job, a test that timed out) left
+    /// of `lab` on this host, found by libvirt's lab tags as `nestlab down LAB` finds it: a
+    /// test starts from nothing, whatever ran on the machine before.
+    static func clearLeftovers(_ lab: String, state: URL) throws {
+        let r = try nestlab(["down", lab, "--purge"], state: state)
+        try #require(r.status == 0, "cannot clear what an earlier run left of lab \(lab):\n\(r.all)")
     }
 
     static func tempDir() throws -> URL {
@@ -233,7 +242,7 @@ struct SystemTests {
     @Test(.timeLimit(.minutes(40)))
     func clusterNodePrepRunsUntilKubernetesDownload() throws {
         try System.requireHost()
-        let lab = "systest-k8s"
+        let lab = "sysk8s"
         let scratch = try System.ScratchLab("ci-cluster.yaml", lab: lab, subnet: "10.92.0")
         defer { scratch.cleanUp() }
         let (state, file) = (scratch.state, scratch.file)
@@ -281,7 +290,7 @@ struct SystemTests {
     @Test(.timeLimit(.minutes(40)))
     func goldenSnapshotRebuild() throws {
         try System.requireHost()
-        let lab = "systest-gold"
+        let lab = "sysgold"
         let scratch = try System.ScratchLab("ci.yaml", lab: lab, subnet: "10.93.0")
         defer { scratch.cleanUp() }
         let (dir, state, file) = (scratch.dir, scratch.state, scratch.file)
