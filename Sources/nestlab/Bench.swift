@@ -4,23 +4,35 @@ import NestlabKit
 extension Nestlab {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run the paper's benchmarks on a lab's machines or on SSH hosts (machines mode).",
+            abstract: "Run the paper's benchmarks on machines over SSH, or in pods per runtime class of a cluster.",
             discussion: """
-                iperf3, redis-benchmark, stress-ng, pgbench and fio run over SSH on each machine \
-                in turn: a warm-up (discarded), then --repeat measurements. Every value becomes \
-                one line of RESULTS/results.jsonl (docs/results.schema.json), labelled with \
-                --environment and --runtime and pointing at the raw output it was parsed from \
-                (RESULTS/raw/ENV/MACHINE/). Lines are appended: run bare metal and nested into \
-                one folder, then `nestlab report`. The machines need the tools installed \
-                (Debian: iperf3 redis-server redis-tools stress-ng postgresql fio); servers \
-                listen on 127.0.0.1 and are stopped afterwards. Parameters (duration, sizes, \
-                threads) have the paper's defaults; --params FILE overrides them (see \
-                docs/handoff.md). Kubernetes runs (Jobs per RuntimeClass) are \
-                topologies/bench/run's.
+                iperf3, redis-benchmark, stress-ng, pgbench and fio run a warm-up (discarded), \
+                then --repeat measurements. Every value becomes one line of \
+                RESULTS/results.jsonl (docs/results.schema.json), labelled with --environment \
+                and the runtime, pointing at the raw output it was parsed from (RESULTS/raw/). \
+                Lines are appended: run bare metal and nested into one folder, then `nestlab \
+                report`. Parameters (duration, sizes, threads) have the paper's defaults; \
+                --params FILE overrides them (docs/handoff.md).
+
+                Machines mode (default): the lab's machines and --ssh hosts, one after the \
+                other, over SSH with strict host keys. They need the tools (Debian: iperf3 \
+                redis-server redis-tools stress-ng postgresql fio). iperf3, redis and postgres \
+                serve on each machine's 127.0.0.1, or from --server MACHINE across the network. \
+                Samples are labelled --runtime (default none).
+
+                Kubernetes mode (--kubernetes): for each runtime class of the cluster in the \
+                lab's testbed.json (or --testbed FILE, or $NESTLAB_TESTBED in a hand-off), a \
+                client pod and a server pod under that runtime class (Guaranteed: --pod-cpus \
+                whole CPUs, --pod-memory), on the first two workers (or --nodes SERVER,CLIENT); \
+                the same script runs in them with kubectl exec, the client measured against the \
+                server pod's IP. Everything is in a namespace of the run, deleted at the end; the \
+                applied manifests and the pods as the API server saw them are kept in raw/. \
+                KubeVirt (VMs) and urunc (unikernels, no shell) are skipped with the reason.
 
                 Examples:
                   nestlab bench --ssh root@node1 --environment baremetal --results results
-                  nestlab bench nested --machines worker1 --environment nested --results results
+                  nestlab bench nested --machines worker1 --server worker2 --environment nested --results results
+                  nestlab bench nested --kubernetes --runtime runc,kata-qemu --environment nested --results results
                   nestlab report results --baseline baremetal --out report
                 """
         )
@@ -42,11 +54,38 @@ extension Nestlab {
         @Option(name: .customLong("ssh-option"), help: ArgumentHelp("An option for ssh to --ssh hosts (repeatable), e.g. --ssh-option=-p2222.", valueName: "option"))
         var sshOptions: [String] = []
 
+        @Option(name: .long, help: ArgumentHelp("Machines mode: serve iperf3, redis and postgres from this lab machine or SSH destination.", valueName: "machine"))
+        var server: String?
+
         @Option(name: .long, help: ArgumentHelp("The label of this run in the results, e.g. baremetal, nested, nested-mitigated.", valueName: "name"))
         var environment: String
 
-        @Option(name: .long, help: ArgumentHelp("The runtime label (none for a machine without Kubernetes).", valueName: "name"))
-        var runtime: String = "none"
+        @Option(name: .long, help: ArgumentHelp("Machines mode: the runtime label (default none). Kubernetes mode: only these runtimes (comma-separated).", valueName: "name"))
+        var runtime: String?
+
+        @Flag(name: .long, help: "Kubernetes mode: pods per runtime class of the lab's cluster.")
+        var kubernetes = false
+
+        @Option(name: .long, help: ArgumentHelp("Kubernetes mode: the testbed.json to read (default: the lab's, or $NESTLAB_TESTBED).", valueName: "file"))
+        var testbed: String?
+
+        @Option(name: .long, help: ArgumentHelp("Kubernetes mode: the testbed's cluster (default: the first).", valueName: "name"))
+        var cluster: String?
+
+        @Option(name: .long, help: ArgumentHelp("Kubernetes mode: the kubeconfig (default: the testbed's, else $KUBECONFIG).", valueName: "file"))
+        var kubeconfig: String?
+
+        @Option(name: .long, help: ArgumentHelp("Kubernetes mode: the server's node and the measured client's (one name: both).", valueName: "server[,client]"))
+        var nodes: String?
+
+        @Option(name: .long, help: ArgumentHelp("Kubernetes mode: the pods' image with the tools in it (default debian:12, tools installed at setup).", valueName: "image"))
+        var image: String?
+
+        @Option(name: .customLong("pod-cpus"), help: ArgumentHelp("Kubernetes mode: whole CPUs of each pod (requests = limits).", valueName: "n"))
+        var podCPUs: Int = 2
+
+        @Option(name: .customLong("pod-memory"), help: ArgumentHelp("Kubernetes mode: memory of each pod (requests = limits).", valueName: "quantity"))
+        var podMemory: String = "4Gi"
 
         @Option(name: .long, help: ArgumentHelp("Only these benchmarks (comma-separated): iperf3, redis, stress-ng, pgbench, fio.", valueName: "list"))
         var bench: String?
@@ -71,6 +110,15 @@ extension Nestlab {
             r.sshTargets = sshTargets
             r.sshOptions = sshOptions
             r.runtime = runtime
+            r.server = server
+            r.kubernetes = kubernetes
+            r.testbed = testbed
+            r.cluster = cluster
+            r.kubeconfig = kubeconfig
+            r.nodes = nodes.map { $0.split(separator: ",", omittingEmptySubsequences: true).map(String.init) }
+            r.image = image
+            r.podCPUs = podCPUs
+            r.podMemory = podMemory
             r.benchmarks = bench.map { $0.split(separator: ",", omittingEmptySubsequences: true).map(String.init) }
             r.repetitions = repetitions
             r.duration = duration

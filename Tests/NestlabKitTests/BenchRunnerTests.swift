@@ -35,7 +35,9 @@ struct BenchRunnerTests {
             fio: {size: 16M, iodepth: 4}
             """.write(to: params, atomically: true, encoding: .utf8)
         r.paramsFile = params.path
-        let (targets, options) = try BenchCommands.prepare(r)
+        let (machines, options) = try BenchCommands.prepare(r)
+        let targets = machines.targets
+        #expect(machines.server == nil)
         #expect(targets.map(\.name) == ["root@127.0.0.1"] && targets[0].isRoot)
         #expect(options.parameters.redisRequests == 5000 && options.parameters.duration == 1 && options.parameters.fioSize == "16M")
 
@@ -75,6 +77,74 @@ struct BenchRunnerTests {
         }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: "/var/tmp").filter { $0.hasPrefix("nestlab-bench") }
         #expect(leftovers.isEmpty, "left behind in /var/tmp: \(leftovers)")
+    }
+
+    /// The host's first global IPv4 address: a client that connects to it is not on loopback.
+    static func hostAddress() throws -> String {
+        let r = try ChildProcess.capture(["ip", "-4", "-o", "addr", "show", "scope", "global"])
+        let field = r.stdout.split(separator: "\n").first?.split(separator: " ").drop { $0 != "inet" }.dropFirst().first
+        return try #require(field.map { String($0.split(separator: "/")[0]) }, "no global IPv4 address: \(r.stdout)")
+    }
+
+    /// A server on another machine (`--server`, and the server pod in Kubernetes mode): the
+    /// servers listen on the network, the client setup starts none, the client measures across
+    /// it, and postgres lets in the client's address only. Here both are this host, reached
+    /// over ssh, and the client connects to its non-loopback address (which initdb's default
+    /// pg_hba does not trust: only BENCH_ALLOW lets it in).
+    @Test func aServerElsewhereServesTheClientAcrossTheNetwork() async throws {
+        let sshd = try await Blocking.run { try BareMetalTests.startSSHD() }
+        defer { sshd.stop(); try? FileManager.default.removeItem(at: sshd.dir) }
+        let port = sshd.options[1]
+        let hostKey = try String(contentsOf: sshd.dir.appendingPathComponent("hostkey.pub"), encoding: .utf8)
+            .split(separator: " ").prefix(2).joined(separator: " ")
+        let known = sshd.dir.appendingPathComponent("known")
+        try "[127.0.0.1]:\(port) \(hostKey)\n".write(to: known, atomically: true, encoding: .utf8)
+        let address = try Self.hostAddress()
+        let ssh = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-p", port, "-i", sshd.dir.appendingPathComponent("client").path,
+                   "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=\(known.path)", "root@127.0.0.1"]
+        let client = BenchRunner.Target(name: "client", ssh: ssh, isRoot: true, address: address)
+        let server = BenchRunner.Target(name: "server", ssh: ssh, isRoot: true, address: address)
+        var options = BenchRunner.Options(environment: "split", resultsDir: sshd.dir.appendingPathComponent("results"))
+        options.benchmarks = ["iperf3", "redis", "pgbench"]
+        options.repetitions = 1
+        options.warmup = false
+        options.parameters = try BenchParameters.load(yaml: "duration: 1\nredis: {requests: 2000, clients: 4}\npgbench: {scale: 1, clients: 2, threads: 1}", file: "p")
+        let report = try await BenchRunner.run(targets: [client], server: server, options: options, progress: ProgressView(mode: .quiet))
+        #expect(report.failures.isEmpty, "\(report.failures)")
+        let samples = try ResultsFile.parse(String(contentsOf: sshd.dir.appendingPathComponent("results/results.jsonl"), encoding: .utf8), file: "r")
+        #expect(Set(samples.map(\.benchmark)) == ["iperf3", "redis", "pgbench"])
+        #expect(samples.allSatisfy { $0.machine == "client" })
+        // iperf3 says where it connected: the server's address, not loopback.
+        let iperf = try String(contentsOf: sshd.dir.appendingPathComponent("results/raw/split/client/iperf3-1.out"), encoding: .utf8)
+        #expect(iperf.contains("\"remote_host\":\t\"\(address)\"") || iperf.contains("\"remote_host\": \"\(address)\""), "\(iperf.prefix(600))")
+
+        // A client at an address the server was not told about is refused by postgres.
+        let stranger = BenchRunner.Target(name: "stranger", ssh: ssh, isRoot: true, address: "192.0.2.7")
+        options.benchmarks = ["pgbench"]
+        let refused = try await BenchRunner.run(targets: [stranger], server: server, options: options, progress: ProgressView(mode: .quiet))
+        #expect(refused.failures.contains { $0.benchmark == "pgbench" && $0.message.contains("no pg_hba.conf entry") }, "\(refused.failures) \(refused.samples)")
+        for pattern in ["redis-server 0.0.0.0", "iperf3 -s -D -B 0.0.0.0", "postgres -D /var/tmp/nestlab-bench"] {
+            let r = try ChildProcess.capture(["pgrep", "-f", pattern])
+            #expect(r.status == 1, "still running: \(pattern) \(r.stdout)")
+        }
+    }
+
+    /// Kubernetes mode runs the script with `kubectl exec POD -- ARGV`, which hands the words on
+    /// as they are (no remote shell joins them). The same path, with `env` in place of kubectl
+    /// exec, on this host: parameters with blanks and quotes arrive intact.
+    @Test func aTransportWithoutARemoteShellGetsTheWordsAsTheyAre() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-argv-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let local = BenchRunner.Target(name: "local", ssh: ["env"], isRoot: true, remoteShell: false)
+        var options = BenchRunner.Options(environment: "argv", resultsDir: dir)
+        options.benchmarks = ["stress-ng"]
+        options.repetitions = 1
+        options.parameters = try BenchParameters.load(yaml: "duration: 1\nstress-ng: {cpus: 1}", file: "p")
+        let report = try await BenchRunner.run(targets: [local], options: options, progress: ProgressView(mode: .quiet))
+        #expect(report.failures.isEmpty, "\(report.failures)")
+        #expect(report.runs == 2 && report.samples > 0)
+        let echoed = try await BenchRunner.execute(local, ["printf", "%s|", "a b", "'c'", "$HOME"], root: true, timeout: 10)
+        #expect(echoed.stdout == "a b|'c'|$HOME|")
     }
 
     @Test func badInputIsRefusedBeforeAnythingRuns() throws {

@@ -1,0 +1,150 @@
+import Yams
+
+/// The Kubernetes objects of `nestlab bench --kubernetes`: a namespace of the run, and per
+/// runtime a client pod and a server pod under that runtime's RuntimeClass. The pods only
+/// wait; nestlab runs the same `bench-node.sh` in them with `kubectl exec` that machines mode
+/// runs over ssh, so both modes measure with the same commands and parameters.
+///
+/// Each pod is Guaranteed (requests = limits, whole CPUs), so the kubelet's static CPU manager
+/// gives it exclusive CPUs, as the paper's mitigated environments do. Scratch files (fio's,
+/// postgres') live in an emptyDir on the node's disk, not in the container's root filesystem.
+public enum BenchPods {
+    /// One pod to create.
+    public struct Pod: Sendable, Hashable {
+        public var name: String
+        /// `client` (it is measured) or `server` (iperf3, redis and postgres serve the client from it).
+        public var role: String
+        /// The runtime's name in the testbed (`runc`, `kata-qemu`, ...): a label.
+        public var runtime: String
+        /// `spec.runtimeClassName`; nil for the node's default handler (runc has no RuntimeClass).
+        public var runtimeClassName: String?
+        /// The node it must run on (`kubernetes.io/hostname`).
+        public var node: String
+        /// Whether that node is a control-plane node (its NoSchedule taint is tolerated).
+        public var controlPlane: Bool
+
+        public init(name: String, role: String, runtime: String, runtimeClassName: String?, node: String, controlPlane: Bool) {
+            self.name = name
+            self.role = role
+            self.runtime = runtime
+            self.runtimeClassName = runtimeClassName
+            self.node = node
+            self.controlPlane = controlPlane
+        }
+    }
+
+    /// What every pod of a run shares.
+    public struct Settings: Sendable, Hashable {
+        public var namespace: String
+        /// The run's id, a label on everything, so that a leftover is found by it.
+        public var runID: String
+        public var image: String
+        /// Whole CPUs (the static CPU manager pins only those).
+        public var cpus: Int
+        /// A Kubernetes quantity, e.g. `4Gi`.
+        public var memory: String
+
+        public init(namespace: String, runID: String, image: String, cpus: Int, memory: String) {
+            self.namespace = namespace
+            self.runID = runID
+            self.image = image
+            self.cpus = cpus
+            self.memory = memory
+        }
+    }
+
+    /// The default image: Debian with nothing installed; `bench-node.sh` installs each tool the
+    /// first time it is needed (BENCH_INSTALL=apt). An image with the tools already in it
+    /// (topologies/bench/Containerfile) makes runs independent of the archive's state.
+    public static let defaultImage = "docker.io/library/debian:12"
+
+    /// A pod's container: it waits until it is deleted (the benchmarks run through `kubectl exec`).
+    static let waitForever = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"
+
+    /// What a pod name, a namespace or a label value may be (DNS-1123 label).
+    public static let namePattern = #"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"#
+
+    /// The run's namespace.
+    public static func namespace(_ s: Settings) -> Node {
+        YAMLBuilder.map([
+            ("apiVersion", YAMLBuilder.str("v1")),
+            ("kind", YAMLBuilder.str("Namespace")),
+            ("metadata", YAMLBuilder.map([
+                ("name", YAMLBuilder.str(s.namespace)),
+                ("labels", labels(s, [])),
+            ])),
+        ])
+    }
+
+    /// A pod of the run.
+    public static func pod(_ p: Pod, _ s: Settings) -> Node {
+        let resources = YAMLBuilder.map([("cpu", YAMLBuilder.str(String(s.cpus))), ("memory", YAMLBuilder.str(s.memory))])
+        let container = YAMLBuilder.map([
+            ("name", YAMLBuilder.str("bench")),
+            ("image", YAMLBuilder.str(s.image)),
+            ("imagePullPolicy", YAMLBuilder.str("IfNotPresent")),
+            ("command", YAMLBuilder.strs(["sh", "-c", waitForever])),
+            ("resources", YAMLBuilder.map([("requests", resources), ("limits", resources)])),
+            ("volumeMounts", YAMLBuilder.seq([YAMLBuilder.map([
+                ("name", YAMLBuilder.str("scratch")), ("mountPath", YAMLBuilder.str("/var/tmp")),
+            ])])),
+        ])
+        var spec: [(String, Node)] = []
+        if let rc = p.runtimeClassName { spec.append(("runtimeClassName", YAMLBuilder.str(rc))) }
+        spec.append(("nodeSelector", YAMLBuilder.map([("kubernetes.io/hostname", YAMLBuilder.str(p.node))])))
+        if p.controlPlane {
+            spec.append(("tolerations", YAMLBuilder.seq([YAMLBuilder.map([
+                ("key", YAMLBuilder.str("node-role.kubernetes.io/control-plane")),
+                ("operator", YAMLBuilder.str("Exists")),
+                ("effect", YAMLBuilder.str("NoSchedule")),
+            ])])))
+        }
+        spec.append(("restartPolicy", YAMLBuilder.str("Never")))
+        spec.append(("terminationGracePeriodSeconds", YAMLBuilder.int(5)))
+        spec.append(("enableServiceLinks", YAMLBuilder.bool(false)))
+        spec.append(("containers", YAMLBuilder.seq([container])))
+        spec.append(("volumes", YAMLBuilder.seq([YAMLBuilder.map([
+            ("name", YAMLBuilder.str("scratch")), ("emptyDir", YAMLBuilder.emptyMap),
+        ])])))
+        return YAMLBuilder.map([
+            ("apiVersion", YAMLBuilder.str("v1")),
+            ("kind", YAMLBuilder.str("Pod")),
+            ("metadata", YAMLBuilder.map([
+                ("name", YAMLBuilder.str(p.name)),
+                ("namespace", YAMLBuilder.str(s.namespace)),
+                ("labels", labels(s, [("nestlab.dev/runtime", p.runtime), ("nestlab.dev/role", p.role)])),
+            ])),
+            ("spec", YAMLBuilder.map(spec)),
+        ])
+    }
+
+    static func labels(_ s: Settings, _ more: [(String, String)]) -> Node {
+        YAMLBuilder.map(([("app.kubernetes.io/managed-by", "nestlab"), ("app.kubernetes.io/part-of", "nestlab-bench"),
+                          ("nestlab.dev/bench-run", s.runID)] + more).map { ($0.0, YAMLBuilder.str($0.1)) })
+    }
+
+    /// The pod name of a runtime's client or server: `bench-RUNTIME-ROLE`, cut to 63
+    /// characters with a digest of the runtime name when it is too long.
+    public static func podName(runtime: String, role: String) -> String {
+        let name = "bench-\(runtime)-\(role)"
+        if name.count <= 63 { return name }
+        let digest = Identity.hex(runtime).prefix(8)
+        return "bench-\(runtime.prefix(63 - 6 - 1 - role.count - 9))-\(digest)-\(role)"
+    }
+
+    /// Why a runtime cannot run the benchmarks in pods, or nil when it can.
+    public static func unsupported(runtime: String, kind: String) -> String? {
+        if kind == "vm" {
+            return "\(runtime) runs VirtualMachineInstances, not pods: measure inside the VM with machines mode (nestlab bench --ssh USER@VMI-ADDRESS)"
+        }
+        if runtime == "urunc" {
+            return "urunc runs unikernel images, which have no shell to run the benchmark tools in"
+        }
+        return nil
+    }
+
+    /// The documents of `kubectl apply`, as YAML.
+    public static func yaml(_ nodes: [Node]) throws -> String {
+        try YAMLBuilder.render(nodes)
+    }
+}

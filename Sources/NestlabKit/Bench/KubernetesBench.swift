@@ -1,0 +1,170 @@
+import Foundation
+import NestlabCore
+import Yams
+
+/// `nestlab bench --kubernetes`: the benchmarks in pods, once per runtime class of a cluster.
+///
+/// For each runtime: a client pod and a server pod under its RuntimeClass (`BenchPods`), on
+/// the chosen nodes; then, for each benchmark, exactly what machines mode does over ssh, with
+/// `kubectl exec` instead (`BenchRunner.measure`): the client is measured, iperf3, redis and
+/// postgres serve it from the server pod, across the cluster network (pod IP to pod IP).
+/// Samples are labelled with the runtime's name and the client's node. Everything lives in a
+/// namespace of this run, which is deleted at the end, whatever happened; the manifests that
+/// were applied, and each runtime's pods as the API server reported them (node, runtime
+/// class, image digest), are kept under `raw/ENV/kubernetes/`.
+public enum KubernetesBench {
+    public struct Plan: Sendable {
+        /// `kubectl` and its global options (`--kubeconfig`).
+        public var kubectl: [String]
+        public var cluster: String
+        public var runtimes: [Testbed.RuntimeClass]
+        public var serverNode: Testbed.Node
+        public var clientNode: Testbed.Node
+        public var image: String
+        /// Install missing tools in the pods (the default Debian image has none).
+        public var install: Bool
+        public var cpus: Int
+        public var memory: String
+
+        public init(kubectl: [String], cluster: String, runtimes: [Testbed.RuntimeClass], serverNode: Testbed.Node,
+                    clientNode: Testbed.Node, image: String, install: Bool, cpus: Int, memory: String) {
+            self.kubectl = kubectl
+            self.cluster = cluster
+            self.runtimes = runtimes
+            self.serverNode = serverNode
+            self.clientNode = clientNode
+            self.image = image
+            self.install = install
+            self.cpus = cpus
+            self.memory = memory
+        }
+    }
+
+    public static func run(_ plan: Plan, options: BenchRunner.Options, progress: ProgressView) async throws -> BenchRunner.Report {
+        let reach = try await kubectl(plan, ["get", "nodes", "-o", "name"], timeout: 60)
+        guard reach.status == 0 else {
+            throw OperationError("cannot reach cluster \(plan.cluster) with kubectl: \(BenchRunner.lastLine(reach.stderr))")
+        }
+        let runnable = plan.runtimes.filter { BenchPods.unsupported(runtime: $0.runtime, kind: $0.kind) == nil }
+        var run = try BenchRunner.Run(options: options, machines: runnable.count, progress: progress)
+        for rt in plan.runtimes {
+            if let why = BenchPods.unsupported(runtime: rt.runtime, kind: rt.kind) {
+                for b in options.benchmarks { run.skipped.append(.init(machine: rt.name, benchmark: b, step: "skipped", message: why)) }
+                progress.finish(rt.name, "skipped", detail: why)
+            }
+        }
+        guard !runnable.isEmpty else {
+            progress.close()
+            return run.report(runtime: "kubernetes")
+        }
+
+        let runID = UUID().uuidString.prefix(8).lowercased()
+        let settings = BenchPods.Settings(namespace: "nestlab-bench-\(runID)", runID: runID, image: plan.image, cpus: plan.cpus,
+                                          memory: plan.memory)
+        let keep = options.resultsDir.appendingPathComponent("raw/\(BenchRunner.safe(options.environment))/kubernetes/\(runID)")
+        try FileManager.default.createDirectory(at: keep, withIntermediateDirectories: true)
+        var failure: Error?
+        do {
+            try await apply(plan, [BenchPods.namespace(settings)], file: keep.appendingPathComponent("namespace.yaml"))
+            for rt in runnable {
+                try await measure(runtime: rt, plan, settings, keep: keep, &run)
+            }
+        } catch {
+            failure = error
+        }
+        // The namespace holds everything of the run: deleting it is the cleanup, always.
+        progress.update("cleanup", "deleting namespace \(settings.namespace)", detail: plan.cluster)
+        let gone = try? await kubectl(plan, ["delete", "namespace", settings.namespace, "--ignore-not-found", "--wait=true", "--timeout=300s"],
+                                      timeout: 360)
+        if gone?.status == 0 {
+            progress.finish("cleanup", "done")
+        } else {
+            let why = "namespace \(settings.namespace) was not deleted: \(BenchRunner.lastLine(gone?.stderr ?? "")); delete it with kubectl delete namespace \(settings.namespace)"
+            run.failures.append(.init(machine: plan.cluster, benchmark: "-", step: "cleanup", message: why))
+            progress.finish("cleanup", "failed", failed: true, detail: why)
+        }
+        progress.close()
+        if let failure { throw failure }
+        return run.report(runtime: runnable.count == 1 ? runnable[0].name : "kubernetes")
+    }
+
+    /// One runtime: its two pods, every benchmark, then the pods go.
+    static func measure(runtime rt: Testbed.RuntimeClass, _ plan: Plan, _ s: BenchPods.Settings, keep: URL,
+                        _ run: inout BenchRunner.Run) async throws {
+        let options = run.options
+        let client = BenchPods.Pod(name: BenchPods.podName(runtime: rt.name, role: "client"), role: "client", runtime: rt.name,
+                                   runtimeClassName: rt.runtimeClassName, node: plan.clientNode.name,
+                                   controlPlane: plan.clientNode.role == "control-plane")
+        let server = BenchPods.Pod(name: BenchPods.podName(runtime: rt.name, role: "server"), role: "server", runtime: rt.name,
+                                   runtimeClassName: rt.runtimeClassName, node: plan.serverNode.name,
+                                   controlPlane: plan.serverNode.role == "control-plane")
+        let needServer = options.benchmarks.contains(where: BenchRunner.withServer.contains)
+        let pods = needServer ? [client, server] : [client]
+        let key = rt.name
+        let each = options.benchmarks.reduce(0) { $0 + options.parameters.expectedSeconds(for: $1) } * Double(run.runsPerBench)
+        run.progress.update(key, "starting pods", detail: "[\(options.environment)] on \(Set(pods.map(\.node)).sorted().joined(separator: ", "))")
+        try await apply(plan, pods.map { BenchPods.pod($0, s) }, file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name)).yaml"))
+        let ready = try await kubectl(plan, ["-n", s.namespace, "wait", "--for=condition=Ready"] + pods.map { "pod/\($0.name)" } + ["--timeout=900s"],
+                                      timeout: 960)
+        // What the API server says the pods are (node, runtime class, image digest), kept.
+        let described = try? await kubectl(plan, ["-n", s.namespace, "get", "pods", "-l", "nestlab.dev/runtime=\(rt.name)", "-o", "json"], timeout: 60)
+        if let d = described, d.status == 0 {
+            try? Data(d.stdout.utf8).write(to: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name)).json"))
+        }
+        guard ready.status == 0 else {
+            let why = "the pods did not become ready: \(BenchRunner.lastLine(ready.stderr))"
+            for b in options.benchmarks { run.failures.append(.init(machine: rt.name, benchmark: b, step: "pods", message: why)) }
+            run.left -= each
+            run.progress.finish(key, "failed", failed: true, detail: why)
+            try await deletePods(plan, s, pods)
+            return
+        }
+        let clientTarget = try await target(client, plan, s)
+        let serverTarget = needServer ? try await target(server, plan, s) : nil
+        let clientPlace = BenchRunner.RunPlace.new(), serverPlace = BenchRunner.RunPlace.new()
+        var copied = await BenchRunner.copyScript(clientTarget, clientPlace, benchmarks: options.benchmarks, &run)
+        if copied, let serverTarget {
+            copied = await BenchRunner.copyScript(serverTarget, serverPlace, benchmarks: options.benchmarks, &run)
+        }
+        if copied {
+            for bench in options.benchmarks {
+                let server = BenchRunner.withServer.contains(bench) ? serverTarget.map { ($0, serverPlace) } : nil
+                try await BenchRunner.measure(bench, on: clientTarget, clientPlace, server: server, runtime: rt.name, &run)
+            }
+        }
+        BenchRunner.finish(clientTarget.name, &run)
+        run.progress.update(key, "deleting pods", detail: "[\(options.environment)]")
+        try await deletePods(plan, s, pods)
+        run.progress.finish(key, "done")
+    }
+
+    /// How to run commands in a ready pod: `kubectl exec`, as root (the images' user), at its IP.
+    /// The target is named after the node: samples say which node measured.
+    static func target(_ pod: BenchPods.Pod, _ plan: Plan, _ s: BenchPods.Settings) async throws -> BenchRunner.Target {
+        let ip = try await kubectl(plan, ["-n", s.namespace, "get", "pod", pod.name, "-o", "jsonpath={.status.podIP}"], timeout: 60)
+        let address = ip.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        var t = BenchRunner.Target(name: pod.node, ssh: plan.kubectl + ["-n", s.namespace, "exec", pod.name, "-c", "bench", "--"],
+                                   isRoot: true, remoteShell: false, address: address.isEmpty ? nil : address)
+        if plan.install { t.environment = ["BENCH_INSTALL=apt"] }
+        return t
+    }
+
+    static func deletePods(_ plan: Plan, _ s: BenchPods.Settings, _ pods: [BenchPods.Pod]) async throws {
+        _ = try await kubectl(plan, ["-n", s.namespace, "delete", "pod"] + pods.map(\.name) + ["--ignore-not-found", "--wait=true", "--timeout=300s"],
+                              timeout: 360)
+    }
+
+    /// Writes the documents to `file` (kept with the results) and applies them.
+    static func apply(_ plan: Plan, _ docs: [Yams.Node], file: URL) async throws {
+        try Data(try BenchPods.yaml(docs).utf8).write(to: file)
+        let r = try await kubectl(plan, ["apply", "-f", file.path], timeout: 120)
+        guard r.status == 0 else {
+            throw OperationError("kubectl apply -f \(file.path) failed: \(BenchRunner.lastLine(r.stderr))")
+        }
+    }
+
+    static func kubectl(_ plan: Plan, _ args: [String], timeout: Double) async throws -> ChildProcess.Captured {
+        let argv = plan.kubectl + args
+        return try await Blocking.run { try ChildProcess.capture(argv, timeout: timeout) }
+    }
+}
