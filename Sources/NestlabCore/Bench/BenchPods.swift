@@ -59,7 +59,9 @@ public enum BenchPods {
     public static let defaultImage = "docker.io/library/debian:12"
 
     /// A pod's container: it waits until it is deleted (the benchmarks run through `kubectl exec`).
-    static let waitForever = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"
+    /// SIGTERM ends it at once (its sleep too), not after the grace period: PID 1 of a container
+    /// has no default action for signals.
+    public static let waitForever = "trap 'kill $! 2>/dev/null; exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"
 
     /// What a pod name, a namespace or a label value may be (DNS-1123 label).
     public static let namePattern = #"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"#
