@@ -248,3 +248,132 @@ struct K8sConfigSchemaTests {
         #expect(problems.count == 1 && problems[0].contains(message), "\(problems)")
     }
 }
+
+/// Kata's configuration-*.toml.in and KubeVirt's feature gates at the pinned versions.
+struct RuntimeFixture {
+    let root: [String: Any]
+    static let path = HandoffTestSupport.root.appendingPathComponent("Tests/Fixtures/upstream/runtimes.json")
+
+    init() throws {
+        root = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.path)) as? [String: Any] ?? [:]
+    }
+
+    var kata: [String: Any] { root["kata"] as? [String: Any] ?? [:] }
+    var gates: [String: String] { (root["kubevirtFeatureGates"] as? [String: Any])?["gates"] as? [String: String] ?? [:] }
+
+    /// Where kata.sh's nl_toml_set would write `key` (first live line, else first commented
+    /// one) and whether that is `section` with `type`; nil when it fits.
+    func kataProblem(file: String, section: String, key: String, type: String) -> String? {
+        let entries = (kata["files"] as? [String: [[String: Any]]])?[file] ?? []
+        let same = entries.filter { $0["key"] as? String == key }
+        guard let target = same.first(where: { $0["commented"] as? Bool == false }) ?? same.first else {
+            return "\(file): no '\(key)' anywhere (kata.sh would fail: it has no line to set)"
+        }
+        let at = "\(file):\(target["line"] ?? "?")"
+        if target["section"] as? String != section {
+            return "\(at): '\(key)' would be set in [\(target["section"] ?? "?")], not [\(section)]"
+        }
+        if target["type"] as? String != type {
+            return "\(at): '\(key)' is a \(target["type"] ?? "?") upstream, nestlab writes a \(type)"
+        }
+        return nil
+    }
+
+    /// The TOML type of a rendered value (`TOMLWriter.value`).
+    static func tomlType(_ value: String) -> String {
+        if value == "true" || value == "false" { return "bool" }
+        if value.hasPrefix("\"") { return "string" }
+        if value.hasPrefix("[") { return "list" }
+        if Int(value) != nil { return "int" }
+        return "unknown"
+    }
+}
+
+@Suite("Kata knobs and KubeVirt feature gates against upstream (fixture)")
+struct RuntimeUpstreamTests {
+    @Test("the fixture names its origins: Kata 3.20.0 and KubeVirt v1.6.0, tag and commit")
+    func origins() throws {
+        let f = try RuntimeFixture()
+        let kata = try #require(f.kata["origin"] as? [String: Any])
+        #expect(kata["repository"] as? String == "kata-containers/kata-containers")
+        #expect(kata["tag"] as? String == "3.20.0")
+        let kv = try #require((f.root["kubevirtFeatureGates"] as? [String: Any])?["origin"] as? [String: Any])
+        #expect(kv["repository"] as? String == "kubevirt/kubevirt")
+        #expect(kv["tag"] as? String == "v1.6.0")
+        // The topologies pin these versions; a new pin needs a new fixture.
+        for (_, c) in try ShippedClusters.all() {
+            if let k = c.spec.runtimes.kata { #expect(k.version == "3.20.0") }
+            if let k = c.spec.runtimes.kubevirt { #expect(k.version == "v1.6.0") }
+        }
+    }
+
+    @Test("every Kata knob of every shipped topology is a key of its hypervisor's section, with upstream's type")
+    func kataKnobs() throws {
+        let f = try RuntimeFixture()
+        var checked = 0
+        for (topology, c) in try ShippedClusters.all() {
+            guard let kata = c.spec.runtimes.kata else { continue }
+            for node in c.nodes {
+                for h in kata.hypervisors {
+                    let file = try #require(node.bootstrap.file(at: "\(NodePaths.kataKnobs)/\(h.rawValue).knobs"))
+                    for line in file.text.split(separator: "\n") where !line.hasPrefix("#") {
+                        let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                        try #require(parts.count == 2, "\(line)")
+                        let problem = f.kataProblem(file: h.configFile, section: "hypervisor.\(h.sectionName)", key: parts[0],
+                                                    type: RuntimeFixture.tomlType(parts[1]))
+                        #expect(problem == nil, "\(topology)/\(node.name): \(problem ?? "")")
+                        checked += 1
+                    }
+                }
+            }
+        }
+        #expect(checked > 0)
+        // Every knob nestlab can write, for every hypervisor (the test sample sets them all).
+        let all = KataKnobs(defaultVCPUs: 2, defaultMemoryMiB: 4096, enableHugepages: true, sharedFS: .virtioFS, virtioFSCache: .never)
+        for h in KataHypervisor.allCases {
+            for (key, value) in all.lines(for: h) {
+                let problem = f.kataProblem(file: h.configFile, section: "hypervisor.\(h.sectionName)", key: key,
+                                            type: RuntimeFixture.tomlType(TOMLWriter.value(value)))
+                #expect(problem == nil, "\(h): \(problem ?? "")")
+            }
+        }
+    }
+
+    @Test("a knob upstream lacks, in the wrong section or of the wrong type, is caught")
+    func kataPlanted() throws {
+        let f = try RuntimeFixture()
+        #expect(f.kataProblem(file: "configuration-qemu.toml", section: "hypervisor.qemu", key: "default_vcpu", type: "int")?
+            .contains("no 'default_vcpu'") == true)
+        #expect(f.kataProblem(file: "configuration-qemu.toml", section: "hypervisor.qemu", key: "default_memory", type: "string")?
+            .contains("is a int upstream") == true)
+        #expect(f.kataProblem(file: "configuration-fc.toml", section: "hypervisor.firecracker", key: "shared_fs", type: "string")
+            != nil)
+        #expect(f.kataProblem(file: "configuration-qemu.toml", section: "hypervisor.qemu", key: "sandbox_cgroup_only", type: "bool")?
+            .contains("would be set in [") == true)
+    }
+
+    @Test("every KubeVirt feature gate nestlab sets exists in KubeVirt v1.6.0 and is neither GA nor deprecated nor discontinued")
+    func kubevirtGates() throws {
+        let f = try RuntimeFixture()
+        #expect(f.gates["CPUManager"] == "Alpha")
+        #expect(f.gates["LiveMigration"] == "GA")
+        var clusters = try ShippedClusters.all().map(\.cluster.spec).filter { $0.runtimes.kubevirt != nil }
+        #expect(!clusters.isEmpty)
+        // Both kubelet policies, so the CPUManager gate is rendered at least once.
+        for var spec in clusters { spec.kubelet.cpuManagerPolicy = .static; clusters.append(spec) }
+        var seen: Set<String> = []
+        for spec in clusters {
+            let cr = try #require(ClusterManifests.kubevirtCR(spec))
+            let doc = try #require(try parseYAMLDocuments(try YAMLBuilder.render([cr])).first)
+            let gates = ((((doc["spec"] as? [String: Any])?["configuration"] as? [String: Any])?["developerConfiguration"]
+                as? [String: Any])?["featureGates"] as? [String]) ?? []
+            for gate in gates {
+                seen.insert(gate)
+                let state = f.gates[gate]
+                #expect(state == "Alpha" || state == "Beta",
+                        "\(spec.name): feature gate \(gate) is \(state ?? "unknown") in KubeVirt v1.6.0: do not set it")
+            }
+        }
+        #expect(seen.contains("CPUManager"))
+    }
+}
