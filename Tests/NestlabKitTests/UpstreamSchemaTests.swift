@@ -377,3 +377,57 @@ struct RuntimeUpstreamTests {
         #expect(seen.contains("CPUManager"))
     }
 }
+
+@Suite("containerd config of every shipped topology against the real containerd's config dump")
+struct ShippedContainerdDumpTests {
+    /// Leaves of `rendered` that `containerd --config rendered config dump` does not hold with the same value.
+    static func keysLost(_ rendered: String) throws -> [String] {
+        let dir = try HandoffTestSupport.temporaryDirectory("containerd-dump")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("config.toml")
+        try Data(rendered.utf8).write(to: file)
+        let dump = try HandoffTestSupport.run(["/usr/bin/containerd", "--config", file.path, "config", "dump"])
+        #expect(dump.status == 0, "containerd config dump: \(dump.stderr)")
+        let dumpFile = dir.appendingPathComponent("dump.toml")
+        try Data(dump.stdout.utf8).write(to: dumpFile)
+        let script = """
+        import sys, tomllib
+        a = tomllib.load(open(sys.argv[1], 'rb')); b = tomllib.load(open(sys.argv[2], 'rb'))
+        def walk(x, path):
+            if isinstance(x, dict):
+                for k, v in x.items(): yield from walk(v, path + [k])
+            else: yield path, x
+        for path, v in walk(a, []):
+            d = b
+            for k in path: d = d.get(k) if isinstance(d, dict) else None
+            if d != v: print('.'.join(path))
+        """
+        let r = try HandoffTestSupport.run(["python3", "-c", script, file.path, dumpFile.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        return r.stdout.split(separator: "\n").map(String.init)
+    }
+
+    @Test("every key of every shipped version-2 containerd config survives Debian's containerd config dump")
+    func shipped() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/containerd"), "install containerd (Tests/Scripts/setup-host)")
+        var checked = 0
+        for (topology, c) in try ShippedClusters.all() {
+            // Version 3 (containerd 2.x) cannot be read by Debian's 1.6: RuntimeContainerdTests checks its structure.
+            guard c.spec.containerd.version.configVersion == 2, let node = c.nodes.first,
+                  let file = node.bootstrap.file(at: NodePaths.containerdConfig) else { continue }
+            #expect(try Self.keysLost(file.text) == [], "\(topology)/\(c.cluster.name)")
+            checked += 1
+        }
+        #expect(checked >= 1, "ci-cluster renders a containerd 1.6 config")
+    }
+
+    @Test("a key containerd does not know is reported as lost")
+    func plantedKeyIsLost() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/containerd"), "install containerd (Tests/Scripts/setup-host)")
+        let c = try #require(try ShippedClusters.all().first { $0.cluster.spec.containerd.version.configVersion == 2 }?.cluster)
+        let text = try #require(c.nodes.first?.bootstrap.file(at: NodePaths.containerdConfig)).text
+        #expect(text.contains("SystemdCgroup = true"))
+        let lost = try Self.keysLost(text.replacingOccurrences(of: "default_runtime_name", with: "default_runtime_nam"))
+        #expect(lost == ["plugins.io.containerd.grpc.v1.cri.containerd.default_runtime_nam"], "\(lost)")
+    }
+}
