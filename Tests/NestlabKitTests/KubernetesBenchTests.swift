@@ -82,6 +82,31 @@ import Testing
         #expect(plain.contains("kubernetes.io/hostname: worker1") && plain.contains("nestlab.dev/role: server"))
     }
 
+    /// What Kubernetes mode applies, strictly valid at the paper's Kubernetes version (issue 22's
+    /// harness: upstream's OpenAPI schemas, unknown fields and wrong types are errors): the
+    /// namespace, and client and server pods with and without a runtime class and toleration.
+    @Test func whatItAppliesIsValidForKubernetes133() throws {
+        try #require(K8sSchema.isInstalled, "\(K8sSchema.missingMessage)")
+        let dir = try S.temporaryDirectory("k8s-bench-schema")
+        var files: [URL] = []
+        let pods = [
+            BenchPods.Pod(name: "bench-kata-qemu-client", role: "client", runtime: "kata-qemu", runtimeClassName: "kata-qemu", node: "cp",
+                          controlPlane: true),
+            BenchPods.Pod(name: "bench-runc-server", role: "server", runtime: "runc", runtimeClassName: nil, node: "worker1", controlPlane: false),
+        ]
+        let settings = BenchPods.Settings(namespace: "nestlab-bench-12345678", runID: "12345678", image: "registry.example:5000/bench@sha256:"
+                                          + String(repeating: "a", count: 64), cpus: 4, memory: "512Mi")
+        for (i, docs) in [[BenchPods.namespace(settings)], pods.map { BenchPods.pod($0, settings) }].enumerated() {
+            let f = dir.appendingPathComponent("bench-\(i).yaml")
+            try BenchPods.yaml(docs).write(to: f, atomically: true, encoding: .utf8)
+            files.append(f)
+        }
+        let results = try K8sSchema.validate(files: files, version: "1.33")
+        #expect(results.count == 2)
+        for r in results { #expect(r.ok, "\(r)") }
+        #expect(results.flatMap(\.passed).count == 3, "\(results)")
+    }
+
     /// The container's command is what the pod runs until it is deleted: it must be valid sh and
     /// end on SIGTERM at once (the pod's grace period is 5 s).
     @Test func thePodsWaitAndEndOnSIGTERM() throws {
@@ -187,6 +212,35 @@ import Testing
         m.nodes = ["cp"]
         #expect(throws: UsageError.self) { try BenchCommands.prepare(m) }
         #expect((try? BenchCommands.requireKubectl(["PATH": dir.path])) == nil, "no kubectl on that PATH")
+    }
+
+    /// The paper topologies' hand-off command, topologies/bench/run, is `nestlab bench
+    /// --kubernetes` on the handed-over testbed: its arguments (and BENCH_DURATION) reach the
+    /// real nestlab, which checks them (exit 2) and needs kubectl and a cluster it reaches (exit 1
+    /// without, and nothing written).
+    @Test func theHandoffScriptIsNestlabsKubernetesMode() throws {
+        let nestlab = try #require(S.nestlabBinary, "build nestlab first")
+        let dir = try S.temporaryDirectory("k8s-bench-handoff")
+        let tb = try TopologiesBenchSupport.testbedFile("nested-default", in: dir)
+        let env = ["PATH": "/usr/bin:/bin", "NESTLAB_TESTBED": tb.path, "NESTLAB_BIN": nestlab.path, "KUBECONFIG": "/dev/null",
+                   "NESTLAB_STATE_DIR": dir.path]
+        let bad = try S.run([S.runner.path, "--environment", "nested", "--runtime", "gvisor"], environment: env)
+        #expect(bad.status == 2 && bad.stderr.contains("no runtime 'gvisor' in cluster nested"), "\(bad.stderr)")
+        var slow = env
+        slow["BENCH_DURATION"] = "0"
+        let duration = try S.run([S.runner.path, "--environment", "nested"], environment: slow)
+        #expect(duration.status == 2 && duration.stderr.contains("--duration must be from 1 to 86400"), "\(duration.stderr)")
+        let unreachable = try S.run([S.runner.path, "--environment", "nested", "--results", dir.appendingPathComponent("r").path], environment: env)
+        // Without kubectl: said so. With it (some machines have one): the real kubectl cannot reach
+        // a cluster through an empty kubeconfig, and the error names the cluster.
+        let hasKubectl = (try? BenchCommands.requireKubectl(["PATH": "/usr/bin:/bin"])) != nil
+        let expected = hasKubectl ? "cannot reach cluster nested with kubectl" : "kubectl is not installed"
+        #expect(unreachable.status == 1 && unreachable.stderr.contains(expected), "\(unreachable.stderr)\(unreachable.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("r").path), "nothing written before kubectl runs")
+        var unset = env
+        unset["NESTLAB_TESTBED"] = nil
+        let none = try S.run([S.runner.path, "--environment", "nested"], environment: unset)
+        #expect(none.status == 2 && none.stderr.contains("NESTLAB_TESTBED is not set"), "\(none.stderr)")
     }
 
     /// A testbed without a cluster (bare VMs) has nothing for Kubernetes mode.

@@ -20,6 +20,21 @@ extension SystemTests {
         let nested = try System.nestlab(["bench", lab, "--environment", "nested"] + common, state: state)
         #expect(nested.status == 0, "bench on the lab's VMs: \(nested.all)")
 
+        // Across the lab network: vm-0 serves, vm-1 is measured (the path Kubernetes mode's
+        // server pod takes). Separate results: the report below compares whole environments.
+        let split = scratch.appendingPathComponent("results-split")
+        let across = try System.nestlab(["bench", lab, "--machines", "vm-1", "--server", "vm-0", "--bench", "iperf3,redis,pgbench",
+                                         "--environment", "nested-split", "--repeat", "1", "--duration", "2", "--params", params.path,
+                                         "--results", split.path, "--plain"], state: state)
+        #expect(across.status == 0, "bench across the lab network: \(across.all)")
+        let splitText = (try? String(contentsOf: split.appendingPathComponent("results.jsonl"), encoding: .utf8)) ?? ""
+        let splitBenches = Set(splitText.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["benchmark"] as? String
+        })
+        #expect(splitBenches == ["iperf3", "redis", "pgbench"], "\(splitText.prefix(400))")
+        let iperf = (try? String(contentsOf: split.appendingPathComponent("raw/nested-split/vm-1/iperf3-1.out"), encoding: .utf8)) ?? ""
+        #expect(iperf.contains("10.91.0.10"), "iperf3 connected to vm-0's address: \(iperf.prefix(600))")
+
         // This host as the bare-metal baseline, through a throwaway sshd on 127.0.0.1.
         let sshd = try LocalSSHD.start(in: scratch)
         defer { sshd.stop() }

@@ -13,7 +13,8 @@ import SystemPackage
 /// The command runs without a shell, in the topology's `handoff.workdir` (default: the
 /// topology file's folder), with the caller's environment plus `handoff.env`, and with
 /// `KUBECONFIG` and `NESTLAB_TESTBED` set by nestlab (they win over `handoff.env`, so
-/// the runner always sees this testbed). Its output goes to the terminal as it comes and
+/// the runner always sees this testbed), and `NESTLAB_BIN`, the running nestlab (unless
+/// set already). Its output goes to the terminal as it comes and
 /// is appended to the lab log. Whatever the command does, nestlab leaves the testbed up.
 public struct HandoffRunner: Sendable {
     public enum Stream: Sendable, Hashable { case standardOutput, standardError }
@@ -55,6 +56,10 @@ public struct HandoffRunner: Sendable {
         for (k, v) in handoff.env { env[k] = v }
         env["KUBECONFIG"] = kubeconfig
         env["NESTLAB_TESTBED"] = testbed.standardizedFileURL.path
+        // The nestlab that runs the hand-off, for a runner that calls it back (topologies/bench/run).
+        if let me = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), env["NESTLAB_BIN"] == nil {
+            env["NESTLAB_BIN"] = me
+        }
         self.init(command: handoff.command, workdir: handoff.workdir ?? dir, environment: env, logFile: logFile, echo: echo)
     }
 
