@@ -22,14 +22,18 @@ public enum BenchPods {
         public var node: String
         /// Whether that node is a control-plane node (its NoSchedule taint is tolerated).
         public var controlPlane: Bool
+        /// A unikernel server image (urunc): it runs as it is, with its own command line.
+        public var unikernel: String?
 
-        public init(name: String, role: String, runtime: String, runtimeClassName: String?, node: String, controlPlane: Bool) {
+        public init(name: String, role: String, runtime: String, runtimeClassName: String?, node: String, controlPlane: Bool,
+                    unikernel: String? = nil) {
             self.name = name
             self.role = role
             self.runtime = runtime
             self.runtimeClassName = runtimeClassName
             self.node = node
             self.controlPlane = controlPlane
+            self.unikernel = unikernel
         }
     }
 
@@ -81,16 +85,26 @@ public enum BenchPods {
     /// A pod of the run.
     public static func pod(_ p: Pod, _ s: Settings) -> Node {
         let resources = YAMLBuilder.map([("cpu", YAMLBuilder.str(String(s.cpus))), ("memory", YAMLBuilder.str(s.memory))])
-        let container = YAMLBuilder.map([
-            ("name", YAMLBuilder.str("bench")),
-            ("image", YAMLBuilder.str(s.image)),
-            ("imagePullPolicy", YAMLBuilder.str("IfNotPresent")),
-            ("command", YAMLBuilder.strs(["sh", "-c", waitForever])),
-            ("resources", YAMLBuilder.map([("requests", resources), ("limits", resources)])),
-            ("volumeMounts", YAMLBuilder.seq([YAMLBuilder.map([
-                ("name", YAMLBuilder.str("scratch")), ("mountPath", YAMLBuilder.str("/var/tmp")),
-            ])])),
-        ])
+        let container: Node
+        if let image = p.unikernel {
+            container = YAMLBuilder.map([
+                ("name", YAMLBuilder.str("bench")),
+                ("image", YAMLBuilder.str(image)),
+                ("imagePullPolicy", YAMLBuilder.str("IfNotPresent")),
+                ("resources", YAMLBuilder.map([("requests", resources), ("limits", resources)])),
+            ])
+        } else {
+            container = YAMLBuilder.map([
+                ("name", YAMLBuilder.str("bench")),
+                ("image", YAMLBuilder.str(s.image)),
+                ("imagePullPolicy", YAMLBuilder.str("IfNotPresent")),
+                ("command", YAMLBuilder.strs(["sh", "-c", waitForever])),
+                ("resources", YAMLBuilder.map([("requests", resources), ("limits", resources)])),
+                ("volumeMounts", YAMLBuilder.seq([YAMLBuilder.map([
+                    ("name", YAMLBuilder.str("scratch")), ("mountPath", YAMLBuilder.str("/var/tmp")),
+                ])])),
+            ])
+        }
         var spec: [(String, Node)] = []
         if let rc = p.runtimeClassName { spec.append(("runtimeClassName", YAMLBuilder.str(rc))) }
         spec.append(("nodeSelector", YAMLBuilder.map([("kubernetes.io/hostname", YAMLBuilder.str(p.node))])))
@@ -105,9 +119,11 @@ public enum BenchPods {
         spec.append(("terminationGracePeriodSeconds", YAMLBuilder.int(5)))
         spec.append(("enableServiceLinks", YAMLBuilder.bool(false)))
         spec.append(("containers", YAMLBuilder.seq([container])))
-        spec.append(("volumes", YAMLBuilder.seq([YAMLBuilder.map([
-            ("name", YAMLBuilder.str("scratch")), ("emptyDir", YAMLBuilder.emptyMap),
-        ])])))
+        if p.unikernel == nil {
+            spec.append(("volumes", YAMLBuilder.seq([YAMLBuilder.map([
+                ("name", YAMLBuilder.str("scratch")), ("emptyDir", YAMLBuilder.emptyMap),
+            ])])))
+        }
         return YAMLBuilder.map([
             ("apiVersion", YAMLBuilder.str("v1")),
             ("kind", YAMLBuilder.str("Pod")),
@@ -134,13 +150,18 @@ public enum BenchPods {
         return "bench-\(runtime.prefix(63 - 6 - 1 - role.count - 9))-\(digest)-\(role)"
     }
 
-    /// Why a runtime cannot run the benchmarks in pods, or nil when it can.
-    public static func unsupported(runtime: String, kind: String) -> String? {
+    /// The benchmarks a unikernel server can stand in for, and the port it serves on.
+    public static let unikernelPorts = ["iperf3": 5201, "redis": 6379]
+
+    /// Why a runtime cannot run the benchmarks in pods, or nil when it can. urunc runs only
+    /// unikernel servers (`unikernels`: benchmark → image), measured from a client pod on the
+    /// node's default runtime.
+    public static func unsupported(runtime: String, kind: String, unikernels: [String: String] = [:]) -> String? {
         if kind == "vm" {
             return "\(runtime) runs VirtualMachineInstances, not pods: measure inside the VM with machines mode (nestlab bench --ssh USER@VMI-ADDRESS)"
         }
-        if runtime == "urunc" {
-            return "urunc runs unikernel images, which have no shell to run the benchmark tools in"
+        if runtime == "urunc" && unikernels.isEmpty {
+            return "urunc runs unikernel images, which have no shell for the tools: give unikernel servers built for the cluster's urunc monitors with --unikernel redis=IMAGE (or iperf3=IMAGE)"
         }
         return nil
     }
