@@ -103,6 +103,7 @@ struct CLITests {
         """
 
     static let badMessages = [
+        "bad.yaml:5:15: error: images.deb.file: '/nonexistent/disk.qcow2' does not exist; fix the path (a relative one is taken from the topology's folder), or create the file first",
         "bad.yaml:9:5: error: machines.a.vcpu: unknown key 'vcpu'; did you mean 'vcpus'?",
         "bad.yaml:10:13: error: machines.a.memory: 100MiB is too little memory for a Linux guest; at least 256MiB",
         "bad.yaml:11:20: error: machines.a.network.lab: address 10.77.1.5 is outside network 'lab' 10.77.0.0/24; an address from 10.77.0.2 to 10.77.0.254",
@@ -115,7 +116,7 @@ struct CLITests {
         let r = try cli.run("validate", f)
         #expect(r.status == 2)
         #expect(r.stdout.isEmpty)
-        #expect(r.stderr == Self.badMessages.joined(separator: "\n") + "\nbad.yaml: 3 errors\n")
+        #expect(r.stderr == Self.badMessages.joined(separator: "\n") + "\nbad.yaml: 4 errors\n")
     }
 
     @Test("validate --output json gives the diagnostics as JSON on stdout")
@@ -129,11 +130,12 @@ struct CLITests {
         #expect(json["file"] as? String == "bad.yaml")
         let diags = try #require(json["diagnostics"] as? [[String: Any]])
         #expect(diags.map { "\($0["file"] as? String ?? ""):\($0["line"] as? Int ?? 0):\($0["column"] as? Int ?? 0)" }
-            == ["bad.yaml:9:5", "bad.yaml:10:13", "bad.yaml:11:20"])
-        #expect(diags.map { $0["severity"] as? String } == ["error", "error", "error"])
-        #expect(diags.first?["path"] as? String == "machines.a.vcpu")
-        #expect(diags.first?["message"] as? String == "unknown key 'vcpu'")
-        #expect(diags.first?["hint"] as? String == "did you mean 'vcpus'?")
+            == ["bad.yaml:5:15", "bad.yaml:9:5", "bad.yaml:10:13", "bad.yaml:11:20"])
+        #expect(diags.map { $0["severity"] as? String } == ["error", "error", "error", "error"])
+        #expect(diags.first?["message"] as? String == "'/nonexistent/disk.qcow2' does not exist")
+        #expect(diags.dropFirst().first?["path"] as? String == "machines.a.vcpu")
+        #expect(diags.dropFirst().first?["message"] as? String == "unknown key 'vcpu'")
+        #expect(diags.dropFirst().first?["hint"] as? String == "did you mean 'vcpus'?")
 
         let g = try cli.write("good.yaml", cli.goodTopology())
         let ok = try cli.run("validate", "--output", "json", g)

@@ -129,3 +129,40 @@ import Testing
         #expect(Self.errors(yaml).allSatisfy { !$0.contains("more than nestlab accepts") }, "\(Self.errors(yaml))")
     }
 }
+
+/// Issue 21, class 2: no input makes validation do unbounded work. A name of 100,000
+/// characters was compared against every candidate by a quadratic edit distance.
+@Suite struct UnboundedWorkTests {
+    static let long = String(repeating: "x", count: 100_000)
+
+    static func yaml(_ at: String) -> (String, Int) {
+        let lines: [(String, String)] = [
+            ("key", "name: big\n\(long): 1\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines: [{name: m}]\n"),
+            ("machineKey", "name: big\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines:\n  - name: m\n    \(long)vcpus: 2\n"),
+            ("profile", "name: big\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines:\n  - name: m\n    profile: paper-\(long)\n"),
+            ("accel", "name: big\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines:\n  - name: m\n    accel: \(long)\n"),
+            ("runtime", "name: big\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines: [{name: m}]\nclusters:\n  - name: k\n    controlPlane: [m]\n    runtimes: [runc, \(long)]\n"),
+        ]
+        let text = lines.first { $0.0 == at }!.1
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(long) }! + 1
+        return (text, line)
+    }
+
+    @Test(arguments: ["key", "machineKey", "profile", "accel", "runtime"])
+    func aHugeNameIsRefusedQuickly(_ at: String) {
+        let (text, line) = Self.yaml(at)
+        let t0 = TopologyFuzzTests.threadCPUSeconds()
+        let e = HostileInputTests.errors(text)
+        let took = TopologyFuzzTests.threadCPUSeconds() - t0
+        #expect(e.count == 1 && e[0].hasPrefix("h.yaml:\(line):"), "\(e.map { $0.prefix(200) })")
+        #expect(e.first.map { $0.count < 1000 } == true, "the message repeats the whole value")
+        #expect(took < 0.5, "\(at): \(took) s of CPU")
+    }
+
+    @Test func suggestionsStillWorkForShortNames() {
+        #expect(Spelling.closest(to: "vcpu", in: ["vcpus", "memory"]) == "vcpus")
+        #expect(Spelling.closest(to: Self.long, in: ["vcpus"]) == nil)
+        #expect(Spelling.closest(to: "vcpu", in: [Self.long, "vcpus"]) == "vcpus")
+        #expect(Spelling.closest(to: "a", in: ["abcdefghij"]) == nil)
+    }
+}

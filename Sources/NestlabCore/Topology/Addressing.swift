@@ -13,6 +13,8 @@ struct AddressAllocator {
         var fallbackPath: String
         var message: String
         var hint: String
+        /// The key path of what the address collides with, when it has a line.
+        var otherPath: String?
     }
 
     struct Result {
@@ -32,7 +34,14 @@ struct AddressAllocator {
         var r = Result()
         for net in topology.networks {
             var used: [IPv4: String] = [:]
+            var owner: [String: String] = [:]  // who holds an address → its key path
             let gateway = net.effectiveGateway
+            // Bare-metal hosts' addresses are taken: no machine gets one.
+            for h in topology.hosts {
+                guard let a = h.address, net.cidr.contains(a) else { continue }
+                used[a] = "host:\(h.name)"
+                owner["host:\(h.name)"] = "hosts.\(h.name).address"
+            }
             // Explicit first, so that automatic ones flow around them.
             for g in topology.machines {
                 guard let i = g.networks.firstIndex(where: { $0.name == net.name }), let first = g.networks[i].address else { continue }
@@ -48,10 +57,11 @@ struct AddressAllocator {
                     if let other = used[ip] {
                         r.issues.append(Issue(path: path, fallbackPath: "machines.\(g.name)",
                                               message: "address \(ip) of '\(inst)' is also given to '\(other)'",
-                                              hint: "give each machine its own address on '\(net.name)'"))
+                                              hint: "give each machine its own address on '\(net.name)'", otherPath: owner[other]))
                         break
                     }
                     used[ip] = inst
+                    owner[inst] = path
                     r.addresses[inst, default: [:]][net.name] = ip
                 }
             }

@@ -8,9 +8,14 @@ import Yams
 /// checks meaning (references, addresses, pinning, clusters).
 public struct TopologyParser {
     public var environment: [String: String]
+    /// Whether local files (images, kernels, initrds) must exist and be readable: `validate`,
+    /// `plan` and `up` check them, so that a missing image is an error at its line before
+    /// anything is created; commands that only find a lab's objects (`down`) do not.
+    public var checksFiles: Bool
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, checksFiles: Bool = false) {
         self.environment = environment
+        self.checksFiles = checksFiles
     }
 
     /// Parses and validates a file; throws `TopologyError` with every error,
@@ -29,14 +34,19 @@ public struct TopologyParser {
     public func load(data: Data, file: String) throws -> (Topology, [Diagnostic]) {
         var d = Diagnostics()
         let topology = parse(data: data, file: file, &d)
-        if let topology { TopologyValidator(topology: topology).validate(&d) }
+        if let topology {
+            TopologyValidator(topology: topology).validate(&d)
+            if checksFiles { LocalFiles.check(topology, &d) }
+        }
         if d.hasErrors || topology == nil { throw TopologyError(d.sorted) }
         return (topology!, d.sorted)
     }
 
     public func parse(data: Data, file: String, _ d: inout Diagnostics) -> Topology? {
         guard let text = String(data: data, encoding: .utf8) else {
-            d.error("", at: FileLocation(file: file, line: 1, column: 1), "the file is not UTF-8 text")
+            let (offset, at) = Self.firstInvalidUTF8(data, file: file)
+            d.error("", at: at, "byte 0x\(String(format: "%02X", data[data.startIndex + offset])) at offset \(offset) is not UTF-8",
+                    hint: "save the file as UTF-8 text")
             return nil
         }
         let root: Node?
@@ -56,7 +66,7 @@ public struct TopologyParser {
         }
         var ctx = Context(file: file, dir: URL(fileURLWithPath: file).deletingLastPathComponent().path,
                           env: environment)
-        let topology = ctx.topology(YNode(node: root, path: "", file: file), &d)
+        let topology = ctx.topology(YNode(node: root, path: "", file: file, text: text), &d)
         guard var topology else { return nil }
         topology.digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
         topology.locations = ctx.locations
@@ -86,25 +96,83 @@ public struct TopologyParser {
         }
     }
 
+    /// The byte offset of the first byte that is not UTF-8, and its line and (byte) column.
+    static func firstInvalidUTF8(_ data: Data, file: String) -> (Int, FileLocation) {
+        var bytes = data.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        var offset = 0
+        loop: while true {
+            switch parser.parseScalar(from: &bytes) {
+            case .valid(let s): offset += s.count
+            case .emptyInput, .error: break loop
+            }
+        }
+        offset = min(offset, data.count - 1)
+        let head = data.prefix(offset)
+        let lineStart = head.lastIndex(of: 0x0A).map { head.distance(from: head.startIndex, to: $0) + 1 } ?? 0
+        let line = head.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+        return (offset, FileLocation(file: file, line: line, column: offset - lineStart + 1))
+    }
+
     /// Yams reports a duplicate key at its first occurrence; point at the second.
     static func secondOccurrence(of key: String, after first: (line: Int, column: Int), in text: String) -> (line: Int, column: Int)? {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard first.line >= 1 && first.line <= lines.count else { return nil }
+        // Characters, not "\n": in a CRLF file "\r\n" is one Character.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { Array($0) }
+        guard first.line >= 1 && first.line <= lines.count, first.column >= 1, first.column <= lines[first.line - 1].count
+        else { return nil }
         let column = first.column
+        let before = lines[first.line - 1][..<(column - 1)].last { $0 != " " && $0 != "\t" }
+        if before == "{" || before == "," { return flowOccurrence(of: key, after: first, in: lines) }
         for (i, line) in lines.enumerated().dropFirst(first.line) {
-            let chars = Array(line)
+            let chars = line
             guard chars.count >= column else { continue }
             let indent = chars.prefix { $0 == " " || $0 == "-" }.count
-            if indent + 1 < column, !line.trimmingCharacters(in: .whitespaces).isEmpty,
-               !line.trimmingCharacters(in: .whitespaces).hasPrefix("#") {
+            let trimmed = String(line).trimmingCharacters(in: .whitespaces)
+            if indent + 1 < column, !trimmed.isEmpty, !trimmed.hasPrefix("#") {
                 return nil  // left the mapping
             }
-            let rest = String(chars[(column - 1)...])
-            if rest.hasPrefix("\(key):") || rest.hasPrefix("\"\(key)\":") || rest.hasPrefix("'\(key)':") {
-                return (i + 1, column)
+            if startsWithKey(key, chars[(column - 1)...]) { return (i + 1, column) }
+        }
+        return nil
+    }
+
+    /// The next `key:` of the flow mapping (`{a: 1, a: 2}`) whose first key is at `first`.
+    static func flowOccurrence(of key: String, after first: (line: Int, column: Int), in lines: [[Character]]) -> (line: Int, column: Int)? {
+        var depth = 0
+        var quote: Character?
+        var afterComma = false
+        for i in (first.line - 1)..<lines.count {
+            let line = lines[i]
+            var c = i == first.line - 1 ? first.column : 0
+            while c < line.count {
+                let ch = line[c]
+                if let q = quote {
+                    if ch == q { quote = nil }
+                } else if afterComma && !ch.isWhitespace {
+                    afterComma = false
+                    if depth == 0 && startsWithKey(key, line[c...]) { return (i + 1, c + 1) }
+                    continue
+                } else {
+                    switch ch {
+                    case "\"", "'": quote = ch
+                    case "{", "[": depth += 1
+                    case "}", "]": depth -= 1; if depth < 0 { return nil }
+                    case ",": afterComma = depth == 0
+                    case "#" where c == 0 || line[c - 1].isWhitespace: c = line.count; continue
+                    default: break
+                    }
+                }
+                c += 1
             }
         }
         return nil
+    }
+
+    static func startsWithKey(_ key: String, _ rest: ArraySlice<Character>) -> Bool {
+        let s = String(rest)
+        return ["\(key)", "\"\(key)\"", "'\(key)'"].contains { k in
+            s.hasPrefix(k) && s.dropFirst(k.count).drop { $0 == " " }.hasPrefix(":")
+        }
     }
 }
 
@@ -233,7 +301,7 @@ private struct Context {
         if let v = f["overcommit"] { h.overcommit = v.bool(&d) ?? false }
         if let v = f["cpuVendor"] { h.cpuVendor = v.oneOf(&d, CPUVendor.self) }
         if let v = f["os"] { h.os = v.oneOf(&d, NodeOS.self) ?? .debian12 }
-        if let v = f["address"] { h.address = v.ipv4(&d) }
+        if let v = f["address"] { h.address = v.ipv4(&d); note("hosts.\(name).address", v.location) }
         return h
     }
 
@@ -245,6 +313,7 @@ private struct Context {
         var source: Image.Source?
         switch (f["file"], f["url"]) {
         case (let file?, nil):
+            note(file)
             if let p = file.nonEmptyString(&d), let resolved = path(p, file, &d) { source = .file(path: resolved) }
             for k in ["sha256", "checksums"] where f.has(k) {
                 d.warning("\(n.path).\(k)", at: f.location(of: k), "'\(k)' is ignored for a local file",
@@ -291,8 +360,8 @@ private struct Context {
             case .url(let u, _, _): img.os = NodeOS.guess(u)
             }
         }
-        if let v = f["kernel"], let p = v.nonEmptyString(&d) { img.kernel = path(p, v, &d) }
-        if let v = f["initrd"], let p = v.nonEmptyString(&d) { img.initrd = path(p, v, &d) }
+        if let v = f["kernel"], let p = v.nonEmptyString(&d) { img.kernel = path(p, v, &d); note(v) }
+        if let v = f["initrd"], let p = v.nonEmptyString(&d) { img.initrd = path(p, v, &d); note(v) }
         if let v = f["cmdline"] { img.cmdline = v.string(&d) }
         if img.initrd != nil && img.kernel == nil {
             d.error("\(n.path).initrd", at: f.location(of: "initrd"), "'initrd' without 'kernel'", hint: "add 'kernel', or remove 'initrd'")
@@ -301,7 +370,9 @@ private struct Context {
             d.error("\(n.path).cmdline", at: f.location(of: "cmdline"), "'cmdline' without 'kernel'", hint: "add 'kernel', or remove 'cmdline'")
         }
         if img.kernel != nil && img.cmdline == nil { img.cmdline = "root=/dev/vda console=ttyS0" }
-        return source == nil ? nil : img
+        // An image whose source was refused is kept (without a file), so that the machines using
+        // it are not also refused for naming an image that does not exist.
+        return img
     }
 
     /// Expands `~`, `${VAR}` and `${VAR:-default}`, and resolves relative paths against the topology's folder.
@@ -360,6 +431,9 @@ private struct Context {
         var net = Network(name: name, mode: mode, cidr: cidr, bridge: nil, gateway: nil, dns: [])
         if let b = f["bridge"] {
             net.bridge = b.nonEmptyString(&d).flatMap { expand($0, b, &d) }
+            if let name = net.bridge, let problem = ExpandedNames.interfaceProblem(name) {
+                d.error(b.path, at: b.location, "bridge '\(shown(name))' \(problem)", hint: ExpandedNames.interfaceHint)
+            }
             if mode != .bridge {
                 d.error(b.path, at: b.location, "'bridge' is only used with mode: bridge", hint: "remove it, or set mode: bridge")
             }
@@ -456,9 +530,9 @@ private struct Context {
               let name = nameNode.nonEmptyString(&d) else { return nil }
         let path = "machines.\(name)"
         note(path, nameNode.location)
-        if name.range(of: #"^[a-z][a-z0-9-]{0,39}$"#, options: .regularExpression) == nil || name.hasSuffix("-") {
-            d.error(nameNode.path, at: nameNode.location, "'\(name)' is not a valid machine name",
-                    hint: "a host name: lower-case letters, digits and '-', starting with a letter, at most 40 characters")
+        if name.range(of: #"^[a-z][a-z0-9-]*$"#, options: .regularExpression) == nil || name.hasSuffix("-") {
+            d.error(nameNode.path, at: nameNode.location, "'\(shown(name))' is not a valid machine name",
+                    hint: "a host name: lower-case letters, digits and '-', starting with a letter")
         }
         var count: Int?
         if let c = f["count"] { count = c.int(&d, in: 1...4096); note("\(path).count", c.location) }
@@ -636,8 +710,8 @@ private struct Context {
                 continue
             }
             switch name {
-            case "runc": out.append(.runc); if let body { _ = body.fields(&d, keys: []) }
-            case "crun": out.append(.crun); if let body { _ = body.fields(&d, keys: []) }
+            case "runc": out.append(.runc); body?.emptyMapping(&d, what: name)
+            case "crun": out.append(.crun); body?.emptyMapping(&d, what: name)
             case "kata":
                 var k = KataOptions(version: Versions.kata, hypervisors: [.qemu], defaultVCPUs: 1, defaultMemory: .mib(2048),
                                  enableHugepages: false, sharedFS: .virtioFS, virtioFSCache: "auto")
@@ -723,7 +797,7 @@ private struct Context {
             default:
                 var hint = "one of: \(known.joined(separator: ", "))"
                 if let near = Spelling.closest(to: name, in: known) { hint = "did you mean '\(near)'? (\(hint))" }
-                d.error(at.path, at: at.location, "unknown runtime '\(name)'", hint: hint)
+                d.error(at.path, at: at.location, "unknown runtime '\(shown(name))'", hint: hint)
             }
         }
         return out

@@ -7,15 +7,17 @@ public struct TopologyValidator {
 
     public init(topology: Topology) { self.topology = topology }
 
-    private var t: Topology { topology }
+    var t: Topology { topology }
 
-    private func loc(_ path: String) -> FileLocation? { t.locations[path] }
+    func loc(_ path: String) -> FileLocation? { t.locations[path] }
 
     public func validate(_ d: inout Diagnostics) {
         checkNames(&d)
+        checkExpandedNames(&d)
         checkReferences(&d)
         checkProfiles(&d)
         checkAddresses(&d)
+        checkAddressSafety(&d)
         checkPinning(&d)
         checkMemory(&d)
         checkVirtualization(&d)
@@ -90,7 +92,7 @@ public struct TopologyValidator {
                           _ candidates: [String]) {
         var hint = candidates.isEmpty ? "define it first" : "one of: \(candidates.joined(separator: ", "))"
         if let near = Spelling.closest(to: name, in: candidates) { hint = "did you mean '\(near)'?" }
-        d.error(path, at: at ?? loc(path), "no \(what) named '\(name)'", hint: hint)
+        d.error(path, at: at ?? loc(path), "no \(what) named '\(shown(name))'", hint: hint)
     }
 
     // MARK: profiles
@@ -111,7 +113,8 @@ public struct TopologyValidator {
         var allocator = AddressAllocator(topology: t)
         let result = allocator.allocate()
         for issue in result.issues {
-            d.error(issue.path, at: loc(issue.path) ?? loc(issue.fallbackPath), issue.message, hint: issue.hint)
+            let other = issue.otherPath.map(atLine) ?? ""
+            d.error(issue.path, at: loc(issue.path) ?? loc(issue.fallbackPath), issue.message + other, hint: issue.hint)
         }
     }
 
@@ -244,7 +247,7 @@ public struct TopologyValidator {
     // MARK: clusters
 
     func checkClusters(_ d: inout Diagnostics) {
-        var member: [String: String] = [:]  // machine instance or host:NAME → cluster
+        var member: [String: (cluster: String, role: String)] = [:]  // machine instance or host:NAME → its cluster and role
         for c in t.clusters {
             let p = "clusters.\(c.name)"
             if c.controlPlane.isEmpty {
@@ -268,8 +271,10 @@ public struct TopologyValidator {
                 d.error("\(p).kubernetes", at: loc("\(p).kubernetes") ?? loc(p), "Kubernetes \(v) cannot be resolved to a release",
                         hint: "a minor nestlab knows (\(Versions.knownMinors)), or an exact version such as \(v).0")
             }
-            for ref in c.allNodes {
-                let refPath = "\(p).\(c.controlPlane.contains(ref) ? "controlPlane" : "workers").\(ref)"
+            // Each reference at its own line: a worker that is also the control plane is reported at the worker.
+            let roles = c.controlPlane.map { ("controlPlane", $0) } + c.workers.map { ("workers", $0) }
+            for (role, ref) in roles {
+                let refPath = "\(p).\(role).\(ref)"
                 switch ref {
                 case .machine(let m):
                     if t.machineGroup(named: m) == nil && !t.machines.contains(where: { $0.instanceNames.contains(m) }) {
@@ -292,28 +297,30 @@ public struct TopologyValidator {
                 }
                 for inst in expand(ref) {
                     if let other = member[inst] {
-                        d.error(refPath, at: loc(refPath), other == c.name ? "'\(inst)' is listed twice in cluster '\(c.name)'"
-                                : "'\(inst)' is in clusters '\(other)' and '\(c.name)'",
-                                hint: "a node belongs to one cluster, once")
+                        if other.cluster == c.name && other.role != role {
+                            d.error(refPath, at: loc(refPath), "'\(inst)' is both the control plane and a worker of cluster '\(c.name)'",
+                                    hint: "list it once, under controlPlane (the control plane also runs pods)")
+                        } else {
+                            d.error(refPath, at: loc(refPath), other.cluster == c.name ? "'\(inst)' is listed twice in cluster '\(c.name)'"
+                                    : "'\(inst)' is in clusters '\(other.cluster)' and '\(c.name)'",
+                                    hint: "a node belongs to one cluster, once")
+                        }
                     }
-                    member[inst] = c.name
+                    member[inst] = (c.name, role)
                 }
             }
             // Addresses: pod and service networks must not collide with the lab's networks.
             for net in t.networks {
                 if c.podCIDR.overlaps(net.cidr) {
-                    d.error("\(p).podCIDR", at: loc("\(p).podCIDR") ?? loc(p), "pod network \(c.podCIDR) overlaps lab network '\(net.name)' \(net.cidr)",
+                    d.error("\(p).podCIDR", at: loc("\(p).podCIDR") ?? loc(p), "pod network \(c.podCIDR) overlaps lab network '\(net.name)' \(net.cidr)\(atLine("networks.\(net.name).cidr"))",
                             hint: "choose a pod CIDR outside \(net.cidr), e.g. \(net.cidr.overlaps(IPv4Network(address: IPv4("10.244.0.0")!, prefix: 16)) ? "172.30.0.0/16" : "10.244.0.0/16")")
                 }
                 if c.serviceCIDR.overlaps(net.cidr) {
-                    d.error("\(p).serviceCIDR", at: loc("\(p).serviceCIDR") ?? loc(p), "service network \(c.serviceCIDR) overlaps lab network '\(net.name)' \(net.cidr)",
+                    d.error("\(p).serviceCIDR", at: loc("\(p).serviceCIDR") ?? loc(p), "service network \(c.serviceCIDR) overlaps lab network '\(net.name)' \(net.cidr)\(atLine("networks.\(net.name).cidr"))",
                             hint: "choose a service CIDR outside \(net.cidr), e.g. \(net.cidr.overlaps(IPv4Network(address: IPv4("10.96.0.0")!, prefix: 12)) ? "172.31.0.0/16" : "10.96.0.0/12")")
                 }
             }
-            if c.podCIDR.overlaps(c.serviceCIDR) {
-                d.error("\(p).serviceCIDR", at: loc("\(p).serviceCIDR") ?? loc(p), "service network \(c.serviceCIDR) overlaps pod network \(c.podCIDR)",
-                        hint: "keep them apart, e.g. pods 10.244.0.0/16 and services 10.96.0.0/12")
-            }
+            if c.podCIDR.overlaps(c.serviceCIDR) { podOverlapsServices(c, &d) }
             // Kubelet.
             if c.cpuManagerPolicy == .static && (c.reservedCPUs ?? .empty).isEmpty {
                 d.error("\(p).kubelet.cpuManagerPolicy", at: loc("\(p).kubelet.cpuManagerPolicy") ?? loc(p),
@@ -402,6 +409,18 @@ public struct TopologyValidator {
                         "\(rt.name) needs /dev/kvm inside VM nodes, but \(nodes) \(lacking.count == 1 ? "has" : "have") no nested virtualization",
                         hint: fix)
             }
+        }
+    }
+
+    /// Reported at the CIDR the user wrote (the service one when both are), naming the other's line.
+    private func podOverlapsServices(_ c: Cluster, _ d: inout Diagnostics) {
+        let p = "clusters.\(c.name)"
+        let hint = "keep them apart, e.g. pods 10.244.0.0/16 and services 10.96.0.0/12"
+        if loc("\(p).serviceCIDR") != nil {
+            let pod = loc("\(p).podCIDR") == nil ? " (the default)" : atLine("\(p).podCIDR")
+            d.error("\(p).serviceCIDR", at: loc("\(p).serviceCIDR"), "service network \(c.serviceCIDR) overlaps pod network \(c.podCIDR)\(pod)", hint: hint)
+        } else {
+            d.error("\(p).podCIDR", at: loc("\(p).podCIDR") ?? loc(p), "pod network \(c.podCIDR) overlaps the default service network \(c.serviceCIDR)", hint: hint)
         }
     }
 

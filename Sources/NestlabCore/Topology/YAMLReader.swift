@@ -10,25 +10,55 @@ struct YNode {
     let node: Node
     let path: String
     let file: String
+    /// The file's text, to find where an alias was written.
+    var text: String = ""
+    /// Where the alias that led here was written: every node reached through `*name` is
+    /// reported there, not at the anchor (Yams gives such a node the anchor's position).
+    var via: FileLocation?
 
     var location: FileLocation? {
-        node.mark.map { FileLocation(file: file, line: $0.line, column: $0.column) }
+        via ?? node.mark.map { FileLocation(file: file, line: $0.line, column: $0.column) }
     }
 
-    func child(_ key: String, _ value: Node) -> YNode {
-        YNode(node: value, path: path.isEmpty ? key : "\(path).\(key)", file: file)
+    func child(_ key: String, _ value: Node, after keyMark: Mark? = nil) -> YNode {
+        YNode(node: value, path: path.isEmpty ? key : "\(path).\(key)", file: file, text: text,
+              via: via ?? aliasSite(value, after: keyMark, orAt: false))
     }
 
-    func element(_ index: Int, _ value: Node) -> YNode {
-        YNode(node: value, path: "\(path)[\(index)]", file: file)
+    func element(_ index: Int, _ value: Node, after previous: Mark? = nil) -> YNode {
+        YNode(node: value, path: "\(path)[\(index)]", file: file, text: text,
+              via: via ?? aliasSite(value, after: previous ?? node.mark, orAt: index > 0))
     }
 
     /// A list element renamed by its `name` key (`machines.cp` instead of `machines[0]`), for readable key paths.
     func named(under list: String) -> YNode {
         if case .mapping(let m) = node, let n = m["name"]?.scalar?.string, !n.isEmpty, !n.contains(" ") {
-            return YNode(node: node, path: "\(list).\(n)", file: file)
+            return YNode(node: node, path: "\(list).\(n)", file: file, text: text, via: via)
         }
         return self
+    }
+
+    /// Where an alias was written, when `value` was reached through one: a node that sits
+    /// before the key (or the list element) it is the value of. Yams gives it the position of
+    /// its anchor (`&name`); the alias is the first `*name` after that key or element.
+    func aliasSite(_ value: Node, after mark: Mark?, orAt same: Bool) -> FileLocation? {
+        guard let v = value.mark, let m = mark else { return nil }
+        let before = (v.line, v.column) < (m.line, m.column) || (same && (v.line, v.column) == (m.line, m.column))
+        guard before else { return nil }
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { Array($0) }
+        func token(at i: Int, _ c: Int) -> String { String(lines[i][c...].prefix { !$0.isWhitespace && !",[]{}".contains($0) }) }
+        guard v.line - 1 < lines.count, v.column - 1 < lines[v.line - 1].count, lines[v.line - 1][v.column - 1] == "&" else {
+            return FileLocation(file: file, line: m.line, column: m.column)
+        }
+        let alias = "*" + token(at: v.line - 1, v.column - 1).dropFirst()
+        for i in max(0, m.line - 1)..<lines.count {
+            var c = i == m.line - 1 ? min(m.column - 1, lines[i].count) : 0
+            while let star = lines[i][c...].firstIndex(of: "*") {
+                if token(at: i, star) == alias { return FileLocation(file: file, line: i + 1, column: star + 1) }
+                c = star + 1
+            }
+        }
+        return FileLocation(file: file, line: m.line, column: m.column)
     }
 
     var kindName: String {
@@ -56,10 +86,10 @@ struct YNode {
         var out: [(String, YNode, YNode)] = []
         for (k, v) in m {
             guard case .scalar(let ks) = k else {
-                d.error(path, at: YNode(node: k, path: path, file: file).location, "keys must be plain strings")
+                d.error(path, at: YNode(node: k, path: path, file: file, text: text, via: via).location, "keys must be plain strings")
                 continue
             }
-            let keyNode = YNode(node: k, path: path.isEmpty ? ks.string : "\(path).\(ks.string)", file: file)
+            let keyNode = YNode(node: k, path: path.isEmpty ? ks.string : "\(path).\(ks.string)", file: file, text: text, via: via)
             if !allowed.isEmpty && !allowed.contains(ks.string) {
                 let hint: String
                 if let near = Spelling.closest(to: ks.string, in: allowed) {
@@ -67,12 +97,20 @@ struct YNode {
                 } else {
                     hint = "valid keys: \(allowed.joined(separator: ", "))"
                 }
-                d.error(keyNode.path, at: keyNode.location, "unknown key '\(ks.string)'", hint: hint)
+                d.error(keyNode.path, at: keyNode.location, "unknown key '\(shown(ks.string))'", hint: hint)
                 continue
             }
-            out.append((ks.string, child(ks.string, v), keyNode))
+            out.append((ks.string, child(ks.string, v, after: k.mark), keyNode))
         }
         return out
+    }
+
+    /// A mapping that takes no keys (`runc: {}`): every key in it is unknown.
+    func emptyMapping(_ d: inout Diagnostics, what: String) {
+        for e in mapping(&d, keys: []) ?? [] {
+            d.error(e.keyNode.path, at: e.keyNode.location, "unknown key '\(shown(e.key))'",
+                    hint: "\(what) takes no settings; write \(what): {}")
+        }
     }
 
     /// A mapping read into a dictionary, plus the unknown-key check.
@@ -88,7 +126,7 @@ struct YNode {
             d.error(path, at: location, "expected a list, found \(kindName)")
             return nil
         }
-        return s.enumerated().map { element($0.offset, $0.element) }
+        return s.enumerated().map { element($0.offset, $0.element, after: $0.offset > 0 ? s[$0.offset - 1].mark : nil) }
     }
 
     func string(_ d: inout Diagnostics) -> String? {
@@ -136,7 +174,7 @@ struct YNode {
         let all = E.allCases.map(\.rawValue)
         var hint = "one of: \(all.joined(separator: ", "))"
         if let near = Spelling.closest(to: s, in: all) { hint = "did you mean '\(near)'? (\(hint))" }
-        d.error(path, at: location, "'\(s)' is not valid", hint: hint)
+        d.error(path, at: location, "'\(shown(s))' is not valid", hint: hint)
         return nil
     }
 

@@ -51,7 +51,7 @@ public enum LifecycleCommands {
 
     public static func up(file: String, options: UpOptions, flags: RunFlags, skipPreflight: Bool, handoff: Bool = false) async throws {
         // URL images come through the artifact cache (downloaded once, verified, pinned in the lock file).
-        let (t, _) = try TopologyParser().load(path: file)
+        let (t, _) = try TopologyParser(checksFiles: true).load(path: file)
         if !(try LabArtifacts.wanted(t, lock: try LockFile.load(forTopology: file), updateLock: false, imagesOnly: true)).isEmpty {
             try await LabArtifacts.fetch(file: file, updateLock: false, imagesOnly: true,
                                          cache: CacheCommands.cache(progress: flags.format == .text))

@@ -40,7 +40,7 @@ public struct ValidateReport: Sendable {
 public enum ValidateCommand {
     public static func run(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> ValidateReport {
         do {
-            let (t, warnings) = try TopologyParser(environment: environment).load(path: file)
+            let (t, warnings) = try TopologyParser(environment: environment, checksFiles: true).load(path: file)
             return ValidateReport(file: file, diagnostics: warnings, topology: t)
         } catch let e as TopologyError {
             return ValidateReport(file: file, diagnostics: e.diagnostics, topology: nil)

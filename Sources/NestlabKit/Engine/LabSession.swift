@@ -89,7 +89,7 @@ public final class LabSession: @unchecked Sendable {
     /// Loads and validates the topology (throws `TopologyError`), connects to its hosts
     /// (unless offline), and renders the lab.
     public static func open(file: String, options: Options = Options()) throws -> LabSession {
-        let (topology, warnings) = try TopologyParser(environment: options.environment).load(path: file)
+        let (topology, warnings) = try TopologyParser(environment: options.environment, checksFiles: true).load(path: file)
         let store = options.stateStore ?? StateStore.default(environment: options.environment)
         let state = store.lab(topology.name)
         let cacheRoot = options.cacheRoot ?? DigestCache.defaultRoot(environment: options.environment)
