@@ -79,6 +79,111 @@ struct K8sAPIObjectSchemaTests {
     }
 }
 
+@Suite("KubeVirt CR and smoke VirtualMachineInstance against KubeVirt v1.6.0's CRD schemas (fixture, strict)")
+struct KubeVirtSchemaTests {
+    @Test("the fixture names its origin (kubevirt/kubevirt at the pinned tag and commit) and holds both CRDs, strict")
+    func fixtureOrigin() throws {
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: KubeVirtSchema.fixture)) as? [String: Any])
+        let origin = try #require(root["origin"] as? [String: Any])
+        #expect(origin["repository"] as? String == "kubevirt/kubevirt")
+        #expect((origin["commit"] as? String)?.range(of: "^[0-9a-f]{40}$", options: .regularExpression) != nil)
+        #expect((origin["paths"] as? [String])?.first == "pkg/virt-operator/resource/generate/components/validations_generated.go")
+        let crds = try #require(root["crds"] as? [String: [String: Any]])
+        #expect(Set(crds.keys) == ["kubevirts.kubevirt.io", "virtualmachineinstances.kubevirt.io"])
+        #expect(crds["kubevirts.kubevirt.io"]?["kind"] as? String == "KubeVirt")
+        #expect(crds["virtualmachineinstances.kubevirt.io"]?["kind"] as? String == "VirtualMachineInstance")
+        let spec = ((crds["virtualmachineinstances.kubevirt.io"]?["schema"] as? [String: Any])?["properties"] as? [String: Any])?["spec"]
+            as? [String: Any]
+        #expect(spec?["additionalProperties"] as? Bool == false)
+        // Every shipped topology pins the version the fixture was derived from; a new pin needs a new fixture.
+        let tag = try KubeVirtSchema.fixtureTag()
+        var pinned = 0
+        for (topology, c) in try ShippedClusters.all() {
+            guard let k = c.spec.runtimes.kubevirt else { continue }
+            #expect(k.version == tag, "\(topology)/\(c.cluster.name) pins KubeVirt \(k.version), the fixture is \(tag)")
+            pinned += 1
+        }
+        #expect(pinned > 0)
+    }
+
+    @Test("every KubeVirt CR and smoke VMI of every shipped topology validates strictly against the pinned KubeVirt's CRDs")
+    func shippedObjects() throws {
+        try #require(K8sSchema.isInstalled, "\(K8sSchema.missingMessage)")
+        let dir = try HandoffTestSupport.temporaryDirectory("kubevirt-objects")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var byVersion: [String: [URL]] = [:]
+        var expected: [String: String] = [:]
+        func add(_ name: String, _ text: String, _ resource: String, _ version: String) throws {
+            let url = dir.appendingPathComponent(name)
+            try Data(text.utf8).write(to: url)
+            byVersion[version, default: []].append(url)
+            expected[url.path] = resource
+        }
+        for (topology, c) in try ShippedClusters.all() where c.spec.runtimes.kubevirt != nil {
+            let cp = try #require(c.controlPlane, "\(topology)/\(c.cluster.name)")
+            let prefix = "\(topology)-\(c.cluster.name)"
+            let cr = try #require(cp.bootstrap.file(at: "\(NodePaths.manifests)/kubevirt-cr.yaml"), "\(prefix)")
+            try add("\(prefix)-kubevirt-cr.yaml", cr.text, "kubevirt/kubevirt", ShippedClusters.minor(c))
+            let vmi = try #require(cp.bootstrap.file(at: "\(NodePaths.smoke)/kubevirt.yaml"), "\(prefix)")
+            try add("\(prefix)-smoke-kubevirt.yaml", vmi.text, "virtualmachineinstance/nestlab-smoke-kubevirt", ShippedClusters.minor(c))
+            // What the lead may switch on: the CPUManager gate (static CPU manager) and emulation (no /dev/kvm).
+            var spec = c.spec
+            spec.kubelet.cpuManagerPolicy = .static
+            spec.runtimes.kubevirt?.useEmulation = true
+            let variant = try YAMLBuilder.render([try #require(ClusterManifests.kubevirtCR(spec))])
+            #expect(variant.contains("- CPUManager") && variant.contains("useEmulation: true"), "\(variant)")
+            try add("\(prefix)-kubevirt-cr-static-emulated.yaml", variant, "kubevirt/kubevirt", ShippedClusters.minor(c))
+        }
+        #expect(Set(byVersion.keys) == ["1.33"])
+        #expect(byVersion.values.joined().count >= 9, "three shipped topologies with KubeVirt at least")
+        for (version, urls) in byVersion {
+            for r in try KubeVirtSchema.validate(files: urls, kubernetesVersion: version) {
+                #expect(r.ok, "\(r)")
+                #expect(r.passed == [expected[r.file.path] ?? "?"], "\(r)")
+            }
+        }
+    }
+
+    @Test("a misspelled field, a wrong type, a value outside an enum, a missing required field and an unserved version are caught")
+    func strictErrorsAreCaught() throws {
+        try #require(K8sSchema.isInstalled, "\(K8sSchema.missingMessage)")
+        let dir = try HandoffTestSupport.temporaryDirectory("kubevirt-strict")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let c = try #require(try ShippedClusters.all().first { $0.topology == "nested-mitigated" }?.cluster)
+        let cp = try #require(c.controlPlane)
+        let cr = try #require(cp.bootstrap.file(at: "\(NodePaths.manifests)/kubevirt-cr.yaml")).text
+        let vmi = try #require(cp.bootstrap.file(at: "\(NodePaths.smoke)/kubevirt.yaml")).text
+        // (name, document, rendered text, planted text, what the validator must say)
+        let cases: [(String, String, String, String, String)] = [
+            ("vmi-misspelled", vmi, "terminationGracePeriodSeconds:", "terminationGracePeriodSecond:",
+             "'terminationGracePeriodSecond' was unexpected"),
+            ("vmi-wrong-type", vmi, "terminationGracePeriodSeconds: 0", "terminationGracePeriodSeconds: 'zero'",
+             "'zero' is not of type 'integer'"),
+            ("vmi-bus-enum", vmi, "bus: virtio", "bus: virtio-blk", "'virtio-blk' is not one of"),
+            ("vmi-quantity", vmi, "memory: 128Mi", "memory: 128MB", "does not match"),
+            ("vmi-no-image", vmi, "image:", "imag:", "'image' is a required property"),
+            ("vmi-metadata", vmi, "namespace: default", "namespac: default", "'namespac' was unexpected"),
+            ("vmi-unserved", vmi, "apiVersion: kubevirt.io/v1", "apiVersion: kubevirt.io/v2", "no served CRD"),
+            ("cr-misspelled", cr, "featureGates:", "featureGate:", "'featureGate' was unexpected"),
+            ("cr-wrong-type", cr, "workloadUpdateStrategy: {}", "workloadUpdateStrategy: []", "is not of type 'object'"),
+            ("cr-pull-enum", cr, "imagePullPolicy: IfNotPresent", "imagePullPolicy: Sometimes", "'Sometimes' is not one of"),
+        ]
+        var files: [URL] = []
+        for (name, text, from, to, _) in [("vmi-good", vmi, "", "", ""), ("cr-good", cr, "", "", "")] + cases {
+            if !from.isEmpty { #expect(text.contains(from), "\(name): the rendered document has no '\(from)'") }
+            let url = dir.appendingPathComponent("\(name).yaml")
+            try Data((from.isEmpty ? text : text.replacingOccurrences(of: from, with: to)).utf8).write(to: url)
+            files.append(url)
+        }
+        let results = try KubeVirtSchema.validate(files: files, kubernetesVersion: "1.33")
+        #expect(results[0].ok && results[1].ok, "\(results[0]); \(results[1])")
+        for (i, planted) in cases.enumerated() {
+            let r = results[i + 2]
+            #expect(!r.ok && r.problems.joined(separator: "; ").contains(planted.4), "\(planted.0): \(r)")
+        }
+    }
+}
+
 /// kubeadm's and the kubelet's configuration types as upstream's Go code declares them.
 struct K8sConfigFixture {
     let root: [String: Any]

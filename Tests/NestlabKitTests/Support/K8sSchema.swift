@@ -70,8 +70,13 @@ enum K8sSchema {
         let r = try HandoffTestSupport.run(
             [validator.path, "--strict", "--kubernetes-version", version] + files.map(\.path),
             environment: ["PATH": "/usr/bin:/bin", "HOME": NSHomeDirectory()])
+        return try results(files: files, status: r.status, output: r.stdout + r.stderr)
+    }
+
+    /// One result per file from kubernetes-validate's lines (Tests/Scripts/kubevirt-validate
+    /// prints the same): `INFO F passed for resource K/N ...`, `ERROR F ...`, `WARN F ...`.
+    static func results(files: [URL], status: Int32, output: String) throws -> [FileResult] {
         var results = files.map { FileResult(file: $0) }
-        let output = r.stdout + r.stderr
         for line in output.split(separator: "\n").map(String.init) {
             // "INFO F passed for resource pod/x against version 1.33", "ERROR F did not validate ...: MSG",
             // "WARN F Couldn't find schema for kind K ...".
@@ -88,10 +93,37 @@ enum K8sSchema {
             }
         }
         // Exit 1 means some file failed; anything else without a line per file is the tool's own failure.
-        if r.status != 0 && r.status != 1 || results.allSatisfy({ $0.passed.isEmpty && $0.problems.isEmpty }) {
-            throw Failure.validatorFailed(status: r.status, output: output)
+        if status != 0 && status != 1 || results.allSatisfy({ $0.passed.isEmpty && $0.problems.isEmpty }) {
+            throw Failure.validatorFailed(status: status, output: output)
         }
         return results
+    }
+}
+
+/// KubeVirt's custom resources (kubevirt.io/v1 KubeVirt, VirtualMachineInstance) against the
+/// pinned KubeVirt's CRD schemas: `Tests/Fixtures/upstream/kubevirt-crds.json`, derived by
+/// `Tests/Scripts/derive-kubevirt-fixture` from kubevirt/kubevirt's generated CRD validation.
+/// `Tests/Scripts/kubevirt-validate` runs in the kubernetes-validate venv (jsonschema; ObjectMeta
+/// from kubernetes-validate at the given Kubernetes version), strictly, one process per batch.
+enum KubeVirtSchema {
+    static let fixture = HandoffTestSupport.root.appendingPathComponent("Tests/Fixtures/upstream/kubevirt-crds.json")
+    static let script = HandoffTestSupport.root.appendingPathComponent("Tests/Scripts/kubevirt-validate")
+
+    /// The KubeVirt tag the fixture was derived from (`origin.tag`).
+    static func fixtureTag() throws -> String {
+        let root = try JSONSerialization.jsonObject(with: Data(contentsOf: fixture)) as? [String: Any]
+        return (root?["origin"] as? [String: Any])?["tag"] as? String ?? "?"
+    }
+
+    /// Validates every kubevirt.io object in `files` (unknown fields, wrong types, values
+    /// outside an enum, missing required fields), `kubernetesVersion` for ObjectMeta.
+    static func validate(files: [URL], kubernetesVersion: String) throws -> [K8sSchema.FileResult] {
+        guard K8sSchema.isInstalled else { throw K8sSchema.Failure.notInstalled(K8sSchema.missingMessage) }
+        let r = try HandoffTestSupport.run(
+            [K8sSchema.python.path, script.path, "--fixture", fixture.path, "--kubernetes-version", kubernetesVersion]
+                + files.map(\.path),
+            environment: ["PATH": "/usr/bin:/bin", "HOME": NSHomeDirectory()])
+        return try K8sSchema.results(files: files, status: r.status, output: r.stdout + r.stderr)
     }
 }
 
