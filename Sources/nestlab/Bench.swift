@@ -27,7 +27,9 @@ extension Nestlab {
                 the same script runs in them with kubectl exec, the client measured against the \
                 server pod's IP. Everything is in a namespace of the run, deleted at the end; the \
                 applied manifests and the pods as the API server saw them are kept in raw/. \
-                KubeVirt (VMs) and urunc (unikernels, no shell) are skipped with the reason.
+                urunc runs unikernels: give a server image per benchmark with --unikernel \
+                redis=IMAGE (a client pod on the default runtime measures it); without one, and \
+                for KubeVirt (VMs), the runtime is skipped with the reason.
 
                 Examples:
                   nestlab bench --ssh root@node1 --environment baremetal --results results
@@ -84,6 +86,9 @@ extension Nestlab {
         @Option(name: .customLong("pod-cpus"), help: ArgumentHelp("Kubernetes mode: whole CPUs of each pod (requests = limits).", valueName: "n"))
         var podCPUs: Int = 2
 
+        @Option(name: .long, help: ArgumentHelp("Kubernetes mode: a unikernel server for urunc (repeatable): redis=IMAGE or iperf3=IMAGE, built for the cluster's urunc monitors.", valueName: "bench=image"))
+        var unikernel: [String] = []
+
         @Option(name: .customLong("pod-memory"), help: ArgumentHelp("Kubernetes mode: memory of each pod (requests = limits).", valueName: "quantity"))
         var podMemory: String = "4Gi"
 
@@ -119,6 +124,7 @@ extension Nestlab {
             r.image = image
             r.podCPUs = podCPUs
             r.podMemory = podMemory
+            r.unikernels = unikernel
             r.benchmarks = bench.map { $0.split(separator: ",", omittingEmptySubsequences: true).map(String.init) }
             r.repetitions = repetitions
             r.duration = duration

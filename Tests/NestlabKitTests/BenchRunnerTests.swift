@@ -147,6 +147,45 @@ struct BenchRunnerTests {
         #expect(echoed.stdout == "a b|'c'|$HOME|")
     }
 
+    /// A server nestlab does not run (urunc's unikernel in Kubernetes mode) is measured at its
+    /// address and port: here a real redis-server started by the test, which the client's setup
+    /// leaves alone and its teardown does not stop.
+    @Test func aServerNestlabDoesNotRunIsMeasuredAtItsEndpoint() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-endpoint-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let port = Int.random(in: 40_000...49_999)
+        let redis = try ChildProcess.capture(["redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                              "--daemonize", "yes", "--pidfile", dir.appendingPathComponent("r.pid").path,
+                                              "--dir", dir.path], timeout: 30)
+        try #require(redis.status == 0, "\(redis.stderr)")
+        defer { _ = try? ChildProcess.capture(["redis-cli", "-p", "\(port)", "shutdown", "nosave"], timeout: 30) }
+        var up = false
+        for _ in 0..<100 where !up {
+            up = (try? ChildProcess.capture(["redis-cli", "-p", "\(port)", "ping"], timeout: 5))?.stdout.contains("PONG") == true
+            if !up { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        try #require(up)
+        var options = BenchRunner.Options(environment: "unikernel", resultsDir: dir.appendingPathComponent("results"))
+        options.benchmarks = ["redis"]
+        options.repetitions = 1
+        options.warmup = false
+        options.parameters = try BenchParameters.load(yaml: "redis: {requests: 2000, clients: 4}", file: "p")
+        var run = try BenchRunner.Run(options: options, machines: 1, progress: ProgressView(mode: .quiet))
+        let local = BenchRunner.Target(name: "client", ssh: ["env"], isRoot: true, remoteShell: false)
+        let place = BenchRunner.RunPlace.new()
+        #expect(await BenchRunner.copyScript(local, place, benchmarks: ["redis"], &run))
+        try await BenchRunner.measure("redis", on: local, place, server: nil, endpoint: ("127.0.0.1", port), runtime: "urunc", &run)
+        _ = try? await BenchRunner.execute(local, ["rm", "-f", place.script], root: true, timeout: 10)
+        #expect(run.failures.isEmpty, "\(run.failures)")
+        #expect(run.samples > 0)
+        let text = try String(contentsOf: dir.appendingPathComponent("results/results.jsonl"), encoding: .utf8)
+        #expect(text.contains("\"runtime\":\"urunc\"") && text.contains("\"raw\":\"raw/unikernel/urunc/client/redis-1.out\""), "\(text.prefix(400))")
+        // The server is still there: the client's teardown did not touch it.
+        let ping = try ChildProcess.capture(["redis-cli", "-p", "\(port)", "ping"], timeout: 5)
+        #expect(ping.stdout.contains("PONG"))
+    }
+
     @Test func badInputIsRefusedBeforeAnythingRuns() throws {
         func message(_ body: () throws -> Any) -> String {
             do { _ = try body(); return "no error" } catch let e as UsageError { return e.description } catch { return "other: \(error)" }

@@ -78,6 +78,11 @@ import Testing
         let runc = BenchPods.Pod(name: "bench-runc-server", role: "server", runtime: "runc", runtimeClassName: nil, node: "worker1",
                                  controlPlane: false)
         let plain = try BenchPods.yaml([BenchPods.pod(runc, Self.settings)])
+        // A unikernel runs its own image as it is: no wait loop, no scratch volume.
+        var uni = runc
+        uni.unikernel = "harbor.example/urunc/redis-qemu:1"
+        let unikernel = try BenchPods.yaml([BenchPods.pod(uni, Self.settings)])
+        #expect(unikernel.contains("image: harbor.example/urunc/redis-qemu:1") && !unikernel.contains("command:") && !unikernel.contains("volumes:"))
         #expect(!plain.contains("runtimeClassName") && !plain.contains("tolerations"))
         #expect(plain.contains("kubernetes.io/hostname: worker1") && plain.contains("nestlab.dev/role: server"))
     }
@@ -93,6 +98,8 @@ import Testing
             BenchPods.Pod(name: "bench-kata-qemu-client", role: "client", runtime: "kata-qemu", runtimeClassName: "kata-qemu", node: "cp",
                           controlPlane: true),
             BenchPods.Pod(name: "bench-runc-server", role: "server", runtime: "runc", runtimeClassName: nil, node: "worker1", controlPlane: false),
+            BenchPods.Pod(name: "bench-urunc-redis-server", role: "server", runtime: "urunc", runtimeClassName: "urunc", node: "worker1",
+                          controlPlane: false, unikernel: "harbor.example/urunc/redis-qemu:1"),
         ]
         let settings = BenchPods.Settings(namespace: "nestlab-bench-12345678", runID: "12345678", image: "registry.example:5000/bench@sha256:"
                                           + String(repeating: "a", count: 64), cpus: 4, memory: "512Mi")
@@ -104,7 +111,7 @@ import Testing
         let results = try K8sSchema.validate(files: files, version: "1.33")
         #expect(results.count == 2)
         for r in results { #expect(r.ok, "\(r)") }
-        #expect(results.flatMap(\.passed).count == 3, "\(results)")
+        #expect(results.flatMap(\.passed).count == 4, "\(results)")
     }
 
     /// The container's command is what the pod runs until it is deleted: it must be valid sh and
@@ -135,7 +142,8 @@ import Testing
         #expect(BenchPods.unsupported(runtime: "runc", kind: "pod") == nil)
         #expect(BenchPods.unsupported(runtime: "kata", kind: "pod") == nil)
         #expect(BenchPods.unsupported(runtime: "kubevirt", kind: "vm")?.contains("machines mode") == true)
-        #expect(BenchPods.unsupported(runtime: "urunc", kind: "pod")?.contains("unikernel") == true)
+        #expect(BenchPods.unsupported(runtime: "urunc", kind: "pod")?.contains("--unikernel redis=IMAGE") == true)
+        #expect(BenchPods.unsupported(runtime: "urunc", kind: "pod", unikernels: ["redis": "r/x:1"]) == nil)
     }
 
     // MARK: choosing from testbed.json
@@ -199,6 +207,10 @@ import Testing
         #expect(message { $0.image = "debian:12; rm -rf /" }.hasPrefix("--image 'debian:12; rm -rf /' is not an image reference"))
         #expect(message { $0.sshTargets = ["root@h"] }.hasPrefix("--ssh is for machines mode"))
         #expect(message { $0.server = "vm-0" }.hasPrefix("--server is for machines mode"))
+        #expect(message { $0.unikernels = ["redis=harbor.example/redis:1"] } == "no error")
+        #expect(message { $0.unikernels = ["fio=x/y:1"] }.hasPrefix("--unikernel 'fio=x/y:1' must be BENCH=IMAGE with BENCH one of iperf3, redis"))
+        #expect(message { $0.unikernels = ["redis"] }.hasPrefix("--unikernel 'redis' must be"))
+        #expect(message { $0.unikernels = ["redis=a b"] }.hasPrefix("--unikernel 'redis=a b' must be"))
         #expect(message { $0.testbed = dir.appendingPathComponent("none.json").path }.hasPrefix("cannot read the testbed"))
         #expect(message { $0.kubeconfig = nil } .hasPrefix("no kubeconfig:"))
         let garbage = dir.appendingPathComponent("garbage.json")

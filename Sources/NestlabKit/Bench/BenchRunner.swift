@@ -182,8 +182,9 @@ public enum BenchRunner {
 
     /// One benchmark on one machine: setup (the server's first), the warm-up and the
     /// measurements, teardown (always). Samples are labelled with `runtime` and the machine.
-    static func measure(_ bench: String, on t: Target, _ place: RunPlace, server: (Target, RunPlace)?, runtime: String,
-                        _ run: inout Run) async throws {
+    /// `endpoint`: a server nestlab does not run (a unikernel), at this address and port.
+    static func measure(_ bench: String, on t: Target, _ place: RunPlace, server: (Target, RunPlace)?,
+                        endpoint: (address: String, port: Int)? = nil, runtime: String, _ run: inout Run) async throws {
         let options = run.options
         let key = t.name
         let each = options.parameters.expectedSeconds(for: bench)
@@ -192,6 +193,9 @@ public enum BenchRunner {
         let paramArgs = env.map { "\($0.env)=\($0.value)" }
         var clientArgs = place.environment + t.environment + paramArgs
         var serverArgs: [String] = []
+        if server == nil, let e = endpoint {
+            clientArgs = ["BENCH_DIR=\(place.dir)", "BENCH_PORT=\(e.port)", "BENCH_SERVER=\(e.address)"] + t.environment + paramArgs
+        }
         if let (s, sp) = server {
             guard let address = s.address else {
                 run.failures.append(Failure(machine: t.name, benchmark: bench, step: "setup", message: "the server \(s.name) has no known address"))

@@ -25,6 +25,8 @@ public enum KubernetesBench {
         public var install: Bool
         public var cpus: Int
         public var memory: String
+        /// urunc's unikernel servers: benchmark (iperf3, redis) → image.
+        public var unikernels: [String: String] = [:]
 
         public init(kubectl: [String], cluster: String, runtimes: [Testbed.RuntimeClass], serverNode: Testbed.Node,
                     clientNode: Testbed.Node, image: String, install: Bool, cpus: Int, memory: String) {
@@ -45,10 +47,10 @@ public enum KubernetesBench {
         guard reach.status == 0 else {
             throw OperationError("cannot reach cluster \(plan.cluster) with kubectl: \(BenchRunner.lastLine(reach.stderr))")
         }
-        let runnable = plan.runtimes.filter { BenchPods.unsupported(runtime: $0.runtime, kind: $0.kind) == nil }
+        let runnable = plan.runtimes.filter { BenchPods.unsupported(runtime: $0.runtime, kind: $0.kind, unikernels: plan.unikernels) == nil }
         var run = try BenchRunner.Run(options: options, machines: runnable.count, progress: progress)
         for rt in plan.runtimes {
-            if let why = BenchPods.unsupported(runtime: rt.runtime, kind: rt.kind) {
+            if let why = BenchPods.unsupported(runtime: rt.runtime, kind: rt.kind, unikernels: plan.unikernels) {
                 for b in options.benchmarks { run.skipped.append(.init(machine: rt.name, benchmark: b, step: "skipped", message: why)) }
                 progress.finish(rt.name, "skipped", detail: why)
             }
@@ -67,7 +69,11 @@ public enum KubernetesBench {
         do {
             try await apply(plan, [BenchPods.namespace(settings)], file: keep.appendingPathComponent("namespace.yaml"))
             for rt in runnable {
-                try await measure(runtime: rt, plan, settings, keep: keep, &run)
+                if rt.runtime == "urunc" {
+                    try await measureUnikernels(runtime: rt, plan, settings, keep: keep, &run)
+                } else {
+                    try await measure(runtime: rt, plan, settings, keep: keep, &run)
+                }
             }
         } catch {
             failure = error
@@ -104,13 +110,8 @@ public enum KubernetesBench {
         let each = options.benchmarks.reduce(0) { $0 + options.parameters.expectedSeconds(for: $1) } * Double(run.runsPerBench)
         run.progress.update(key, "starting pods", detail: "[\(options.environment)] on \(Set(pods.map(\.node)).sorted().joined(separator: ", "))")
         try await apply(plan, pods.map { BenchPods.pod($0, s) }, file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name)).yaml"))
-        let ready = try await kubectl(plan, ["-n", s.namespace, "wait", "--for=condition=Ready"] + pods.map { "pod/\($0.name)" } + ["--timeout=900s"],
-                                      timeout: 960)
-        // What the API server says the pods are (node, runtime class, image digest), kept.
-        let described = try? await kubectl(plan, ["-n", s.namespace, "get", "pods", "-l", "nestlab.dev/runtime=\(rt.name)", "-o", "json"], timeout: 60)
-        if let d = described, d.status == 0 {
-            try? Data(d.stdout.utf8).write(to: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name)).json"))
-        }
+        let ready = try await waitReady(plan, s, pods)
+        keepPods(plan, s, label: "nestlab.dev/runtime=\(rt.name)", file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name)).json"))
         guard ready.status == 0 else {
             let why = "the pods did not become ready: \(BenchRunner.lastLine(ready.stderr))"
             for b in options.benchmarks { run.failures.append(.init(machine: rt.name, benchmark: b, step: "pods", message: why)) }
@@ -129,13 +130,82 @@ public enum KubernetesBench {
         if copied {
             for bench in options.benchmarks {
                 let server = BenchRunner.withServer.contains(bench) ? serverTarget.map { ($0, serverPlace) } : nil
-                try await BenchRunner.measure(bench, on: clientTarget, clientPlace, server: server, runtime: rt.name, &run)
+                try await BenchRunner.measure(bench, on: clientTarget, clientPlace, server: server, endpoint: nil, runtime: rt.name, &run)
             }
         }
         BenchRunner.finish(clientTarget.name, &run)
         run.progress.update(key, "deleting pods", detail: "[\(options.environment)]")
         try await deletePods(plan, s, pods)
         run.progress.finish(key, "done")
+    }
+
+    /// urunc: a unikernel runs one server and has no shell. For each benchmark with a unikernel
+    /// image (`--unikernel redis=IMAGE`), that image runs under urunc's runtime class on the
+    /// server node, and a client pod on the node's default runtime measures it at its port;
+    /// the other benchmarks are skipped with the reason.
+    static func measureUnikernels(runtime rt: Testbed.RuntimeClass, _ plan: Plan, _ s: BenchPods.Settings, keep: URL,
+                                  _ run: inout BenchRunner.Run) async throws {
+        let options = run.options
+        let key = rt.name
+        var benches: [String] = []
+        for b in options.benchmarks {
+            if plan.unikernels[b] != nil { benches.append(b) } else {
+                let why = BenchPods.unikernelPorts[b] == nil ? "\(b) has no server a unikernel could be" : "no unikernel image for \(b) (--unikernel \(b)=IMAGE)"
+                run.skipped.append(.init(machine: rt.name, benchmark: b, step: "skipped", message: why))
+                run.left -= options.parameters.expectedSeconds(for: b) * Double(run.runsPerBench)
+            }
+        }
+        guard !benches.isEmpty else { return }
+        let client = BenchPods.Pod(name: BenchPods.podName(runtime: rt.name, role: "client"), role: "client", runtime: rt.name,
+                                   runtimeClassName: nil, node: plan.clientNode.name, controlPlane: plan.clientNode.role == "control-plane")
+        run.progress.update(key, "starting the client pod", detail: "[\(options.environment)] on \(client.node)")
+        try await apply(plan, [BenchPods.pod(client, s)], file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-client.yaml"))
+        let ready = try await waitReady(plan, s, [client])
+        guard ready.status == 0 else {
+            let why = "the client pod did not become ready: \(BenchRunner.lastLine(ready.stderr))"
+            for b in benches { run.failures.append(.init(machine: rt.name, benchmark: b, step: "pods", message: why)) }
+            try await deletePods(plan, s, [client])
+            run.progress.finish(key, "failed", failed: true, detail: why)
+            return
+        }
+        let clientTarget = try await target(client, plan, s)
+        let place = BenchRunner.RunPlace.new()
+        if await BenchRunner.copyScript(clientTarget, place, benchmarks: benches, &run) {
+            for b in benches {
+                guard let image = plan.unikernels[b], let port = BenchPods.unikernelPorts[b] else { continue }
+                let server = BenchPods.Pod(name: BenchPods.podName(runtime: "\(rt.name)-\(b)", role: "server"), role: "server",
+                                           runtime: rt.name, runtimeClassName: rt.runtimeClassName, node: plan.serverNode.name,
+                                           controlPlane: plan.serverNode.role == "control-plane", unikernel: image)
+                run.progress.update(key, "\(b): starting the unikernel", detail: "[\(options.environment)] \(image)")
+                try await apply(plan, [BenchPods.pod(server, s)], file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-\(b).yaml"))
+                let up = try await waitReady(plan, s, [server])
+                keepPods(plan, s, label: "nestlab.dev/runtime=\(rt.name)", file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-\(b).json"))
+                let ip = try await kubectl(plan, ["-n", s.namespace, "get", "pod", server.name, "-o", "jsonpath={.status.podIP}"], timeout: 60)
+                let address = ip.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                if up.status == 0, !address.isEmpty {
+                    try await BenchRunner.measure(b, on: clientTarget, place, server: nil, endpoint: (address, port), runtime: rt.name, &run)
+                } else {
+                    run.failures.append(.init(machine: rt.name, benchmark: b, step: "server",
+                                              message: "the unikernel \(image) did not become ready: \(BenchRunner.lastLine(up.stderr))"))
+                    run.left -= options.parameters.expectedSeconds(for: b) * Double(run.runsPerBench)
+                }
+                try await deletePods(plan, s, [server])
+            }
+        }
+        BenchRunner.finish(clientTarget.name, &run)
+        try await deletePods(plan, s, [client])
+        run.progress.finish(key, "done")
+    }
+
+    static func waitReady(_ plan: Plan, _ s: BenchPods.Settings, _ pods: [BenchPods.Pod]) async throws -> ChildProcess.Captured {
+        try await kubectl(plan, ["-n", s.namespace, "wait", "--for=condition=Ready"] + pods.map { "pod/\($0.name)" } + ["--timeout=900s"],
+                          timeout: 960)
+    }
+
+    /// Keeps the pods as the API server describes them (node, runtime class, image digest).
+    static func keepPods(_ plan: Plan, _ s: BenchPods.Settings, label: String, file: URL) {
+        let argv = plan.kubectl + ["-n", s.namespace, "get", "pods", "-l", label, "-o", "json"]
+        if let d = try? ChildProcess.capture(argv, timeout: 60), d.status == 0 { try? Data(d.stdout.utf8).write(to: file) }
     }
 
     /// How to run commands in a ready pod: `kubectl exec`, as root (the images' user), at its IP.

@@ -27,6 +27,8 @@ public enum BenchCommands {
         public var image: String?
         public var podCPUs = 2
         public var podMemory = "4Gi"
+        /// `BENCH=IMAGE`: urunc's unikernel servers.
+        public var unikernels: [String] = []
         public var benchmarks: [String]?
         public var repetitions = 5
         public var duration: Int?
@@ -81,7 +83,7 @@ public enum BenchCommands {
     public static func prepare(_ r: Request, store: StateStore = .default()) throws -> (Machines, BenchRunner.Options) {
         guard !r.kubernetes else { throw UsageError("internal: prepare is machines mode; use prepareKubernetes") }
         for (flag, set) in [("--cluster", r.cluster != nil), ("--testbed", r.testbed != nil), ("--kubeconfig", r.kubeconfig != nil),
-                            ("--nodes", r.nodes != nil), ("--image", r.image != nil)] where set {
+                            ("--nodes", r.nodes != nil), ("--image", r.image != nil), ("--unikernel", !r.unikernels.isEmpty)] where set {
             throw UsageError("\(flag) is for Kubernetes mode: add --kubernetes")
         }
         let o = try options(r)
@@ -177,15 +179,24 @@ public enum BenchCommands {
             runtimes = runtimes.filter { want.contains($0.name) }
         }
         guard !runtimes.isEmpty else { throw UsageError("cluster \(cluster.name) has no runtime classes in \(testbedPath)") }
+        var unikernels: [String: String] = [:]
+        for u in r.unikernels {
+            let parts = u.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, BenchPods.unikernelPorts[parts[0]] != nil, parts[1].range(of: imagePattern, options: .regularExpression) != nil else {
+                throw UsageError("--unikernel '\(u.prefix(64))' must be BENCH=IMAGE with BENCH one of \(BenchPods.unikernelPorts.keys.sorted().joined(separator: ", ")) (e.g. redis=registry.example/redis-unikernel:1)")
+            }
+            unikernels[parts[0]] = parts[1]
+        }
         let (server, client) = try nodes(r.nodes, cluster)
         var kubeconfig = r.kubeconfig
         if kubeconfig == nil { kubeconfig = FileManager.default.isReadableFile(atPath: cluster.kubeconfig) ? cluster.kubeconfig : env["KUBECONFIG"] }
         guard let kubeconfig, !kubeconfig.isEmpty else {
             throw UsageError("no kubeconfig: \(cluster.kubeconfig) is not readable here and KUBECONFIG is not set; give --kubeconfig FILE")
         }
-        let plan = KubernetesBench.Plan(kubectl: ["kubectl", "--kubeconfig", kubeconfig], cluster: cluster.name, runtimes: runtimes,
+        var plan = KubernetesBench.Plan(kubectl: ["kubectl", "--kubeconfig", kubeconfig], cluster: cluster.name, runtimes: runtimes,
                                         serverNode: server, clientNode: client, image: r.image ?? BenchPods.defaultImage,
                                         install: r.image == nil, cpus: r.podCPUs, memory: r.podMemory)
+        plan.unikernels = unikernels
         return (plan, o)
     }
 
