@@ -255,3 +255,49 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: cli.dir.appendingPathComponent("storage").path))
     }
 }
+
+/// Issue 21, class 3: a reader that went away. Every command that prints runs with a stdout
+/// whose reader is already gone (every write gives EPIPE): none dies of SIGPIPE (exit 141,
+/// no message) or traps; each ends as it would have, its stderr intact.
+@Suite struct ClosedStdoutTests {
+    func run(_ args: [String], state: String, program: String? = nil) throws -> (status: Int32, signaled: Bool, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try program ?? CLI.binaryPath())
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(["NESTLAB_STATE_DIR": state]) { $1 }
+        let out = Pipe(), err = Pipe()
+        try out.fileHandleForReading.close()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        try out.fileHandleForWriting.close()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, p.terminationReason == .uncaughtSignal, String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func noCommandDiesOfAClosedStdout() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let topo = root.appendingPathComponent("topologies/nested-default.yaml").path
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("closed-stdout-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let cases: [([String], Int32)] = [
+            (["--help"], 0),
+            (["bench", "--help"], 0),
+            (["validate", topo], 0),
+            (["validate", topo, "--output", "json"], 0),
+            (["plan", topo, "--offline"], 0),
+            (["plan", topo, "--offline", "--output", "json"], 0),
+            (["status", "--output", "json"], 0),
+            (["validate", "/nonexistent.yaml"], 2),
+        ]
+        // The harness can see the fault: a program that keeps SIGPIPE's default dies of it here.
+        let yes = try run(["y"], state: state, program: "/usr/bin/yes")
+        #expect(yes.signaled && yes.status == SIGPIPE, "yes: exit \(yes.status), signaled \(yes.signaled)")
+        for (args, expected) in cases {
+            let r = try run(args, state: state)
+            #expect(!r.signaled && r.status == expected, "\(args): exit \(r.status), signaled \(r.signaled): \(r.stderr.suffix(400))")
+            #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Swift runtime failure"), "\(args): \(r.stderr.suffix(400))")
+        }
+    }
+}
