@@ -195,6 +195,9 @@ extension SystemTests {
                 "\(up.stderr)")
         #expect(up.stdout.contains("a [local]") && up.stdout.contains("10.96.0.10 ready"), "\(up.stdout)")
         #expect(up.stdout.contains("b [hostb]") && up.stdout.contains("10.96.0.11 ready"), "\(up.stdout)")
+        // The seeds carry secrets: 0600 on the remote host too.
+        try expectSeedsAreSecret(lab: lab, machines: 1)
+        try expectSeedsAreSecret(lab: lab, uri: hostb.uri, machines: 1)
 
         // What the remote host holds: the base is a qcow2 of the image's exact size, and the
         // overlay's backing file is that qcow2.

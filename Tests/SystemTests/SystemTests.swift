@@ -210,6 +210,7 @@ struct SystemTests {
 
         try expectLabIsReachable(lab: lab, state: state, file: file)
         try expectMirrorServesAGuest(lab: lab, state: state, scratch: scratch.dir, gateway: "10.91.0.1")
+        try expectSeedsAreSecret(lab: lab, machines: 2)
         try expectBenchmarksRun(lab: lab, state: state, scratch: scratch.dir)
 
         // A second up changes nothing, and says so.
