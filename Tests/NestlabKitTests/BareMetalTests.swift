@@ -22,15 +22,11 @@ struct BareMetalTests {
         }
     }
 
+    /// Runs a script with nestlab's own spawn (it starts daemons such as sshd, which must not
+    /// inherit any descriptor of the test process: see ChildProcessTests).
     static func sh(_ cmd: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-ec", cmd]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw OperationError("failed: \(cmd)") }
+        let r = try ChildProcess.capture(["/bin/sh", "-ec", cmd], timeout: 300)
+        guard r.status == 0 else { throw OperationError("failed (exit \(r.status)): \(cmd)\n\(r.stderr)") }
     }
 
     static func startSSHD() throws -> SSHD {

@@ -9,6 +9,32 @@ import Foundation
 enum ChildProcess {
     /// Children get a clean signal mask and default handlers for the signals nestlab and test
     /// runners block or ignore (SIGPIPE above all); optionally a process group of their own.
+    /// The child gets stdin, stdout and stderr and nothing else. A program started at the same
+    /// moment from another thread must not inherit our pipes (a daemon holding one would keep
+    /// `capture` from ever seeing EOF), and ours must not inherit another's descriptors (a
+    /// daemon holding Foundation.Process's exit-notification socket keeps that Process's
+    /// `waitUntilExit` spinning until the daemon ends): the pipes are O_CLOEXEC, and every
+    /// descriptor from 3 up is closed in the child.
+    static func closeTheRest(_ actions: inout posix_spawn_file_actions_t) {
+        if let addCloseFrom { _ = addCloseFrom(&actions, 3) }
+    }
+
+    // glibc has both (2.34 and 2.9), but Swift's Glibc module declares neither (they need _GNU_SOURCE).
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
+    private static let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+    private static let pipe2Function: Pipe2? = dlsym(nil, "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
+
+    /// A pipe whose ends are close-on-exec from the start (pipe2), so no program spawned
+    /// meanwhile by another thread inherits them.
+    static func cloexecPipe(_ fds: inout [Int32]) -> Int32 {
+        if let pipe2Function { return fds.withUnsafeMutableBufferPointer { pipe2Function($0.baseAddress, O_CLOEXEC) } }
+        guard pipe(&fds) == 0 else { return -1 }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return 0
+    }
+
     static func cleanSignals(_ attr: inout posix_spawnattr_t, newProcessGroup: Bool = false) {
         var empty = sigset_t()
         sigemptyset(&empty)
@@ -32,15 +58,14 @@ enum ChildProcess {
 
     static func run(_ argv: [String], onLine: (String) -> Void) throws -> Result {
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw HostError.system("cannot make a pipe", errno: errno) }
+        guard cloexecPipe(&fds) == 0 else { throw HostError.system("cannot make a pipe", errno: errno) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-        posix_spawn_file_actions_addclose(&actions, fds[0])
-        posix_spawn_file_actions_addclose(&actions, fds[1])
+        closeTheRest(&actions)
         // Children get a clean signal mask (test runners and our own signal handling block some).
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
@@ -103,8 +128,8 @@ extension ChildProcess {
                         onLine: ((Stream, String) -> Void)? = nil) throws -> Captured {
         let started = Date()
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
-        guard pipe(&outPipe) == 0 else { throw HostError.system("cannot make a pipe", errno: errno) }
-        guard pipe(&errPipe) == 0 else {
+        guard cloexecPipe(&outPipe) == 0 else { throw HostError.system("cannot make a pipe", errno: errno) }
+        guard cloexecPipe(&errPipe) == 0 else {
             close(outPipe[0]); close(outPipe[1])
             throw HostError.system("cannot make a pipe", errno: errno)
         }
@@ -114,7 +139,7 @@ extension ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        closeTheRest(&actions)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
