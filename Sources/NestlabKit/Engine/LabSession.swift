@@ -195,48 +195,6 @@ public final class LabSession: @unchecked Sendable {
     }
 }
 
-/// Whether KVM can be used on a host, judged from what libvirt reports.
-public enum KVMCheck {
-    public struct Result: Sendable {
-        public var usable: Bool
-        public var reason: String
-    }
-
-    /// KVM counts only when libvirt offers kvm domains and the host CPU has vmx or svm
-    /// (a `/dev/kvm` without them is what hangs on nested CI machines).
-    public static func quick(_ s: HostSession) throws -> Result {
-        if s.isTestDriver { return Result(usable: true, reason: "test driver") }
-        let caps = try ErrorWithContext.wrap("reading capabilities of host '\(s.host.name)'") { try s.connection.capabilities() }
-        return judge(capabilities: caps)
-    }
-
-    /// The quick check, then, on a local host, a probe guest that must actually run under KVM,
-    /// so that `accel: auto` never picks a KVM that hangs guests.
-    public static func usable(_ s: HostSession) throws -> Bool {
-        let q = try quick(s)
-        guard q.usable, s.host.isLocal, !s.isTestDriver else { return q.usable }
-        return KVMProbe.run()?.ok ?? q.usable
-    }
-
-    public static func judge(capabilities caps: String) -> Result {
-        let elements = MiniXML.elements(caps)
-        let kvmDomain = elements.contains { $0.localName == "domain" && $0.attributes["type"] == "kvm" }
-        // LabHost CPU features are listed under <host><cpu>; guest <cpu> blocks come later and have no vendor.
-        var hostFeatures = Set<String>()
-        var inHost = false
-        for e in elements {
-            if e.localName == "host" { inHost = true }
-            if e.localName == "guest" { inHost = false }
-            if inHost && e.localName == "feature", let n = e.attributes["name"] { hostFeatures.insert(n) }
-        }
-        if !kvmDomain { return Result(usable: false, reason: "libvirt offers no kvm domains (no /dev/kvm, or QEMU lacks KVM)") }
-        if !hostFeatures.contains("vmx") && !hostFeatures.contains("svm") {
-            return Result(usable: false, reason: "the host CPU shows neither vmx nor svm, so /dev/kvm cannot run guests reliably (nested KVM off)")
-        }
-        return Result(usable: true, reason: "kvm domains offered and the CPU has \(hostFeatures.contains("vmx") ? "vmx" : "svm")")
-    }
-}
-
 /// Hosts of a lab that could not be reached (or whose facts could not be read) before anything
 /// was created: an operation failure (exit 1) that names each host, its URI and libvirt's words.
 public struct HostConnectError: Error, CustomStringConvertible {
