@@ -123,30 +123,8 @@ final class LocalServer {
         stopped = true
         // Closing stdin alone makes the server exit; SIGKILL makes sure of it.
         try? stdinPipe.fileHandleForWriting.close()
-        let pid = process.processIdentifier
-        kill(pid, SIGKILL)
-        // Gone (or a zombie for Foundation to reap) within a bounded time, checked by its pid:
-        // not Process.waitUntilExit, which spins on the caller's thread until a socket closes
-        // that a program spawned meanwhile elsewhere in the test process may hold open (two
-        // such waits once took both cooperative threads and the unit tier hung).
-        for _ in 0..<500 {
-            let state = Self.processState(pid)
-            if state == nil || state == "Z" || state == "X" { return }
-            usleep(10_000)
-        }
-    }
-
-    /// The state letter in /proc/PID/stat (R, S, Z, ...), or nil when the process is gone.
-    /// Read with read(2): /proc files report a size of 0, which Foundation's readers trust.
-    static func processState(_ pid: pid_t) -> Substring? {
-        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buf = [UInt8](repeating: 0, count: 1024)
-        let n = read(fd, &buf, buf.count)
-        guard n > 0 else { return nil }
-        let text = String(decoding: buf[0..<n], as: UTF8.self)
-        return text.split(separator: ")").last?.split(separator: " ").first
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 }
 
