@@ -47,6 +47,9 @@ let package = Package(
             ]
         ),
 
+        // MARK: starting programs (posix_spawn; every program nestlab and its tests start)
+        .target(name: "Spawn"),
+
         // MARK: nestlab
         .target(
             name: "NestlabCore",
@@ -61,7 +64,7 @@ let package = Package(
         .target(
             name: "NestlabKit",
             dependencies: [
-                "NestlabCore", "Libvirt", "Curl",
+                "NestlabCore", "Libvirt", "Curl", "Spawn",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
@@ -82,7 +85,7 @@ let package = Package(
         // MARK: tests
         .testTarget(
             name: "NestlabCoreTests",
-            dependencies: ["NestlabCore"],
+            dependencies: ["NestlabCore", "Spawn"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
@@ -91,20 +94,20 @@ let package = Package(
         ),
         .testTarget(
             name: "CurlTests",
-            dependencies: ["Curl", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Curl", "Spawn", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Server"]
         ),
         .testTarget(
             name: "NestlabKitTests",
-            dependencies: ["NestlabKit", "NestlabCore", "Libvirt"]
+            dependencies: ["NestlabKit", "NestlabCore", "Libvirt", "Spawn"]
         ),
         .testTarget(
             name: "SystemTests",
-            dependencies: ["NestlabKit", "NestlabCore", "Libvirt"]
+            dependencies: ["NestlabKit", "NestlabCore", "Libvirt", "Spawn"]
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["NestlabCore"]
+            dependencies: ["NestlabCore", "Spawn"]
         ),
     ]
 )

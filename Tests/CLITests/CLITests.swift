@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Testing
 
 /// The built `nestlab` binary, run end to end: help, exit codes, messages, files.
@@ -261,19 +262,17 @@ struct CLITests {
 /// no message) or traps; each ends as it would have, its stderr intact.
 @Suite struct ClosedStdoutTests {
     func run(_ args: [String], state: String, program: String? = nil) throws -> (status: Int32, signaled: Bool, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try program ?? CLI.binaryPath())
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(["NESTLAB_STATE_DIR": state]) { $1 }
-        let out = Pipe(), err = Pipe()
-        try out.fileHandleForReading.close()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        try out.fileHandleForWriting.close()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, p.terminationReason == .uncaughtSignal, String(decoding: stderr, as: UTF8.self))
+        // A pipe whose reader is gone before the program starts: its every write is EPIPE.
+        var fds: [Int32] = [-1, -1]
+        try #require(SpawnedProcess.cloexecPipe(&fds) == 0)
+        close(fds[0])
+        defer { close(fds[1]) }
+        let p = try SpawnedProcess.start([try program ?? CLI.binaryPath()] + args,
+                                         environment: ProcessInfo.processInfo.environment.merging(["NESTLAB_STATE_DIR": state]) { $1 },
+                                         stdout: .descriptor(fds[1]), stderr: .pipe)
+        let stderr = p.standardError!.readDataToEndOfFile()
+        let status = p.wait()
+        return (status, p.terminationSignal != nil, String(decoding: stderr, as: UTF8.self))
     }
 
     @Test func noCommandDiesOfAClosedStdout() throws {
@@ -293,7 +292,7 @@ struct CLITests {
         ]
         // The harness can see the fault: a program that keeps SIGPIPE's default dies of it here.
         let yes = try run(["y"], state: state, program: "/usr/bin/yes")
-        #expect(yes.signaled && yes.status == SIGPIPE, "yes: exit \(yes.status), signaled \(yes.signaled)")
+        #expect(yes.signaled && yes.status == 128 + SIGPIPE, "yes: exit \(yes.status), signaled \(yes.signaled)")
         for (args, expected) in cases {
             let r = try run(args, state: state)
             #expect(!r.signaled && r.status == expected, "\(args): exit \(r.status), signaled \(r.signaled): \(r.stderr.suffix(400))")

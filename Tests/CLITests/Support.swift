@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 
 /// Runs the `nestlab` executable SwiftPM built, in a throwaway folder with its own
 /// state and cache, and captures what it prints.
@@ -35,30 +36,8 @@ final class CLI: @unchecked Sendable {
     func run(_ args: String...) throws -> Result { try run(args) }
 
     func run(_ args: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        p.environment = environment
-        p.currentDirectoryURL = dir
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        // Read stderr alongside stdout, so a chatty child never blocks on a full pipe.
-        final class Box: @unchecked Sendable { var data = Data() }
-        let errBox = Box()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errBox.data = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: errBox.data, as: UTF8.self))
+        let r = try SpawnedProcess.run([binary] + args, environment: environment, directory: dir.path)
+        return Result(status: r.status, stdout: r.output, stderr: r.errors)
     }
 
     /// Writes a file into the folder; answers its name (relative, as diagnostics show it).
@@ -128,19 +107,8 @@ final class CLI: @unchecked Sendable {
 /// Runs a tool; answers its stdout, or throws with its stderr.
 @discardableResult
 func tool(_ path: String, _ args: [String]) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
+    let r = try SpawnedProcess.run([path] + args)
     struct Failed: Error, CustomStringConvertible { var description: String }
-    guard p.terminationStatus == 0 else {
-        throw Failed(description: "\(path) exited \(p.terminationStatus): \(String(decoding: e, as: UTF8.self))")
-    }
-    return String(decoding: o, as: UTF8.self)
+    guard r.status == 0 else { throw Failed(description: "\(path) exited \(r.status): \(r.errors)") }
+    return r.output
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Testing
 @testable import NestlabCore
 
@@ -74,29 +75,8 @@ struct ProcessResult {
 
 func runProcess(_ argv: [String], stdin: String? = nil, environment: [String: String]? = nil,
                 currentDirectory: String? = nil) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: argv[0])
-    process.arguments = Array(argv.dropFirst())
-    if let environment { process.environment = environment }
-    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-    let out = Pipe()
-    let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("nl-stderr-\(UUID().uuidString)")
-    _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
-    let errHandle = try FileHandle(forWritingTo: errFile)
-    process.standardOutput = out
-    process.standardError = errHandle
-    let input = Pipe()
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try input.fileHandleForWriting.close()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    try errHandle.close()
-    let errData = (try? Data(contentsOf: errFile)) ?? Data()
-    try? FileManager.default.removeItem(at: errFile)
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+    let r = try SpawnedProcess.run(argv, input: stdin.map { Data($0.utf8) }, environment: environment, directory: currentDirectory)
+    return ProcessResult(status: r.status, stdout: r.output, stderr: r.errors)
 }
 
 /// A fresh scratch directory, removed by the caller.

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Testing
 @testable import NestlabCore
 
@@ -196,20 +197,13 @@ struct RuntimeContainerdDaemonTests {
         let file = dir.appendingPathComponent("config.toml")
         try Data(config.render().utf8).write(to: file)
         let socket = dir.appendingPathComponent("c.sock").path
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: "/usr/bin/containerd")
-        daemon.arguments = ["--config", file.path, "--root", dir.appendingPathComponent("root").path,
-                            "--state", dir.appendingPathComponent("state").path, "--address", socket]
         let log = dir.appendingPathComponent("containerd.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let logHandle = try FileHandle(forWritingTo: log)
-        daemon.standardOutput = logHandle
-        daemon.standardError = logHandle
-        try daemon.run()
+        let daemon = try SpawnedProcess.start(["/usr/bin/containerd", "--config", file.path, "--root", dir.appendingPathComponent("root").path,
+                                               "--state", dir.appendingPathComponent("state").path, "--address", socket],
+                                              stdout: .file(log.path), stderr: .stdout)
         defer {
-            if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) }
-            daemon.waitUntilExit()
-            try? logHandle.close()
+            daemon.signal(SIGKILL)
+            daemon.wait()
         }
         var plugins = ""
         for _ in 0..<40 {

@@ -1,11 +1,12 @@
 import Foundation
+import Spawn
 import Testing
 @testable import NestlabCore
 
 /// A Python HTTP server on 127.0.0.1 that serves a directory (or stalls every request),
 /// stopping by itself after two minutes at most.
 final class LocalHTTPServer {
-    let process = Process()
+    let process: SpawnedProcess
     let port: Int
 
     init(directory: String, stall: Bool = false) throws {
@@ -26,21 +27,18 @@ final class LocalHTTPServer {
             print(server.server_address[1], flush=True)
             server.serve_forever()
             """
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script, stall ? "stall" : "serve", directory]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = try SpawnedProcess.start(["/usr/bin/python3", "-c", script, stall ? "stall" : "serve", directory],
+                                           stdout: .pipe, stderr: .null)
         var buffer = Data()
         while !buffer.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
+            let chunk = process.standardOutput!.availableData
             if chunk.isEmpty { break }
             buffer.append(chunk)
         }
         let text = String(decoding: buffer, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let port = Int(text) else {
-            process.terminate()
+            process.signal(SIGKILL)
+            process.wait()
             throw TOMLParseFailure(message: "server did not report a port: \(text)")
         }
         self.port = port
@@ -48,8 +46,8 @@ final class LocalHTTPServer {
 
     /// Stops the server now (SIGKILL: it holds no state worth a clean shutdown).
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        process.wait()
     }
 
     deinit { stop() }

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Testing
 
 @testable import NestlabCore
@@ -260,32 +261,8 @@ enum ToolRun {
 
     /// Runs `arguments` (looked up on PATH) with optional stdin; returns stdout, exit code and stderr.
     static func raw(_ arguments: [String], stdin: Data? = nil) throws -> (stdout: Data, code: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        try process.run()
-        if let stdin {
-            input.fileHandleForWriting.write(stdin)
-            try input.fileHandleForWriting.close()
-        }
-        // Read both pipes to the end before waiting, so a chatty tool cannot block.
-        final class Box: @unchecked Sendable { var data = Data() }  // written once, read after wait()
-        let stderrBox = Box()
-        let group = DispatchGroup()
-        group.enter()
-        let errHandle = err.fileHandleForReading
-        DispatchQueue.global().async {
-            stderrBox.data = errHandle.readDataToEndOfFile()
-            group.leave()
-        }
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return (stdoutData, process.terminationStatus, String(decoding: stderrBox.data, as: UTF8.self))
+        let r = try SpawnedProcess.run(["/usr/bin/env"] + arguments, input: stdin)
+        return (r.stdout, r.status, r.errors)
     }
 
     static func runData(_ arguments: String..., stdin: Data? = nil) throws -> Data {

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Testing
 
 /// Runs a real tool and captures its output (tests check rendered files with libvirt's,
@@ -12,30 +13,8 @@ struct ToolResult {
 
 enum Tool {
     static func run(_ argv: [String], input: Data? = nil, environment: [String: String]? = nil) throws -> ToolResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        if let environment { p.environment = environment }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        let inPipe = Pipe()
-        p.standardInput = inPipe
-        try p.run()
-        if let input { inPipe.fileHandleForWriting.write(input) }
-        try inPipe.fileHandleForWriting.close()
-        // Read both pipes fully before waiting, so a chatty tool cannot block on a full pipe.
-        final class Box: @unchecked Sendable { var data = Data() }  // written once by the reader, read after wait()
-        let outBox = Box()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { outBox.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        let outData = outBox.data
-        return ToolResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                          stderr: String(decoding: errData, as: UTF8.self))
+        let r = try SpawnedProcess.run(["/usr/bin/env"] + argv, input: input, environment: environment)
+        return ToolResult(status: r.status, stdout: r.output, stderr: r.errors)
     }
 
     static func exists(_ name: String) -> Bool {

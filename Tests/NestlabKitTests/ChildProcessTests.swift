@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NestlabKit
+import Spawn
 
 /// What a spawned program inherits: stdin, stdout and stderr, nothing else. A daemon that
 /// inherited another spawn's pipe or Foundation.Process's exit-notification socket once kept
@@ -25,7 +26,7 @@ import Testing
 
     @Test func itsPipesAreCloseOnExecFromTheStart() {
         var fds: [Int32] = [0, 0]
-        #expect(ChildProcess.cloexecPipe(&fds) == 0)
+        #expect(SpawnedProcess.cloexecPipe(&fds) == 0)
         defer { for fd in fds { close(fd) } }
         for fd in fds { #expect(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0, "fd \(fd)") }
     }

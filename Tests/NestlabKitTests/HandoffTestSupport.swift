@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import NestlabCore
 import NestlabKit
 @testable import NestlabKit
@@ -42,30 +43,8 @@ enum HandoffTestSupport {
 
     /// Runs a program to its end and collects its output (files, so large output cannot block).
     static func run(_ argv: [String], environment: [String: String]? = nil, cwd: URL? = nil, stdin: Data? = nil) throws -> Output {
-        let dir = try temporaryDirectory("proc")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        if let environment { p.environment = environment }
-        if let cwd { p.currentDirectoryURL = cwd }
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = try FileHandle(forWritingTo: err)
-        if let stdin {
-            let inFile = dir.appendingPathComponent("in")
-            try stdin.write(to: inFile)
-            p.standardInput = try FileHandle(forReadingFrom: inFile)
-        } else {
-            p.standardInput = FileHandle.nullDevice
-        }
-        try p.run()
-        p.waitUntilExit()
-        return Output(status: p.terminationStatus,
-                      stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        let r = try SpawnedProcess.run(["/usr/bin/env"] + argv, input: stdin, environment: environment, directory: cwd?.path)
+        return Output(status: r.status, stdout: r.output, stderr: r.errors)
     }
 
     static func temporaryDirectory(_ tag: String) throws -> URL {

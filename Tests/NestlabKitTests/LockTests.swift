@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Libvirt
 import NestlabCore
 import NestlabKit
@@ -81,29 +82,7 @@ enum NestlabBinary {
     }
 
     static func run(_ binary: String, _ args: [String], environment: [String: String], cwd: String? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        p.environment = environment
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        // Read stderr alongside stdout, so a chatty child never blocks on a full pipe.
-        final class Box: @unchecked Sendable { var data = Data() }
-        let errBox = Box()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errBox.data = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errBox.data, as: UTF8.self))
+        let r = try SpawnedProcess.run([binary] + args, environment: environment, directory: cwd)
+        return Result(status: r.status, stdout: r.output, stderr: r.errors)
     }
 }

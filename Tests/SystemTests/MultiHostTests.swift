@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Glibc
 import NestlabCore
 import Testing
@@ -100,25 +101,17 @@ extension System {
     }
 
     /// Runs nestlab in the background, its output in files, so a test can act while it runs.
-    final class Background: @unchecked Sendable {
-        let process = Process()
+    final class Background: Sendable {
+        let process: SpawnedProcess
         let out: URL
         let err: URL
         init(_ args: [String], state: URL, env: [String: String], dir: URL) throws {
             out = dir.appendingPathComponent("bg.out")
             err = dir.appendingPathComponent("bg.err")
-            FileManager.default.createFile(atPath: out.path, contents: nil)
-            FileManager.default.createFile(atPath: err.path, contents: nil)
-            process.executableURL = binary
-            process.arguments = args
             var e = ProcessInfo.processInfo.environment
             for (k, v) in env { e[k] = v }
             e["NESTLAB_STATE_DIR"] = state.path
-            process.environment = e
-            process.standardOutput = try FileHandle(forWritingTo: out)
-            process.standardError = try FileHandle(forWritingTo: err)
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
+            process = try SpawnedProcess.start([binary.path] + args, environment: e, stdout: .file(out.path), stderr: .file(err.path))
         }
         var stderr: String { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
         var stdout: String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
@@ -127,15 +120,12 @@ extension System {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
                 if stderr.contains(text) { return true }
-                if !process.isRunning { return stderr.contains(text) }
+                if process.hasExited { return stderr.contains(text) }
                 usleep(200_000)
             }
             return false
         }
-        func wait() -> Int32 {
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
+        func wait() -> Int32 { process.wait() }
     }
 }
 
@@ -279,7 +269,7 @@ extension SystemTests {
         let failed = bg.waitFor("b: console unavailable (cannot read the console on host 'hostb' (\(hostb.uri))", seconds: 60)
         #expect(failed, "b's failure must come at once and name the host:\n\(bg.stderr)")
         // Ctrl-C: stop waiting for the local machine too.
-        bg.process.interrupt()
+        bg.process.signal(SIGINT)
         let status = bg.wait()
         #expect(status == 1, "\(bg.stdout)\n\(bg.stderr)")
         #expect(bg.stderr.contains("the connection to libvirt is gone"), "\(bg.stderr)")

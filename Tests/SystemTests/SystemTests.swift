@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Testing
 
 /// The system tier: real libvirtd, real QEMU (TCG), the repo's Debian test image.
@@ -25,27 +26,9 @@ enum System {
     }
 
     static func run(_ argv: [String], env: [String: String] = [:], input: String? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        var e = ProcessInfo.processInfo.environment
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        final class Box: @unchecked Sendable { var data = Data() }  // filled by the reader, read after wait()
-        let o = Box()
-        let g = DispatchGroup()
-        g.enter()
-        DispatchQueue.global().async { o.data = out.fileHandleForReading.readDataToEndOfFile(); g.leave() }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        g.wait()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o.data, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        let r = try SpawnedProcess.run(["/usr/bin/env"] + argv, input: input.map { Data($0.utf8) },
+                                       environment: ProcessInfo.processInfo.environment.merging(env) { $1 })
+        return Result(status: r.status, stdout: r.output, stderr: r.errors)
     }
 
     static func nestlab(_ args: [String], state: URL, env: [String: String] = [:]) throws -> Result {
@@ -405,37 +388,30 @@ struct SystemTests {
         let scratch = try System.ScratchLab("ci.yaml", lab: lab, subnet: "10.95.0")
         defer { scratch.cleanUp() }
         let (dir, state, file) = (scratch.dir, scratch.state, scratch.file)
-        let p = Process()
-        p.executableURL = System.binary
-        p.arguments = ["up", file.path, "--plain", "--boot-limit", "1"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["NESTLAB_STATE_DIR": state.path]) { $1 }
         let out = dir.appendingPathComponent("up.out")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        let h = try FileHandle(forWritingTo: out)
-        p.standardOutput = h
-        p.standardError = h
-        try p.run()
+        let p = try SpawnedProcess.start([System.binary.path, "up", file.path, "--plain", "--boot-limit", "1"],
+                                         environment: ProcessInfo.processInfo.environment.merging(["NESTLAB_STATE_DIR": state.path]) { $1 },
+                                         stdout: .file(out.path), stderr: .stdout)
         // Wait until one guest is booting (its console log exists), then stop nestlab.
         let logs = state.appendingPathComponent("\(lab)/logs")
         func booting() -> [String] {
             ["vm-0", "vm-1"].filter { FileManager.default.fileExists(atPath: logs.appendingPathComponent("\($0).console.log").path) }
         }
         let deadline = Date().addingTimeInterval(180)
-        while booting().isEmpty && Date() < deadline && p.isRunning { Thread.sleep(forTimeInterval: 0.5) }
+        while booting().isEmpty && Date() < deadline && !p.hasExited { Thread.sleep(forTimeInterval: 0.5) }
         // Machines boot in the topology's order: vm-0 first, vm-1 waits for it.
         #expect(booting() == ["vm-0"], "\(booting())")
         let other = "vm-1"
         Thread.sleep(forTimeInterval: 2)
         let sent = Date()
-        kill(p.processIdentifier, SIGTERM)
+        p.signal(SIGTERM)
         let exitBy = Date().addingTimeInterval(60)
-        while p.isRunning && Date() < exitBy { Thread.sleep(forTimeInterval: 0.2) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
-        try? h.close()
+        while !p.hasExited && Date() < exitBy { Thread.sleep(forTimeInterval: 0.2) }
+        p.signal(SIGKILL)
+        let status = p.wait()
         let output = try String(contentsOf: out, encoding: .utf8)
         #expect(Date().timeIntervalSince(sent) < 30, "nestlab took too long to stop after SIGTERM")
-        #expect(p.terminationStatus == 1, "\(output)")
+        #expect(status == 1, "\(output)")
         #expect(output.contains("interrupted: finishing the current steps"), "\(output)")
         #expect(output.contains("interrupted while waiting for cloud-init"), "\(output)")
         #expect(output.contains("\(other): waiting to boot"), "\(output)")

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Libvirt
 import NestlabCore
 
@@ -313,26 +314,25 @@ enum KVMProbe {
         defer { try? FileManager.default.removeItem(at: dir) }
         let img = dir.appendingPathComponent("boot.img")
         guard (try? bootSector.write(to: img)) != nil else { return nil }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: qemu)
-        p.arguments = ["-accel", "kvm", "-machine", "pc", "-m", "16", "-display", "none", "-nodefaults", "-no-user-config",
-                       "-serial", "stdio", "-drive", "file=\(img.path),format=raw,if=ide", "-no-reboot"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = Pipe()
-        do { try p.run() } catch { return Result(ok: false, detail: "cannot run \(qemu): \(error)") }
+        let argv = [qemu, "-accel", "kvm", "-machine", "pc", "-m", "16", "-display", "none", "-nodefaults", "-no-user-config",
+                    "-serial", "stdio", "-drive", "file=\(img.path),format=raw,if=ide", "-no-reboot"]
+        let child: SpawnedProcess
+        do { child = try SpawnedProcess.start(argv, stdout: .pipe, stderr: .null) } catch {
+            return Result(ok: false, detail: "cannot run \(qemu): \(error)")
+        }
         let deadline = Date().addingTimeInterval(timeout)
         var seen = Data()
-        let fd = out.fileHandleForReading.fileDescriptor
+        let fd = child.standardOutput!.fileDescriptor
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        while Date() < deadline && p.isRunning {
+        while Date() < deadline && !child.hasExited {
             var buf = [UInt8](repeating: 0, count: 256)
             let n = read(fd, &buf, buf.count)
             if n > 0 { seen.append(contentsOf: buf[0..<n]) }
             if String(decoding: seen, as: UTF8.self).contains("NLOK") { break }
             usleep(50_000)
         }
-        if p.isRunning { p.terminate(); p.waitUntilExit() }
+        child.signal(SIGKILL)
+        child.wait()
         if String(decoding: seen, as: UTF8.self).contains("NLOK") {
             return Result(ok: true, detail: "KVM ran a probe guest (vmx/svm present, /dev/kvm usable)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 
 /// A request as the test server logged it.
 struct LoggedRequest: Decodable, Equatable {
@@ -41,9 +42,7 @@ final class LocalServer {
     let log: URL
     let port: Int
     let scheme: String
-    private let process: Process
-    private let stdinPipe: Pipe
-    private var stopped = false
+    private let process: SpawnedProcess
 
     static let script: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -69,27 +68,23 @@ final class LocalServer {
             if let ca = tls.clientCA { arguments += ["--client-ca", ca] }
         }
         scheme = tls == nil ? "http" : "https"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let stdout = Pipe()
-        let stderr = Pipe()
-        stdinPipe = Pipe()
-        process.standardInput = stdinPipe
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
+        // Spawned with nothing inherited and reaped by waitpid (see SpawnedProcess): a server
+        // started with Foundation's Process once held another Process's exit socket and
+        // stalled the unit tier until the server ended by itself, 15 minutes later.
+        let errors = scratch.path("server.err")
+        process = try SpawnedProcess.start(["python3"] + arguments, stdin: .pipe, stdout: .pipe, stderr: .file(errors.path))
 
         // Read "PORT n\n"; EOF first means the server failed to start.
         var text = ""
         while !text.contains("\n") {
-            let chunk = stdout.fileHandleForReading.availableData
+            let chunk = process.standardOutput!.availableData
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
         guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5).prefix { $0.isNumber }) else {
-            process.waitUntilExit()
-            let err = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.signal(SIGKILL)
+            process.wait()
+            let err = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
             throw TestFailure("test server did not start: \(text) \(err)")
         }
         self.port = port
@@ -118,13 +113,10 @@ final class LocalServer {
         }
     }
 
+    /// Ends the server and waits until it is gone: once this returns its port is closed.
     func stop() {
-        guard !stopped else { return }
-        stopped = true
-        // Closing stdin alone makes the server exit; SIGKILL makes sure of it.
-        try? stdinPipe.fileHandleForWriting.close()
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        process.wait()
     }
 }
 
@@ -162,18 +154,9 @@ func testBytes(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
 /// Runs a command and fails with its output if it exits non-zero.
 @discardableResult
 func run(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [executable] + arguments
-    if let directory { process.currentDirectoryURL = directory }
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self)
-    guard process.terminationStatus == 0 else {
+    let result = try SpawnedProcess.run([executable] + arguments, directory: directory?.path)
+    let text = result.output + result.errors
+    guard result.status == 0 else {
         throw TestFailure("\(executable) \(arguments.joined(separator: " ")) failed: \(text)")
     }
     return text

@@ -1,6 +1,7 @@
 import Crypto
 import Curl
 import Foundation
+import Spawn
 import Testing
 
 @testable import NestlabKit
@@ -166,15 +167,12 @@ struct ArtifactCacheTests {
 
         // util-linux flock(1) plays a second nestlab: it takes the lock, "downloads" until the
         // test lets it go on (30 s at most), puts the blob in place and lets go of the lock.
-        let other = Process()
-        other.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        other.arguments = [locks.appendingPathComponent("\(lockName).lock").path, "sh", "-c",
+        let other = try SpawnedProcess.start(["/usr/bin/flock", locks.appendingPathComponent("\(lockName).lock").path, "sh", "-c",
                            "touch '\(marker.path)'; i=0; while [ ! -e '\(release.path)' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done; "
-                           + "cp '\(source.path)' '\(cache.blobPath(sha256: hex(image)).path)'"]
-        try other.run()
+                           + "cp '\(source.path)' '\(cache.blobPath(sha256: hex(image)).path)'"])
         defer {
             _ = FileManager.default.createFile(atPath: release.path, contents: nil)
-            other.waitUntilExit()
+            other.wait()
         }
         while !FileManager.default.fileExists(atPath: marker.path) { try await Task.sleep(for: .milliseconds(20)) }
 

@@ -1,15 +1,14 @@
 import Foundation
+import Spawn
 
 /// Starts the Curl tests' HTTP server (Tests/CurlTests/Server/testserver.py) for the
 /// artifact cache tests. A trimmed copy of CurlTests' LocalServer: test targets cannot
 /// share code without a library target in Package.swift.
-final class ArtifactTestServer: @unchecked Sendable {
+final class ArtifactTestServer: Sendable {
     let root: URL
     let log: URL
     let port: Int
-    private let process: Process
-    private let stdinPipe: Pipe
-    private var stopped = false
+    private let process: SpawnedProcess
 
     static let script: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -29,22 +28,18 @@ final class ArtifactTestServer: @unchecked Sendable {
         log = directory.appendingPathComponent("requests.log")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         try Data().write(to: log)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script.path, "--root", root.path, "--log", log.path, "--port", "0"]
-        let stdout = Pipe()
-        stdinPipe = Pipe()
-        process.standardInput = stdinPipe
-        process.standardOutput = stdout
-        process.standardError = FileHandle.standardError
-        try process.run()
+        // Nothing inherited, reaped by waitpid: see SpawnedProcess (and LocalServer).
+        process = try SpawnedProcess.start(["python3", Self.script.path, "--root", root.path, "--log", log.path, "--port", "0"],
+                                           stdin: .pipe, stdout: .pipe, stderr: .inherit)
         var text = ""
         while !text.contains("\n") {
-            let chunk = stdout.fileHandleForReading.availableData
+            let chunk = process.standardOutput!.availableData
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
         guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5).prefix { $0.isNumber }) else {
+            process.signal(SIGKILL)
+            process.wait()
             throw CacheTestFailure("test server did not start: '\(text)'")
         }
         self.port = port
@@ -67,12 +62,10 @@ final class ArtifactTestServer: @unchecked Sendable {
         }
     }
 
+    /// Ends the server and waits until it is gone: once this returns its port is closed.
     func stop() {
-        guard !stopped else { return }
-        stopped = true
-        try? stdinPipe.fileHandleForWriting.close()
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        process.wait()
     }
 }
 

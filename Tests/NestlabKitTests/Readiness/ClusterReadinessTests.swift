@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Testing
 @testable import NestlabKit
 
@@ -41,15 +42,8 @@ import Testing
     }
 
     static func sh(_ cmd: String, in dir: URL) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-ec", cmd]
-        p.currentDirectoryURL = dir
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw ReadinessError.unexpected("openssl failed: \(cmd)") }
+        let r = try SpawnedProcess.run(["/bin/sh", "-ec", cmd], directory: dir.path)
+        guard r.status == 0 else { throw ReadinessError.unexpected("openssl failed: \(cmd): \(r.errors)") }
     }
 
     /// One CA signs the server (SAN 127.0.0.1) and the admin client (O=system:masters); another CA is a stranger.
@@ -71,27 +65,25 @@ import Testing
     }
 
     /// Starts the fake API server; returns its URL and the process.
-    static func start(_ mode: String, _ pki: PKI) throws -> (String, Process) {
+    static func start(_ mode: String, _ pki: PKI) throws -> (String, SpawnedProcess) {
         let script = pki.dir.appendingPathComponent("apiserver.py")
         try server.write(to: script, atomically: true, encoding: .utf8)
         let portFile = pki.dir.appendingPathComponent("port-\(mode)")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script.path, mode, portFile.path, pki.ca, pki.serverCert, pki.serverKey]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try SpawnedProcess.start(["python3", script.path, mode, portFile.path, pki.ca, pki.serverCert, pki.serverKey],
+                                         stderr: .null)
         for _ in 0..<100 {
             if let s = try? String(contentsOf: portFile, encoding: .utf8), let port = Int(s) { return ("https://127.0.0.1:\(port)", p) }
             usleep(50_000)
         }
-        kill(p.processIdentifier, SIGKILL)
+        p.signal(SIGKILL)
+        p.wait()
         throw ReadinessError.unexpected("the fake API server did not start")
     }
 
     @Test func readyClusterIsSeen() async throws {
         let pki = try await Blocking.run { try Self.pki() }
         let (url, p) = try await Blocking.run { try Self.start("ready", pki) }
-        defer { kill(p.processIdentifier, SIGKILL); try? FileManager.default.removeItem(at: pki.dir) }
+        defer { p.signal(SIGKILL); p.wait(); try? FileManager.default.removeItem(at: pki.dir) }
         let r = try await ClusterReadiness.wait(cluster: "k", apiServer: url, expectedNodes: ["cp"],
                                                 credentials: .init(caFile: pki.ca, certificateFile: pki.clientCert, keyFile: pki.clientKey),
                                                 timeout: 120, interval: 0.5)
@@ -101,7 +93,7 @@ import Testing
     @Test func wrongCAIsAClearErrorAtOnce() async throws {
         let pki = try await Blocking.run { try Self.pki() }
         let (url, p) = try await Blocking.run { try Self.start("ready", pki) }
-        defer { kill(p.processIdentifier, SIGKILL); try? FileManager.default.removeItem(at: pki.dir) }
+        defer { p.signal(SIGKILL); p.wait(); try? FileManager.default.removeItem(at: pki.dir) }
         let start = Date()
         do {
             _ = try await ClusterReadiness.wait(cluster: "k", apiServer: url, expectedNodes: ["cp"],
@@ -118,7 +110,7 @@ import Testing
     @Test func missingClientCertificateIsReported() async throws {
         let pki = try await Blocking.run { try Self.pki() }
         let (url, p) = try await Blocking.run { try Self.start("ready", pki) }
-        defer { kill(p.processIdentifier, SIGKILL); try? FileManager.default.removeItem(at: pki.dir) }
+        defer { p.signal(SIGKILL); p.wait(); try? FileManager.default.removeItem(at: pki.dir) }
         do {
             _ = try await ClusterReadiness.wait(cluster: "k", apiServer: url, expectedNodes: ["cp"],
                                                 credentials: .init(caFile: pki.ca, certificateFile: "", keyFile: ""),
@@ -135,7 +127,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: pki.dir) }
         do {
             let (url, p) = try await Blocking.run { try Self.start("never", pki) }
-            defer { kill(p.processIdentifier, SIGKILL) }
+            defer { p.signal(SIGKILL); p.wait() }
             _ = try await ClusterReadiness.wait(cluster: "k", apiServer: url, expectedNodes: ["cp"], credentials: creds, timeout: 2, interval: 0.5)
             Issue.record("must time out")
         } catch {
@@ -143,7 +135,7 @@ import Testing
         }
         do {
             let (url, p) = try await Blocking.run { try Self.start("notready", pki) }
-            defer { kill(p.processIdentifier, SIGKILL) }
+            defer { p.signal(SIGKILL); p.wait() }
             _ = try await ClusterReadiness.wait(cluster: "k", apiServer: url, expectedNodes: ["cp", "worker-0"], credentials: creds,
                                                 timeout: 2, interval: 0.5)
             Issue.record("must time out")

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Libvirt
 import NestlabCore
 import NestlabKit
@@ -229,18 +230,9 @@ struct CommandFailed: Error, CustomStringConvertible {
 /// Runs a tool to completion; throws with its stderr when it fails.
 @discardableResult
 func run(_ tool: String, _ args: [String]) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: tool)
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-        throw CommandFailed(description: "\(tool) \(args.joined(separator: " ")) exited \(p.terminationStatus): \(String(decoding: e, as: UTF8.self))")
+    let r = try SpawnedProcess.run([tool] + args)
+    guard r.status == 0 else {
+        throw CommandFailed(description: "\(tool) \(args.joined(separator: " ")) exited \(r.status): \(r.errors)")
     }
-    return String(decoding: o, as: UTF8.self)
+    return r.output
 }
