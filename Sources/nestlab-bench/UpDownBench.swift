@@ -44,6 +44,8 @@ func benchUpDown(_ args: [String]) async throws {
     print("updown N=\(n), median of \(repeats):")
     print("  up   (open + converge):        " + perMachine(median { $0.open + $0.up }, median { $0.openCPU + $0.upCPU }))
     print("    of which open (parse, connect, render): " + perMachine(median(\.open), median(\.openCPU)))
+    print("  no-op up (open + plan, nothing to do): \(ms(median(\.noop))) ms wall, \(ms(median(\.noopCPU))) ms cpu"
+          + " = \(ms(median(\.noop) / d)) ms per machine")
     print("  down (parse, connect, remove): " + perMachine(median(\.down), median(\.downCPU)))
 }
 
@@ -52,6 +54,8 @@ struct UpDownSample {
     var openCPU: Double
     var up: Double
     var upCPU: Double
+    var noop: Double
+    var noopCPU: Double
     var down: Double
     var downCPU: Double
 }
@@ -144,6 +148,11 @@ final class UpDownRun {
         let (upWall, upCPU) = (t.lap(), t.cpuLap())
         guard report.ok, report.machines.count == machines else { throw BenchError("up did not create \(machines) machines") }
 
+        // `nestlab up FILE` again: open the lab, plan, find nothing to do.
+        let again = try await UpEngine(session: try LabSession.open(file: topology, options: options), options: up, progress: progress).run()
+        let (noop, noopCPU) = (t.lap(), t.cpuLap())
+        guard again.ok, !again.changed else { throw BenchError("a second up changed the lab") }
+
         let (topo, _) = try TopologyParser(environment: options.environment).load(path: topology)
         let sessions = try topo.hosts.map { try HostSession(host: $0, connections: connections) }
         let removed = try await DownEngine.run(lab: topo.name, sessions: sessions, state: session.state,
@@ -152,7 +161,8 @@ final class UpDownRun {
         guard removed.domains.count == machines, try sessions[0].connection.listAllDomains().isEmpty else {
             throw BenchError("down did not remove the \(machines) machines")
         }
-        return UpDownSample(open: open, openCPU: openCPU, up: upWall, upCPU: upCPU, down: downWall, downCPU: downCPU)
+        return UpDownSample(open: open, openCPU: openCPU, up: upWall, upCPU: upCPU, noop: noop, noopCPU: noopCPU,
+                            down: downWall, downCPU: downCPU)
     }
 }
 

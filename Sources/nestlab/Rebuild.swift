@@ -40,10 +40,7 @@ extension Nestlab {
         func run() async throws {
             let o = wait.upOptions
             let flags = RunFlags(format: global.output, plain: global.plain, verbose: global.verbose)
-            if !fresh && machine.isEmpty, try await SnapshotCommands.rebuildFrom(file: file, name: from, options: o, flags: flags) {
-                return
-            }
-            try await LifecycleCommands.rebuild(file: file, machines: machine, options: o, flags: flags)
+            try await LifecycleCommands.rebuild(file: file, machines: machine, golden: from, fresh: fresh, options: o, flags: flags)
         }
     }
 }

@@ -32,6 +32,7 @@ public struct TopologyParser {
     }
 
     public func load(data: Data, file: String) throws -> (Topology, [Diagnostic]) {
+        ParseCount.current?.add()
         var d = Diagnostics()
         let topology = parse(data: data, file: file, &d)
         if let topology {

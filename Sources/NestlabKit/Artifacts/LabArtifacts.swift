@@ -42,8 +42,9 @@ public enum LabArtifacts {
 
     /// Downloads (or finds in the cache) what the topology needs and writes its lock file.
     @discardableResult
-    public static func fetch(file: String, updateLock: Bool, imagesOnly: Bool = false, cache: ArtifactCache) async throws -> (LockFile, [CachedArtifact]) {
-        let (t, _) = try TopologyParser().load(path: file)
+    public static func fetch(file: String, topology: Topology? = nil, updateLock: Bool, imagesOnly: Bool = false,
+                             cache: ArtifactCache) async throws -> (LockFile, [CachedArtifact]) {
+        let t = try topology ?? TopologyParser().load(path: file).0
         let lock = try LockFile.load(forTopology: file)
         let wanted = try wanted(t, lock: lock, updateLock: updateLock, imagesOnly: imagesOnly)
         let topoPath = URL(fileURLWithPath: file).standardizedFileURL.path

@@ -7,6 +7,8 @@ public struct LabTarget: Sendable {
     /// The topology file, when one was given or recorded.
     public var file: String?
     public var hosts: [LabHost]
+    /// The topology, parsed once here, when there is a file.
+    public var topology: Topology?
 
     /// A path to an existing file is a topology; anything else is a lab name whose
     /// topology nestlab recorded at `up` (or, failing that, the default local host).
@@ -15,7 +17,7 @@ public struct LabTarget: Sendable {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: arg, isDirectory: &isDir), !isDir.boolValue {
             let (t, _) = try TopologyParser(environment: environment).load(path: arg)
-            return LabTarget(lab: t.name, file: arg, hosts: hosts(t, connect))
+            return LabTarget(lab: t.name, file: arg, hosts: hosts(t, connect), topology: t)
         }
         if arg.hasSuffix(".yaml") || arg.hasSuffix(".yml") || arg.contains("/") {
             throw UsageError("no topology file at \(arg); give an existing topology file or a lab name")
@@ -26,7 +28,7 @@ public struct LabTarget: Sendable {
         let state = store.lab(arg)
         if let src = state.recordedSource, FileManager.default.fileExists(atPath: src),
            let (t, _) = try? TopologyParser(environment: environment).load(path: src), t.name == arg {
-            return LabTarget(lab: arg, file: src, hosts: hosts(t, connect))
+            return LabTarget(lab: arg, file: src, hosts: hosts(t, connect), topology: t)
         }
         let uri = connect ?? LabHost.defaultURI
         return LabTarget(lab: arg, file: nil, hosts: [LabHost(name: LabHost.defaultName, libvirt: uri)])

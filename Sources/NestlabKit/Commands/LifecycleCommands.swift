@@ -49,14 +49,27 @@ final class LabLog: @unchecked Sendable {
 public enum LifecycleCommands {
     // MARK: up
 
-    public static func up(file: String, options: UpOptions, flags: RunFlags, skipPreflight: Bool, handoff: Bool = false) async throws {
-        // URL images come through the artifact cache (downloaded once, verified, pinned in the lock file).
-        let (t, _) = try TopologyParser(checksFiles: true).load(path: file)
-        if !(try LabArtifacts.wanted(t, lock: try LockFile.load(forTopology: file), updateLock: false, imagesOnly: true)).isEmpty {
-            try await LabArtifacts.fetch(file: file, updateLock: false, imagesOnly: true,
+    public static func up(file: String, options: UpOptions, flags: RunFlags, skipPreflight: Bool, handoff: Bool = false,
+                          sessionOptions: LabSession.Options = LabSession.Options()) async throws {
+        let s = try await openForChange(file: file, flags: flags, sessionOptions: sessionOptions)
+        try await up(session: s, file: file, options: options, flags: flags, skipPreflight: skipPreflight, handoff: handoff)
+    }
+
+    /// Parses the topology once, fetches its URL images into the artifact cache (downloaded once,
+    /// verified, pinned in the lock file), and opens the lab on that one parse.
+    static func openForChange(file: String, flags: RunFlags, sessionOptions: LabSession.Options) async throws -> LabSession {
+        var o = sessionOptions
+        let parsed = try o.parsed ?? TopologyParser(environment: o.environment, checksFiles: true).load(path: file)
+        o.parsed = parsed
+        if !(try LabArtifacts.wanted(parsed.topology, lock: try LockFile.load(forTopology: file), updateLock: false, imagesOnly: true)).isEmpty {
+            try await LabArtifacts.fetch(file: file, topology: parsed.topology, updateLock: false, imagesOnly: true,
                                          cache: CacheCommands.cache(progress: flags.format == .text))
         }
-        let s = try LabSession.open(file: file)
+        return try LabSession.open(file: file, options: o)
+    }
+
+    static func up(session s: LabSession, file: String, options: UpOptions, flags: RunFlags, skipPreflight: Bool,
+                   handoff: Bool) async throws {
         let lock = try LabLock(s.state, command: "up \(file)")
         defer { withExtendedLifetime(lock) {} }
         try s.state.recordSource(file)
@@ -95,7 +108,7 @@ public enum LifecycleCommands {
             Console.out("testbed: \(testbed.path)")
         }
         if handoff {
-            let code = try await HandoffCommand.run(file: file)
+            let code = try await HandoffCommand.run(file: file, topology: s.topology)
             if code != 0 { throw HandoffFailed(code: code) }
         }
     }
@@ -130,11 +143,12 @@ public enum LifecycleCommands {
         defer { withExtendedLifetime(lock) {} }
         // Bare-metal cluster nodes: kubeadm reset and removal of what nestlab installed, over SSH.
         var resetFailures: [String] = []
-        if let file = t.file, state.exists, let (topo, _) = try? TopologyParser().load(path: file),
+        if let file = t.file, state.exists, let topo = t.topology,
            topo.clusters.contains(where: { $0.allNodes.contains { if case .host = $0 { return true } else { return false } } }) {
             var o = LabSession.Options()
             o.offline = true
             o.allowUnfetched = true
+            o.parsed = (topo, [])
             let s = try LabSession.open(file: file, options: o)
             let progress = flags.progress(log: state.log)
             if !FileManager.default.fileExists(atPath: state.knownHosts.path) {
@@ -163,7 +177,7 @@ public enum LifecycleCommands {
         // a later `down` finishes the job there.
         var sessions: [HostSession] = []
         var unreachable: [String] = []
-        for h in t.hosts where t.file == nil || (try? TopologyParser().load(path: t.file!).0.machines.contains { $0.host == h.name }) ?? true {
+        for h in t.hosts where t.topology?.machines.contains(where: { $0.host == h.name }) ?? true {
             do { sessions.append(try HostSession(host: h)) } catch { unreachable.append("host '\(h.name)' at \(h.libvirt): \(error)") }
         }
         if sessions.isEmpty && !unreachable.isEmpty {
@@ -212,7 +226,9 @@ public enum LifecycleCommands {
         var reports: [StatusReport] = []
         for t in targets {
             // Drift needs the rendered lab, whose seeds need the lab's secrets: only for labs that have them.
-            let rendered = store.lab(t.lab).exists ? t.file.flatMap { try? LabSession.open(file: $0).rendered } : nil
+            var o = LabSession.Options()
+            o.parsed = t.topology.map { ($0, []) }
+            let rendered = store.lab(t.lab).exists ? t.file.flatMap { try? LabSession.open(file: $0, options: o).rendered } : nil
             let hostsUsed = rendered.map { r in t.hosts.filter { h in r.machines.contains { $0.machine.host.name == h.name } } } ?? t.hosts
             let sessions = try hostsUsed.map { try HostSession(host: $0) }
             reports.append(try await StatusEngine.run(lab: t.lab, sessions: sessions, rendered: rendered))
@@ -261,8 +277,16 @@ public enum LifecycleCommands {
 
     // MARK: rebuild
 
-    public static func rebuild(file: String, machines: [String], options: UpOptions, flags: RunFlags) async throws {
-        let s = try LabSession.open(file: file)
+    /// `nestlab rebuild`: from the newest golden state (or `golden`) when there is one and the
+    /// whole lab is rebuilt, unless `fresh`; otherwise down and up. One parse, one session.
+    public static func rebuild(file: String, machines: [String], golden: String? = nil, fresh: Bool = false, options: UpOptions,
+                               flags: RunFlags, skipPreflight: Bool = false,
+                               sessionOptions: LabSession.Options = LabSession.Options()) async throws {
+        let s = try await openForChange(file: file, flags: flags, sessionOptions: sessionOptions)
+        if !fresh && machines.isEmpty,
+           try await SnapshotCommands.rebuildFrom(session: s, file: file, name: golden, options: options, flags: flags) {
+            return
+        }
         for m in machines where s.lab.machine(named: m) == nil {
             let names = s.lab.machines.map(\.name)
             throw UsageError("no machine '\(m)' in lab \(s.lab.name); machines: \(names.joined(separator: ", "))")
@@ -280,7 +304,7 @@ public enum LifecycleCommands {
         }
         var up = options
         if !machines.isEmpty { up.only = Set(machines) }
-        try await Self.up(file: file, options: up, flags: flags, skipPreflight: false)
+        try await Self.up(session: s, file: file, options: up, flags: flags, skipPreflight: skipPreflight, handoff: false)
     }
 }
 

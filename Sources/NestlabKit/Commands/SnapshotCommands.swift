@@ -9,7 +9,9 @@ public enum SnapshotCommands {
         guard let file = t.file else {
             throw UsageError("lab '\(t.lab)' has no recorded topology file here; give the topology file instead")
         }
-        return try LabSession.open(file: file)
+        var o = LabSession.Options()
+        o.parsed = t.topology.map { ($0, []) }  // parsed once, by resolve
+        return try LabSession.open(file: file, options: o)
     }
 
     public static func create(target: String, name: String?, flags: RunFlags) async throws {
@@ -52,9 +54,8 @@ public enum SnapshotCommands {
         Console.out("removed golden state '\(name)'")
     }
 
-    /// `rebuild FILE --from NAME`: the default once a golden state exists.
-    public static func rebuildFrom(file: String, name: String?, options: UpOptions, flags: RunFlags) async throws -> Bool {
-        let s = try LabSession.open(file: file)
+    /// `rebuild FILE --from NAME`: the default once a golden state exists; false when there is none.
+    static func rebuildFrom(session s: LabSession, file: String, name: String?, options: UpOptions, flags: RunFlags) async throws -> Bool {
         let states = GoldenState.list(s.state)
         guard let g = try name.map({ try GoldenState.load(s.state, $0) }) ?? states.last else { return false }
         let lock = try LabLock(s.state, command: "rebuild \(file) --from \(g.name)")

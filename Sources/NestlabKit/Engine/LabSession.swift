@@ -39,6 +39,9 @@ public final class LabSession: @unchecked Sendable {
         /// Write the lab's secrets (SSH keys, cluster PKI) when they are missing; a dry run
         /// (`plan`, `preflight`) makes them in memory only and writes nothing.
         public var persistSecrets = true
+        /// The topology, parsed and validated already by the command (one parse per command);
+        /// nil parses `file`.
+        public var parsed: (topology: Topology, warnings: [Diagnostic])?
 
         public init() {}
     }
@@ -89,7 +92,7 @@ public final class LabSession: @unchecked Sendable {
     /// Loads and validates the topology (throws `TopologyError`), connects to its hosts
     /// (unless offline), and renders the lab.
     public static func open(file: String, options: Options = Options()) throws -> LabSession {
-        let (topology, warnings) = try TopologyParser(environment: options.environment, checksFiles: true).load(path: file)
+        let (topology, warnings) = try options.parsed ?? TopologyParser(environment: options.environment, checksFiles: true).load(path: file)
         let store = options.stateStore ?? StateStore.default(environment: options.environment)
         let state = store.lab(topology.name)
         let cacheRoot = options.cacheRoot ?? DigestCache.defaultRoot(environment: options.environment)

@@ -64,8 +64,8 @@ public enum TestbedWriter {
 
 public enum HandoffCommand {
     /// Runs the topology's hand-off command with KUBECONFIG and NESTLAB_TESTBED; returns its exit code.
-    public static func run(file: String) async throws -> Int32 {
-        let (t, _) = try TopologyParser().load(path: file)
+    public static func run(file: String, topology: Topology? = nil) async throws -> Int32 {
+        let t = try topology ?? TopologyParser().load(path: file).0
         let state = StateStore.default().lab(t.name)
         guard let handoff = t.handoff else {
             throw UsageError("\(file) has no handoff section; add handoff: {command: [./bench/run]} (see docs/handoff.md)")

@@ -60,6 +60,12 @@ public final class ProgressView: @unchecked Sendable {
         }
     }
 
+    /// The operation moved on to its next step: a line in the lab log, and on the screen
+    /// unless the output is JSON.
+    public func step(_ index: Int, of count: Int, _ name: String) {
+        note("step \(index)/\(count): \(name)")
+    }
+
     /// Leaves the live view in place and stops redrawing.
     public func close() {
         lock.withLock {

@@ -1,0 +1,49 @@
+import Foundation
+import Libvirt
+import NestlabCore
+
+/// With `--purge`: base images, kernels and initrds in the shared image pool that no domain and
+/// no overlay on the host refers to any more.
+struct PurgeUnusedImages: DownStep {
+    let name = "purge unused images"
+
+    func run(_ host: DownHost) throws {
+        let removed = try Self.purge(session: host.session)
+        host.note { $0.images += removed }
+    }
+
+    /// Deletes base images, kernels and initrds that no domain on the host refers to any more.
+    static func purge(session: HostSession) throws -> [String] {
+        let c = session.connection
+        guard let pool = try c.storagePoolIfExists(named: Lab.imagePoolName),
+              pool.uuid.lowercased() == Identity.uuid("pool", "images").lowercased() else { return [] }
+        return try ErrorWithContext.wrap("purging unused base images on \(session.host.name)") {
+            var referenced = Set<String>()
+            for d in try c.listAllDomains() {
+                let xml = try d.xmlDesc(flags: .inactive)
+                for e in MiniXML.elements(xml) where ["kernel", "initrd", "path"].contains(e.localName) { referenced.insert(e.text) }
+                if let meta = try d.metadataIfPresent(uri: NestlabXMLNS.uri, flags: .config).flatMap(LabMetadata.parse),
+                   let base = meta.volume("base") {
+                    referenced.insert(base.name)
+                }
+            }
+            // Overlays of any lab pool point at their base through <backingStore>.
+            for p in try c.listAllStoragePools() where p.name.hasPrefix("nestlab-") && p.name != Lab.imagePoolName {
+                guard try p.isActive() else { continue }
+                for v in try p.listAllVolumes() {
+                    for e in MiniXML.elements(try v.xmlDesc()) where e.localName == "path" { referenced.insert(e.text) }
+                }
+            }
+            var removed: [String] = []
+            let dir = try pool.targetPath() ?? ""
+            for v in try pool.listAllVolumes() {
+                let n = v.name
+                guard n.hasPrefix("base-") || n.hasPrefix("kernel-") || n.hasPrefix("initrd-") else { continue }
+                if referenced.contains(n) || referenced.contains("\(dir)/\(n)") || referenced.contains((try? v.path()) ?? "") { continue }
+                try v.delete()
+                removed.append("\(session.host.name):\(n)")
+            }
+            return removed
+        }
+    }
+}
