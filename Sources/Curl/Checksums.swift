@@ -23,7 +23,8 @@ enum SHA256Digest {
     }
 
     static func isDigest(_ text: some StringProtocol) -> Bool {
-        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
+        text.utf8.count == 64
+            && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0) }
     }
 
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
@@ -57,7 +58,8 @@ enum ChecksumFile {
                 let name = String(line[line.index(line.startIndex, offsetBy: 8)..<close.lowerBound])
                 let digest = String(line[close.upperBound...])
                 guard SHA256Digest.isDigest(digest) else {
-                    throw .invalidChecksumFile(url: url, reason: "line \(lineNumber): '\(digest)' is not a sha256 digest")
+                    throw .invalidChecksumFile(
+                        url: url, reason: "line \(lineNumber): '\(digest)' is not a sha256 digest")
                 }
                 entries.append(Entry(digest: digest.lowercased(), name: name))
                 continue

@@ -111,8 +111,10 @@ public struct TransferFailure: Sendable, Equatable, CustomStringConvertible {
     /// Extra context for the summary, such as the CA file that did not verify the server.
     public var context: String?
 
-    public init(reason: Reason, code: Int, curlMessage: String, detail: String, url: String,
-                httpStatus: Int? = nil, attempts: Int = 1, context: String? = nil) {
+    public init(
+        reason: Reason, code: Int, curlMessage: String, detail: String, url: String,
+        httpStatus: Int? = nil, attempts: Int = 1, context: String? = nil
+    ) {
         self.reason = reason
         self.code = code
         self.curlMessage = curlMessage
@@ -148,14 +150,17 @@ public struct TransferFailure: Sendable, Equatable, CustomStringConvertible {
             summary = "server \(url) rejected the client certificate \(context ?? "")"
                 .trimmingCharacters(in: [" "])
         case .clientCertificateUnusable:
-            summary = "cannot load the client certificate or key \(context ?? "")"
+            summary =
+                "cannot load the client certificate or key \(context ?? "")"
                 .trimmingCharacters(in: [" "]) + " for \(url)"
         case .closedAfterTLSHandshake:
             if let certificate = context {
-                summary = "server \(url) closed the connection after the tls handshake without answering: "
+                summary =
+                    "server \(url) closed the connection after the tls handshake without answering: "
                     + "it probably rejected the client certificate \(certificate)"
             } else {
-                summary = "server \(url) closed the connection after the tls handshake without answering: "
+                summary =
+                    "server \(url) closed the connection after the tls handshake without answering: "
                     + "it probably requires a client certificate, and none was sent"
             }
         case .tlsHandshake: summary = "tls handshake with \(url) failed"

@@ -1,10 +1,11 @@
 import CCurl
 import Crypto
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Settings for a ``Downloader``.
@@ -80,8 +81,10 @@ public final class Downloader: Sendable {
     ///   - label: the name progress shows (default: the URL's file name).
     /// - Throws: ``CurlError``: `.checksumMismatch` (the partial file is deleted),
     ///   `.httpStatus`, `.transfer`, `.file`, and checksum-file errors.
-    public func download(from url: URL, to destination: URL, checksum: Checksum,
-                         label: String? = nil) async throws -> DownloadResult {
+    public func download(
+        from url: URL, to destination: URL, checksum: Checksum,
+        label: String? = nil
+    ) async throws -> DownloadResult {
         try Self.validate(url)
         let expected: String?
         switch checksum {
@@ -115,8 +118,9 @@ public final class Downloader: Sendable {
             try Task.checkCancellation()
             let settings = requestSettings(timeout: .seconds(120))
             let outcome = await TransferThread.run { flag in
-                MemoryRequest.perform(url: url.absoluteString, method: .get, settings: settings,
-                                      limit: 16 * 1024 * 1024, flag: flag)
+                MemoryRequest.perform(
+                    url: url.absoluteString, method: .get, settings: settings,
+                    limit: 16 * 1024 * 1024, flag: flag)
             }
             switch outcome {
             case .success(let response) where (200..<300).contains(response.status):
@@ -136,8 +140,10 @@ public final class Downloader: Sendable {
 
     // MARK: the retry loop
 
-    private func transfer(url: URL, destination: URL, expected: String?,
-                          tracker: ProgressTracker) async throws -> DownloadResult {
+    private func transfer(
+        url: URL, destination: URL, expected: String?,
+        tracker: ProgressTracker
+    ) async throws -> DownloadResult {
         let started = ContinuousClock.now
         let partial = destination.path + ".partial"
         let settings = requestSettings(timeout: nil)
@@ -150,8 +156,10 @@ public final class Downloader: Sendable {
             attempts += 1
             try Task.checkCancellation()
             let outcome = await TransferThread.run { flag in
-                DownloadAttempt(url: url.absoluteString, partialPath: partial, settings: settings,
-                                tracker: tracker, flag: flag).run()
+                DownloadAttempt(
+                    url: url.absoluteString, partialPath: partial, settings: settings,
+                    tracker: tracker, flag: flag
+                ).run()
             }
             if resumedFrom == nil, let offset = outcome.startOffset { resumedFrom = offset }
             let reached = (outcome.startOffset ?? 0) + outcome.bytesStored
@@ -176,8 +184,9 @@ public final class Downloader: Sendable {
                     throw CurlError.file(operation: "rename \(partial) to", path: destination.path, errno: errno)
                 }
                 tracker.finished(size: size)
-                return DownloadResult(url: url, path: destination, sha256: digest, size: size, attempts: attempts,
-                                      resumedFrom: resumedFrom ?? 0, elapsed: ContinuousClock.now - started)
+                return DownloadResult(
+                    url: url, path: destination, sha256: digest, size: size, attempts: attempts,
+                    resumedFrom: resumedFrom ?? 0, elapsed: ContinuousClock.now - started)
             case .httpStatus(let status):
                 let error = CurlError.httpStatus(status: status, url: url.absoluteString, attempts: attempts)
                 guard status >= 500 || status == 408 || status == 429 else { throw error }
@@ -189,10 +198,11 @@ public final class Downloader: Sendable {
                 // it was truncated; start over at once.
                 failuresWithoutProgress += 1
                 guard failuresWithoutProgress < options.maxAttempts else {
-                    throw CurlError.transfer(TransferFailure(
-                        reason: .other, code: Int(CURLE_RANGE_ERROR.rawValue),
-                        curlMessage: CurlGlobal.message(for: CURLE_RANGE_ERROR), detail: why,
-                        url: url.absoluteString, attempts: attempts))
+                    throw CurlError.transfer(
+                        TransferFailure(
+                            reason: .other, code: Int(CURLE_RANGE_ERROR.rawValue),
+                            curlMessage: CurlGlobal.message(for: CURLE_RANGE_ERROR), detail: why,
+                            url: url.absoluteString, attempts: attempts))
                 }
                 continue
             case .failed(var failure):
@@ -200,7 +210,8 @@ public final class Downloader: Sendable {
                 if failure.reason == .cancelled { throw CancellationError() }
                 failuresWithoutProgress = progressed ? 1 : failuresWithoutProgress + 1
                 guard failure.isTransient, failuresWithoutProgress < options.maxAttempts,
-                      attempts < options.maxAttempts * 20 else {
+                    attempts < options.maxAttempts * 20
+                else {
                     throw CurlError.transfer(failure)
                 }
                 retryReason = failure.description
@@ -220,10 +231,11 @@ public final class Downloader: Sendable {
     }
 
     private func requestSettings(timeout: Duration?) -> RequestSettings {
-        RequestSettings(connectTimeout: options.connectTimeout, timeout: timeout,
-                        lowSpeedLimit: options.lowSpeedLimit, lowSpeedTime: options.lowSpeedTime,
-                        proxy: options.proxy, tls: TLSSettings(caFile: options.caFile),
-                        userAgent: options.userAgent, bufferSize: options.bufferSize, acceptEncoding: false)
+        RequestSettings(
+            connectTimeout: options.connectTimeout, timeout: timeout,
+            lowSpeedLimit: options.lowSpeedLimit, lowSpeedTime: options.lowSpeedTime,
+            proxy: options.proxy, tls: TLSSettings(caFile: options.caFile),
+            userAgent: options.userAgent, bufferSize: options.bufferSize, acceptEncoding: false)
     }
 
     static func validate(_ url: URL) throws(CurlError) {
@@ -273,8 +285,10 @@ final class FileSink: BodySink {
     private let tracker: ProgressTracker
     private let contentLength: () -> Int64?
 
-    init(fd: Int32, path: String, hasher: SHA256, offset: Int64, tracker: ProgressTracker,
-         contentLength: @escaping () -> Int64?) {
+    init(
+        fd: Int32, path: String, hasher: SHA256, offset: Int64, tracker: ProgressTracker,
+        contentLength: @escaping () -> Int64?
+    ) {
         self.fd = fd
         self.path = path
         hashing = HashPipeline(startingWith: hasher)
@@ -290,7 +304,8 @@ final class FileSink: BodySink {
         switch status {
         case 206:
             guard let range = contentRange.flatMap(ContentRange.init), range.start == baseOffset else {
-                restartReason = "server answered the range request from byte \(baseOffset) with Content-Range '\(contentRange ?? "")'"
+                restartReason =
+                    "server answered the range request from byte \(baseOffset) with Content-Range '\(contentRange ?? "")'"
                 truncate()
                 return false
             }
@@ -421,11 +436,13 @@ struct DownloadAttempt {
         } catch {
             return AttemptOutcome(result: .error(error))
         }
-        let sink = FileSink(fd: fd, path: partialPath, hasher: hasher, offset: offset, tracker: tracker,
-                            contentLength: { handle.contentLength })
+        let sink = FileSink(
+            fd: fd, path: partialPath, hasher: hasher, offset: offset, tracker: tracker,
+            contentLength: { handle.contentLength })
         let tracker = self.tracker
-        let state = TransferState(handle: handle, sink: sink, flag: flag,
-                                  onProgress: { received, _ in tracker.received(received) })
+        let state = TransferState(
+            handle: handle, sink: sink, flag: flag,
+            onProgress: { received, _ in tracker.received(received) })
         do {
             try state.install()
         } catch {
@@ -438,8 +455,9 @@ struct DownloadAttempt {
         let streamedDigest = sink.hashing.finish()
         let detail = handle.errorDetail
         let status = handle.responseCode
-        var outcome = AttemptOutcome(result: .complete(sha256: "", size: 0), startOffset: sink.baseOffset,
-                                     bytesStored: sink.stored)
+        var outcome = AttemptOutcome(
+            result: .complete(sha256: "", size: 0), startOffset: sink.baseOffset,
+            bytesStored: sink.stored)
 
         if let reason = sink.restartReason {
             outcome.result = .restart(reason)
@@ -480,15 +498,18 @@ struct DownloadAttempt {
             }
             return outcome
         }
-        outcome.result = .failed(TransferFailure.classify(code: code, detail: detail, url: url,
-                                                          status: status > 0 ? status : nil, tls: settings.tls,
-                                                          handshakeCompleted: handle.tlsHandshakeCompleted))
+        outcome.result = .failed(
+            TransferFailure.classify(
+                code: code, detail: detail, url: url,
+                status: status > 0 ? status : nil, tls: settings.tls,
+                handshakeCompleted: handle.tlsHandshakeCompleted))
         return outcome
     }
 
     private func cancelled() -> TransferFailure {
-        TransferFailure(reason: .cancelled, code: Int(CURLE_ABORTED_BY_CALLBACK.rawValue),
-                        curlMessage: CurlGlobal.message(for: CURLE_ABORTED_BY_CALLBACK), detail: "", url: url)
+        TransferFailure(
+            reason: .cancelled, code: Int(CURLE_ABORTED_BY_CALLBACK.rawValue),
+            curlMessage: CurlGlobal.message(for: CURLE_ABORTED_BY_CALLBACK), detail: "", url: url)
     }
 }
 

@@ -70,8 +70,9 @@ final class EasyHandle {
         for line in lines {
             guard let appended = curl_slist_append(list, line) else {
                 if let list { curl_slist_free_all(list) }
-                throw .option(name: "CURLOPT_HTTPHEADER", code: Int(CURLE_OUT_OF_MEMORY.rawValue),
-                              message: "curl_slist_append failed")
+                throw .option(
+                    name: "CURLOPT_HTTPHEADER", code: Int(CURLE_OUT_OF_MEMORY.rawValue),
+                    message: "curl_slist_append failed")
             }
             list = appended
         }
@@ -85,12 +86,15 @@ final class EasyHandle {
         try set(CURLOPT_WRITEDATA, pointer: userData, name: "CURLOPT_WRITEDATA")
     }
 
-    func setHeaderCallback(_ callback: nestlab_curl_data_callback, userData: UnsafeMutableRawPointer) throws(CurlError) {
+    func setHeaderCallback(_ callback: nestlab_curl_data_callback, userData: UnsafeMutableRawPointer) throws(CurlError)
+    {
         try check(nestlab_curl_easy_setopt_header_callback(raw, callback), "CURLOPT_HEADERFUNCTION")
         try set(CURLOPT_HEADERDATA, pointer: userData, name: "CURLOPT_HEADERDATA")
     }
 
-    func setProgressCallback(_ callback: nestlab_curl_xferinfo_callback, userData: UnsafeMutableRawPointer) throws(CurlError) {
+    func setProgressCallback(_ callback: nestlab_curl_xferinfo_callback, userData: UnsafeMutableRawPointer)
+        throws(CurlError)
+    {
         try check(nestlab_curl_easy_setopt_xferinfo_callback(raw, callback), "CURLOPT_XFERINFOFUNCTION")
         try set(CURLOPT_XFERINFODATA, pointer: userData, name: "CURLOPT_XFERINFODATA")
         try set(CURLOPT_NOPROGRESS, false, name: "CURLOPT_NOPROGRESS")
@@ -113,7 +117,8 @@ final class EasyHandle {
     var contentLength: Int64? {
         var value: curl_off_t = -1
         guard nestlab_curl_easy_getinfo_off_t(raw, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &value) == CURLE_OK,
-              value >= 0 else { return nil }
+            value >= 0
+        else { return nil }
         return Int64(value)
     }
 
@@ -121,7 +126,8 @@ final class EasyHandle {
     var effectiveURL: String? {
         var value: UnsafePointer<CChar>?
         guard nestlab_curl_easy_getinfo_string(raw, CURLINFO_EFFECTIVE_URL, &value) == CURLE_OK,
-              let value else { return nil }
+            let value
+        else { return nil }
         return String(cString: value)
     }
 

@@ -61,9 +61,11 @@ public struct HTTPSClient: Sendable {
         public var maxResponseBytes: Int = 64 * 1024 * 1024
         public var userAgent: String = "nestlab"
 
-        public init(caFile: String? = nil, clientCertificate: String? = nil, clientKey: String? = nil,
-                    connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(30),
-                    proxy: ProxyPolicy = .environment) {
+        public init(
+            caFile: String? = nil, clientCertificate: String? = nil, clientKey: String? = nil,
+            connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(30),
+            proxy: ProxyPolicy = .environment
+        ) {
             self.caFile = caFile
             self.clientCertificate = clientCertificate
             self.clientKey = clientKey
@@ -87,26 +89,31 @@ public struct HTTPSClient: Sendable {
     }
 
     /// POSTs `body` to `url` with the given content type.
-    public func post(_ url: URL, body: Data, contentType: String = "application/json",
-                     headers: [String: String] = [:]) async throws -> HTTPResponse {
+    public func post(
+        _ url: URL, body: Data, contentType: String = "application/json",
+        headers: [String: String] = [:]
+    ) async throws -> HTTPResponse {
         var all = headers
         all["Content-Type"] = contentType
         return try await send(url, method: .post(body), headers: all)
     }
 
-    private func send(_ url: URL, method: MemoryRequest.Method, headers: [String: String]) async throws -> HTTPResponse {
+    private func send(_ url: URL, method: MemoryRequest.Method, headers: [String: String]) async throws -> HTTPResponse
+    {
         try Downloader.validate(url)
         let settings = RequestSettings(
             connectTimeout: configuration.connectTimeout, timeout: configuration.timeout,
             lowSpeedLimit: nil, lowSpeedTime: nil, proxy: configuration.proxy,
-            tls: TLSSettings(caFile: configuration.caFile, clientCertificate: configuration.clientCertificate,
-                             clientKey: configuration.clientKey),
+            tls: TLSSettings(
+                caFile: configuration.caFile, clientCertificate: configuration.clientCertificate,
+                clientKey: configuration.clientKey),
             userAgent: configuration.userAgent, bufferSize: nil, acceptEncoding: true)
         let lines = headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
         let limit = configuration.maxResponseBytes
         let outcome = await TransferThread.run { flag in
-            MemoryRequest.perform(url: url.absoluteString, method: method, settings: settings, headers: lines,
-                                  limit: limit, flag: flag)
+            MemoryRequest.perform(
+                url: url.absoluteString, method: method, settings: settings, headers: lines,
+                limit: limit, flag: flag)
         }
         switch outcome {
         case .success(let response):
@@ -155,8 +162,10 @@ enum MemoryRequest {
         var body: Data
     }
 
-    static func perform(url: String, method: Method, settings: RequestSettings, headers: [String] = [],
-                        limit: Int, flag: CancellationFlag) -> Result<Response, CurlError> {
+    static func perform(
+        url: String, method: Method, settings: RequestSettings, headers: [String] = [],
+        limit: Int, flag: CancellationFlag
+    ) -> Result<Response, CurlError> {
         do {
             let handle = try EasyHandle()
             try handle.configure(url: url, settings: settings)
@@ -169,7 +178,8 @@ enum MemoryRequest {
             case .get:
                 code = handle.perform()
             case .post(let body):
-                try handle.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(body.count), name: "CURLOPT_POSTFIELDSIZE_LARGE")
+                try handle.set(
+                    CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(body.count), name: "CURLOPT_POSTFIELDSIZE_LARGE")
                 // COPYPOSTFIELDS copies the body, so it need not outlive this call. An empty
                 // body still needs a valid pointer, hence the one NUL byte.
                 var bytes = [UInt8](body)
@@ -185,9 +195,11 @@ enum MemoryRequest {
             if sink.overflowed { return .failure(.responseTooLarge(url: url, limit: limit)) }
             let status = handle.responseCode
             guard code == CURLE_OK else {
-                return .failure(.transfer(TransferFailure.classify(
-                    code: code, detail: handle.errorDetail, url: url, status: status > 0 ? status : nil,
-                    tls: settings.tls, handshakeCompleted: handle.tlsHandshakeCompleted)))
+                return .failure(
+                    .transfer(
+                        TransferFailure.classify(
+                            code: code, detail: handle.errorDetail, url: url, status: status > 0 ? status : nil,
+                            tls: settings.tls, handshakeCompleted: handle.tlsHandshakeCompleted)))
             }
             return .success(Response(status: status, headers: state.headers, body: sink.body))
         } catch {

@@ -34,8 +34,10 @@ public struct TransferProgress: Sendable, Equatable {
     /// Time since the transfer started.
     public var elapsed: Duration
 
-    public init(id: Int, label: String, url: String, phase: Phase, bytesDone: Int64, totalBytes: Int64?,
-                resumedFrom: Int64, bytesPerSecond: Double, elapsed: Duration) {
+    public init(
+        id: Int, label: String, url: String, phase: Phase, bytesDone: Int64, totalBytes: Int64?,
+        resumedFrom: Int64, bytesPerSecond: Double, elapsed: Duration
+    ) {
         self.id = id
         self.label = label
         self.url = url
@@ -165,8 +167,9 @@ final class ProgressTracker: Sendable {
         } else {
             rate = attemptSeconds > 0.05 ? fresh / attemptSeconds : 0
         }
-        return TransferProgress(id: id, label: label, url: url, phase: phase, bytesDone: state.bytesDone,
-                                totalBytes: state.totalBytes, resumedFrom: state.resumedFrom,
-                                bytesPerSecond: rate, elapsed: now - start)
+        return TransferProgress(
+            id: id, label: label, url: url, phase: phase, bytesDone: state.bytesDone,
+            totalBytes: state.totalBytes, resumedFrom: state.resumedFrom,
+            bytesPerSecond: rate, elapsed: now - start)
     }
 }

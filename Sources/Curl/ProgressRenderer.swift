@@ -32,9 +32,12 @@ public final class ProgressRenderer: Sendable {
     /// - Parameters:
     ///   - style: how to draw; `.automatic` looks at standard error.
     ///   - output: where text goes (default: standard error, unbuffered).
-    public init(style: Style = .automatic, output: @escaping @Sendable (String) -> Void = ProgressRenderer.writeToStandardError) {
+    public init(
+        style: Style = .automatic, output: @escaping @Sendable (String) -> Void = ProgressRenderer.writeToStandardError
+    ) {
         if style == .automatic {
-            self.style = ProgressRenderer.standardErrorIsTerminal ? .terminal(width: ProgressRenderer.terminalWidth) : .plain
+            self.style =
+                ProgressRenderer.standardErrorIsTerminal ? .terminal(width: ProgressRenderer.terminalWidth) : .plain
         } else {
             self.style = style
         }
@@ -73,12 +76,14 @@ public final class ProgressRenderer: Sendable {
                 let quarter = Int(fraction * 4)
                 guard quarter > state.quarter[p.id, default: 0], quarter < 4 else { return nil }
                 state.quarter[p.id] = quarter
-                return "\(p.label): \(quarter * 25)% (\(Format.bytes(p.bytesDone)) of \(Format.bytes(total)), \(Format.rate(p.bytesPerSecond)))"
+                return
+                    "\(p.label): \(quarter * 25)% (\(Format.bytes(p.bytesDone)) of \(Format.bytes(total)), \(Format.rate(p.bytesPerSecond)))"
             case .retrying(let attempt, let delay, let reason):
                 return "retrying \(p.label) in \(Format.seconds(delay)) (attempt \(attempt)): \(reason)"
             case .finished:
                 state.quarter[p.id] = nil
-                return "downloaded \(p.label): \(Format.bytes(p.bytesDone)) in \(Format.seconds(p.elapsed)) (\(Format.rate(p.bytesPerSecond)))"
+                return
+                    "downloaded \(p.label): \(Format.bytes(p.bytesDone)) in \(Format.seconds(p.elapsed)) (\(Format.rate(p.bytesPerSecond)))"
             case .failed(let message):
                 state.quarter[p.id] = nil
                 return "failed \(p.label): \(message)"
@@ -100,7 +105,9 @@ public final class ProgressRenderer: Sendable {
             case .finished:
                 state.order.removeAll { $0 == p.id }
                 state.latest[p.id] = nil
-                permanent.append("✓ \(p.label)  \(Format.bytes(p.bytesDone)) in \(Format.seconds(p.elapsed))  \(Format.rate(p.bytesPerSecond))")
+                permanent.append(
+                    "✓ \(p.label)  \(Format.bytes(p.bytesDone)) in \(Format.seconds(p.elapsed))  \(Format.rate(p.bytesPerSecond))"
+                )
             case .failed(let message):
                 state.order.removeAll { $0 == p.id }
                 state.latest[p.id] = nil
@@ -129,7 +136,10 @@ public final class ProgressRenderer: Sendable {
     static func bar(_ p: TransferProgress, width: Int) -> String {
         let label = Format.pad(Format.clip(p.label, 24), 24)
         let size = p.totalBytes.map { "\(Format.bytes(p.bytesDone))/\(Format.bytes($0))" } ?? Format.bytes(p.bytesDone)
-        let percent = p.fraction.map { String(repeating: " ", count: max(0, 3 - String(Int($0 * 100)).count)) + "\(Int($0 * 100))%" } ?? "  ?%"
+        let percent =
+            p.fraction.map {
+                String(repeating: " ", count: max(0, 3 - String(Int($0 * 100)).count)) + "\(Int($0 * 100))%"
+            } ?? "  ?%"
         let eta = p.eta.map { "ETA \(Format.clock($0))" } ?? "ETA --:--"
         let tail = "\(percent)  \(size)  \(Format.rate(p.bytesPerSecond))  \(eta)"
         let barWidth = max(10, min(40, width - label.count - tail.count - 5))
@@ -195,8 +205,9 @@ enum Format {
     static func clock(_ duration: Duration) -> String {
         let total = max(0, Int(duration.seconds.rounded()))
         let (hours, minutes, seconds) = (total / 3600, total / 60 % 60, total % 60)
-        return hours > 0 ? String(format: "%d:%02d:%02d", hours, minutes, seconds)
-                         : String(format: "%d:%02d", minutes, seconds)
+        return hours > 0
+            ? String(format: "%d:%02d:%02d", hours, minutes, seconds)
+            : String(format: "%d:%02d", minutes, seconds)
     }
 
     static func clip(_ text: String, _ width: Int) -> String {

@@ -94,8 +94,10 @@ final class TransferState {
     private(set) var bodyStarted = false
     private(set) var sinkRefused = false
 
-    init(handle: EasyHandle, sink: BodySink, flag: CancellationFlag,
-         onProgress: ((Int64, Int64?) -> Void)?) {
+    init(
+        handle: EasyHandle, sink: BodySink, flag: CancellationFlag,
+        onProgress: ((Int64, Int64?) -> Void)?
+    ) {
         self.handle = handle
         self.sink = sink
         self.flag = flag
@@ -146,26 +148,29 @@ final class TransferState {
     /// Installs the write, header and progress callbacks. The state must outlive `perform`.
     func install() throws(CurlError) {
         let me = Unmanaged.passUnretained(self).toOpaque()
-        try handle.setWriteCallback({ buffer, size, count, userData in
-            guard let userData else { return 0 }
-            let state = Unmanaged<TransferState>.fromOpaque(userData).takeUnretainedValue()
-            let length = size * count
-            let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
-            return state.body(bytes) ? length : 0
-        }, userData: me)
-        try handle.setHeaderCallback({ buffer, size, count, userData in
-            guard let userData else { return 0 }
-            let state = Unmanaged<TransferState>.fromOpaque(userData).takeUnretainedValue()
-            let length = size * count
-            let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
-            state.header(String(decoding: bytes, as: UTF8.self))
-            return length
-        }, userData: me)
-        try handle.setProgressCallback({ userData, downloadTotal, downloadNow, _, _ in
-            guard let userData else { return 1 }
-            let state = Unmanaged<TransferState>.fromOpaque(userData).takeUnretainedValue()
-            return state.progress(Int64(downloadNow), Int64(downloadTotal)) ? 0 : 1
-        }, userData: me)
+        try handle.setWriteCallback(
+            { buffer, size, count, userData in
+                guard let userData else { return 0 }
+                let state = Unmanaged<TransferState>.fromOpaque(userData).takeUnretainedValue()
+                let length = size * count
+                let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
+                return state.body(bytes) ? length : 0
+            }, userData: me)
+        try handle.setHeaderCallback(
+            { buffer, size, count, userData in
+                guard let userData else { return 0 }
+                let state = Unmanaged<TransferState>.fromOpaque(userData).takeUnretainedValue()
+                let length = size * count
+                let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
+                state.header(String(decoding: bytes, as: UTF8.self))
+                return length
+            }, userData: me)
+        try handle.setProgressCallback(
+            { userData, downloadTotal, downloadNow, _, _ in
+                guard let userData else { return 1 }
+                let state = Unmanaged<TransferState>.fromOpaque(userData).takeUnretainedValue()
+                return state.progress(Int64(downloadNow), Int64(downloadTotal)) ? 0 : 1
+            }, userData: me)
     }
 }
 
@@ -224,9 +229,11 @@ extension EasyHandle {
 
 extension TransferFailure {
     /// Maps a libcurl result to a reason a user can act on.
-    static func classify(code: CURLcode, detail: String, url: String, status: Int?,
-                         tls: TLSSettings, handshakeCompleted: Bool = false,
-                         attempts: Int = 1) -> TransferFailure {
+    static func classify(
+        code: CURLcode, detail: String, url: String, status: Int?,
+        tls: TLSSettings, handshakeCompleted: Bool = false,
+        attempts: Int = 1
+    ) -> TransferFailure {
         let lowered = detail.lowercased()
         var context: String?
         let reason: Reason
@@ -239,7 +246,7 @@ extension TransferFailure {
             // The low-speed limit and the plain timeouts share this code; the buffer tells them apart.
             reason = lowered.contains("too slow") ? .tooSlow : .timedOut
         case CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR,
-             CURLE_HTTP2, CURLE_HTTP2_STREAM:
+            CURLE_HTTP2, CURLE_HTTP2_STREAM:
             if let alert = tlsAlertReason(lowered, tls: tls, context: &context) {
                 reason = alert
             } else if handshakeCompleted && status == nil {
@@ -264,24 +271,30 @@ extension TransferFailure {
         default:
             reason = .other
         }
-        return TransferFailure(reason: reason, code: Int(code.rawValue), curlMessage: CurlGlobal.message(for: code),
-                               detail: detail, url: url, httpStatus: status, attempts: attempts, context: context)
+        return TransferFailure(
+            reason: reason, code: Int(code.rawValue), curlMessage: CurlGlobal.message(for: code),
+            detail: detail, url: url, httpStatus: status, attempts: attempts, context: context)
     }
 
     /// ``classify(code:detail:url:status:tls:handshakeCompleted:attempts:)`` for a numeric code.
-    static func classify(rawCode: Int, detail: String, url: String, status: Int?, tls: TLSSettings,
-                         handshakeCompleted: Bool = false) -> TransferFailure {
-        classify(code: CURLcode(rawValue: UInt32(rawCode)), detail: detail, url: url, status: status, tls: tls,
-                 handshakeCompleted: handshakeCompleted)
+    static func classify(
+        rawCode: Int, detail: String, url: String, status: Int?, tls: TLSSettings,
+        handshakeCompleted: Bool = false
+    ) -> TransferFailure {
+        classify(
+            code: CURLcode(rawValue: UInt32(rawCode)), detail: detail, url: url, status: status, tls: tls,
+            handshakeCompleted: handshakeCompleted)
     }
 
     /// TLS alerts from the server about our client certificate. With TLS 1.3 they arrive
     /// after the handshake, as a read error, so they are looked for under several codes.
     private static func tlsAlertReason(_ detail: String, tls: TLSSettings, context: inout String?) -> Reason? {
         if detail.contains("certificate required") { return .clientCertificateRequired }
-        let rejected = ["alert bad certificate", "alert unknown ca", "alert certificate unknown",
-                        "alert unsupported certificate", "alert certificate expired",
-                        "alert certificate revoked", "alert access denied", "alert decrypt error"]
+        let rejected = [
+            "alert bad certificate", "alert unknown ca", "alert certificate unknown",
+            "alert unsupported certificate", "alert certificate expired",
+            "alert certificate revoked", "alert access denied", "alert decrypt error",
+        ]
         if rejected.contains(where: detail.contains) {
             if tls.clientCertificate == nil { return .clientCertificateRequired }
             context = tls.clientCertificate

@@ -1,9 +1,9 @@
 import CLibvirt
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An open connection to a libvirt driver (`qemu:///system`, `qemu+ssh://host/system`,
@@ -202,7 +202,7 @@ public final class Connection: @unchecked Sendable {
     public func domainIfExists(named name: String) throws(LibvirtError) -> Domain? {
         do throws(LibvirtError) {
             return try domain(named: name)
-        } catch where error.code == .noDomain {
+        } catch  where error.code == .noDomain {
             return nil
         }
     }
@@ -258,7 +258,7 @@ public final class Connection: @unchecked Sendable {
     public func networkIfExists(named name: String) throws(LibvirtError) -> Network? {
         do throws(LibvirtError) {
             return try network(named: name)
-        } catch where error.code == .noNetwork {
+        } catch  where error.code == .noNetwork {
             return nil
         }
     }
@@ -308,7 +308,7 @@ public final class Connection: @unchecked Sendable {
     public func storagePoolIfExists(named name: String) throws(LibvirtError) -> StoragePool? {
         do throws(LibvirtError) {
             return try storagePool(named: name)
-        } catch where error.code == .noStoragePool {
+        } catch  where error.code == .noStoragePool {
             return nil
         }
     }

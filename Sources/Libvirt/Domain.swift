@@ -1,9 +1,9 @@
 import CLibvirt
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A libvirt domain (guest VM), freed with `virDomainFree` when released.
@@ -182,9 +182,10 @@ public final class Domain: @unchecked Sendable {
         var result: [IOThreadInfo] = []
         for index in 0..<Int(count) {
             guard let info = array[index]?.pointee else { continue }
-            let cpus = info.cpumap.map {
-                cpuList(UnsafeBufferPointer(start: $0, count: Int(info.cpumaplen)), cpuCount: cpuCount)
-            } ?? []
+            let cpus =
+                info.cpumap.map {
+                    cpuList(UnsafeBufferPointer(start: $0, count: Int(info.cpumaplen)), cpuCount: cpuCount)
+                } ?? []
             result.append(IOThreadInfo(id: info.iothread_id, cpus: cpus))
         }
         return result.sorted { $0.id < $1.id }
@@ -208,7 +209,7 @@ public final class Domain: @unchecked Sendable {
     {
         do throws(LibvirtError) {
             return try metadata(uri: uri, flags: flags)
-        } catch where error.code == .noDomainMetadata {
+        } catch  where error.code == .noDomainMetadata {
             return nil
         }
     }

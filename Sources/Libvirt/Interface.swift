@@ -1,9 +1,9 @@
 import CLibvirt
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A host network interface as libvirt's interface driver sees it (`virInterfacePtr`), freed
@@ -48,7 +48,8 @@ public final class Interface: @unchecked Sendable {
     static func type(fromXML xml: String) -> String? {
         // The root element's start tag: `<interface type='bridge' name='br0'>`.
         guard let tag = xml.split(separator: ">", maxSplits: 1).first?.split(separator: "<").last,
-              tag.hasPrefix("interface") else { return nil }
+            tag.hasPrefix("interface")
+        else { return nil }
         for attribute in tag.split(separator: " ") where attribute.hasPrefix("type=") {
             return String(attribute.dropFirst(6).dropLast())
         }
@@ -66,7 +67,7 @@ extension Connection {
     public func interfaceIfExists(named name: String) throws(LibvirtError) -> Interface? {
         do throws(LibvirtError) {
             return try interface(named: name)
-        } catch where error.code == .noInterface {
+        } catch  where error.code == .noInterface {
             return nil
         }
     }

@@ -1,9 +1,9 @@
 import CLibvirt
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An error reported by libvirt, copied out of `virGetLastError()` right after the call that

@@ -1,9 +1,9 @@
 import CLibvirt
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A libvirt virtual network, freed with `virNetworkFree` when released.

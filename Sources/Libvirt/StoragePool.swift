@@ -156,7 +156,7 @@ public final class StoragePool: @unchecked Sendable {
     public func volumeIfExists(named name: String) throws(LibvirtError) -> StorageVolume? {
         do throws(LibvirtError) {
             return try volume(named: name)
-        } catch where error.code == .noStorageVol {
+        } catch  where error.code == .noStorageVol {
             return nil
         }
     }

@@ -2,9 +2,9 @@ import CLibvirt
 import Synchronization
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// A blocking libvirt data stream (`virStreamPtr`): the channel behind volume upload and

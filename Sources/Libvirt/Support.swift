@@ -1,9 +1,9 @@
 import CLibvirt
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One-time library setup, run lazily (and atomically) by the first `Connection`.

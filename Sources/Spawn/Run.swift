@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension SpawnedProcess {
     /// Which of the child's output streams a chunk came from.
@@ -27,18 +28,27 @@ extension SpawnedProcess {
     /// `onOutput` sees each chunk as it comes. A run longer than `timeout` seconds is sent
     /// SIGTERM, and SIGKILL 2 s later, in its own process group (so whatever it started ends
     /// too), and is reported as `timedOut`.
-    public static func run(_ argv: [String], input: Data? = nil, environment: [String: String]? = nil,
-                           directory: String? = nil, timeout: Double? = nil, newProcessGroup: Bool = false,
-                           onOutput: ((Stream, ArraySlice<UInt8>) -> Void)? = nil) throws -> Finished {
+    public static func run(
+        _ argv: [String], input: Data? = nil, environment: [String: String]? = nil,
+        directory: String? = nil, timeout: Double? = nil, newProcessGroup: Bool = false,
+        onOutput: ((Stream, ArraySlice<UInt8>) -> Void)? = nil
+    ) throws -> Finished {
         let started = Date()
-        let child = try start(argv, environment: environment, directory: directory,
-                              stdin: input == nil ? .null : .pipe, stdout: .pipe, stderr: .pipe,
-                              newProcessGroup: newProcessGroup || timeout != nil)
+        let child = try start(
+            argv, environment: environment, directory: directory,
+            stdin: input == nil ? .null : .pipe, stdout: .pipe, stderr: .pipe,
+            newProcessGroup: newProcessGroup || timeout != nil)
         var pending = input.map { [UInt8]($0)[...] } ?? []
-        var fds = [child.standardOutput!.fileDescriptor, child.standardError!.fileDescriptor, child.standardInput?.fileDescriptor ?? -1]
+        var fds = [
+            child.standardOutput!.fileDescriptor, child.standardError!.fileDescriptor,
+            child.standardInput?.fileDescriptor ?? -1,
+        ]
         if fds[2] >= 0 {
             _ = fcntl(fds[2], F_SETFL, fcntl(fds[2], F_GETFL) | O_NONBLOCK)
-            if pending.isEmpty { try? child.standardInput?.close(); fds[2] = -1 }
+            if pending.isEmpty {
+                try? child.standardInput?.close()
+                fds[2] = -1
+            }
         }
         var collected: [[UInt8]] = [[], []]
         var timedOut = false
@@ -83,7 +93,8 @@ extension SpawnedProcess {
         }
         if fds[2] >= 0 { try? child.standardInput?.close() }
         let status = child.wait()
-        return Finished(status: timedOut ? 124 : status, stdout: Data(collected[0]), stderr: Data(collected[1]),
-                        timedOut: timedOut, seconds: Date().timeIntervalSince(started))
+        return Finished(
+            status: timedOut ? 124 : status, stdout: Data(collected[0]), stderr: Data(collected[1]),
+            timedOut: timedOut, seconds: Date().timeIntervalSince(started))
     }
 }

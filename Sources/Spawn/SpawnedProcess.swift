@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A child process started with `posix_spawn`, reaped with `waitpid`.
 ///
@@ -52,7 +53,10 @@ public final class SpawnedProcess: Sendable {
     public let standardError: FileHandle?
     private let exitStatus = Mutex<Ended?>(nil)
 
-    private struct Ended { var code: Int32; var signal: Int32? }
+    private struct Ended {
+        var code: Int32
+        var signal: Int32?
+    }
 
     private init(pid: pid_t, stdin: FileHandle?, stdout: FileHandle?, stderr: FileHandle?) {
         self.pid = pid
@@ -63,9 +67,11 @@ public final class SpawnedProcess: Sendable {
 
     /// Starts `argv` (`argv[0]` is looked up in PATH). `environment`, when given, is the whole
     /// environment; `directory` is the child's working directory.
-    public static func start(_ argv: [String], environment: [String: String]? = nil, directory: String? = nil,
-                             stdin: Input = .null, stdout: Output = .inherit, stderr: Output = .inherit,
-                             newProcessGroup: Bool = false) throws -> SpawnedProcess {
+    public static func start(
+        _ argv: [String], environment: [String: String]? = nil, directory: String? = nil,
+        stdin: Input = .null, stdout: Output = .inherit, stderr: Output = .inherit,
+        newProcessGroup: Bool = false
+    ) throws -> SpawnedProcess {
         guard let program = argv.first, !program.isEmpty else { throw SpawnError(program: "", code: EINVAL) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -94,7 +100,8 @@ public final class SpawnedProcess: Sendable {
             switch output {
             case .null: posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0)
             case .inherit: break
-            case .file(let path): posix_spawn_file_actions_addopen(&actions, fd, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            case .file(let path):
+                posix_spawn_file_actions_addopen(&actions, fd, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
             case .stdout: posix_spawn_file_actions_adddup2(&actions, 1, fd)
             case .descriptor(let source): posix_spawn_file_actions_adddup2(&actions, source, fd)
             case .pipe:
@@ -136,7 +143,9 @@ public final class SpawnedProcess: Sendable {
         if let environment {
             var env = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
             defer { for e in env { free(e) } }
-            rc = env.withUnsafeMutableBufferPointer { posix_spawnp(&pid, program, &actions, &attr, cargs, $0.baseAddress) }
+            rc = env.withUnsafeMutableBufferPointer {
+                posix_spawnp(&pid, program, &actions, &attr, cargs, $0.baseAddress)
+            }
         } else {
             rc = posix_spawnp(&pid, program, &actions, &attr, cargs, environ)
         }
@@ -188,13 +197,15 @@ public final class SpawnedProcess: Sendable {
 
     /// WIFEXITED / WEXITSTATUS / WTERMSIG, spelled out (the C macros are not imported).
     private static func ended(_ raw: Int32) -> Ended {
-        raw & 0x7f == 0 ? Ended(code: (raw >> 8) & 0xff, signal: nil) : Ended(code: 128 + (raw & 0x7f), signal: raw & 0x7f)
+        raw & 0x7f == 0
+            ? Ended(code: (raw >> 8) & 0xff, signal: nil) : Ended(code: 128 + (raw & 0x7f), signal: raw & 0x7f)
     }
 
     // glibc has these (2.34, 2.29 and 2.9), but Swift's Glibc module declares none of them
     // (they need _GNU_SOURCE), so they are looked up once.
     private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
-    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, UnsafePointer<CChar>?) -> Int32
+    private typealias AddChdir =
+        @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, UnsafePointer<CChar>?) -> Int32
     private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
     private static let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
         .map { unsafeBitCast($0, to: AddCloseFrom.self) }

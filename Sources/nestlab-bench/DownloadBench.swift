@@ -26,8 +26,11 @@ func benchDownload(_ args: [String]) async throws {
     let seconds = Double(whole) + Double(fraction) / 1e18
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
-    let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+    let cpu =
+        Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
         + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    print(String(format: "nestlab-download bytes=%lld seconds=%.3f mbps=%.1f cpu=%.2f sha256=",
-                 result.size, seconds, Double(result.size) / seconds / 1e6, cpu) + result.sha256)
+    print(
+        String(
+            format: "nestlab-download bytes=%lld seconds=%.3f mbps=%.1f cpu=%.2f sha256=",
+            result.size, seconds, Double(result.size) / seconds / 1e6, cpu) + result.sha256)
 }

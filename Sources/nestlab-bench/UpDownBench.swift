@@ -15,14 +15,22 @@ func benchUpDown(_ args: [String]) async throws {
     var repeats = 3
     var it = args.makeIterator()
     while let a = it.next() {
-        if a == "--repeat", let v = it.next().flatMap(Int.init), v >= 1 { repeats = v; continue }
-        if let v = Int(a), n == nil { n = v; continue }
+        if a == "--repeat", let v = it.next().flatMap(Int.init), v >= 1 {
+            repeats = v
+            continue
+        }
+        if let v = Int(a), n == nil {
+            n = v
+            continue
+        }
         n = nil
         break
     }
     // The test driver's pools hold 100 GiB and count an overlay at its full size (1 GiB at least).
     guard let n, (1...100).contains(n) else {
-        print("usage: nestlab-bench updown N [--repeat R]   (N machines, 1 to 100: a test-driver pool holds 100 GiB of 1 GiB overlays)")
+        print(
+            "usage: nestlab-bench updown N [--repeat R]   (N machines, 1 to 100: a test-driver pool holds 100 GiB of 1 GiB overlays)"
+        )
         exit(2)
     }
 
@@ -42,10 +50,12 @@ func benchUpDown(_ args: [String]) async throws {
         "\(ms(wall)) ms wall, \(ms(cpu)) ms cpu = \(ms(wall / d)) ms wall, \(ms(cpu / d)) ms cpu per machine"
     }
     print("updown N=\(n), median of \(repeats):")
-    print("  up   (open + converge):        " + perMachine(median { $0.open + $0.up }, median { $0.openCPU + $0.upCPU }))
+    print(
+        "  up   (open + converge):        " + perMachine(median { $0.open + $0.up }, median { $0.openCPU + $0.upCPU }))
     print("    of which open (parse, connect, render): " + perMachine(median(\.open), median(\.openCPU)))
-    print("  no-op up (open + plan, nothing to do): \(ms(median(\.noop))) ms wall, \(ms(median(\.noopCPU))) ms cpu"
-          + " = \(ms(median(\.noop) / d)) ms per machine")
+    print(
+        "  no-op up (open + plan, nothing to do): \(ms(median(\.noop))) ms wall, \(ms(median(\.noopCPU))) ms cpu"
+            + " = \(ms(median(\.noop) / d)) ms per machine")
     print("  down (parse, connect, remove): " + perMachine(median(\.down), median(\.downCPU)))
 }
 
@@ -80,47 +90,47 @@ final class UpDownRun {
         try Data(repeating: 0x49, count: 64 << 10).write(to: dir.appendingPathComponent("img/initrd.img"))
         let node = dir.appendingPathComponent("node.xml")
         try """
-            <?xml version="1.0"?>
-            <node>
-              <cpu><mhz>2400</mhz><model>i686</model><active>16</active><nodes>1</nodes><sockets>1</sockets><cores>8</cores><threads>2</threads></cpu>
-              <memory>268435456</memory>
-            </node>
-            """.write(to: node, atomically: true, encoding: .utf8)
+        <?xml version="1.0"?>
+        <node>
+          <cpu><mhz>2400</mhz><model>i686</model><active>16</active><nodes>1</nodes><sockets>1</sockets><cores>8</cores><threads>2</threads></cpu>
+          <memory>268435456</memory>
+        </node>
+        """.write(to: node, atomically: true, encoding: .utf8)
         let d = dir.path
         topology = "\(d)/bench.yaml"
         try """
-            name: bench
-            hosts:
-              - name: h1
-                libvirt: test://\(node.path)
-                storageDir: \(d)/storage
-                cpus: "1-15"
-                reservedCPUs: "0"
-                overcommit: true
-            images:
-              deb:
-                file: \(d)/img/disk.qcow2
-                kernel: \(d)/img/vmlinuz
-                initrd: \(d)/img/initrd.img
-            networks:
-              lab: {mode: nat, cidr: 10.77.0.0/16}
-            profiles:
-              tuned:
-                extends: paper-default
-                cpu: {pinning: auto, emulatorPin: auto}
-                memory: {hugepages: 2M}
-            machines:
-              - name: vm
-                count: \(machines)
-                host: h1
-                image: deb
-                profile: tuned
-                vcpus: 2
-                memory: 512MiB
-                disk: 1GiB
-                network: {lab: 10.77.0.10}
+        name: bench
+        hosts:
+          - name: h1
+            libvirt: test://\(node.path)
+            storageDir: \(d)/storage
+            cpus: "1-15"
+            reservedCPUs: "0"
+            overcommit: true
+        images:
+          deb:
+            file: \(d)/img/disk.qcow2
+            kernel: \(d)/img/vmlinuz
+            initrd: \(d)/img/initrd.img
+        networks:
+          lab: {mode: nat, cidr: 10.77.0.0/16}
+        profiles:
+          tuned:
+            extends: paper-default
+            cpu: {pinning: auto, emulatorPin: auto}
+            memory: {hugepages: 2M}
+        machines:
+          - name: vm
+            count: \(machines)
+            host: h1
+            image: deb
+            profile: tuned
+            vcpus: 2
+            memory: 512MiB
+            disk: 1GiB
+            network: {lab: 10.77.0.10}
 
-            """.write(toFile: topology, atomically: true, encoding: .utf8)
+        """.write(toFile: topology, atomically: true, encoding: .utf8)
     }
 
     func cleanUp() { try? FileManager.default.removeItem(at: dir) }
@@ -146,23 +156,29 @@ final class UpDownRun {
         up.wait = false
         let report = try await UpEngine(session: session, options: up, progress: progress).run()
         let (upWall, upCPU) = (t.lap(), t.cpuLap())
-        guard report.ok, report.machines.count == machines else { throw BenchError("up did not create \(machines) machines") }
+        guard report.ok, report.machines.count == machines else {
+            throw BenchError("up did not create \(machines) machines")
+        }
 
         // `nestlab up FILE` again: open the lab, plan, find nothing to do.
-        let again = try await UpEngine(session: try LabSession.open(file: topology, options: options), options: up, progress: progress).run()
+        let again = try await UpEngine(
+            session: try LabSession.open(file: topology, options: options), options: up, progress: progress
+        ).run()
         let (noop, noopCPU) = (t.lap(), t.cpuLap())
         guard again.ok, !again.changed else { throw BenchError("a second up changed the lab") }
 
         let (topo, _) = try TopologyParser(environment: options.environment).load(path: topology)
         let sessions = try topo.hosts.map { try HostSession(host: $0, connections: connections) }
-        let removed = try await DownEngine.run(lab: topo.name, sessions: sessions, state: session.state,
-                                               options: DownEngine.Options(), progress: progress)
+        let removed = try await DownEngine.run(
+            lab: topo.name, sessions: sessions, state: session.state,
+            options: DownEngine.Options(), progress: progress)
         let (downWall, downCPU) = (t.lap(), t.cpuLap())
         guard removed.domains.count == machines, try sessions[0].connection.listAllDomains().isEmpty else {
             throw BenchError("down did not remove the \(machines) machines")
         }
-        return UpDownSample(open: open, openCPU: openCPU, up: upWall, upCPU: upCPU, noop: noop, noopCPU: noopCPU,
-                            down: downWall, downCPU: downCPU)
+        return UpDownSample(
+            open: open, openCPU: openCPU, up: upWall, upCPU: upCPU, noop: noop, noopCPU: noopCPU,
+            down: downWall, downCPU: downCPU)
     }
 }
 
@@ -192,6 +208,7 @@ struct Stopwatch {
     static func cpuNow() -> Double {
         var u = rusage()
         getrusage(RUSAGE_SELF.rawValue, &u)
-        return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
+        return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(
+            u.ru_stime.tv_usec) / 1e6
     }
 }

@@ -60,13 +60,19 @@ extension Nestlab {
         @Option(name: .long, help: ArgumentHelp("Only these machines (comma-separated).", valueName: "a,b"))
         var machines: String?
 
-        @Option(name: .long, help: ArgumentHelp("Only machines of this role: a machine group's name, control-plane, worker or baremetal.", valueName: "role"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Only machines of this role: a machine group's name, control-plane, worker or baremetal.",
+                valueName: "role"))
         var role: String?
 
         @Option(name: .long, help: ArgumentHelp("How many machines at once.", valueName: "n"))
         var parallel: Int = 16
 
-        @Option(name: .long, help: ArgumentHelp("End a machine's command after this many seconds (exit 124).", valueName: "seconds"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("End a machine's command after this many seconds (exit 124).", valueName: "seconds"))
         var timeout: Double?
 
         @Argument(parsing: .postTerminator, help: "The command to run (after --).")
@@ -74,8 +80,9 @@ extension Nestlab {
 
         func run() async throws {
             let list = machines.map { $0.split(separator: ",", omittingEmptySubsequences: true).map(String.init) }
-            let code = try await AccessCommands.exec(lab: lab, machines: list, role: role, parallel: parallel, timeout: timeout,
-                                                     command: command, format: global.output)
+            let code = try await AccessCommands.exec(
+                lab: lab, machines: list, role: role, parallel: parallel, timeout: timeout,
+                command: command, format: global.output)
             if code != 0 { throw ExitCode(code) }
         }
     }

@@ -50,61 +50,113 @@ extension Nestlab {
         @Option(name: .long, help: ArgumentHelp("Only the lab's machines of this role.", valueName: "role"))
         var role: String?
 
-        @Option(name: .customLong("ssh"), help: ArgumentHelp("Also run on this SSH destination (repeatable).", valueName: "user@host"))
+        @Option(
+            name: .customLong("ssh"),
+            help: ArgumentHelp("Also run on this SSH destination (repeatable).", valueName: "user@host"))
         var sshTargets: [String] = []
 
-        @Option(name: .customLong("ssh-option"), help: ArgumentHelp("An option for ssh to --ssh hosts (repeatable), e.g. --ssh-option=-p2222.", valueName: "option"))
+        @Option(
+            name: .customLong("ssh-option"),
+            help: ArgumentHelp(
+                "An option for ssh to --ssh hosts (repeatable), e.g. --ssh-option=-p2222.", valueName: "option"))
         var sshOptions: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("Machines mode: serve iperf3, redis and postgres from this lab machine or SSH destination.", valueName: "machine"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Machines mode: serve iperf3, redis and postgres from this lab machine or SSH destination.",
+                valueName: "machine"))
         var server: String?
 
-        @Option(name: .long, help: ArgumentHelp("The label of this run in the results, e.g. baremetal, nested, nested-mitigated.", valueName: "name"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "The label of this run in the results, e.g. baremetal, nested, nested-mitigated.", valueName: "name"))
         var environment: String
 
-        @Option(name: .long, help: ArgumentHelp("Machines mode: the runtime label (default none). Kubernetes mode: only these runtimes (comma-separated).", valueName: "name"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Machines mode: the runtime label (default none). Kubernetes mode: only these runtimes (comma-separated).",
+                valueName: "name"))
         var runtime: String?
 
         @Flag(name: .long, help: "Kubernetes mode: pods per runtime class of the lab's cluster.")
         var kubernetes = false
 
-        @Option(name: .long, help: ArgumentHelp("Kubernetes mode: the testbed.json to read (default: the lab's, or $NESTLAB_TESTBED).", valueName: "file"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Kubernetes mode: the testbed.json to read (default: the lab's, or $NESTLAB_TESTBED).",
+                valueName: "file"))
         var testbed: String?
 
-        @Option(name: .long, help: ArgumentHelp("Kubernetes mode: the testbed's cluster (default: the first).", valueName: "name"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("Kubernetes mode: the testbed's cluster (default: the first).", valueName: "name"))
         var cluster: String?
 
-        @Option(name: .long, help: ArgumentHelp("Kubernetes mode: the kubeconfig (default: the testbed's, else $KUBECONFIG).", valueName: "file"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Kubernetes mode: the kubeconfig (default: the testbed's, else $KUBECONFIG).", valueName: "file"))
         var kubeconfig: String?
 
-        @Option(name: .long, help: ArgumentHelp("Kubernetes mode: the server's node and the measured client's (one name: both).", valueName: "server[,client]"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Kubernetes mode: the server's node and the measured client's (one name: both).",
+                valueName: "server[,client]"))
         var nodes: String?
 
-        @Option(name: .long, help: ArgumentHelp("Kubernetes mode: the pods' image with the tools in it (default debian:12, tools installed at setup).", valueName: "image"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Kubernetes mode: the pods' image with the tools in it (default debian:12, tools installed at setup).",
+                valueName: "image"))
         var image: String?
 
-        @Option(name: .customLong("pod-cpus"), help: ArgumentHelp("Kubernetes mode: whole CPUs of each pod (requests = limits).", valueName: "n"))
+        @Option(
+            name: .customLong("pod-cpus"),
+            help: ArgumentHelp("Kubernetes mode: whole CPUs of each pod (requests = limits).", valueName: "n"))
         var podCPUs: Int = 2
 
-        @Option(name: .long, help: ArgumentHelp("Kubernetes mode: a unikernel server for urunc (repeatable): redis=IMAGE or iperf3=IMAGE, built for the cluster's urunc monitors.", valueName: "bench=image"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Kubernetes mode: a unikernel server for urunc (repeatable): redis=IMAGE or iperf3=IMAGE, built for the cluster's urunc monitors.",
+                valueName: "bench=image"))
         var unikernel: [String] = []
 
-        @Option(name: .customLong("pod-memory"), help: ArgumentHelp("Kubernetes mode: memory of each pod (requests = limits).", valueName: "quantity"))
+        @Option(
+            name: .customLong("pod-memory"),
+            help: ArgumentHelp("Kubernetes mode: memory of each pod (requests = limits).", valueName: "quantity"))
         var podMemory: String = "4Gi"
 
-        @Option(name: .long, help: ArgumentHelp("Only these benchmarks (comma-separated): iperf3, redis, stress-ng, pgbench, fio.", valueName: "list"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Only these benchmarks (comma-separated): iperf3, redis, stress-ng, pgbench, fio.", valueName: "list"))
         var bench: String?
 
-        @Option(name: .customLong("repeat"), help: ArgumentHelp("Measurements per benchmark, after a discarded warm-up.", valueName: "n"))
+        @Option(
+            name: .customLong("repeat"),
+            help: ArgumentHelp("Measurements per benchmark, after a discarded warm-up.", valueName: "n"))
         var repetitions: Int = 5
 
-        @Option(name: .long, help: ArgumentHelp("Seconds per measurement (overrides --params and the default 60).", valueName: "seconds"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("Seconds per measurement (overrides --params and the default 60).", valueName: "seconds")
+        )
         var duration: Int?
 
-        @Option(name: .long, help: ArgumentHelp("A YAML file of parameters that override the defaults.", valueName: "file"))
+        @Option(
+            name: .long, help: ArgumentHelp("A YAML file of parameters that override the defaults.", valueName: "file"))
         var params: String?
 
-        @Option(name: .long, help: ArgumentHelp("The results folder (results.jsonl and raw/ are appended to).", valueName: "dir"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("The results folder (results.jsonl and raw/ are appended to).", valueName: "dir"))
         var results: String = "results"
 
         func run() async throws {
@@ -130,7 +182,8 @@ extension Nestlab {
             r.duration = duration
             r.paramsFile = params
             r.resultsDir = results
-            try await BenchCommands.run(r, flags: RunFlags(format: global.output, plain: global.plain, verbose: global.verbose))
+            try await BenchCommands.run(
+                r, flags: RunFlags(format: global.output, plain: global.plain, verbose: global.verbose))
         }
     }
 }

@@ -31,17 +31,21 @@ extension Nestlab {
             @Flag(name: .long, help: "Resolve every artifact again and rewrite the lock file.")
             var updateLock = false
 
-            func run() async throws { try await CacheCommands.fetch(file: file, updateLock: updateLock, format: global.output) }
+            func run() async throws {
+                try await CacheCommands.fetch(file: file, updateLock: updateLock, format: global.output)
+            }
         }
 
         struct List: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "ls", abstract: "Show what is cached, with sizes and which topologies use it.")
+            static let configuration = CommandConfiguration(
+                commandName: "ls", abstract: "Show what is cached, with sizes and which topologies use it.")
             @OptionGroup var global: GlobalOptions
             func run() async throws { try CacheCommands.list(format: global.output) }
         }
 
         struct Prune: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Free space: remove artifacts no topology uses (or everything with --all).")
+            static let configuration = CommandConfiguration(
+                abstract: "Free space: remove artifacts no topology uses (or everything with --all).")
             @OptionGroup var global: GlobalOptions
             @Flag(name: .long, help: "Remove every cached artifact.")
             var all = false

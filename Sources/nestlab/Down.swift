@@ -24,12 +24,15 @@ extension Nestlab {
         @Flag(name: .long, help: "Also remove unused base images and the lab's local state.")
         var purge = false
 
-        @Option(name: .long, help: ArgumentHelp("libvirt URI to use when the lab's topology is not known.", valueName: "uri"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("libvirt URI to use when the lab's topology is not known.", valueName: "uri"))
         var connect: String?
 
         func run() async throws {
-            try await LifecycleCommands.down(target: target, connect: connect, purge: purge,
-                                             flags: RunFlags(format: global.output, plain: global.plain, verbose: global.verbose))
+            try await LifecycleCommands.down(
+                target: target, connect: connect, purge: purge,
+                flags: RunFlags(format: global.output, plain: global.plain, verbose: global.verbose))
         }
     }
 }

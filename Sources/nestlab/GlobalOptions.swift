@@ -37,13 +37,21 @@ struct WaitOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for each guest to report ready.", valueName: "seconds"))
     var timeout: Double = 900
 
-    @Option(name: .long, help: ArgumentHelp("Seconds of console silence, before the guest kernel starts init, that count as a hung boot: the guest is reset once, then fails. 0 turns the check off.", valueName: "seconds"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Seconds of console silence, before the guest kernel starts init, that count as a hung boot: the guest is reset once, then fails. 0 turns the check off.",
+            valueName: "seconds"))
     var bootStall: Double = 120
 
     @Option(name: .long, help: BootLimitArgument.help)
     var bootLimit: BootLimitArgument = BootLimitArgument(.auto)
 
-    @Option(name: .long, help: ArgumentHelp("Seconds to wait, once a cluster's nodes have run their scripts, for its API server and every node to be Ready.", valueName: "seconds"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Seconds to wait, once a cluster's nodes have run their scripts, for its API server and every node to be Ready.",
+            valueName: "seconds"))
     var clusterTimeout: Double = 600
 
     func validate() throws {

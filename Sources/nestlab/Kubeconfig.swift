@@ -18,7 +18,9 @@ extension Nestlab {
         @Argument(help: "The cluster (needed when the lab has several).")
         var cluster: String?
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("Write it to this file (mode 0600) instead of printing.", valueName: "file"))
+        @Option(
+            name: .shortAndLong,
+            help: ArgumentHelp("Write it to this file (mode 0600) instead of printing.", valueName: "file"))
         var output: String?
 
         func run() async throws {

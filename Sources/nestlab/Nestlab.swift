@@ -27,7 +27,8 @@ struct Nestlab: AsyncParsableCommand {
         version: NestlabVersion.string,
         subcommands: [
             Validate.self, Plan.self, Preflight.self, Up.self, Status.self, Down.self, Rebuild.self, Snapshot.self,
-            SSH.self, Exec.self, ConsoleCommand.self, SSHConfigCommand.self, Inventory.self, Bench.self, Report.self, Kubeconfig.self, Handoff.self,
+            SSH.self, Exec.self, ConsoleCommand.self, SSHConfigCommand.self, Inventory.self, Bench.self, Report.self,
+            Kubeconfig.self, Handoff.self,
             Cache.self,
         ]
     )

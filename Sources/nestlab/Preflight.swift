@@ -4,7 +4,8 @@ import NestlabKit
 extension Nestlab {
     struct Preflight: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check that the hosts can run the lab: libvirt, KVM, nested virtualization, hugepages, CPUs, tools.",
+            abstract:
+                "Check that the hosts can run the lab: libvirt, KVM, nested virtualization, hugepages, CPUs, tools.",
             discussion: """
                 Each finding is ok, warning or error, and carries the command that fixes it. KVM \
                 counts only when the CPU has vmx/svm and a probe guest actually runs (a /dev/kvm that \

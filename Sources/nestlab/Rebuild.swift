@@ -24,7 +24,9 @@ extension Nestlab {
         @Option(name: .long, help: ArgumentHelp("Rebuild only this machine (repeatable).", valueName: "name"))
         var machine: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("Start from this golden state (default: the newest, if any).", valueName: "name"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("Start from this golden state (default: the newest, if any).", valueName: "name"))
         var from: String?
 
         @Flag(name: .long, help: "Ignore golden states: full bring-up from the base images.")
@@ -34,13 +36,16 @@ extension Nestlab {
 
         func validate() throws {
             if fresh && from != nil { throw ValidationError("--fresh and --from exclude each other") }
-            if from != nil && !machine.isEmpty { throw ValidationError("--from restores the whole lab; it does not take --machine") }
+            if from != nil && !machine.isEmpty {
+                throw ValidationError("--from restores the whole lab; it does not take --machine")
+            }
         }
 
         func run() async throws {
             let o = wait.upOptions
             let flags = RunFlags(format: global.output, plain: global.plain, verbose: global.verbose)
-            try await LifecycleCommands.rebuild(file: file, machines: machine, golden: from, fresh: fresh, options: o, flags: flags)
+            try await LifecycleCommands.rebuild(
+                file: file, machines: machine, golden: from, fresh: fresh, options: o, flags: flags)
         }
     }
 }

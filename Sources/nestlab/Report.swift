@@ -23,12 +23,18 @@ extension Nestlab {
         @Argument(help: ArgumentHelp("results.jsonl files, or folders holding one.", valueName: "results"))
         var results: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("The environment the others are divided by (e.g. baremetal).",
-                                                valueName: "environment"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "The environment the others are divided by (e.g. baremetal).",
+                valueName: "environment"))
         var baseline: String
 
-        @Option(name: .long, help: ArgumentHelp("The folder to write the report into (made if missing).",
-                                                valueName: "dir"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "The folder to write the report into (made if missing).",
+                valueName: "dir"))
         var out: String
 
         func validate() throws {

@@ -18,16 +18,19 @@ extension Nestlab {
         )
 
         struct Create: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "create", abstract: "Capture a golden state (the default).")
+            static let configuration = CommandConfiguration(
+                commandName: "create", abstract: "Capture a golden state (the default).")
             @OptionGroup var global: GlobalOptions
             @Argument(help: "A topology file, or the name of a lab brought up from one.")
             var target: String
-            @Option(name: .long, help: ArgumentHelp("The golden state's name (default: golden-DATE).", valueName: "name"))
+            @Option(
+                name: .long, help: ArgumentHelp("The golden state's name (default: golden-DATE).", valueName: "name"))
             var name: String?
 
             func run() async throws {
-                try await SnapshotCommands.create(target: target, name: name,
-                                                  flags: RunFlags(format: global.output, plain: global.plain, verbose: global.verbose))
+                try await SnapshotCommands.create(
+                    target: target, name: name,
+                    flags: RunFlags(format: global.output, plain: global.plain, verbose: global.verbose))
             }
         }
 
@@ -41,7 +44,8 @@ extension Nestlab {
         }
 
         struct Remove: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "rm", abstract: "Delete a golden state and its layers.")
+            static let configuration = CommandConfiguration(
+                commandName: "rm", abstract: "Delete a golden state and its layers.")
             @Argument(help: "A topology file, or the name of a lab.")
             var target: String
             @Argument(help: "The golden state to delete.")

@@ -18,7 +18,9 @@ extension Nestlab {
         @Argument(help: "A topology file, or the name of a lab.")
         var target: String?
 
-        @Option(name: .long, help: ArgumentHelp("libvirt URI to use when the lab's topology is not known.", valueName: "uri"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("libvirt URI to use when the lab's topology is not known.", valueName: "uri"))
         var connect: String?
 
         func run() async throws {

@@ -49,9 +49,10 @@ extension Nestlab {
             var o = wait.upOptions
             o.parallel = parallel
             o.recreate = recreate
-            try await LifecycleCommands.up(file: file, options: o,
-                                           flags: RunFlags(format: global.output, plain: global.plain, verbose: global.verbose),
-                                           skipPreflight: skipPreflight, handoff: handoff)
+            try await LifecycleCommands.up(
+                file: file, options: o,
+                flags: RunFlags(format: global.output, plain: global.plain, verbose: global.verbose),
+                skipPreflight: skipPreflight, handoff: handoff)
         }
     }
 }

@@ -12,21 +12,26 @@ struct CLITests {
         #expect(r.status == 0)
         #expect(r.stdout.contains("Provision repeatable nested Kubernetes testbeds on libvirt/KVM."))
         #expect(r.stdout.contains("Exit codes: 0 success, 1 an operation failed, 2 bad input"))
-        for sub in ["validate", "plan", "preflight", "up", "status", "down", "rebuild", "ssh", "exec", "console", "ssh-config", "inventory"] {
+        for sub in [
+            "validate", "plan", "preflight", "up", "status", "down", "rebuild", "ssh", "exec", "console", "ssh-config",
+            "inventory",
+        ] {
             #expect(r.stdout.range(of: "\n  \(sub) ", options: []) != nil, "\(sub) is not listed")
         }
         #expect(try cli.run("--version").stdout == "0.1.0\n")
     }
 
-    @Test("each command's help says what it does", arguments: [
-        ("validate", "Check a topology file and report every problem at once."),
-        ("plan", "Show what `up` would create or change, without changing anything."),
-        ("preflight", "Check that the hosts can run the lab"),
-        ("up", "Create or converge a lab"),
-        ("status", "Show each machine of a lab as libvirt reports it."),
-        ("down", "Remove exactly the lab's objects from libvirt; nothing else."),
-        ("rebuild", "Tear a lab (or some machines) down and bring it back identically."),
-    ])
+    @Test(
+        "each command's help says what it does",
+        arguments: [
+            ("validate", "Check a topology file and report every problem at once."),
+            ("plan", "Show what `up` would create or change, without changing anything."),
+            ("preflight", "Check that the hosts can run the lab"),
+            ("up", "Create or converge a lab"),
+            ("status", "Show each machine of a lab as libvirt reports it."),
+            ("down", "Remove exactly the lab's objects from libvirt; nothing else."),
+            ("rebuild", "Tear a lab (or some machines) down and bring it back identically."),
+        ])
     func subcommandHelp(command: String, abstract: String) throws {
         let cli = try CLI()
         let r = try cli.run(command, "--help")
@@ -37,19 +42,27 @@ struct CLITests {
         #expect(r.stderr.isEmpty)
     }
 
-    @Test("command-line mistakes exit 2 with argument-parser's message", arguments: [
-        (["validate", "--frobnicate", "x.yaml"], "Error: Unknown option '--frobnicate'"),
-        (["validate"], "Error: Missing expected argument '<file>'"),
-        (["up", "x.yaml", "--parallel", "0"], "Error: --parallel must be from 1 to 64"),
-        (["up", "x.yaml", "--boot-limit", "many"], "Error: The value 'many' is invalid for '--boot-limit <auto|none|N>'"),
-        (["rebuild", "x.yaml", "--boot-limit", "0"], "Error: The value '0' is invalid for '--boot-limit <auto|none|N>'"),
-        (["up", "x.yaml", "--timeout", "0"], "Error: --timeout must be positive"),
-        (["rebuild", "x.yaml", "--timeout", "0"], "Error: --timeout must be positive"),
-        (["rebuild", "x.yaml", "--boot-stall=-1"], "Error: --boot-stall must be 0 (off) or positive"),
-        (["rebuild", "x.yaml", "--cluster-timeout", "0"], "Error: --cluster-timeout must be positive"),
-        (["launch"], "Error: Unexpected argument 'launch'"),
-        (["validate", "--output", "xml", "x.yaml"], "Error: The value 'xml' is invalid for '--output <output>'"),
-    ])
+    @Test(
+        "command-line mistakes exit 2 with argument-parser's message",
+        arguments: [
+            (["validate", "--frobnicate", "x.yaml"], "Error: Unknown option '--frobnicate'"),
+            (["validate"], "Error: Missing expected argument '<file>'"),
+            (["up", "x.yaml", "--parallel", "0"], "Error: --parallel must be from 1 to 64"),
+            (
+                ["up", "x.yaml", "--boot-limit", "many"],
+                "Error: The value 'many' is invalid for '--boot-limit <auto|none|N>'"
+            ),
+            (
+                ["rebuild", "x.yaml", "--boot-limit", "0"],
+                "Error: The value '0' is invalid for '--boot-limit <auto|none|N>'"
+            ),
+            (["up", "x.yaml", "--timeout", "0"], "Error: --timeout must be positive"),
+            (["rebuild", "x.yaml", "--timeout", "0"], "Error: --timeout must be positive"),
+            (["rebuild", "x.yaml", "--boot-stall=-1"], "Error: --boot-stall must be 0 (off) or positive"),
+            (["rebuild", "x.yaml", "--cluster-timeout", "0"], "Error: --cluster-timeout must be positive"),
+            (["launch"], "Error: Unexpected argument 'launch'"),
+            (["validate", "--output", "xml", "x.yaml"], "Error: The value 'xml' is invalid for '--output <output>'"),
+        ])
     func usageErrors(args: [String], message: String) throws {
         let cli = try CLI()
         let r = try cli.run(args)
@@ -58,18 +71,26 @@ struct CLITests {
         #expect(r.stdout.isEmpty)
     }
 
-    @Test("the commands that reach a lab refuse bad input with exit 2 and what is valid", arguments: [
-        (["exec", "nolab"], "error: give the command after --, e.g. nestlab exec nolab -- hostname"),
-        (["exec", "nolab", "--parallel", "0", "--", "true"], "error: --parallel must be at least 1"),
-        (["exec", "nolab", "--timeout", "nan", "--", "true"], "error: --timeout must be a positive number of seconds"),
-        (["exec", "nolab", "--", "true"], "error: there is no lab 'nolab'; no lab is up (nestlab up TOPOLOGY brings one up)"),
-        (["ssh", "nolab", "vm-0"], "error: there is no lab 'nolab'; no lab is up"),
-        (["ssh", "Bad/Lab", "vm-0"], "error: 'Bad/Lab' is not a lab name (lower-case letters, digits and '-')"),
-        (["console", "nolab", "vm-0"], "error: there is no lab 'nolab'"),
-        (["ssh-config", "nolab"], "error: there is no lab 'nolab'"),
-        (["inventory", "nolab", "--list"], "error: there is no lab 'nolab'"),
-        (["inventory", "nolab", "--list", "--host", "a"], "Error: give --list or --host, not both"),
-    ])
+    @Test(
+        "the commands that reach a lab refuse bad input with exit 2 and what is valid",
+        arguments: [
+            (["exec", "nolab"], "error: give the command after --, e.g. nestlab exec nolab -- hostname"),
+            (["exec", "nolab", "--parallel", "0", "--", "true"], "error: --parallel must be at least 1"),
+            (
+                ["exec", "nolab", "--timeout", "nan", "--", "true"],
+                "error: --timeout must be a positive number of seconds"
+            ),
+            (
+                ["exec", "nolab", "--", "true"],
+                "error: there is no lab 'nolab'; no lab is up (nestlab up TOPOLOGY brings one up)"
+            ),
+            (["ssh", "nolab", "vm-0"], "error: there is no lab 'nolab'; no lab is up"),
+            (["ssh", "Bad/Lab", "vm-0"], "error: 'Bad/Lab' is not a lab name (lower-case letters, digits and '-')"),
+            (["console", "nolab", "vm-0"], "error: there is no lab 'nolab'"),
+            (["ssh-config", "nolab"], "error: there is no lab 'nolab'"),
+            (["inventory", "nolab", "--list"], "error: there is no lab 'nolab'"),
+            (["inventory", "nolab", "--list", "--host", "a"], "Error: give --list or --host, not both"),
+        ])
     func accessUsageErrors(args: [String], message: String) throws {
         let cli = try CLI()
         let r = try cli.run(args)
@@ -130,8 +151,9 @@ struct CLITests {
         #expect(json["valid"] as? Bool == false)
         #expect(json["file"] as? String == "bad.yaml")
         let diags = try #require(json["diagnostics"] as? [[String: Any]])
-        #expect(diags.map { "\($0["file"] as? String ?? ""):\($0["line"] as? Int ?? 0):\($0["column"] as? Int ?? 0)" }
-            == ["bad.yaml:5:15", "bad.yaml:9:5", "bad.yaml:10:13", "bad.yaml:11:20"])
+        #expect(
+            diags.map { "\($0["file"] as? String ?? ""):\($0["line"] as? Int ?? 0):\($0["column"] as? Int ?? 0)" }
+                == ["bad.yaml:5:15", "bad.yaml:9:5", "bad.yaml:10:13", "bad.yaml:11:20"])
         #expect(diags.map { $0["severity"] as? String } == ["error", "error", "error", "error"])
         #expect(diags.first?["message"] as? String == "'/nonexistent/disk.qcow2' does not exist")
         #expect(diags.dropFirst().first?["path"] as? String == "machines.a.vcpu")
@@ -160,18 +182,22 @@ struct CLITests {
         #expect(machines.map { $0["action"] as? String } == ["create", "create"])
 
         let fm = FileManager.default
-        #expect(try fm.contentsOfDirectory(atPath: out.path).sorted() == [
-            "network-cli-lab.xml", "pool-h1-nestlab-cli.xml", "pool-h1-nestlab-images.xml", "vm-0", "vm-1",
-        ])
+        #expect(
+            try fm.contentsOfDirectory(atPath: out.path).sorted() == [
+                "network-cli-lab.xml", "pool-h1-nestlab-cli.xml", "pool-h1-nestlab-images.xml", "vm-0", "vm-1",
+            ])
         for m in machines {
             let name = try #require(m["name"] as? String)
             let seed = try #require(m["seed"] as? String)
             let dir = out.appendingPathComponent(name)
-            #expect(try fm.contentsOfDirectory(atPath: dir.path).sorted() == [
-                "domain.xml", "meta-data", "network-config", "overlay.xml", seed, "user-data",
-            ].sorted())
+            #expect(
+                try fm.contentsOfDirectory(atPath: dir.path).sorted()
+                    == [
+                        "domain.xml", "meta-data", "network-config", "overlay.xml", seed, "user-data",
+                    ].sorted())
             for secret in ["user-data", "meta-data", "network-config", seed] {
-                let mode = try fm.attributesOfItem(atPath: dir.appendingPathComponent(secret).path)[.posixPermissions] as? Int
+                let mode =
+                    try fm.attributesOfItem(atPath: dir.appendingPathComponent(secret).path)[.posixPermissions] as? Int
                 #expect(mode == 0o600, "\(name)/\(secret)")
             }
             // What was rendered is valid for libvirt's own schema, and the seed holds the user-data.
@@ -186,10 +212,12 @@ struct CLITests {
             #expect(domain.contains("<domain type=\"qemu\">") || domain.contains("<domain type='qemu'>"))
         }
         try tool("/usr/bin/virt-xml-validate", [out.appendingPathComponent("network-cli-lab.xml").path, "network"])
-        try tool("/usr/bin/virt-xml-validate", [out.appendingPathComponent("pool-h1-nestlab-cli.xml").path, "storagepool"])
+        try tool(
+            "/usr/bin/virt-xml-validate", [out.appendingPathComponent("pool-h1-nestlab-cli.xml").path, "storagepool"])
         // A dry run: no SSH key, host key, token or CA was written to the lab's state.
-        #expect(!fm.fileExists(atPath: cli.stateRoot.appendingPathComponent("cli").path),
-                "plan created state: \((try? fm.subpathsOfDirectory(atPath: cli.stateRoot.path)) ?? [])")
+        #expect(
+            !fm.fileExists(atPath: cli.stateRoot.appendingPathComponent("cli").path),
+            "plan created state: \((try? fm.subpathsOfDirectory(atPath: cli.stateRoot.path)) ?? [])")
     }
 
     @Test("plan against a test-driver host lists what up would create")
@@ -210,7 +238,10 @@ struct CLITests {
         let cli = try CLI()
         let r = try cli.run("status", "nosuch", "--connect", "test:///default")
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout == "lab nosuch\nMACHINE  HOST  STATE  ACCEL  ADDRESS  VCPU PINS  HUGEPAGES  READY\n(no machines in libvirt)\n")
+        #expect(
+            r.stdout
+                == "lab nosuch\nMACHINE  HOST  STATE  ACCEL  ADDRESS  VCPU PINS  HUGEPAGES  READY\n(no machines in libvirt)\n"
+        )
         let j = try cli.run("status", "nosuch", "--connect", "test:///default", "--output", "json")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])
         #expect(json["lab"] as? String == "nosuch")
@@ -230,10 +261,18 @@ struct CLITests {
         #expect(s.stdout == "no labs known here (nothing under \(cli.stateRoot.path))\n")
     }
 
-    @Test("a lab argument that is neither a file nor a lab name exits 2", arguments: [
-        (["status", "Bad_Name"], "error: 'Bad_Name' is neither a topology file nor a lab name (lower-case letters, digits and '-')\n"),
-        (["down", "missing.yaml"], "error: no topology file at missing.yaml; give an existing topology file or a lab name\n"),
-    ])
+    @Test(
+        "a lab argument that is neither a file nor a lab name exits 2",
+        arguments: [
+            (
+                ["status", "Bad_Name"],
+                "error: 'Bad_Name' is neither a topology file nor a lab name (lower-case letters, digits and '-')\n"
+            ),
+            (
+                ["down", "missing.yaml"],
+                "error: no topology file at missing.yaml; give an existing topology file or a lab name\n"
+            ),
+        ])
     func badTarget(args: [String], message: String) throws {
         let cli = try CLI()
         let r = try cli.run(args)
@@ -261,24 +300,30 @@ struct CLITests {
 /// whose reader is already gone (every write gives EPIPE): none dies of SIGPIPE (exit 141,
 /// no message) or traps; each ends as it would have, its stderr intact.
 @Suite struct ClosedStdoutTests {
-    func run(_ args: [String], state: String, program: String? = nil) throws -> (status: Int32, signaled: Bool, stderr: String) {
+    func run(_ args: [String], state: String, program: String? = nil) throws -> (
+        status: Int32, signaled: Bool, stderr: String
+    ) {
         // A pipe whose reader is gone before the program starts: its every write is EPIPE.
         var fds: [Int32] = [-1, -1]
         try #require(SpawnedProcess.cloexecPipe(&fds) == 0)
         close(fds[0])
         defer { close(fds[1]) }
-        let p = try SpawnedProcess.start([try program ?? CLI.binaryPath()] + args,
-                                         environment: ProcessInfo.processInfo.environment.merging(["NESTLAB_STATE_DIR": state]) { $1 },
-                                         stdout: .descriptor(fds[1]), stderr: .pipe)
+        let p = try SpawnedProcess.start(
+            [try program ?? CLI.binaryPath()] + args,
+            environment: ProcessInfo.processInfo.environment.merging(["NESTLAB_STATE_DIR": state]) { $1 },
+            stdout: .descriptor(fds[1]), stderr: .pipe)
         let stderr = p.standardError!.readDataToEndOfFile()
         let status = p.wait()
         return (status, p.terminationSignal != nil, String(decoding: stderr, as: UTF8.self))
     }
 
     @Test func noCommandDiesOfAClosedStdout() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let topo = root.appendingPathComponent("topologies/nested-default.yaml").path
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("closed-stdout-\(UUID().uuidString.prefix(8))").path
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "closed-stdout-\(UUID().uuidString.prefix(8))"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: state) }
         let cases: [([String], Int32)] = [
             (["--help"], 0),
@@ -295,8 +340,12 @@ struct CLITests {
         #expect(yes.signaled && yes.status == 128 + SIGPIPE, "yes: exit \(yes.status), signaled \(yes.signaled)")
         for (args, expected) in cases {
             let r = try run(args, state: state)
-            #expect(!r.signaled && r.status == expected, "\(args): exit \(r.status), signaled \(r.signaled): \(r.stderr.suffix(400))")
-            #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Swift runtime failure"), "\(args): \(r.stderr.suffix(400))")
+            #expect(
+                !r.signaled && r.status == expected,
+                "\(args): exit \(r.status), signaled \(r.signaled): \(r.stderr.suffix(400))")
+            #expect(
+                !r.stderr.contains("Fatal error") && !r.stderr.contains("Swift runtime failure"),
+                "\(args): \(r.stderr.suffix(400))")
         }
     }
 }

@@ -11,7 +11,8 @@ final class CLI: @unchecked Sendable {
     init() throws {
         binary = try Self.binaryPath()
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("nestlab-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("img"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: dir.appendingPathComponent("img"), withIntermediateDirectories: true)
         try Data("qcow2 stand-in\n".utf8).write(to: dir.appendingPathComponent("img/disk.qcow2"))
         try Data("kernel stand-in\n".utf8).write(to: dir.appendingPathComponent("img/vmlinuz"))
         try Data("initrd stand-in\n".utf8).write(to: dir.appendingPathComponent("img/initrd.img"))
@@ -22,8 +23,10 @@ final class CLI: @unchecked Sendable {
     var stateRoot: URL { dir.appendingPathComponent("state") }
 
     var environment: [String: String] {
-        ["HOME": dir.path, "XDG_CACHE_HOME": dir.appendingPathComponent("cache").path,
-         "NESTLAB_STATE_DIR": stateRoot.path, "PATH": "/usr/bin:/bin", "TERM": "dumb"]
+        [
+            "HOME": dir.path, "XDG_CACHE_HOME": dir.appendingPathComponent("cache").path,
+            "NESTLAB_STATE_DIR": stateRoot.path, "PATH": "/usr/bin:/bin", "TERM": "dumb",
+        ]
     }
 
     struct Result {
@@ -92,7 +95,8 @@ final class CLI: @unchecked Sendable {
             if d.lastPathComponent.hasSuffix(".xctest") { d = d.deletingLastPathComponent() }
             candidates.append(d.appendingPathComponent("nestlab").path)
         }
-        let root = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         candidates.append(root.appendingPathComponent(".build/debug/nestlab").path)
         if let p = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return p }
         throw NotBuilt(tried: candidates)
@@ -100,7 +104,9 @@ final class CLI: @unchecked Sendable {
 
     struct NotBuilt: Error, CustomStringConvertible {
         var tried: [String]
-        var description: String { "no nestlab binary (tried \(tried.joined(separator: ", "))); run `swift build` first" }
+        var description: String {
+            "no nestlab binary (tried \(tried.joined(separator: ", "))); run `swift build` first"
+        }
     }
 }
 

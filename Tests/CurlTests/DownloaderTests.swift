@@ -38,7 +38,8 @@ struct DownloaderTests {
         let destination = scratch.path("image.img")
 
         let result = try await Downloader(options: fastOptions())
-            .download(from: server.url("/files/image.img"), to: destination, checksum: .sha256(sha256Hex(bytes).uppercased()))
+            .download(
+                from: server.url("/files/image.img"), to: destination, checksum: .sha256(sha256Hex(bytes).uppercased()))
 
         #expect(try fileBytes(destination) == bytes)
         #expect(result.sha256 == sha256Hex(bytes))
@@ -145,7 +146,9 @@ struct DownloaderTests {
             try await Downloader(options: fastOptions()).download(from: url, to: destination, checksum: .sha256(wrong))
         }
         #expect(error == .checksumMismatch(url: url.absoluteString, expected: wrong, actual: sha256Hex(bytes)))
-        #expect(error?.description == "sha256 mismatch for \(url.absoluteString): expected \(wrong), got \(sha256Hex(bytes))")
+        #expect(
+            error?.description
+                == "sha256 mismatch for \(url.absoluteString): expected \(wrong), got \(sha256Hex(bytes))")
         #expect(!FileManager.default.fileExists(atPath: destination.path))
         #expect(!FileManager.default.fileExists(atPath: destination.path + ".partial"))
     }
@@ -181,8 +184,10 @@ struct DownloaderTests {
         try Data(repeating: 0xEE, count: 1000).write(to: URL(fileURLWithPath: destination.path + ".partial"))
         let wrong = String(repeating: "cd", count: 32)
 
-        await #expect(throws: CurlError.checksumMismatch(
-            url: server.url("/files/c.bin").absoluteString, expected: wrong, actual: sha256Hex(bytes))) {
+        await #expect(
+            throws: CurlError.checksumMismatch(
+                url: server.url("/files/c.bin").absoluteString, expected: wrong, actual: sha256Hex(bytes))
+        ) {
             try await Downloader(options: fastOptions())
                 .download(from: server.url("/files/c.bin"), to: destination, checksum: .sha256(wrong))
         }
@@ -210,7 +215,8 @@ struct DownloaderTests {
 
         #expect(fromList.sha256 == sha256Hex(bytes))
         #expect(fromSingle.sha256 == sha256Hex(bytes))
-        #expect(try server.requests().map(\.path) == ["/SHA256SUMS", "/files/kubeadm", "/sha256/kubeadm", "/files/kubeadm"])
+        #expect(
+            try server.requests().map(\.path) == ["/SHA256SUMS", "/files/kubeadm", "/sha256/kubeadm", "/files/kubeadm"])
     }
 
     @Test("a checksum file that does not list the file is a clear error")
@@ -256,7 +262,8 @@ struct DownloaderTests {
         let url = server.url("/status/500")
 
         let error = await #expect(throws: CurlError.self) {
-            try await Downloader(options: fastOptions(attempts: 3)).download(from: url, to: scratch.path("f"), checksum: .none)
+            try await Downloader(options: fastOptions(attempts: 3)).download(
+                from: url, to: scratch.path("f"), checksum: .none)
         }
         #expect(error?.description == "http 500 for \(url.absoluteString) (internal server error) after 3 attempts")
         #expect(try server.requests().map(\.status) == [500, 500, 500])
@@ -273,7 +280,8 @@ struct DownloaderTests {
 
         let start = ContinuousClock.now
         let error = await #expect(throws: CurlError.self) {
-            try await Downloader(options: fastOptions(attempts: 1)).download(from: url, to: scratch.path("s"), checksum: .none)
+            try await Downloader(options: fastOptions(attempts: 1)).download(
+                from: url, to: scratch.path("s"), checksum: .none)
         }
         let elapsed = ContinuousClock.now - start
         guard case .transfer(let failure) = error else {
@@ -283,7 +291,9 @@ struct DownloaderTests {
         #expect(failure.reason == .tooSlow)
         #expect(failure.code == 28)
         #expect(failure.detail.hasPrefix("Operation too slow. Less than 1000 bytes/sec transferred the last 2 seconds"))
-        #expect(failure.description.hasPrefix("transfer from \(url.absoluteString) stalled below the low-speed limit (curl error 28: "))
+        #expect(
+            failure.description.hasPrefix(
+                "transfer from \(url.absoluteString) stalled below the low-speed limit (curl error 28: "))
         // libcurl's own message above proves the 2 s window; the bound only catches a hang
         // (it is loose because parallel tests on two busy cores delay resumption).
         #expect(elapsed >= .milliseconds(1500) && elapsed < .seconds(60), "took \(elapsed)")
@@ -298,7 +308,8 @@ struct DownloaderTests {
         server.stop()  // the port is now closed
 
         let error = await #expect(throws: CurlError.self) {
-            try await Downloader(options: fastOptions(attempts: 2)).download(from: url, to: scratch.path("x"), checksum: .none)
+            try await Downloader(options: fastOptions(attempts: 2)).download(
+                from: url, to: scratch.path("x"), checksum: .none)
         }
         guard case .transfer(let failure) = error else {
             Issue.record("expected a transfer failure, got \(String(describing: error))")
@@ -307,7 +318,9 @@ struct DownloaderTests {
         #expect(failure.reason == .connectionRefused)
         #expect(failure.code == 7)
         #expect(failure.attempts == 2)
-        #expect(failure.description.hasPrefix("connection refused for \(url.absoluteString) after 2 attempts (curl error 7: "))
+        #expect(
+            failure.description.hasPrefix(
+                "connection refused for \(url.absoluteString) after 2 attempts (curl error 7: "))
     }
 
     @Test("redirects are followed")
@@ -379,7 +392,8 @@ struct DownloaderTests {
         let result = await task.result
 
         #expect(throws: CancellationError.self) { try result.get() }
-        #expect(ContinuousClock.now - start < .seconds(120))  // the low-speed window is 600 s; CI can stall a test for 15 s
+        // The low-speed window is 600 s; CI can stall a test for 15 s.
+        #expect(ContinuousClock.now - start < .seconds(120))
     }
 }
 

@@ -4,6 +4,8 @@ import Testing
 @testable import Curl
 
 /// What the test server's /echo endpoint answers.
+// Keys as the test server writes them.
+// swift-format-ignore: AlwaysUseLowerCamelCase
 private struct Echo: Decodable {
     var method: String
     var path: String
@@ -14,12 +16,15 @@ private struct Echo: Decodable {
 
 @Suite("HTTPS client with client certificates")
 struct HTTPSClientTests {
-    private func configuration(_ pki: TestPKI, ca: String? = nil, cert: String?? = .none,
-                               key: String?? = .none) -> HTTPSClient.Configuration {
-        HTTPSClient.Configuration(caFile: ca ?? pki.caCert,
-                                  clientCertificate: cert ?? pki.clientCert,
-                                  clientKey: key ?? pki.clientKey,
-                                  connectTimeout: .seconds(5), timeout: .seconds(10), proxy: .none)
+    private func configuration(
+        _ pki: TestPKI, ca: String? = nil, cert: String?? = .none,
+        key: String?? = .none
+    ) -> HTTPSClient.Configuration {
+        HTTPSClient.Configuration(
+            caFile: ca ?? pki.caCert,
+            clientCertificate: cert ?? pki.clientCert,
+            clientKey: key ?? pki.clientKey,
+            connectTimeout: .seconds(5), timeout: .seconds(10), proxy: .none)
     }
 
     @Test("GET and POST succeed with the client certificate, which the server sees")
@@ -63,7 +68,8 @@ struct HTTPSClientTests {
         #expect(throws: CurlError.httpStatus(status: 500, url: url.absoluteString, attempts: 1)) {
             try response.requireSuccess()
         }
-        #expect(CurlError.httpStatus(status: 500, url: url.absoluteString, attempts: 1).description
+        #expect(
+            CurlError.httpStatus(status: 500, url: url.absoluteString, attempts: 1).description
                 == "http 500 for \(url.absoluteString) (internal server error)")
     }
 
@@ -81,8 +87,10 @@ struct HTTPSClientTests {
         }
         #expect(failure.reason == .serverCertificateUntrusted)
         #expect(failure.code == 60)
-        #expect(failure.description.hasPrefix(
-            "server certificate for \(url.absoluteString) is not trusted by CA file \(pki.otherCACert) (curl error 60: "))
+        #expect(
+            failure.description.hasPrefix(
+                "server certificate for \(url.absoluteString) is not trusted by CA file \(pki.otherCACert) (curl error 60: "
+            ))
     }
 
     @Test("no client certificate: the server's demand for one is reported as such")
@@ -137,7 +145,8 @@ struct HTTPSClientTests {
         }
         #expect(failure.reason == .clientCertificateUnusable)
         #expect(failure.code == 58)
-        #expect(failure.description.contains("cannot load the client certificate or key \(pki.clientCert) / \(missing)"))
+        #expect(
+            failure.description.contains("cannot load the client certificate or key \(pki.clientCert) / \(missing)"))
     }
 
     @Test("nothing listening is connection refused")
@@ -189,14 +198,16 @@ struct TLSClassificationTests {
         let noCert = TLSSettings(caFile: "/ca.pem")
         let withCert = TLSSettings(caFile: "/ca.pem", clientCertificate: "/admin.pem", clientKey: "/admin.key")
         let required = TransferFailure.classify(
-            rawCode: 56, detail: "OpenSSL SSL_read: error:0A00045C:SSL routines::tlsv13 alert certificate required, errno 0",
+            rawCode: 56,
+            detail: "OpenSSL SSL_read: error:0A00045C:SSL routines::tlsv13 alert certificate required, errno 0",
             url: url, status: nil, tls: noCert, handshakeCompleted: true)
         #expect(required.reason == .clientCertificateRequired)
         let rejected = TransferFailure.classify(
             rawCode: 56, detail: "OpenSSL SSL_read: error:0A000418:SSL routines::tlsv1 alert unknown ca, errno 0",
             url: url, status: nil, tls: withCert, handshakeCompleted: true)
         #expect(rejected.reason == .clientCertificateRejected)
-        #expect(rejected.description.hasPrefix("server \(url) rejected the client certificate /admin.pem (curl error 56: "))
+        #expect(
+            rejected.description.hasPrefix("server \(url) rejected the client certificate /admin.pem (curl error 56: "))
     }
 
     @Test("a reset right after the handshake, with no alert, is still explained")
@@ -206,9 +217,10 @@ struct TLSClassificationTests {
             rawCode: 55, detail: "getpeername() failed with errno 107: Transport endpoint is not connected",
             url: url, status: nil, tls: withCert, handshakeCompleted: true)
         #expect(failure.reason == .closedAfterTLSHandshake)
-        #expect(failure.description == "server \(url) closed the connection after the tls handshake without answering: "
-            + "it probably rejected the client certificate /admin.pem (curl error 55: Failed sending data to the peer: "
-            + "getpeername() failed with errno 107: Transport endpoint is not connected)")
+        #expect(
+            failure.description == "server \(url) closed the connection after the tls handshake without answering: "
+                + "it probably rejected the client certificate /admin.pem (curl error 55: Failed sending data to the peer: "
+                + "getpeername() failed with errno 107: Transport endpoint is not connected)")
         let plain = TransferFailure.classify(
             rawCode: 55, detail: "Connection reset by peer", url: url, status: nil,
             tls: withCert, handshakeCompleted: false)
@@ -217,8 +229,10 @@ struct TLSClassificationTests {
 }
 
 /// Runs `body`, expecting a ``CurlError/transfer(_:)``, and returns its failure.
-func expectTransferFailure(_ body: () async throws -> some Any,
-                           sourceLocation: SourceLocation = #_sourceLocation) async throws -> TransferFailure {
+func expectTransferFailure(
+    _ body: () async throws -> some Any,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws -> TransferFailure {
     do {
         _ = try await body()
     } catch CurlError.transfer(let failure) {

@@ -14,7 +14,10 @@ struct LimiterTests {
             for _ in 0..<8 {
                 group.addTask {
                     try await limiter.withPermit {
-                        counters.withLock { $0.running += 1; $0.peak = max($0.peak, $0.running) }
+                        counters.withLock {
+                            $0.running += 1
+                            $0.peak = max($0.peak, $0.running)
+                        }
                         try await Task.sleep(for: .milliseconds(30))
                         counters.withLock { $0.running -= 1 }
                     }
@@ -58,7 +61,10 @@ struct ChecksumFileTests {
         #expect(throws: CurlError.checksumNotListed(checksumsURL: "u", fileName: "c")) {
             try ChecksumFile.digest(for: "c", in: "\(a)  d\n", url: "u")
         }
-        #expect(throws: CurlError.invalidChecksumFile(url: "u", reason: "line 2 does not start with a 64-character sha256 digest")) {
+        #expect(
+            throws: CurlError.invalidChecksumFile(
+                url: "u", reason: "line 2 does not start with a 64-character sha256 digest")
+        ) {
             try ChecksumFile.digest(for: "c", in: "\(a)  c\n<html>\n", url: "u")
         }
         #expect(throws: CurlError.invalidChecksumFile(url: "u", reason: "it lists 'c' with different digests")) {
@@ -73,7 +79,8 @@ struct ChecksumFileTests {
     func digests() throws {
         #expect(try SHA256Digest.normalize(b) == b.lowercased())
         #expect(throws: CurlError.invalidDigest("xyz")) { try SHA256Digest.normalize("xyz") }
-        #expect(CurlError.invalidDigest("xyz").description
+        #expect(
+            CurlError.invalidDigest("xyz").description
                 == "'xyz' is not a sha256 digest (expected 64 hexadecimal characters)")
     }
 

@@ -12,10 +12,13 @@ final class Collector: Sendable {
     var lines: [String] { value.split(separator: "\n").map(String.init) }
 }
 
-private func event(_ phase: TransferProgress.Phase, done: Int64, total: Int64? = 4 << 20, id: Int = 1,
-                   label: String = "noble.img", rate: Double = 2_097_152, elapsed: Duration = .seconds(2)) -> TransferProgress {
-    TransferProgress(id: id, label: label, url: "http://mirror/noble.img", phase: phase, bytesDone: done,
-                     totalBytes: total, resumedFrom: 0, bytesPerSecond: rate, elapsed: elapsed)
+private func event(
+    _ phase: TransferProgress.Phase, done: Int64, total: Int64? = 4 << 20, id: Int = 1,
+    label: String = "noble.img", rate: Double = 2_097_152, elapsed: Duration = .seconds(2)
+) -> TransferProgress {
+    TransferProgress(
+        id: id, label: label, url: "http://mirror/noble.img", phase: phase, bytesDone: done,
+        totalBytes: total, resumedFrom: 0, bytesPerSecond: rate, elapsed: elapsed)
 }
 
 @Suite("Progress rendering")
@@ -25,17 +28,20 @@ struct ProgressTests {
         let collector = Collector()
         let renderer = ProgressRenderer(style: .plain, output: collector.output)
         let mib: Int64 = 1 << 20
-        for e in [event(.started, done: 0), event(.running, done: mib / 2), event(.running, done: mib),
-                  event(.running, done: mib + 10), event(.running, done: 3 * mib), event(.running, done: 4 * mib),
-                  event(.finished, done: 4 * mib)] {
+        for e in [
+            event(.started, done: 0), event(.running, done: mib / 2), event(.running, done: mib),
+            event(.running, done: mib + 10), event(.running, done: 3 * mib), event(.running, done: 4 * mib),
+            event(.finished, done: 4 * mib),
+        ] {
             renderer.handle(e)
         }
-        #expect(collector.lines == [
-            "downloading noble.img (4.0 MiB) from http://mirror/noble.img",
-            "noble.img: 25% (1.0 MiB of 4.0 MiB, 2.0 MiB/s)",
-            "noble.img: 75% (3.0 MiB of 4.0 MiB, 2.0 MiB/s)",
-            "downloaded noble.img: 4.0 MiB in 2.0s (2.0 MiB/s)",
-        ])
+        #expect(
+            collector.lines == [
+                "downloading noble.img (4.0 MiB) from http://mirror/noble.img",
+                "noble.img: 25% (1.0 MiB of 4.0 MiB, 2.0 MiB/s)",
+                "noble.img: 75% (3.0 MiB of 4.0 MiB, 2.0 MiB/s)",
+                "downloaded noble.img: 4.0 MiB in 2.0s (2.0 MiB/s)",
+            ])
     }
 
     @Test("plain output reports retries and failures")
@@ -44,10 +50,11 @@ struct ProgressTests {
         let renderer = ProgressRenderer(style: .plain, output: collector.output)
         renderer.handle(event(.retrying(attempt: 2, delay: .milliseconds(500), reason: "http 503"), done: 0))
         renderer.handle(event(.failed("http 404 for x (not found)"), done: 0))
-        #expect(collector.lines == [
-            "retrying noble.img in 0.5s (attempt 2): http 503",
-            "failed noble.img: http 404 for x (not found)",
-        ])
+        #expect(
+            collector.lines == [
+                "retrying noble.img in 0.5s (attempt 2): http 503",
+                "failed noble.img: http 404 for x (not found)",
+            ])
     }
 
     @Test("terminal output draws a bar per transfer and redraws in place")
@@ -62,13 +69,19 @@ struct ProgressTests {
         #expect(text.contains("\u{1B}[1A"))
         #expect(text.contains("\u{1B}[2A"))
         #expect(text.contains("✓ a.img  4.0 MiB in 2.0s  2.0 MiB/s\n"))
-        #expect(text.hasSuffix("\r\u{1B}[2K" + ProgressRenderer.bar(event(.started, done: 0, id: 2, label: "b.img"), width: 100) + "\n\u{1B}[J"))
+        #expect(
+            text.hasSuffix(
+                "\r\u{1B}[2K" + ProgressRenderer.bar(event(.started, done: 0, id: 2, label: "b.img"), width: 100)
+                    + "\n\u{1B}[J"))
     }
 
     @Test("a bar shows percent, bytes, rate and ETA within the width")
     func barLine() {
         let line = ProgressRenderer.bar(event(.running, done: 1 << 20), width: 100)
-        #expect(line == "noble.img                [=======>                     ]  25%  1.0 MiB/4.0 MiB  2.0 MiB/s  ETA 0:02")
+        #expect(
+            line
+                == "noble.img                [=======>                     ]  25%  1.0 MiB/4.0 MiB  2.0 MiB/s  ETA 0:02"
+        )
         #expect(line.count <= 100)
         let unknown = ProgressRenderer.bar(event(.running, done: 1 << 20, total: nil, rate: 0), width: 100)
         #expect(unknown.hasSuffix("]   ?%  1.0 MiB  0 B/s  ETA --:--"))
@@ -94,8 +107,9 @@ struct ProgressTests {
         let box = EventBox()
         let downloader = Downloader(options: fastOptions(), progress: { e in box.append(e) })
 
-        _ = try await downloader.download(from: server.url("/files/p.bin"), to: scratch.path("p"),
-                                          checksum: .sha256(sha256Hex(bytes)), label: "p")
+        _ = try await downloader.download(
+            from: server.url("/files/p.bin"), to: scratch.path("p"),
+            checksum: .sha256(sha256Hex(bytes)), label: "p")
         let seen = box.events
         #expect(seen.first?.phase == .started)
         #expect(seen.first?.totalBytes == Int64(bytes.count))

@@ -66,11 +66,13 @@ struct ConnectionTests {
     }
 
     @Test func eachOpenOfANodeFileIsAFreshHost() throws {
-        let (first, uri) = try TestHost.open(children: "<domain type='test'><name>seeded</name><memory>65536</memory><os><type>hvm</type></os></domain>")
+        let (first, uri) = try TestHost.open(
+            children: "<domain type='test'><name>seeded</name><memory>65536</memory><os><type>hvm</type></os></domain>")
         _ = try first.defineDomain(xml: plainDomainXML(name: "only-in-first"))
         #expect(try first.listAllDomains().map(\.name).sorted() == ["only-in-first", "seeded"])
 
-        let (second, _) = try TestHost.open(children: "<domain type='test'><name>seeded</name><memory>65536</memory><os><type>hvm</type></os></domain>")
+        let (second, _) = try TestHost.open(
+            children: "<domain type='test'><name>seeded</name><memory>65536</memory><os><type>hvm</type></os></domain>")
         #expect(second.uri != uri)
         #expect(try second.listAllDomains().map(\.name) == ["seeded"])
     }

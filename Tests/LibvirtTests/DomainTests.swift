@@ -246,7 +246,9 @@ struct DomainTests {
             children: NetworkTests.networkXML(name: "default", bridge: "virbr9"))
         let xml = pinnedDomainXML(name: "addr").replacingOccurrences(
             of: "</devices>",
-            with: "<interface type='bridge'><mac address='52:54:00:00:00:12'/><source bridge='br0'/></interface></devices>")
+            with:
+                "<interface type='bridge'><mac address='52:54:00:00:00:12'/><source bridge='br0'/></interface></devices>"
+        )
         let domain = try connection.defineDomain(xml: xml)
         try domain.create()
         for source in [Domain.AddressSource.lease, .agent, .arp] {

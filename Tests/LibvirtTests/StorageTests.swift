@@ -113,7 +113,8 @@ struct StorageTests {
         #expect(info.capacity == 10 * Self.gib)
         let xml = try overlay.xmlDesc()
         #expect(xml.contains("<format type='qcow2'/>"))
-        #expect(xml.contains("<backingStore>\n    <path>\(basePath)</path>\n    <format type='qcow2'/>\n  </backingStore>"))
+        #expect(
+            xml.contains("<backingStore>\n    <path>\(basePath)</path>\n    <format type='qcow2'/>\n  </backingStore>"))
 
         #expect(try pool.listAllVolumes().map(\.name).sorted() == ["base.qcow2", "cp.qcow2"])
         #expect(try pool.volume(named: "cp.qcow2").key == overlay.key)
@@ -196,7 +197,9 @@ struct StorageTests {
             try volume.upload(fromFile: "/nonexistent/nestlab/image.qcow2")
         }
         #expect(error.code == .systemError)
-        #expect(error.message == "cannot open '/nonexistent/nestlab/image.qcow2' for reading: No such file or directory (errno 2)")
+        #expect(
+            error.message
+                == "cannot open '/nonexistent/nestlab/image.qcow2' for reading: No such file or directory (errno 2)")
     }
 
     @Test func failedDownloadLeavesNoPartialFile() throws {

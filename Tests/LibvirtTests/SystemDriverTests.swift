@@ -39,8 +39,10 @@ struct SystemDriverTests {
         // and for NUMA node 0.
         let sysfs = "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
         let node0 = "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/free_hugepages"
-        let expectedHost = try #require(UInt64(String(contentsOfFile: sysfs, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        let expectedNode0 = try #require(UInt64(String(contentsOfFile: node0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let expectedHost = try #require(
+            UInt64(String(contentsOfFile: sysfs, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let expectedNode0 = try #require(
+            UInt64(String(contentsOfFile: node0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(try connection.freePages(sizesKiB: [2048])[2048] == expectedHost)
         #expect(try connection.freePages(sizesKiB: [2048], cell: 0)[2048] == expectedNode0)
     }
@@ -51,7 +53,8 @@ struct SystemDriverTests {
         let path: String
 
         init(connection: Connection) throws {
-            path = FileManager.default.temporaryDirectory
+            path =
+                FileManager.default.temporaryDirectory
                 .appendingPathComponent(SystemDriverTests.uniqueName("pool")).path
             pool = try connection.defineStoragePool(
                 xml: StorageXML.dirPool(name: URL(fileURLWithPath: path).lastPathComponent, path: path))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NestlabCore
 
 /// The five parsers on real outputs captured from the tools (Fixtures/bench/README.md says how).
@@ -15,14 +16,17 @@ import Testing
 
     /// Names, units and directions exactly; values to 1e-9 relative (they are read, not computed, but for
     /// the divisions the parsers do).
-    static func expectMetrics(_ actual: [BenchMetric], _ expected: [BenchMetric],
-                              sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectMetrics(
+        _ actual: [BenchMetric], _ expected: [BenchMetric],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(actual.map(\.name) == expected.map(\.name), sourceLocation: sourceLocation)
         #expect(actual.map(\.unit) == expected.map(\.unit), sourceLocation: sourceLocation)
         #expect(actual.map(\.direction) == expected.map(\.direction), sourceLocation: sourceLocation)
         for (a, e) in zip(actual, expected) {
-            #expect(abs(a.value - e.value) <= 1e-9 * Swift.max(1, abs(e.value)),
-                    "\(a.name): \(a.value), expected \(e.value)", sourceLocation: sourceLocation)
+            #expect(
+                abs(a.value - e.value) <= 1e-9 * Swift.max(1, abs(e.value)),
+                "\(a.name): \(a.value), expected \(e.value)", sourceLocation: sourceLocation)
         }
     }
 
@@ -31,8 +35,10 @@ import Testing
     }
 
     /// The error a parse throws; fails the test when it throws none or another kind.
-    static func parseError(_ benchmark: String, _ output: Data, file: String,
-                           sourceLocation: SourceLocation = #_sourceLocation) -> BenchParseError? {
+    static func parseError(
+        _ benchmark: String, _ output: Data, file: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> BenchParseError? {
         do {
             let metrics = try BenchParsers.parse(benchmark: benchmark, output: output, file: file)
             Issue.record("parsed \(metrics) from \(file)", sourceLocation: sourceLocation)
@@ -48,69 +54,85 @@ import Testing
 
     @Test func iperf3() throws {
         // end.sum_received.bits_per_second 4102372029.9744272, end.sum_sent.retransmits 11
-        Self.expectMetrics(try Self.parse("iperf3", "iperf3.json"), [
-            Self.m("throughput", "Gbit/s", 4.1023720299744272, .higher),
-            Self.m("retransmits", "count", 11, .lower),
-        ])
+        Self.expectMetrics(
+            try Self.parse("iperf3", "iperf3.json"),
+            [
+                Self.m("throughput", "Gbit/s", 4.1023720299744272, .higher),
+                Self.m("retransmits", "count", 11, .lower),
+            ])
     }
 
     @Test func redis() throws {
-        Self.expectMetrics(try Self.parse("redis", "redis.csv"), [
-            Self.m("SET", "requests/s", 70422.53, .higher),
-            Self.m("SET-p50", "ms", 0.087, .lower),
-            Self.m("GET", "requests/s", 51282.05, .higher),
-            Self.m("GET-p50", "ms", 0.087, .lower),
-        ])
+        Self.expectMetrics(
+            try Self.parse("redis", "redis.csv"),
+            [
+                Self.m("SET", "requests/s", 70422.53, .higher),
+                Self.m("SET-p50", "ms", 0.087, .lower),
+                Self.m("GET", "requests/s", 51282.05, .higher),
+                Self.m("GET-p50", "ms", 0.087, .lower),
+            ])
     }
 
     @Test func stressNG() throws {
-        Self.expectMetrics(try Self.parse("stress-ng", "stress-ng.yaml"), [
-            Self.m("cpu", "bogo-ops/s", 1576.623128, .higher),
-        ])
+        Self.expectMetrics(
+            try Self.parse("stress-ng", "stress-ng.yaml"),
+            [
+                Self.m("cpu", "bogo-ops/s", 1576.623128, .higher)
+            ])
     }
 
     @Test func stressNGTwoStressors() throws {
-        Self.expectMetrics(try Self.parse("stress-ng", "stress-ng-cpu-matrix.yaml"), [
-            Self.m("cpu", "bogo-ops/s", 647.746180, .higher),
-            Self.m("matrix", "bogo-ops/s", 1227.776358, .higher),
-        ])
+        Self.expectMetrics(
+            try Self.parse("stress-ng", "stress-ng-cpu-matrix.yaml"),
+            [
+                Self.m("cpu", "bogo-ops/s", 647.746180, .higher),
+                Self.m("matrix", "bogo-ops/s", 1227.776358, .higher),
+            ])
     }
 
     @Test func pgbench() throws {
-        Self.expectMetrics(try Self.parse("pgbench", "pgbench.txt"), [
-            Self.m("tps", "tps", 305.255041, .higher),
-            Self.m("latency", "ms", 6.552, .lower),
-        ])
+        Self.expectMetrics(
+            try Self.parse("pgbench", "pgbench.txt"),
+            [
+                Self.m("tps", "tps", 305.255041, .higher),
+                Self.m("latency", "ms", 6.552, .lower),
+            ])
     }
 
     @Test func fioRandomReadWrite() throws {
-        Self.expectMetrics(try Self.parse("fio", "fio-randrw.json"), [
-            Self.m("read-iops", "IOPS", 8883.616384, .higher),
-            Self.m("read-bw", "MiB/s", 36387292.0 / 1_048_576, .higher),   // 34.70 MiB/s
-            Self.m("read-lat", "us", 83.086485859, .lower),                // clat_ns.mean 83086.485859
-            Self.m("write-iops", "IOPS", 8898.601399, .higher),
-            Self.m("write-bw", "MiB/s", 36448671.0 / 1_048_576, .higher),
-            Self.m("write-lat", "us", 3.735628066, .lower),
-        ])
+        Self.expectMetrics(
+            try Self.parse("fio", "fio-randrw.json"),
+            [
+                Self.m("read-iops", "IOPS", 8883.616384, .higher),
+                Self.m("read-bw", "MiB/s", 36387292.0 / 1_048_576, .higher),  // 34.70 MiB/s
+                Self.m("read-lat", "us", 83.086485859, .lower),  // clat_ns.mean 83086.485859
+                Self.m("write-iops", "IOPS", 8898.601399, .higher),
+                Self.m("write-bw", "MiB/s", 36448671.0 / 1_048_576, .higher),
+                Self.m("write-lat", "us", 3.735628066, .lower),
+            ])
     }
 
     @Test func fioReadOnlyAfterANote() throws {
         // A real fio output that starts with a note line; write.io_bytes is 0, so no write metrics.
         #expect(try Fixtures.text("bench/fio-read.json").hasPrefix("note: both iodepth >= 1"))
-        Self.expectMetrics(try Self.parse("fio", "fio-read.json"), [
-            Self.m("read-iops", "IOPS", 9684.158416, .higher),
-            Self.m("read-bw", "MiB/s", 1269322011.0 / 1_048_576, .higher),  // 1210.52 MiB/s
-            Self.m("read-lat", "us", 100.228456293, .lower),
-        ])
+        Self.expectMetrics(
+            try Self.parse("fio", "fio-read.json"),
+            [
+                Self.m("read-iops", "IOPS", 9684.158416, .higher),
+                Self.m("read-bw", "MiB/s", 1269322011.0 / 1_048_576, .higher),  // 1210.52 MiB/s
+                Self.m("read-lat", "us", 100.228456293, .lower),
+            ])
     }
 
     @Test func fioWithoutCompletionLatency() throws {
         // --disable_clat=1: clat_ns is all zeros with N 0, so the latency is lat_ns.mean 2042.293102 ns.
-        Self.expectMetrics(try Self.parse("fio", "fio-randwrite-noclat.json"), [
-            Self.m("write-iops", "IOPS", 333782.217782, .higher),
-            Self.m("write-bw", "MiB/s", 1367171964.0 / 1_048_576, .higher),
-            Self.m("write-lat", "us", 2.042293102, .lower),
-        ])
+        Self.expectMetrics(
+            try Self.parse("fio", "fio-randwrite-noclat.json"),
+            [
+                Self.m("write-iops", "IOPS", 333782.217782, .higher),
+                Self.m("write-bw", "MiB/s", 1367171964.0 / 1_048_576, .higher),
+                Self.m("write-lat", "us", 2.042293102, .lower),
+            ])
     }
 
     @Test func benchmarkNames() {
@@ -121,10 +143,14 @@ import Testing
 
     @Test func iperf3ReportsItsError() throws {
         let e = Self.parseError("iperf3", try Self.output("iperf3-refused.json"), file: "iperf3-refused.json")
-        #expect(e == .toolError(benchmark: "iperf3", file: "iperf3-refused.json",
-                                message: "unable to connect to server: Connection refused"))
-        #expect(e?.description == "iperf3 output iperf3-refused.json: iperf3 reported an error: "
-            + "unable to connect to server: Connection refused")
+        #expect(
+            e
+                == .toolError(
+                    benchmark: "iperf3", file: "iperf3-refused.json",
+                    message: "unable to connect to server: Connection refused"))
+        #expect(
+            e?.description == "iperf3 output iperf3-refused.json: iperf3 reported an error: "
+                + "unable to connect to server: Connection refused")
     }
 
     @Test(arguments: [("iperf3", "iperf3.json"), ("fio", "fio-randrw.json"), ("fio", "fio-read.json")])
@@ -142,10 +168,12 @@ import Testing
 
     @Test func iperf3OutputThatIsNotIperf3s() throws {
         // fio's JSON is valid JSON without end.sum_received.
-        let e = Self.parseError("iperf3", try Self.output("fio-randrw.json").drop { $0 != UInt8(ascii: "{") },
-                                file: "x.json")
-        #expect(e?.description == "iperf3 output x.json: no end.sum_received (a TCP test's result); "
-            + "is this the output of iperf3 -J?")
+        let e = Self.parseError(
+            "iperf3", try Self.output("fio-randrw.json").drop { $0 != UInt8(ascii: "{") },
+            file: "x.json")
+        #expect(
+            e?.description == "iperf3 output x.json: no end.sum_received (a TCP test's result); "
+                + "is this the output of iperf3 -J?")
     }
 
     @Test func pgbenchThatCouldNotConnect() throws {
@@ -161,14 +189,18 @@ import Testing
         let lines = try Fixtures.text("bench/pgbench.txt").split(separator: "\n").filter { !$0.hasPrefix("tps = ") }
         #expect(lines.count == 12)
         let e = Self.parseError("pgbench", Data(lines.joined(separator: "\n").utf8), file: "cut.txt")
-        #expect(e == .malformed(benchmark: "pgbench", file: "cut.txt", reason: """
-            no "tps = " line; the output ends with:
-            duration: 2 s
-            number of transactions actually processed: 610
-            number of failed transactions: 0 (0.000%)
-            latency average = 6.552 ms
-            initial connection time = 8.087 ms
-            """))
+        #expect(
+            e
+                == .malformed(
+                    benchmark: "pgbench", file: "cut.txt",
+                    reason: """
+                        no "tps = " line; the output ends with:
+                        duration: 2 s
+                        number of transactions actually processed: 610
+                        number of failed transactions: 0 (0.000%)
+                        latency average = 6.552 ms
+                        initial connection time = 8.087 ms
+                        """))
     }
 
     @Test(arguments: BenchParsers.benchmarks)
@@ -205,8 +237,9 @@ import Testing
         let metrics = try #require(text.range(of: "metrics:"))
         let cut = String(text[..<metrics.lowerBound])
         let e = Self.parseError("stress-ng", Data(cut.utf8), file: "stress-ng.yaml")
-        #expect(e?.description == "stress-ng output stress-ng.yaml: no stressors under metrics: "
-            + "(was stress-ng run with --metrics?)")
+        #expect(
+            e?.description == "stress-ng output stress-ng.yaml: no stressors under metrics: "
+                + "(was stress-ng run with --metrics?)")
     }
 
     @Test func stressNGCutInsideAStressor() throws {
@@ -214,14 +247,18 @@ import Testing
         let key = try #require(text.range(of: "      bogo-ops-per-second-real-time"))
         let cut = String(text[..<key.lowerBound])
         let e = Self.parseError("stress-ng", Data(cut.utf8), file: "stress-ng.yaml")
-        #expect(e == .malformed(benchmark: "stress-ng", file: "stress-ng.yaml",
-                                reason: "missing key metrics[0].bogo-ops-per-second-real-time"))
+        #expect(
+            e
+                == .malformed(
+                    benchmark: "stress-ng", file: "stress-ng.yaml",
+                    reason: "missing key metrics[0].bogo-ops-per-second-real-time"))
     }
 
     @Test func stressNGGivenAnotherToolsOutput() throws {
         let e = Self.parseError("stress-ng", try Self.output("redis.csv"), file: "stress-ng.yaml")
-        #expect(e?.description == "stress-ng output stress-ng.yaml: not valid YAML: 1:7: "
-            + "did not find expected <document start>")
+        #expect(
+            e?.description == "stress-ng output stress-ng.yaml: not valid YAML: 1:7: "
+                + "did not find expected <document start>")
     }
 
     @Test func fioWithoutJSON() throws {
@@ -232,8 +269,9 @@ import Testing
     @Test func unknownBenchmark() throws {
         let e = Self.parseError("sysbench", try Self.output("pgbench.txt"), file: "pgbench.txt")
         #expect(e == .unknownBenchmark("sysbench"))
-        #expect(e?.description
-            == "unknown benchmark 'sysbench'; valid benchmarks: iperf3, redis, stress-ng, pgbench, fio")
+        #expect(
+            e?.description
+                == "unknown benchmark 'sysbench'; valid benchmarks: iperf3, redis, stress-ng, pgbench, fio")
     }
 
     @Test func noFileName() throws {
@@ -262,11 +300,12 @@ extension BenchParsersTests {
             for (i, (benchmark, fixture)) in fixtures.enumerated() {
                 let metrics = try BenchParsersTests.parse(benchmark, fixture)
                 for metric in metrics {
-                    let s = BenchSample(benchmark: benchmark, metric: metric.name, unit: metric.unit,
-                                        value: metric.value, direction: metric.direction,
-                                        environment: "nested-mitigated", runtime: "kata-qemu", machine: "node1",
-                                        repetition: i % 5 + 1, start: start, end: start + 2.5,
-                                        parameters: ["duration": "2", "fixture": fixture], raw: "raw/\(fixture)")
+                    let s = BenchSample(
+                        benchmark: benchmark, metric: metric.name, unit: metric.unit,
+                        value: metric.value, direction: metric.direction,
+                        environment: "nested-mitigated", runtime: "kata-qemu", machine: "node1",
+                        repetition: i % 5 + 1, start: start, end: start + 2.5,
+                        parameters: ["duration": "2", "fixture": fixture], raw: "raw/\(fixture)")
                     out.append(try ResultsFile.line(s))
                 }
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NestlabCore
 
 /// `nestlab report`'s engine: tables, ratios, the summary and the Missing section, checked
@@ -8,23 +9,29 @@ import Testing
     /// Relative deviations of repetitions 1...5: mean 0, so a series' mean is its nominal value.
     static let jitter = [-0.02, 0.01, 0.0, 0.015, -0.005]
 
-    static func sample(_ benchmark: String, _ metric: String, _ unit: String, _ direction: BenchSample.Direction,
-                       _ environment: String, _ runtime: String, repetition: Int, value: Double) -> BenchSample {
+    static func sample(
+        _ benchmark: String, _ metric: String, _ unit: String, _ direction: BenchSample.Direction,
+        _ environment: String, _ runtime: String, repetition: Int, value: Double
+    ) -> BenchSample {
         let start = Date(timeIntervalSince1970: 1_700_000_000 + Double(repetition) * 60)
-        return BenchSample(benchmark: benchmark, metric: metric, unit: unit, value: value, direction: direction,
-                           environment: environment, runtime: runtime, machine: environment + "-node1",
-                           repetition: repetition, start: start, end: start.addingTimeInterval(30),
-                           parameters: ["duration": "30"],
-                           raw: "raw/\(benchmark)-\(environment)-\(runtime)-\(repetition).txt")
+        return BenchSample(
+            benchmark: benchmark, metric: metric, unit: unit, value: value, direction: direction,
+            environment: environment, runtime: runtime, machine: environment + "-node1",
+            repetition: repetition, start: start, end: start.addingTimeInterval(30),
+            parameters: ["duration": "30"],
+            raw: "raw/\(benchmark)-\(environment)-\(runtime)-\(repetition).txt")
     }
 
     /// Five repetitions (or the given ones) of a series around `nominal`.
-    static func series(_ benchmark: String, _ metric: String, _ unit: String, _ direction: BenchSample.Direction,
-                       _ environment: String, _ runtime: String, nominal: Double,
-                       repetitions: [Int] = [1, 2, 3, 4, 5]) -> [BenchSample] {
+    static func series(
+        _ benchmark: String, _ metric: String, _ unit: String, _ direction: BenchSample.Direction,
+        _ environment: String, _ runtime: String, nominal: Double,
+        repetitions: [Int] = [1, 2, 3, 4, 5]
+    ) -> [BenchSample] {
         repetitions.map { r in
-            sample(benchmark, metric, unit, direction, environment, runtime, repetition: r,
-                   value: nominal * (1 + jitter[(r - 1) % jitter.count]))
+            sample(
+                benchmark, metric, unit, direction, environment, runtime, repetition: r,
+                value: nominal * (1 + jitter[(r - 1) % jitter.count]))
         }
     }
 
@@ -64,8 +71,9 @@ import Testing
                 if benchmark == "fio", key == "nested-mitigated/kata-qemu" { continue }
                 if metric == "retransmits", key == "nested-mitigated/kata-qemu" { continue }
                 let reps = metric == "GET" && key == "nested/kata-qemu" ? [1, 2, 4] : [1, 2, 3, 4, 5]
-                out += series(benchmark, metric, unit, direction, env, rt,
-                              nominal: direction == .higher ? nominal * f : nominal / f, repetitions: reps)
+                out += series(
+                    benchmark, metric, unit, direction, env, rt,
+                    nominal: direction == .higher ? nominal * f : nominal / f, repetitions: reps)
             }
         }
         return out
@@ -80,7 +88,7 @@ import Testing
     struct LCG: RandomNumberGenerator {
         var state: UInt64
         mutating func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return state
         }
     }
@@ -102,8 +110,9 @@ import Testing
 
     @Test func chartSpecGolden() throws {
         let report = try BenchReport.build(samples: Self.matrix, baseline: "baremetal")
-        try Fixtures.expectGolden(String(decoding: try BenchChart.spec(report.charts), as: UTF8.self) + "\n",
-                                  "bench-report/charts.json")
+        try Fixtures.expectGolden(
+            String(decoding: try BenchChart.spec(report.charts), as: UTF8.self) + "\n",
+            "bench-report/charts.json")
     }
 
     // MARK: determinism
@@ -129,8 +138,9 @@ import Testing
 
     @Test func aFileGivenTwiceIsCountedOnce() throws {
         let once = try BenchReport.build(samples: Self.matrix, baseline: "baremetal")
-        let twice = try BenchReport.build(samples: Self.matrix + Self.shuffled(Self.matrix, seed: 9),
-                                          baseline: "baremetal")
+        let twice = try BenchReport.build(
+            samples: Self.matrix + Self.shuffled(Self.matrix, seed: 9),
+            baseline: "baremetal")
         #expect(twice.duplicates == Self.matrix.count)
         #expect(twice.benchmarks == once.benchmarks)
         #expect(twice.markdown().contains("(\(Self.matrix.count) duplicate samples counted once)"))
@@ -158,18 +168,23 @@ import Testing
         let steps = report.steps.map {
             "\($0.name): \($0.from) -> \($0.to): " + BenchFormat.verdict($0.ratio, $0.direction)
         }
-        #expect(steps == [
-            "nesting: baremetal/runc -> nested/runc: within the noise",
-            "runtime: nested/runc -> nested/kata-qemu: 20.0% worse",
-            "mitigations: nested/runc -> nested-mitigated/runc: 10.0% worse",
-        ])
+        #expect(
+            steps == [
+                "nesting: baremetal/runc -> nested/runc: within the noise",
+                "runtime: nested/runc -> nested/kata-qemu: 20.0% worse",
+                "mitigations: nested/runc -> nested-mitigated/runc: 10.0% worse",
+            ])
         let nesting = try #require(report.steps.first)
         #expect(nesting.ratio?.withinNoise == true)
         let md = report.markdown()
-        #expect(md.contains("| iperf3 | throughput | nesting | baremetal/runc | nested/runc | 1.000 [0.9660, 1.034] "
-                            + "| within the noise |"))
-        #expect(md.contains("| nested | runc | 5 | 100.0 | 97.00 | 103.0 | 100.0 [97.22, 102.8] "
-                            + "| 1.000 [0.9660, 1.034] | baremetal/runc | within the noise |"))
+        #expect(
+            md.contains(
+                "| iperf3 | throughput | nesting | baremetal/runc | nested/runc | 1.000 [0.9660, 1.034] "
+                    + "| within the noise |"))
+        #expect(
+            md.contains(
+                "| nested | runc | 5 | 100.0 | 97.00 | 103.0 | 100.0 [97.22, 102.8] "
+                    + "| 1.000 [0.9660, 1.034] | baremetal/runc | within the noise |"))
         // The closest series is nested/runc, and its difference is noise too.
         #expect(report.closest.map { $0.series?.description } == ["nested/runc"])
         #expect(md.contains("| iperf3 | throughput | higher is better | nested/runc | baremetal/runc |"))
@@ -196,7 +211,8 @@ import Testing
     }
 
     @Test func aBareMetalMachineRunIsTheBaselineOfEveryRuntime() throws {
-        let samples = Self.series("redis", "GET", "requests/s", .higher, "baremetal", "none", nominal: 100)
+        let samples =
+            Self.series("redis", "GET", "requests/s", .higher, "baremetal", "none", nominal: 100)
             + Self.series("redis", "GET", "requests/s", .higher, "nested", "runc", nominal: 90)
             + Self.series("redis", "GET", "requests/s", .higher, "nested", "kata-qemu", nominal: 70)
         let t = try BenchReport.build(samples: samples, baseline: "baremetal").benchmarks[0].headline
@@ -205,7 +221,8 @@ import Testing
     }
 
     @Test func withSeveralBaselineRuntimesAnotherRuntimeIsComparedWithRunc() throws {
-        let samples = Self.series("fio", "read-iops", "IOPS", .higher, "baremetal", "none", nominal: 100)
+        let samples =
+            Self.series("fio", "read-iops", "IOPS", .higher, "baremetal", "none", nominal: 100)
             + Self.series("fio", "read-iops", "IOPS", .higher, "baremetal", "runc", nominal: 95)
             + Self.series("fio", "read-iops", "IOPS", .higher, "nested", "kata-qemu", nominal: 76)
         let report = try BenchReport.build(samples: samples, baseline: "baremetal")
@@ -220,40 +237,47 @@ import Testing
 
     @Test func missingSectionListsAbsentSeriesAndShortRepetitions() throws {
         let report = try BenchReport.build(samples: Self.matrix, baseline: "baremetal")
-        #expect(report.gaps.map(\.description) == [
-            "iperf3 retransmits: no samples from nested-mitigated/kata-qemu",
-            "redis GET: nested/kata-qemu has 3 repetitions (1, 2, 4); most series have 5",
-            "fio: no samples at all from nested-mitigated/kata-qemu",
-        ])
+        #expect(
+            report.gaps.map(\.description) == [
+                "iperf3 retransmits: no samples from nested-mitigated/kata-qemu",
+                "redis GET: nested/kata-qemu has 3 repetitions (1, 2, 4); most series have 5",
+                "fio: no samples at all from nested-mitigated/kata-qemu",
+            ])
         let md = report.markdown()
         let missing = try #require(md.range(of: "## Missing\n\n"))
-        #expect(md[missing.upperBound...] == """
-            - iperf3 retransmits: no samples from nested-mitigated/kata-qemu
-            - redis GET: nested/kata-qemu has 3 repetitions (1, 2, 4); most series have 5
-            - fio: no samples at all from nested-mitigated/kata-qemu
+        #expect(
+            md[missing.upperBound...] == """
+                - iperf3 retransmits: no samples from nested-mitigated/kata-qemu
+                - redis GET: nested/kata-qemu has 3 repetitions (1, 2, 4); most series have 5
+                - fio: no samples at all from nested-mitigated/kata-qemu
 
-            """)
+                """)
     }
 
     @Test func aMetricWithoutBaselineSeriesIsListed() throws {
-        let samples = Self.series("stress-ng", "cpu", "bogo-ops/s", .higher, "baremetal", "none", nominal: 10)
+        let samples =
+            Self.series("stress-ng", "cpu", "bogo-ops/s", .higher, "baremetal", "none", nominal: 10)
             + Self.series("stress-ng", "vm", "bogo-ops/s", .higher, "nested", "runc", nominal: 10)
             + Self.series("stress-ng", "cpu", "bogo-ops/s", .higher, "nested", "runc", nominal: 9)
         let report = try BenchReport.build(samples: samples, baseline: "baremetal")
-        #expect(report.gaps.map(\.description) == [
-            "stress-ng vm: no samples from baremetal/none",
-            "stress-ng vm: no baseline series for nested/runc (baremetal has no stress-ng vm samples)",
-        ])
+        #expect(
+            report.gaps.map(\.description) == [
+                "stress-ng vm: no samples from baremetal/none",
+                "stress-ng vm: no baseline series for nested/runc (baremetal has no stress-ng vm samples)",
+            ])
         // Only the metric with a ratio gets a chart.
         #expect(report.charts.map(\.file) == ["stress-ng-cpu.png"])
     }
 
     @Test func nothingMissing() throws {
-        let samples = Self.series("iperf3", "throughput", "Gbit/s", .higher, "baremetal", "none", nominal: 9)
+        let samples =
+            Self.series("iperf3", "throughput", "Gbit/s", .higher, "baremetal", "none", nominal: 9)
             + Self.series("iperf3", "throughput", "Gbit/s", .higher, "nested", "runc", nominal: 8)
         let md = try BenchReport.build(samples: samples, baseline: "baremetal").markdown()
-        #expect(md.hasSuffix("## Missing\n\nNothing: every benchmark has every metric for every series seen, each with "
-                             + "the usual number of repetitions, and a baseline.\n"))
+        #expect(
+            md.hasSuffix(
+                "## Missing\n\nNothing: every benchmark has every metric for every series seen, each with "
+                    + "the usual number of repetitions, and a baseline.\n"))
     }
 
     // MARK: ordering and headlines
@@ -262,16 +286,19 @@ import Testing
         let names = ["zz-custom", "fio", "aa-custom", "pgbench", "iperf3", "stress-ng", "redis"]
         let samples = names.flatMap { Self.series($0, "m", "u", .higher, "baremetal", "none", nominal: 1) }
         let report = try BenchReport.build(samples: samples, baseline: "baremetal")
-        #expect(report.benchmarks.map(\.name)
+        #expect(
+            report.benchmarks.map(\.name)
                 == ["iperf3", "redis", "stress-ng", "pgbench", "fio", "aa-custom", "zz-custom"])
     }
 
     @Test func headlineMetricIsTheFixedOneElseTheFirstAlphabetically() throws {
-        let samples = ["SET", "GET", "INCR"].flatMap {
-            Self.series("redis", $0, "requests/s", .higher, "baremetal", "none", nominal: 1)
-        } + ["zeta", "alpha"].flatMap {
-            Self.series("sysbench", $0, "events/s", .higher, "baremetal", "none", nominal: 1)
-        }
+        let samples =
+            ["SET", "GET", "INCR"].flatMap {
+                Self.series("redis", $0, "requests/s", .higher, "baremetal", "none", nominal: 1)
+            }
+            + ["zeta", "alpha"].flatMap {
+                Self.series("sysbench", $0, "events/s", .higher, "baremetal", "none", nominal: 1)
+            }
         let report = try BenchReport.build(samples: samples, baseline: "baremetal")
         #expect(report.benchmarks.map { $0.metrics.map(\.metric) } == [["GET", "INCR", "SET"], ["alpha", "zeta"]])
     }
@@ -291,17 +318,20 @@ import Testing
     @Test func aMetricWithTwoUnitsIsAnError() throws {
         var samples = Self.series("iperf3", "throughput", "Gbit/s", .higher, "baremetal", "none", nominal: 9)
         samples += Self.series("iperf3", "throughput", "Mbit/s", .higher, "nested", "runc", nominal: 8000)
-        #expect(throws: BenchReportError.inconsistentMetrics([
-            "iperf3 throughput: the unit is 'Gbit/s' in baremetal; 'Mbit/s' in nested (a ratio needs one unit; "
-                + "re-parse the raw output or report the runs apart)",
-        ])) { try BenchReport.build(samples: samples, baseline: "baremetal") }
+        #expect(
+            throws: BenchReportError.inconsistentMetrics([
+                "iperf3 throughput: the unit is 'Gbit/s' in baremetal; 'Mbit/s' in nested (a ratio needs one unit; "
+                    + "re-parse the raw output or report the runs apart)"
+            ])
+        ) { try BenchReport.build(samples: samples, baseline: "baremetal") }
     }
 
     // MARK: escaping
 
     @Test func hostileNamesAreEscaped() throws {
         let evil = "<script>alert('x')</script>"
-        let samples = Self.series("iperf3", "throughput", "Gbit/s", .higher, "baremetal", "none", nominal: 9)
+        let samples =
+            Self.series("iperf3", "throughput", "Gbit/s", .higher, "baremetal", "none", nominal: 9)
             + Self.series("iperf3", "throughput", "Gbit/s", .higher, evil, "run|c & \"co\"", nominal: 8)
         let report = try BenchReport.build(samples: samples, baseline: "baremetal")
         let html = report.html(images: [:])
@@ -322,7 +352,8 @@ import Testing
     @Test func markdownEscapesWhatCouldBecomeMarkup() {
         #expect(BenchReportDocument.md("[0.95, 1.02]") == "[0.95, 1.02]")
         #expect(BenchReportDocument.md("[x](http://e) [y][z] [d]: u") == "[x\\](http://e) [y\\][z] [d\\]: u")
-        #expect(BenchReportDocument.md("a|b *c* _d_ `e` <f> #g &h \\")
+        #expect(
+            BenchReportDocument.md("a|b *c* _d_ `e` <f> #g &h \\")
                 == "a\\|b \\*c\\* \\_d\\_ \\`e\\` \\<f\\> \\#g \\&h \\\\")
         #expect(BenchReportDocument.md("two\nlines") == "two lines")
     }
@@ -334,11 +365,12 @@ import Testing
 
     // MARK: numbers
 
-    @Test(arguments: [
-        (0.95123, "0.9512"), (12.3456, "12.35"), (1234.56, "1235"), (123_456.7, "123457"), (9.99996, "10.00"),
-        (0, "0"), (1, "1.000"), (-0.000012346, "-0.00001235"), (-0.00001, "-0.00001000"), (0.99999, "1.000"),
-        (182_000, "182000"), (-0.0, "0"),
-    ] as [(Double, String)])
+    @Test(
+        arguments: [
+            (0.95123, "0.9512"), (12.3456, "12.35"), (1234.56, "1235"), (123_456.7, "123457"), (9.99996, "10.00"),
+            (0, "0"), (1, "1.000"), (-0.000012346, "-0.00001235"), (-0.00001, "-0.00001000"), (0.99999, "1.000"),
+            (182_000, "182000"), (-0.0, "0"),
+        ] as [(Double, String)])
     func significantDigits(value: Double, text: String) {
         #expect(BenchFormat.significant(value) == text)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NestlabCore
 
 /// Known answers for Summary, Ratio and the t table, computed by hand (shown in the comments).
@@ -14,8 +15,10 @@ import Testing
         #expect(abs(a - b) <= tolerance, "\(a), expected \(b)", sourceLocation: sourceLocation)
     }
 
-    static func close(_ r: ClosedRange<Double>?, _ lower: Double, _ upper: Double,
-                      sourceLocation: SourceLocation = #_sourceLocation) {
+    static func close(
+        _ r: ClosedRange<Double>?, _ lower: Double, _ upper: Double,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         close(r?.lowerBound, lower, sourceLocation: sourceLocation)
         close(r?.upperBound, upper, sourceLocation: sourceLocation)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NestlabCore
 
 /// docs/example-report is real data, and its tables are what `nestlab report` makes of its
@@ -17,6 +18,9 @@ import Testing
         }
         let report = try BenchReport.build(samples: samples, baseline: "baremetal")
         let md = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
-        #expect(report.markdown() == md, "regenerate with Tests/Bench/example-report, or `nestlab report docs/example-report --baseline baremetal --out docs/example-report`")
+        #expect(
+            report.markdown() == md,
+            "regenerate with Tests/Bench/example-report, or `nestlab report docs/example-report --baseline baremetal --out docs/example-report`"
+        )
     }
 }

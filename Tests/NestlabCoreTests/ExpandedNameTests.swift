@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NestlabCore
 
 /// Issue 21, class 8: names are checked as nestlab will use them, after `count` and the lab
@@ -18,13 +19,18 @@ import Testing
     }
 
     /// (name length, count, refused)
-    @Test(arguments: [(63, nil, false), (64, nil, true), (61, 10, false), (62, 10, true), (59, 1000, false), (60, 1000, true),
-                      (58, 4096, false), (59, 4096, true), (200, nil, true)] as [(Int, Int?, Bool)])
+    @Test(
+        arguments: [
+            (63, nil, false), (64, nil, true), (61, 10, false), (62, 10, true), (59, 1000, false), (60, 1000, true),
+            (58, 4096, false), (59, 4096, true), (200, nil, true),
+        ] as [(Int, Int?, Bool)])
     func hostNamesFitALabelAfterCount(_ length: Int, _ count: Int?, _ refused: Bool) {
         let name = "m" + String(repeating: "x", count: length - 1)
         let e = HostileInputTests.errors(Self.machine(name, count: count))
         if refused {
-            #expect(e.count == 1 && e[0].hasPrefix("h.yaml:6:") && e[0].contains("host name") && e[0].contains("more than the 63 allowed"), "\(e)")
+            #expect(
+                e.count == 1 && e[0].hasPrefix("h.yaml:6:") && e[0].contains("host name")
+                    && e[0].contains("more than the 63 allowed"), "\(e)")
         } else {
             #expect(e == [], "\(length) \(String(describing: count))")
         }
@@ -63,8 +69,12 @@ import Testing
         #expect(ExpandedNames.problem(lab: lab, instance: String(repeating: "m", count: 63)) == nil)
         #expect(ExpandedNames.problem(lab: String(repeating: "l", count: 200), instance: "m") == nil)
         #expect(ExpandedNames.problem(lab: String(repeating: "l", count: 250), instance: "m")?.contains("FQDN") == true)
-        #expect(ExpandedNames.problem(lab: String(repeating: "l", count: 240), instance: "m")?.contains("seed volume") == true)
-        let longFile = ExpandedNames.derived(lab: String(repeating: "l", count: 240), instance: "m").first { $0.what == "seed volume" }!
+        #expect(
+            ExpandedNames.problem(lab: String(repeating: "l", count: 240), instance: "m")?.contains("seed volume")
+                == true)
+        let longFile = ExpandedNames.derived(lab: String(repeating: "l", count: 240), instance: "m").first {
+            $0.what == "seed volume"
+        }!
         #expect(longFile.name.utf8.count > ExpandedNames.fileName)
     }
 }
@@ -96,9 +106,11 @@ import Testing
         try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: d.appendingPathComponent("disk.qcow2").path, contents: Data("x".utf8))
         FileManager.default.createFile(atPath: d.appendingPathComponent("vmlinuz").path, contents: Data("x".utf8))
-        FileManager.default.createFile(atPath: d.appendingPathComponent("secret.qcow2").path, contents: Data("x".utf8),
-                                       attributes: [.posixPermissions: 0o000])
-        try? FileManager.default.createSymbolicLink(atPath: d.appendingPathComponent("link.qcow2").path, withDestinationPath: "disk.qcow2")
+        FileManager.default.createFile(
+            atPath: d.appendingPathComponent("secret.qcow2").path, contents: Data("x".utf8),
+            attributes: [.posixPermissions: 0o000])
+        try? FileManager.default.createSymbolicLink(
+            atPath: d.appendingPathComponent("link.qcow2").path, withDestinationPath: "disk.qcow2")
         return d
     }()
 
@@ -128,7 +140,8 @@ import Testing
     }
 
     @Test func withoutTheCheckFilesAreNotLookedAt() throws {
-        let yaml = "name: f\nimages: {deb: {file: /nonexistent.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines: [{name: m}]\n"
+        let yaml =
+            "name: f\nimages: {deb: {file: /nonexistent.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines: [{name: m}]\n"
         _ = try TopologyParser(environment: [:]).load(data: Data(yaml.utf8), file: "f.yaml")
     }
 }

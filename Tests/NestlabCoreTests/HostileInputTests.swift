@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NestlabCore
 
 /// Issue 21, classes 4 and 5: every number and version in a topology is ASCII digits in its
@@ -8,7 +9,8 @@ import Testing
 @Suite struct HostileInputTests {
     static func errors(_ yaml: String) -> [String] {
         do {
-            _ = try TopologyParser(environment: ["HOME": "/home/researcher"]).load(data: Data(yaml.utf8), file: "h.yaml")
+            _ = try TopologyParser(environment: ["HOME": "/home/researcher"]).load(
+                data: Data(yaml.utf8), file: "h.yaml")
             return []
         } catch let e as TopologyError {
             return e.diagnostics.filter { $0.severity == .error }.map(\.description)
@@ -33,18 +35,24 @@ import Testing
         """
     }
 
-    static let badVersions = ["latest", "../x", "1.0/../../", "３.20.0", "3.٢0.0", "3.20", "3.20.0.1", "3.20.0 ", "v", "", "99999.0.0"]
+    static let badVersions = [
+        "latest", "../x", "1.0/../../", "３.20.0", "3.٢0.0", "3.20", "3.20.0.1", "3.20.0 ", "v", "", "99999.0.0",
+    ]
 
     @Test(arguments: badVersions)
     func runtimeVersionsHaveAGrammar(_ bad: String) {
         let quoted = "\"\(bad)\""
-        for (line, what) in [("kata: {version: \(quoted)}", "Kata Containers"), ("urunc: {version: \(quoted)}", "urunc"),
-                             ("kubevirt: {version: \(quoted)}", "KubeVirt")] {
+        for (line, what) in [
+            ("kata: {version: \(quoted)}", "Kata Containers"), ("urunc: {version: \(quoted)}", "urunc"),
+            ("kubevirt: {version: \(quoted)}", "KubeVirt"),
+        ] {
             let e = Self.errors(Self.cluster(line))
             #expect(e.count == 1 && e[0].hasPrefix("h.yaml:11:"), "\(what) \(bad.debugDescription): \(e)")
             if !bad.isEmpty {
-                #expect(e.first?.contains("is not a \(what) release version") == true && e.first?.contains("in ASCII digits, e.g.") == true,
-                        "\(e)")
+                #expect(
+                    e.first?.contains("is not a \(what) release version") == true
+                        && e.first?.contains("in ASCII digits, e.g.") == true,
+                    "\(e)")
             }
         }
         let cni = Self.errors(Self.cluster("runc: {}", cni: "{name: flannel, version: \(quoted)}"))
@@ -63,9 +71,11 @@ import Testing
         #expect(Versions.resolveKubernetes("1.33.44444") == .malformed("1.33.44444"))
     }
 
-    @Test(arguments: ["", "sha256:", String(repeating: "a", count: 63), String(repeating: "a", count: 65),
-                      String(repeating: "A", count: 64), String(repeating: "ａ", count: 64), String(repeating: "g", count: 64),
-                      String(repeating: "a", count: 32) + "٠" + String(repeating: "a", count: 31)])
+    @Test(arguments: [
+        "", "sha256:", String(repeating: "a", count: 63), String(repeating: "a", count: 65),
+        String(repeating: "A", count: 64), String(repeating: "ａ", count: 64), String(repeating: "g", count: 64),
+        String(repeating: "a", count: 32) + "٠" + String(repeating: "a", count: 31),
+    ])
     func checksumsAreExactlySixtyFourHexDigits(_ bad: String) {
         let yaml = """
             name: img
@@ -77,11 +87,15 @@ import Testing
             machines: [{name: m, memory: 1GiB}]
             """
         let e = Self.errors(yaml)
-        #expect(e.count == 1 && e[0].hasPrefix("h.yaml:5:") && e[0].contains("is not a SHA-256 digest"), "\(bad.debugDescription): \(e)")
+        #expect(
+            e.count == 1 && e[0].hasPrefix("h.yaml:5:") && e[0].contains("is not a SHA-256 digest"),
+            "\(bad.debugDescription): \(e)")
     }
 
     @Test func digitsInOtherScriptsAreNotNumbers() {
-        for (field, value) in [("vcpus", "٢"), ("vcpus", "２"), ("memory", "٥١٢MiB"), ("memory", "５１２MiB"), ("disk", "４GiB")] {
+        for (field, value) in [
+            ("vcpus", "٢"), ("vcpus", "２"), ("memory", "٥١٢MiB"), ("memory", "５１２MiB"), ("disk", "４GiB"),
+        ] {
             let yaml = """
                 name: num
                 images: {deb: {file: /x.qcow2}}
@@ -97,8 +111,10 @@ import Testing
 
     /// Class 1: sizes near 2^64 once passed parsing and trapped in later arithmetic (a 1G
     /// hugepage profile rounding 18446744073709551615B up to a page). Every size has a ceiling.
-    @Test(arguments: [("memory", "18446744073709551615B"), ("memory", "16777215TiB"), ("memory", "16385GiB"),
-                      ("disk", "18446744073709551615B"), ("disk", "65537GiB"), ("memory", "6148914691236517205B")])
+    @Test(arguments: [
+        ("memory", "18446744073709551615B"), ("memory", "16777215TiB"), ("memory", "16385GiB"),
+        ("disk", "18446744073709551615B"), ("disk", "65537GiB"), ("memory", "6148914691236517205B"),
+    ])
     func sizesHaveACeiling(_ field: String, _ value: String) {
         let yaml = """
             name: big
@@ -112,7 +128,9 @@ import Testing
                 \(field): \(value)
             """
         let e = Self.errors(yaml)
-        #expect(e.count == 1 && e[0].hasPrefix("h.yaml:9:") && e[0].contains("is more than nestlab accepts here"), "\(value): \(e)")
+        #expect(
+            e.count == 1 && e[0].hasPrefix("h.yaml:9:") && e[0].contains("is more than nestlab accepts here"),
+            "\(value): \(e)")
         #expect(e.first?.contains(field == "memory" ? "at most 16TiB" : "at most 64TiB") == true, "\(e)")
     }
 
@@ -137,11 +155,26 @@ import Testing
 
     static func yaml(_ at: String) -> (String, Int) {
         let lines: [(String, String)] = [
-            ("key", "name: big\n\(long): 1\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines: [{name: m}]\n"),
-            ("machineKey", "name: big\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines:\n  - name: m\n    \(long)vcpus: 2\n"),
-            ("profile", "name: big\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines:\n  - name: m\n    profile: paper-\(long)\n"),
-            ("accel", "name: big\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines:\n  - name: m\n    accel: \(long)\n"),
-            ("runtime", "name: big\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines: [{name: m}]\nclusters:\n  - name: k\n    controlPlane: [m]\n    runtimes: [runc, \(long)]\n"),
+            (
+                "key",
+                "name: big\n\(long): 1\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines: [{name: m}]\n"
+            ),
+            (
+                "machineKey",
+                "name: big\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines:\n  - name: m\n    \(long)vcpus: 2\n"
+            ),
+            (
+                "profile",
+                "name: big\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines:\n  - name: m\n    profile: paper-\(long)\n"
+            ),
+            (
+                "accel",
+                "name: big\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines:\n  - name: m\n    accel: \(long)\n"
+            ),
+            (
+                "runtime",
+                "name: big\nimages: {deb: {file: /x.qcow2}}\nnetworks: {lab: {mode: nat, cidr: 10.77.0.0/24}}\nmachines: [{name: m}]\nclusters:\n  - name: k\n    controlPlane: [m]\n    runtimes: [runc, \(long)]\n"
+            ),
         ]
         let text = lines.first { $0.0 == at }!.1
         let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(long) }! + 1

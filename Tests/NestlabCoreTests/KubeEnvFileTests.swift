@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NestlabCore
 
 @Suite("node env file")
@@ -19,7 +20,9 @@ struct KubeEnvFileTests {
         try Data(env.render().utf8).write(to: file)
         for (index, value) in Self.tricky.enumerated() {
             // printf %s plus a sentinel keeps trailing newlines that $(...) would strip.
-            let result = try runProcess(["/bin/bash", "-c", "set -eu; source \"$1\"; printf '%s|' \"$NESTLAB_V\(index)\"", "bash", file.path])
+            let result = try runProcess([
+                "/bin/bash", "-c", "set -eu; source \"$1\"; printf '%s|' \"$NESTLAB_V\(index)\"", "bash", file.path,
+            ])
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout == value + "|", "value \(index): \(value.debugDescription)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Yams
+
 @testable import NestlabCore
 
 @Suite("cluster manifests")
@@ -10,12 +11,14 @@ struct KubeManifestsTests {
     }
 
     @Test func runtimeClassesCarryHandlerOverheadAndSelector() throws {
-        let cluster = KubeSample.cluster(runtimes: KubeSample.allRuntimes, containerd: .distro(.ubuntu),
-                                         kubelet: KubeSample.tunedKubelet)
+        let cluster = KubeSample.cluster(
+            runtimes: KubeSample.allRuntimes, containerd: .distro(.ubuntu),
+            kubelet: KubeSample.tunedKubelet)
         let text = try YAMLBuilder.render(ClusterManifests.runtimeClasses(cluster))
         try expectGolden(text, "kube/runtimeclasses.yaml")
         let docs = try load(text)
-        #expect(docs.map { ($0["metadata"] as? [String: Any])?["name"] as? String }
+        #expect(
+            docs.map { ($0["metadata"] as? [String: Any])?["name"] as? String }
                 == ["crun", "kata-qemu", "kata-clh", "kata-fc", "urunc"])
         for doc in docs {
             #expect(doc["apiVersion"] as? String == "node.k8s.io/v1")
@@ -35,25 +38,29 @@ struct KubeManifestsTests {
     }
 
     @Test func kubevirtCRFollowsEmulationAndCPUManager() throws {
-        let tuned = KubeSample.cluster(runtimes: KubeSample.allRuntimes, containerd: .distro(.ubuntu),
-                                       kubelet: KubeSample.tunedKubelet)
+        let tuned = KubeSample.cluster(
+            runtimes: KubeSample.allRuntimes, containerd: .distro(.ubuntu),
+            kubelet: KubeSample.tunedKubelet)
         let text = try YAMLBuilder.render([try #require(ClusterManifests.kubevirtCR(tuned))])
         try expectGolden(text, "kube/kubevirt-cr-emulated-static.yaml")
         let cr = try #require(try load(text).first)
         #expect(cr["apiVersion"] as? String == "kubevirt.io/v1")
         #expect(cr["kind"] as? String == "KubeVirt")
         #expect((cr["metadata"] as? [String: String]) == ["name": "kubevirt", "namespace": "kubevirt"])
-        let developer = try #require(((cr["spec"] as? [String: Any])?["configuration"] as? [String: Any])?["developerConfiguration"]
-            as? [String: Any])
+        let developer = try #require(
+            ((cr["spec"] as? [String: Any])?["configuration"] as? [String: Any])?["developerConfiguration"]
+                as? [String: Any])
         #expect(developer["useEmulation"] as? Bool == true)
         #expect(developer["featureGates"] as? [String] == ["CPUManager"])
 
         var plain = KubeSample.allRuntimes
         plain.kubevirt?.useEmulation = false
-        let hardware = try #require(ClusterManifests.kubevirtCR(KubeSample.cluster(runtimes: plain, containerd: .distro(.ubuntu))))
+        let hardware = try #require(
+            ClusterManifests.kubevirtCR(KubeSample.cluster(runtimes: plain, containerd: .distro(.ubuntu))))
         let doc = try #require(try load(try YAMLBuilder.render([hardware])).first)
-        let dev = try #require(((doc["spec"] as? [String: Any])?["configuration"] as? [String: Any])?["developerConfiguration"]
-            as? [String: Any])
+        let dev = try #require(
+            ((doc["spec"] as? [String: Any])?["configuration"] as? [String: Any])?["developerConfiguration"]
+                as? [String: Any])
         #expect(dev["useEmulation"] == nil)
         #expect((dev["featureGates"] as? [String])?.isEmpty == true)
         #expect(ClusterManifests.kubevirtCR(KubeSample.cluster()) == nil)
@@ -63,7 +70,8 @@ struct KubeManifestsTests {
         let cluster = KubeSample.cluster(runtimes: KubeSample.allRuntimes, containerd: .distro(.ubuntu))
         let tests = try ClusterManifests.smokeTests(cluster)
         #expect(tests.map(\.runtime) == ["runc", "crun", "kata-qemu", "kata-clh", "kata-fc", "urunc", "kubevirt"])
-        #expect(tests.map(\.expectation) == [.succeeded, .succeeded, .succeeded, .succeeded, .succeeded, .running, .ready])
+        #expect(
+            tests.map(\.expectation) == [.succeeded, .succeeded, .succeeded, .succeeded, .succeeded, .running, .ready])
         for test in tests {
             let doc = try #require(try load(test.manifest).first)
             #expect(doc["kind"] as? String == test.kind)
@@ -77,7 +85,8 @@ struct KubeManifestsTests {
                 #expect(spec["restartPolicy"] as? String == "Never")
             case "kubevirt":
                 let volumes = try #require(spec["volumes"] as? [[String: Any]])
-                #expect((volumes.first?["containerDisk"] as? [String: String])?["image"]
+                #expect(
+                    (volumes.first?["containerDisk"] as? [String: String])?["image"]
                         == "quay.io/kubevirt/cirros-container-disk-demo:v1.6.0")
             default:
                 #expect(spec["runtimeClassName"] as? String == test.runtime)
@@ -95,8 +104,10 @@ struct KubeManifestsTests {
         ])
         let text = try YAMLBuilder.render([node])
         let parsed = try #require(try Yams.load(yaml: text) as? [String: Any])
-        for (key, value) in ["a": "true", "b": "on", "c": "6443", "d": "1.0", "e": "", "f": "null", "g": "plain text",
-                             "h": "a: b", "i": "- x"] {
+        for (key, value) in [
+            "a": "true", "b": "on", "c": "6443", "d": "1.0", "e": "", "f": "null", "g": "plain text",
+            "h": "a: b", "i": "- x",
+        ] {
             #expect(parsed[key] as? String == value, "\(key)")
         }
         #expect(text.contains("b: \"on\"\n"))
@@ -107,16 +118,22 @@ struct KubeManifestsTests {
 /// resolver must agree that the word is a string (or it is a YAML 1.1 boolean/null word,
 /// which is quoted either way).
 @Suite struct YAMLPlainWordTests {
-    @Test(arguments: ["abc", "yes", "No", "ON", "off", "null", "NULL", "Null", "nUll", "y", "Y", "true", "False",
-                      "1.0", "6443", "0x1f", "0o17", "1e3", "2024-01-01", "1:20", "~", "", "<<", "=", ".inf", ".NaN",
-                      "-1", "+1", "a:b", "a b", "/usr/bin/kubeadm", "_x", "v1.31.0", "kube-flannel", "e5", "inf", "nan"])
+    @Test(arguments: [
+        "abc", "yes", "No", "ON", "off", "null", "NULL", "Null", "nUll", "y", "Y", "true", "False",
+        "1.0", "6443", "0x1f", "0o17", "1e3", "2024-01-01", "1:20", "~", "", "<<", "=", ".inf", ".NaN",
+        "-1", "+1", "a:b", "a b", "/usr/bin/kubeadm", "_x", "v1.31.0", "kube-flannel", "e5", "inf", "nan",
+    ])
     func fastPathAgreesWithTheResolver(_ s: String) {
         let resolved = Resolver.default.resolveTag(of: .scalar(.init(s)))
         if YAMLBuilder.isPlainWord(s) {
-            #expect(resolved == .str || YAMLBuilder.yaml11Words.contains(s.lowercased()), "\(s) resolves to \(resolved)")
+            #expect(
+                resolved == .str || YAMLBuilder.yaml11Words.contains(s.lowercased()), "\(s) resolves to \(resolved)")
         }
         let quoted = resolved != .str || YAMLBuilder.yaml11Words.contains(s.lowercased())
-        guard case .scalar(let scalar) = YAMLBuilder.str(s) else { Issue.record("not a scalar"); return }
+        guard case .scalar(let scalar) = YAMLBuilder.str(s) else {
+            Issue.record("not a scalar")
+            return
+        }
         #expect((scalar.style == .doubleQuoted) == quoted, "\(s)")
     }
 }

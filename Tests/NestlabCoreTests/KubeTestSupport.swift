@@ -1,6 +1,7 @@
 import Foundation
 import Spawn
 import Testing
+
 @testable import NestlabCore
 
 /// Shared inputs and helpers of the Kube*, Runtime* and Scripts* tests.
@@ -19,17 +20,22 @@ enum KubeSample {
             kubeadm: artifact(KubernetesArtifacts.dlK8sURL("kubeadm", version: v), "1"),
             kubelet: artifact(KubernetesArtifacts.dlK8sURL("kubelet", version: v), "2"),
             kubectl: artifact(KubernetesArtifacts.dlK8sURL("kubectl", version: v), "3"),
-            crictl: artifact("https://github.com/kubernetes-sigs/cri-tools/releases/download/v1.33.0/crictl-v1.33.0-linux-amd64.tar.gz", "4"))
+            crictl: artifact(
+                "https://github.com/kubernetes-sigs/cri-tools/releases/download/v1.33.0/crictl-v1.33.0-linux-amd64.tar.gz",
+                "4"))
     }
 
     static var flannel: CNISpec {
-        CNISpec(kind: .flannel, version: "v0.26.7",
-                manifest: artifact("https://github.com/flannel-io/flannel/releases/download/v0.26.7/kube-flannel.yml", "5"))
+        CNISpec(
+            kind: .flannel, version: "v0.26.7",
+            manifest: artifact("https://github.com/flannel-io/flannel/releases/download/v0.26.7/kube-flannel.yml", "5"))
     }
 
     /// A plain cluster: runc only, Debian's containerd.
-    static func cluster(runtimes: RuntimeSet = RuntimeSet(), containerd: ContainerdSource = .distro(.debian12),
-                        kubelet: KubeletTuning = KubeletTuning()) -> ClusterSpec {
+    static func cluster(
+        runtimes: RuntimeSet = RuntimeSet(), containerd: ContainerdSource = .distro(.debian12),
+        kubelet: KubeletTuning = KubeletTuning()
+    ) -> ClusterSpec {
         ClusterSpec(
             name: "nested", kubernetesVersion: try! KubernetesVersion("1.33.1"),
             controlPlaneEndpoint: "10.77.0.10:6443", cni: flannel,
@@ -42,25 +48,40 @@ enum KubeSample {
     static var allRuntimes: RuntimeSet {
         RuntimeSet(
             crun: true,
-            kata: KataSpec(version: "3.20.0",
-                           tarball: artifact("https://github.com/kata-containers/kata-containers/releases/download/3.20.0/kata-static-3.20.0-amd64.tar.xz", "6"),
-                           hypervisors: [.qemu, .cloudHypervisor, .firecracker],
-                           knobs: KataKnobs(defaultVCPUs: 2, defaultMemoryMiB: 4096, enableHugepages: true,
-                                            sharedFS: .virtioFS, virtioFSCache: .never)),
-            urunc: UruncSpec(version: "0.6.0",
-                             urunc: artifact("https://github.com/urunc-dev/urunc/releases/download/v0.6.0/urunc_static_amd64", "7"),
-                             shim: artifact("https://github.com/urunc-dev/urunc/releases/download/v0.6.0/containerd-shim-urunc-v2_static_amd64", "8"),
-                             monitors: [.qemu,
-                                        .firecracker(artifact("https://github.com/firecracker-microvm/firecracker/releases/download/v1.7.0/firecracker-v1.7.0-x86_64.tgz", "9"),
-                                                     member: "release-v1.7.0-x86_64/firecracker-v1.7.0-x86_64"),
-                                        .solo5SPT(artifact("https://mirror.example/solo5-spt", "c"))]),
-            kubevirt: KubeVirtSpec(version: "v1.6.0",
-                                   operatorManifest: artifact("https://github.com/kubevirt/kubevirt/releases/download/v1.6.0/kubevirt-operator.yaml", "d"),
-                                   useEmulation: true))
+            kata: KataSpec(
+                version: "3.20.0",
+                tarball: artifact(
+                    "https://github.com/kata-containers/kata-containers/releases/download/3.20.0/kata-static-3.20.0-amd64.tar.xz",
+                    "6"),
+                hypervisors: [.qemu, .cloudHypervisor, .firecracker],
+                knobs: KataKnobs(
+                    defaultVCPUs: 2, defaultMemoryMiB: 4096, enableHugepages: true,
+                    sharedFS: .virtioFS, virtioFSCache: .never)),
+            urunc: UruncSpec(
+                version: "0.6.0",
+                urunc: artifact("https://github.com/urunc-dev/urunc/releases/download/v0.6.0/urunc_static_amd64", "7"),
+                shim: artifact(
+                    "https://github.com/urunc-dev/urunc/releases/download/v0.6.0/containerd-shim-urunc-v2_static_amd64",
+                    "8"),
+                monitors: [
+                    .qemu,
+                    .firecracker(
+                        artifact(
+                            "https://github.com/firecracker-microvm/firecracker/releases/download/v1.7.0/firecracker-v1.7.0-x86_64.tgz",
+                            "9"),
+                        member: "release-v1.7.0-x86_64/firecracker-v1.7.0-x86_64"),
+                    .solo5SPT(artifact("https://mirror.example/solo5-spt", "c")),
+                ]),
+            kubevirt: KubeVirtSpec(
+                version: "v1.6.0",
+                operatorManifest: artifact(
+                    "https://github.com/kubevirt/kubevirt/releases/download/v1.6.0/kubevirt-operator.yaml", "d"),
+                useEmulation: true))
     }
 
-    static let tunedKubelet = KubeletTuning(cpuManagerPolicy: .static, reservedSystemCPUs: "0-1",
-                                            topologyManagerPolicy: .singleNUMANode)
+    static let tunedKubelet = KubeletTuning(
+        cpuManagerPolicy: .static, reservedSystemCPUs: "0-1",
+        topologyManagerPolicy: .singleNUMANode)
 
     static let controlPlane = NodeSpec(name: "cp", ip: "10.77.0.10", role: .controlPlane(caKeyPEM: caKeyPEM))
     static let worker = NodeSpec(name: "worker-0", ip: "10.77.0.11", role: .worker)
@@ -73,9 +94,12 @@ struct ProcessResult {
     var stderr: String
 }
 
-func runProcess(_ argv: [String], stdin: String? = nil, environment: [String: String]? = nil,
-                currentDirectory: String? = nil) throws -> ProcessResult {
-    let r = try SpawnedProcess.run(argv, input: stdin.map { Data($0.utf8) }, environment: environment, directory: currentDirectory)
+func runProcess(
+    _ argv: [String], stdin: String? = nil, environment: [String: String]? = nil,
+    currentDirectory: String? = nil
+) throws -> ProcessResult {
+    let r = try SpawnedProcess.run(
+        argv, input: stdin.map { Data($0.utf8) }, environment: environment, directory: currentDirectory)
     return ProcessResult(status: r.status, stdout: r.output, stderr: r.errors)
 }
 
@@ -87,8 +111,10 @@ func makeScratchDirectory() throws -> URL {
 }
 
 /// Compares `actual` with a golden file under Fixtures/golden; NESTLAB_UPDATE_GOLDEN=1 rewrites it.
-func expectGolden(_ actual: String, _ relativePath: String, sourceLocation: SourceLocation = #_sourceLocation,
-                  filePath: String = #filePath) throws {
+func expectGolden(
+    _ actual: String, _ relativePath: String, sourceLocation: SourceLocation = #_sourceLocation,
+    filePath: String = #filePath
+) throws {
     let fixtures = URL(fileURLWithPath: filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/golden")
     let url = fixtures.appendingPathComponent(relativePath)
     if ProcessInfo.processInfo.environment["NESTLAB_UPDATE_GOLDEN"] == "1" {

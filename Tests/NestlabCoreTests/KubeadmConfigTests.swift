@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Yams
+
 @testable import NestlabCore
 
 @Suite("kubeadm configs")
@@ -11,19 +12,23 @@ struct KubeadmConfigTests {
     }
 
     @Test func initConfigMatchesGolden() throws {
-        let cluster = KubeSample.cluster(runtimes: KubeSample.allRuntimes, containerd: .distro(.ubuntu),
-                                         kubelet: KubeSample.tunedKubelet)
+        let cluster = KubeSample.cluster(
+            runtimes: KubeSample.allRuntimes, containerd: .distro(.ubuntu),
+            kubelet: KubeSample.tunedKubelet)
         try expectGolden(try KubeadmConfig.renderInit(cluster, KubeSample.controlPlane), "kube/init-tuned.yaml")
-        try expectGolden(try KubeadmConfig.renderInit(KubeSample.cluster(), KubeSample.controlPlane), "kube/init-plain.yaml")
+        try expectGolden(
+            try KubeadmConfig.renderInit(KubeSample.cluster(), KubeSample.controlPlane), "kube/init-plain.yaml")
         try expectGolden(try KubeadmConfig.renderJoin(cluster, KubeSample.worker), "kube/join-tuned.yaml")
     }
 
     @Test func initConfigStructure() throws {
-        let cluster = KubeSample.cluster(runtimes: KubeSample.allRuntimes, containerd: .distro(.ubuntu),
-                                         kubelet: KubeSample.tunedKubelet)
+        let cluster = KubeSample.cluster(
+            runtimes: KubeSample.allRuntimes, containerd: .distro(.ubuntu),
+            kubelet: KubeSample.tunedKubelet)
         let docs = try documents(try KubeadmConfig.renderInit(cluster, KubeSample.controlPlane))
         #expect(docs.count == 3)
-        #expect(docs.map { $0["kind"] as? String } == ["InitConfiguration", "ClusterConfiguration", "KubeletConfiguration"])
+        #expect(
+            docs.map { $0["kind"] as? String } == ["InitConfiguration", "ClusterConfiguration", "KubeletConfiguration"])
         #expect(docs[0]["apiVersion"] as? String == "kubeadm.k8s.io/v1beta4")
         #expect(docs[1]["apiVersion"] as? String == "kubeadm.k8s.io/v1beta4")
         #expect(docs[2]["apiVersion"] as? String == "kubelet.config.k8s.io/v1beta1")
@@ -40,8 +45,11 @@ struct KubeadmConfigTests {
         #expect(registration["taints"] == nil)
         // v1beta4: a list of {name, value}, not a map.
         let args = try #require(registration["kubeletExtraArgs"] as? [[String: String]])
-        #expect(args == [["name": "node-ip", "value": "10.77.0.10"],
-                         ["name": "node-labels", "value": "katacontainers.io/kata-runtime=true,urunc.io/urunc-runtime=true"]])
+        #expect(
+            args == [
+                ["name": "node-ip", "value": "10.77.0.10"],
+                ["name": "node-labels", "value": "katacontainers.io/kata-runtime=true,urunc.io/urunc-runtime=true"],
+            ])
 
         #expect(docs[1]["kubernetesVersion"] as? String == "v1.33.1")
         #expect(docs[1]["controlPlaneEndpoint"] as? String == "10.77.0.10:6443")
@@ -80,7 +88,8 @@ struct KubeadmConfigTests {
         #expect(discovery["caCertHashes"] as? [String] == ["sha256:" + String(repeating: "0f", count: 32)])
         let registration = try #require(docs[0]["nodeRegistration"] as? [String: Any])
         #expect(registration["name"] as? String == "worker-0")
-        #expect(registration["kubeletExtraArgs"] as? [[String: String]] == [["name": "node-ip", "value": "10.77.0.11"]])
+        #expect(
+            registration["kubeletExtraArgs"] as? [[String: String]] == [["name": "node-ip", "value": "10.77.0.11"]])
     }
 
     @Test func schedulableControlPlaneHasEmptyTaints() throws {
@@ -93,7 +102,7 @@ struct KubeadmConfigTests {
     }
 
     @Test(arguments: [
-        ("1.30.9", KubeError.kubernetesTooOld("1.30.9")),
+        ("1.30.9", KubeError.kubernetesTooOld("1.30.9"))
     ])
     func oldKubernetesIsRejected(version: String, error: KubeError) throws {
         var cluster = KubeSample.cluster()
@@ -119,7 +128,9 @@ struct KubeadmConfigTests {
 
         cluster = KubeSample.cluster()
         cluster.podSubnet = "10.244.0.0/33"
-        #expect(throws: KubeError.invalidAddress(field: "pod subnet", value: "10.244.0.0/33")) { try cluster.validate() }
+        #expect(throws: KubeError.invalidAddress(field: "pod subnet", value: "10.244.0.0/33")) {
+            try cluster.validate()
+        }
 
         cluster = KubeSample.cluster(kubelet: KubeletTuning(cpuManagerPolicy: .static))
         let error = #expect(throws: KubeError.self) { try cluster.validate() }

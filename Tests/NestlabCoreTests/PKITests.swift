@@ -66,13 +66,19 @@ import Yams
         #expect(text.contains("NIST CURVE: P-256"))
         #expect(text.contains("Signature Algorithm: ecdsa-with-SHA256"))
         #expect(text.contains("X509v3 Basic Constraints: critical\n                CA:TRUE\n"))
-        #expect(text.contains("X509v3 Key Usage: critical\n                Digital Signature, Certificate Sign, CRL Sign\n"))
+        #expect(
+            text.contains("X509v3 Key Usage: critical\n                Digital Signature, Certificate Sign, CRL Sign\n")
+        )
         #expect(text.contains("X509v3 Subject Key Identifier:"))
 
         // Valid for ten years, not a day less and not much more.
         let tenYears = 10 * 365 * 86400
-        #expect(try ToolRun.status("openssl", "x509", "-noout", "-checkend", "\(tenYears - 3600)", "-in", crt.path).code == 0)
-        #expect(try ToolRun.status("openssl", "x509", "-noout", "-checkend", "\(tenYears + 3600)", "-in", crt.path).code == 1)
+        #expect(
+            try ToolRun.status("openssl", "x509", "-noout", "-checkend", "\(tenYears - 3600)", "-in", crt.path).code
+                == 0)
+        #expect(
+            try ToolRun.status("openssl", "x509", "-noout", "-checkend", "\(tenYears + 3600)", "-in", crt.path).code
+                == 1)
 
         // The key file is PKCS#8 "PRIVATE KEY", openssl reads it, and it belongs to the certificate.
         #expect(ca.privateKeyPEM.hasPrefix("-----BEGIN PRIVATE KEY-----\n"))
@@ -102,10 +108,12 @@ import Yams
         try SecretFile.write(admin.privateKeyPEM, to: key)
 
         #expect(try ToolRun.run("openssl", "verify", "-CAfile", caCrt.path, crt.path) == "\(crt.path): OK\n")
-        #expect(try ToolRun.run("openssl", "verify", "-purpose", "sslclient", "-CAfile", caCrt.path, crt.path)
-            == "\(crt.path): OK\n")
-        #expect(try ToolRun.run("openssl", "x509", "-noout", "-subject", "-in", crt.path)
-            == "subject=O = system:masters, CN = nestlab-admin\n")
+        #expect(
+            try ToolRun.run("openssl", "verify", "-purpose", "sslclient", "-CAfile", caCrt.path, crt.path)
+                == "\(crt.path): OK\n")
+        #expect(
+            try ToolRun.run("openssl", "x509", "-noout", "-subject", "-in", crt.path)
+                == "subject=O = system:masters, CN = nestlab-admin\n")
 
         let text = try ToolRun.run("openssl", "x509", "-noout", "-text", "-in", crt.path)
         #expect(text.contains("X509v3 Extended Key Usage: \n                TLS Web Client Authentication\n"))
@@ -113,8 +121,12 @@ import Yams
         #expect(text.contains("X509v3 Authority Key Identifier:"))
 
         let oneYear = 365 * 86400
-        #expect(try ToolRun.status("openssl", "x509", "-noout", "-checkend", "\(oneYear - 3600)", "-in", crt.path).code == 0)
-        #expect(try ToolRun.status("openssl", "x509", "-noout", "-checkend", "\(oneYear + 3600)", "-in", crt.path).code == 1)
+        #expect(
+            try ToolRun.status("openssl", "x509", "-noout", "-checkend", "\(oneYear - 3600)", "-in", crt.path).code == 0
+        )
+        #expect(
+            try ToolRun.status("openssl", "x509", "-noout", "-checkend", "\(oneYear + 3600)", "-in", crt.path).code == 1
+        )
 
         let keyPub = try ToolRun.run("openssl", "pkey", "-in", key.path, "-pubout")
         #expect(keyPub == (try ToolRun.run("openssl", "x509", "-noout", "-pubkey", "-in", crt.path)))
@@ -160,8 +172,10 @@ import Yams
         #expect(token.id == "abcdef")
         #expect(token.secret == "0123456789abcdef")
         #expect("\(token)" == "abcdef.<redacted>")
-        for bad in ["abcdef0123456789abcdef", "ABCDEF.0123456789abcdef", "abcde.0123456789abcdef",
-                    "abcdef.0123456789abcde", "abcdef.0123456789abcdef.", "abcdef.0123456789abcde-", ""] {
+        for bad in [
+            "abcdef0123456789abcdef", "ABCDEF.0123456789abcdef", "abcde.0123456789abcdef",
+            "abcdef.0123456789abcde", "abcdef.0123456789abcdef.", "abcdef.0123456789abcde-", "",
+        ] {
             #expect(throws: PKIError.self, "accepted \(bad)") { try BootstrapToken(bad) }
         }
     }
@@ -190,7 +204,8 @@ import Yams
         #expect(try Data(contentsOf: dir.url.appendingPathComponent("empty")).isEmpty)
 
         // No temporary files are left behind.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == ["empty", "loose", "token"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == ["empty", "loose", "token"])
     }
 
     @Test func secretFileErrorsKeepErrno() throws {
@@ -223,28 +238,29 @@ import Yams
         let config = Kubeconfig(
             clusterName: "nested", server: "https://10.77.0.10:6443", certificateAuthorityPEM: "CA",
             userName: "nestlab-admin", clientCertificatePEM: "CERT", clientKeyPEM: "KEY")
-        #expect(try config.render() == """
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: nested
-              cluster:
-                server: https://10.77.0.10:6443
-                certificate-authority-data: Q0E=
-            users:
-            - name: nestlab-admin
-              user:
-                client-certificate-data: Q0VSVA==
-                client-key-data: S0VZ
-            contexts:
-            - name: nestlab-admin@nested
-              context:
-                cluster: nested
-                user: nestlab-admin
-            current-context: nestlab-admin@nested
-            preferences: {}
+        #expect(
+            try config.render() == """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: nested
+                  cluster:
+                    server: https://10.77.0.10:6443
+                    certificate-authority-data: Q0E=
+                users:
+                - name: nestlab-admin
+                  user:
+                    client-certificate-data: Q0VSVA==
+                    client-key-data: S0VZ
+                contexts:
+                - name: nestlab-admin@nested
+                  context:
+                    cluster: nested
+                    user: nestlab-admin
+                current-context: nestlab-admin@nested
+                preferences: {}
 
-            """)
+                """)
     }
 
     /// Names that YAML would read as other types or that need quoting come back as strings.
@@ -311,7 +327,8 @@ import Yams
         let key = SSHKey(comment: "signer")
         let paths = try key.write(to: dir.url)
         let message = try dir.write("message", Data("hello lab\n".utf8))
-        _ = try ToolRun.run("ssh-keygen", "-q", "-Y", "sign", "-f", paths.privateKey.path, "-n", "nestlab", message.path)
+        _ = try ToolRun.run(
+            "ssh-keygen", "-q", "-Y", "sign", "-f", paths.privateKey.path, "-n", "nestlab", message.path)
         let signers = try dir.write("allowed_signers", Data("lab@nestlab \(key.authorizedKey)\n".utf8))
         let verify = try ToolRun.run(
             "ssh-keygen", "-Y", "verify", "-f", signers.path, "-I", "lab@nestlab", "-n", "nestlab",

@@ -1,17 +1,21 @@
 import Foundation
 import Testing
+
 @testable import NestlabCore
 
 /// Rendering: golden files of every document nestlab sends, each checked by the
 /// real validator (libvirt's virt-xml-validate, cloud-init's schema).
 @Suite struct RenderTests {
-    static let sshKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHOTZ5Ml4o2mX0ulZzbEVf0Z0iYqzGxyCLB0O7JI5Nqd nestlab@golden"
+    static let sshKey =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHOTZ5Ml4o2mX0ulZzbEVf0Z0iYqzGxyCLB0O7JI5Nqd nestlab@golden"
 
     /// A two-NUMA-node Intel KVM host with 16 CPUs.
-    static let bigHost = HostFacts(cpuVendor: .intel, onlineCPUs: CPUSet(0..<16),
-                                   numaNodes: [0: CPUSet(0..<8), 1: CPUSet(8..<16)], kvmUsable: true)
+    static let bigHost = HostFacts(
+        cpuVendor: .intel, onlineCPUs: CPUSet(0..<16),
+        numaNodes: [0: CPUSet(0..<8), 1: CPUSet(8..<16)], kvmUsable: true)
     /// A CI machine: 2 CPUs, no working KVM.
-    static let ciHost = HostFacts(cpuVendor: .intel, onlineCPUs: CPUSet(0..<2), numaNodes: [0: CPUSet(0..<2)], kvmUsable: false)
+    static let ciHost = HostFacts(
+        cpuVendor: .intel, onlineCPUs: CPUSet(0..<2), numaNodes: [0: CPUSet(0..<2)], kvmUsable: false)
 
     static func bases(for t: Topology) -> [String: [String: BaseVolumeRef]] {
         var out: [String: [String: BaseVolumeRef]] = [:]
@@ -21,11 +25,18 @@ import Testing
                 if case .url(_, let s?, _) = i.source { sha = s } else { sha = Identity.hex("image:" + i.name) }
                 let dir = Lab.imagePoolPath(host: h)
                 let name = Lab.baseVolumeName(sha256: sha, format: i.format)
-                var ref = BaseVolumeRef(disk: VolumeRef(pool: Lab.imagePoolName, name: name, path: "\(dir)/\(name)", identity: sha), format: i.format)
+                var ref = BaseVolumeRef(
+                    disk: VolumeRef(pool: Lab.imagePoolName, name: name, path: "\(dir)/\(name)", identity: sha),
+                    format: i.format)
                 if i.kernel != nil {
-                    let k = Identity.hex("kernel:" + i.name), r = Identity.hex("initrd:" + i.name)
-                    ref.kernel = VolumeRef(pool: Lab.imagePoolName, name: "kernel-\(k.prefix(16))", path: "\(dir)/kernel-\(k.prefix(16))", identity: k)
-                    ref.initrd = VolumeRef(pool: Lab.imagePoolName, name: "initrd-\(r.prefix(16))", path: "\(dir)/initrd-\(r.prefix(16))", identity: r)
+                    let k = Identity.hex("kernel:" + i.name)
+                    let r = Identity.hex("initrd:" + i.name)
+                    ref.kernel = VolumeRef(
+                        pool: Lab.imagePoolName, name: "kernel-\(k.prefix(16))", path: "\(dir)/kernel-\(k.prefix(16))",
+                        identity: k)
+                    ref.initrd = VolumeRef(
+                        pool: Lab.imagePoolName, name: "initrd-\(r.prefix(16))", path: "\(dir)/initrd-\(r.prefix(16))",
+                        identity: r)
                 }
                 out[h.name, default: [:]][i.name] = ref
             }
@@ -74,12 +85,15 @@ import Testing
             let r = try Tool.run(["cloud-init", "schema", "--config-file", ud.path])
             #expect(r.status == 0, "cloud-init schema rejects user-data of \(m.machine.name): \(r.stdout)\(r.stderr)")
         }
-        let pool = StorageRenderer.pool(name: Lab.poolName(lab: lab), path: "/var/lib/libvirt/images/nestlab/\(lab)", uuid: Identity.uuid("pool", lab))
+        let pool = StorageRenderer.pool(
+            name: Lab.poolName(lab: lab), path: "/var/lib/libvirt/images/nestlab/\(lab)",
+            uuid: Identity.uuid("pool", lab))
         let pu = tmp.appendingPathComponent("pool.xml")
         try pool.render().write(to: pu, atomically: true, encoding: .utf8)
         toValidate.append((pu, "storagepool"))
         let raw = tmp.appendingPathComponent("raw.xml")
-        try StorageRenderer.raw(name: "seed.iso", bytes: 374784).render().write(to: raw, atomically: true, encoding: .utf8)
+        try StorageRenderer.raw(name: "seed.iso", bytes: 374784).render().write(
+            to: raw, atomically: true, encoding: .utf8)
         toValidate.append((raw, "storagevol"))
         for (u, schema) in toValidate {
             let r = try Tool.run(["virt-xml-validate", u.path, schema])
@@ -103,7 +117,8 @@ import Testing
             "<domain type='kvm'>", "<vcpupin vcpu='3' cpuset='11'/>", "<emulatorpin cpuset='0-1'/>",
             "<iothreadpin iothread='1' cpuset='0-1'/>", "<page size='1048576' unit='KiB'/>",
             "<memory mode='strict' nodeset='1'/>", "<cpu mode='host-passthrough' check='none' migratable='off'>",
-            "<feature policy='require' name='vmx'/>", "<driver name='qemu' type='qcow2' cache='none' io='native' iothread='1'/>",
+            "<feature policy='require' name='vmx'/>",
+            "<driver name='qemu' type='qcow2' cache='none' io='native' iothread='1'/>",
             "<driver name='vhost' queues='4'/>", "<iothreads>1</iothreads>",
             "<nestlab:nestlab xmlns:nestlab='http://nestlab.dev/xmlns/lab/1' lab='tuned' machine='worker-0'>",
         ] {
@@ -113,7 +128,8 @@ import Testing
         var amd = Self.bigHost
         amd.cpuVendor = .amd
         let ra = try Self.render(Fixtures.url("render/tuned.yaml"), facts: amd)
-        #expect(try #require(ra.machine(named: "cp")).domain.render().contains("<feature policy='require' name='svm'/>"))
+        #expect(
+            try #require(ra.machine(named: "cp")).domain.render().contains("<feature policy='require' name='svm'/>"))
     }
 
     @Test func tcgMachinesGetQemuTypeAndMaximumCPU() throws {
@@ -135,7 +151,8 @@ import Testing
         b.machines[0].memory = .gib(16)
         let labB = try LabResolver(topology: b, facts: ["node1": Self.bigHost]).resolve()
         let rb = try LabRenderer.render(lab: labB, bases: Self.bases(for: b), sshKeys: [Self.sshKey])
-        let old = try #require(a.machine(named: "cp")).spec, new = try #require(rb.machine(named: "cp")).spec
+        let old = try #require(a.machine(named: "cp")).spec
+        let new = try #require(rb.machine(named: "cp")).spec
         #expect(old.digest != new.digest)
         let diff = new.differences(from: old)
         #expect(diff.contains("vcpus 4 → 6"))
@@ -155,13 +172,17 @@ import Testing
     }
 
     @Test func yamlQuotesAmbiguousStrings() throws {
-        let doc = YAMLValue.map([("a", .string("true")), ("b", .string("0644")), ("c", .string("1.30")), ("d", .string("")),
-                                 ("e", .string("null")), ("f", .string("plain")), ("g", .block("x\ny\n")), ("h", .int(2)),
-                                 ("i", .string("on")), ("j", .string("52:54:00:12:34:56")), ("k", .quoted("52:54:00:ab:cd:ef"))])
-        #expect(doc.emit() == "a: \"true\"\nb: \"0644\"\nc: \"1.30\"\nd: \"\"\ne: \"null\"\nf: plain\ng: |\n  x\n  y\nh: 2\ni: \"on\"\nj: \"52:54:00:12:34:56\"\nk: \"52:54:00:ab:cd:ef\"\n")
+        let doc = YAMLValue.map([
+            ("a", .string("true")), ("b", .string("0644")), ("c", .string("1.30")), ("d", .string("")),
+            ("e", .string("null")), ("f", .string("plain")), ("g", .block("x\ny\n")), ("h", .int(2)),
+            ("i", .string("on")), ("j", .string("52:54:00:12:34:56")), ("k", .quoted("52:54:00:ab:cd:ef")),
+        ])
+        #expect(
+            doc.emit()
+                == "a: \"true\"\nb: \"0644\"\nc: \"1.30\"\nd: \"\"\ne: \"null\"\nf: plain\ng: |\n  x\n  y\nh: 2\ni: \"on\"\nj: \"52:54:00:12:34:56\"\nk: \"52:54:00:ab:cd:ef\"\n"
+        )
     }
 }
-
 
 @Suite struct ResolutionTests {
     static func topology(_ yaml: String) throws -> Topology {
@@ -169,7 +190,8 @@ import Testing
     }
 
     @Test func autoPinningAvoidsCPUsAProfilePins() throws {
-        let t = try Self.topology("""
+        let t = try Self.topology(
+            """
             name: pins
             hosts: [{name: h, cpus: 1-5, reservedCPUs: "0"}]
             images: {deb: {file: /x.qcow2}}
@@ -187,13 +209,16 @@ import Testing
     }
 
     @Test func nestedWithAutoAccelRefusesTCGFallback() throws {
-        let t = try Self.topology("""
+        let t = try Self.topology(
+            """
             name: nested
             images: {deb: {file: /x.qcow2}}
             networks: {lab: {mode: nat, cidr: 10.77.0.0/24}}
             machines: [{name: a, profile: paper-mitigated, memory: 4GiB}]
             """)
-        #expect(throws: LabError.self) { try LabResolver(topology: t, facts: ["localhost": RenderTests.ciHost]).resolve() }
+        #expect(throws: LabError.self) {
+            try LabResolver(topology: t, facts: ["localhost": RenderTests.ciHost]).resolve()
+        }
         do {
             _ = try LabResolver(topology: t, facts: ["localhost": RenderTests.ciHost]).resolve()
         } catch {
@@ -202,7 +227,8 @@ import Testing
     }
 
     @Test func isolatedNetworksGiveNoDefaultRoute() throws {
-        let t = try Self.topology("""
+        let t = try Self.topology(
+            """
             name: iso
             images: {deb: {file: /x.qcow2}}
             networks:
@@ -217,7 +243,9 @@ import Testing
     }
 
     @Test func metadataForTheAPIHasNoPrefixes() {
-        let e = XMLElement("nestlab:nestlab", [("xmlns:nestlab", "http://x"), ("lab", "l")], [.element(XMLElement("nestlab:ready", [("instance", "i")]))])
+        let e = XMLElement(
+            "nestlab:nestlab", [("xmlns:nestlab", "http://x"), ("lab", "l")],
+            [.element(XMLElement("nestlab:ready", [("instance", "i")]))])
         #expect(e.unprefixed().render() == "<nestlab lab='l'>\n  <ready instance='i'/>\n</nestlab>\n")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Spawn
 import Testing
+
 @testable import NestlabCore
 
 /// Parses TOML with Python's tomllib (an independent TOML 1.0 parser) and returns the JSON object.
@@ -84,23 +85,26 @@ struct RuntimeContainerdTests {
         var runtimes = KubeSample.allRuntimes
         runtimes.urunc = nil
         runtimes.kata?.hypervisors = [.qemu, .cloudHypervisor]
-        let config = try ContainerdConfig(version: .debian12, sandboxImage: "registry.k8s.io/pause:3.10", runtimes: runtimes)
+        let config = try ContainerdConfig(
+            version: .debian12, sandboxImage: "registry.k8s.io/pause:3.10", runtimes: runtimes)
         #expect(config.handlers.map(\.name) == ["runc", "crun", "kata-qemu", "kata-clh"])
         #expect(try keysLostByContainerd(config) == [])
     }
 
     @Test func version2WithEveryHandlerIsAcceptedByContainerd() throws {
         // Rendered for containerd 1.7 (Ubuntu): every handler plus the devmapper pool.
-        let config = try ContainerdConfig(version: .ubuntu, sandboxImage: "registry.k8s.io/pause:3.10",
-                                          runtimes: KubeSample.allRuntimes)
+        let config = try ContainerdConfig(
+            version: .ubuntu, sandboxImage: "registry.k8s.io/pause:3.10",
+            runtimes: KubeSample.allRuntimes)
         #expect(config.handlers.map(\.name) == ["runc", "crun", "kata-qemu", "kata-clh", "kata-fc", "urunc"])
         try expectGolden(config.render(), "runtimes/containerd-v2-all.toml")
         // Debian's 1.6 accepts the file and keeps every key but the per-runtime snapshotter
         // (a 1.7 addition), which is why nestlab refuses urunc and kata-fc on containerd 1.6.
-        #expect(try keysLostByContainerd(config) == [
-            "plugins.io.containerd.grpc.v1.cri.containerd.runtimes.kata-fc.snapshotter",
-            "plugins.io.containerd.grpc.v1.cri.containerd.runtimes.urunc.snapshotter",
-        ])
+        #expect(
+            try keysLostByContainerd(config) == [
+                "plugins.io.containerd.grpc.v1.cri.containerd.runtimes.kata-fc.snapshotter",
+                "plugins.io.containerd.grpc.v1.cri.containerd.runtimes.urunc.snapshotter",
+            ])
     }
 
     @Test func containerd16RefusesPerRuntimeSnapshotters() throws {
@@ -113,8 +117,9 @@ struct RuntimeContainerdTests {
     @Test func version3Structure() throws {
         // containerd 1.6 cannot check a version-3 file (it predates the format), so this
         // parses the file with an independent TOML parser and checks the plugin layout.
-        let config = try ContainerdConfig(version: ContainerdVersion(2, 1), sandboxImage: "registry.k8s.io/pause:3.10",
-                                          runtimes: KubeSample.allRuntimes)
+        let config = try ContainerdConfig(
+            version: ContainerdVersion(2, 1), sandboxImage: "registry.k8s.io/pause:3.10",
+            runtimes: KubeSample.allRuntimes)
         try expectGolden(config.render(), "runtimes/containerd-v3-all.toml")
         let dir = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -123,22 +128,31 @@ struct RuntimeContainerdTests {
         let parsed = try parseTOML(file.path)
         #expect(parsed["version"] as? Int == 3)
         let runtime = ["plugins", "io.containerd.cri.v1.runtime"]
-        #expect(lookup(parsed, ["plugins", "io.containerd.cri.v1.images", "pinned_images", "sandbox"]) as? String
+        #expect(
+            lookup(parsed, ["plugins", "io.containerd.cri.v1.images", "pinned_images", "sandbox"]) as? String
                 == "registry.k8s.io/pause:3.10")
         #expect(lookup(parsed, runtime + ["cni", "bin_dirs"]) as? [String] == ["/opt/cni/bin"])
         #expect(lookup(parsed, runtime + ["containerd", "default_runtime_name"]) as? String == "runc")
         let handlers = try #require(lookup(parsed, runtime + ["containerd", "runtimes"]) as? [String: Any])
         #expect(Set(handlers.keys) == ["runc", "crun", "kata-qemu", "kata-clh", "kata-fc", "urunc"])
-        #expect(lookup(parsed, runtime + ["containerd", "runtimes", "runc", "options", "SystemdCgroup"]) as? Bool == true)
-        #expect(lookup(parsed, runtime + ["containerd", "runtimes", "crun", "options", "BinaryName"]) as? String == "/usr/bin/crun")
-        #expect(lookup(parsed, runtime + ["containerd", "runtimes", "kata-qemu", "runtime_type"]) as? String
+        #expect(
+            lookup(parsed, runtime + ["containerd", "runtimes", "runc", "options", "SystemdCgroup"]) as? Bool == true)
+        #expect(
+            lookup(parsed, runtime + ["containerd", "runtimes", "crun", "options", "BinaryName"]) as? String
+                == "/usr/bin/crun")
+        #expect(
+            lookup(parsed, runtime + ["containerd", "runtimes", "kata-qemu", "runtime_type"]) as? String
                 == "io.containerd.kata-qemu.v2")
-        #expect(lookup(parsed, runtime + ["containerd", "runtimes", "kata-qemu", "options", "ConfigPath"]) as? String
+        #expect(
+            lookup(parsed, runtime + ["containerd", "runtimes", "kata-qemu", "options", "ConfigPath"]) as? String
                 == "/etc/kata-containers/nestlab/configuration-qemu.toml")
         #expect(lookup(parsed, runtime + ["containerd", "runtimes", "urunc", "snapshotter"]) as? String == "devmapper")
-        #expect(lookup(parsed, runtime + ["containerd", "runtimes", "urunc", "pod_annotations"]) as? [String]
+        #expect(
+            lookup(parsed, runtime + ["containerd", "runtimes", "urunc", "pod_annotations"]) as? [String]
                 == ["com.urunc.unikernel.*"])
-        #expect(lookup(parsed, ["plugins", "io.containerd.snapshotter.v1.devmapper", "pool_name"]) as? String == "containerd-pool")
+        #expect(
+            lookup(parsed, ["plugins", "io.containerd.snapshotter.v1.devmapper", "pool_name"]) as? String
+                == "containerd-pool")
         #expect(lookup(parsed, ["plugins", "io.containerd.snapshotter.v1.devmapper", "fs_type"]) as? String == "ext2")
         // Every rendered leaf reads back with its value.
         for leaf in leaves(config.document) {
@@ -153,8 +167,9 @@ struct RuntimeContainerdTests {
     @Test func containerd16CannotCheckVersion3() throws {
         // Why version 3 is checked structurally: Debian's 1.6 "accepts" a version-3 file
         // (exit 0) but drops every key in it and reports its own version 2 defaults.
-        let config = try ContainerdConfig(version: ContainerdVersion(2, 1), sandboxImage: "registry.k8s.io/pause:3.10",
-                                          runtimes: KubeSample.allRuntimes)
+        let config = try ContainerdConfig(
+            version: ContainerdVersion(2, 1), sandboxImage: "registry.k8s.io/pause:3.10",
+            runtimes: KubeSample.allRuntimes)
         let criKeys = leaves(config.document).map { $0.path.joined(separator: ".") }
             .filter { $0.hasPrefix("plugins.io.containerd.cri.v1.") }
         let lost = try keysLostByContainerd(config)
@@ -164,18 +179,23 @@ struct RuntimeContainerdTests {
     }
 
     @Test func tomlWriterEscapesEveryStringThatNeedsIt() throws {
-        let tricky = ["plain", "quote \" inside", "back\\slash", "new\nline", "tab\there", "bell\u{07}", "del\u{7F}",
-                      "unicode é 😀", "'single'", "[not.a.table]", "= sign"]
+        let tricky = [
+            "plain", "quote \" inside", "back\\slash", "new\nline", "tab\there", "bell\u{07}", "del\u{7F}",
+            "unicode é 😀", "'single'", "[not.a.table]", "= sign",
+        ]
         var document = TOMLDocument(root: [("version", .integer(2))])
-        document.tables.append(TOMLTable(["plugins", "io.containerd.grpc.v1.cri", "bare_key"],
-                                         tricky.enumerated().map { ("k\($0.offset)", .string($0.element)) }
-                                             + [("list", .array(tricky.map { .string($0) }))]))
+        document.tables.append(
+            TOMLTable(
+                ["plugins", "io.containerd.grpc.v1.cri", "bare_key"],
+                tricky.enumerated().map { ("k\($0.offset)", .string($0.element)) }
+                    + [("list", .array(tricky.map { .string($0) }))]))
         let dir = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("t.toml")
         try Data(TOMLWriter.render(document).utf8).write(to: file)
         let parsed = try parseTOML(file.path)
-        let table = try #require(lookup(parsed, ["plugins", "io.containerd.grpc.v1.cri", "bare_key"]) as? [String: Any])
+        let table = try #require(
+            lookup(parsed, ["plugins", "io.containerd.grpc.v1.cri", "bare_key"]) as? [String: Any])
         for (index, value) in tricky.enumerated() { #expect(table["k\(index)"] as? String == value) }
         #expect(table["list"] as? [String] == tricky)
         #expect(TOMLWriter.key("io.containerd.grpc.v1.cri") == "\"io.containerd.grpc.v1.cri\"")
@@ -191,16 +211,20 @@ struct RuntimeContainerdDaemonTests {
         var runtimes = KubeSample.allRuntimes
         runtimes.urunc = nil
         runtimes.kata?.hypervisors = [.qemu, .cloudHypervisor]
-        let config = try ContainerdConfig(version: .debian12, sandboxImage: "registry.k8s.io/pause:3.10", runtimes: runtimes)
+        let config = try ContainerdConfig(
+            version: .debian12, sandboxImage: "registry.k8s.io/pause:3.10", runtimes: runtimes)
         let dir = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("config.toml")
         try Data(config.render().utf8).write(to: file)
         let socket = dir.appendingPathComponent("c.sock").path
         let log = dir.appendingPathComponent("containerd.log")
-        let daemon = try SpawnedProcess.start(["/usr/bin/containerd", "--config", file.path, "--root", dir.appendingPathComponent("root").path,
-                                               "--state", dir.appendingPathComponent("state").path, "--address", socket],
-                                              stdout: .file(log.path), stderr: .stdout)
+        let daemon = try SpawnedProcess.start(
+            [
+                "/usr/bin/containerd", "--config", file.path, "--root", dir.appendingPathComponent("root").path,
+                "--state", dir.appendingPathComponent("state").path, "--address", socket,
+            ],
+            stdout: .file(log.path), stderr: .stdout)
         defer {
             daemon.signal(SIGKILL)
             daemon.wait()
@@ -208,7 +232,10 @@ struct RuntimeContainerdDaemonTests {
         var plugins = ""
         for _ in 0..<40 {
             let result = try runProcess(["/usr/bin/ctr", "--address", socket, "plugins", "ls"])
-            if result.status == 0 { plugins = result.stdout; break }
+            if result.status == 0 {
+                plugins = result.stdout
+                break
+            }
             Thread.sleep(forTimeInterval: 0.25)
         }
         let text = try String(contentsOf: log, encoding: .utf8)

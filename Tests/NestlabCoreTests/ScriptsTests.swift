@@ -1,6 +1,7 @@
 import Foundation
 import Spawn
 import Testing
+
 @testable import NestlabCore
 
 /// A Python HTTP server on 127.0.0.1 that serves a directory (or stalls every request),
@@ -27,8 +28,9 @@ final class LocalHTTPServer {
             print(server.server_address[1], flush=True)
             server.serve_forever()
             """
-        process = try SpawnedProcess.start(["/usr/bin/python3", "-c", script, stall ? "stall" : "serve", directory],
-                                           stdout: .pipe, stderr: .null)
+        process = try SpawnedProcess.start(
+            ["/usr/bin/python3", "-c", script, stall ? "stall" : "serve", directory],
+            stdout: .pipe, stderr: .null)
         var buffer = Data()
         while !buffer.contains(UInt8(ascii: "\n")) {
             let chunk = process.standardOutput!.availableData
@@ -62,7 +64,8 @@ struct ScriptSandbox {
 
     init(env: EnvFile = EnvFile()) throws {
         root = try makeScratchDirectory()
-        try FileManager.default.createDirectory(at: etc.appendingPathComponent("artifacts"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: etc.appendingPathComponent("artifacts"), withIntermediateDirectories: true)
         try Data(env.render().utf8).write(to: etc.appendingPathComponent("node.env"))
         _ = FileManager.default.createFile(atPath: console.path, contents: nil)
     }
@@ -96,8 +99,9 @@ struct ScriptsTests {
     @Test(arguments: NodeScripts.all)
     func passesShellcheck(_ name: String) throws {
         // -x follows `source lib.sh`; no check is disabled anywhere.
-        let result = try runProcess(["/usr/bin/shellcheck", "-x", "--severity=style", name],
-                                    currentDirectory: scriptsDirectory().path)
+        let result = try runProcess(
+            ["/usr/bin/shellcheck", "-x", "--severity=style", name],
+            currentDirectory: scriptsDirectory().path)
         #expect(result.status == 0, "\(name):\n\(result.stdout)\(result.stderr)")
         let text = try String(contentsOf: scriptsDirectory().appendingPathComponent(name), encoding: .utf8)
         #expect(!text.contains("shellcheck disable"))
@@ -114,8 +118,11 @@ struct ScriptsTests {
         let result = try box.bash("nl_phase download \(EnvFile.quote("first try"))\nnl_ok \(EnvFile.quote(detail))")
         #expect(result.status == 0, "\(result.stderr)")
         let lines = box.phaseLines(result.stdout)
-        #expect(lines == [PhaseLine(phase: "download", status: .start, detail: "first try"),
-                          PhaseLine(phase: "download", status: .ok, detail: detail)])
+        #expect(
+            lines == [
+                PhaseLine(phase: "download", status: .start, detail: "first try"),
+                PhaseLine(phase: "download", status: .ok, detail: detail),
+            ])
         #expect(result.stdout.split(separator: "\n").first == "NESTLAB phase=download status=start detail=first%20try")
         let console = try String(contentsOf: box.console, encoding: .utf8)
         #expect(console == result.stdout)
@@ -129,7 +136,9 @@ struct ScriptsTests {
         defer { box.remove() }
         let explicit = try box.bash("nl_phase sysctl\nnl_fail 'sysctl failed: no such key'\necho unreachable")
         #expect(explicit.status == 1)
-        #expect(box.phaseLines(explicit.stdout).last == PhaseLine(phase: "sysctl", status: .failed, detail: "sysctl failed: no such key"))
+        #expect(
+            box.phaseLines(explicit.stdout).last
+                == PhaseLine(phase: "sysctl", status: .failed, detail: "sysctl failed: no such key"))
         #expect(!explicit.stdout.contains("unreachable"))
 
         let trapped = try box.bash("nl_phase swap\nfalse\necho unreachable")
@@ -143,12 +152,14 @@ struct ScriptsTests {
         let box = try ScriptSandbox()
         defer { box.remove() }
         let served = box.root.appendingPathComponent("served")
-        try FileManager.default.createDirectory(at: served.appendingPathComponent("tree/bin"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: served.appendingPathComponent("tree/bin"), withIntermediateDirectories: true)
         try Data("#!/bin/sh\necho kubeadm\n".utf8).write(to: served.appendingPathComponent("kubeadm"))
         try Data("crictl binary\n".utf8).write(to: served.appendingPathComponent("tree/bin/crictl"))
         try Data("bridge plugin\n".utf8).write(to: served.appendingPathComponent("tree/bridge"))
-        let tar = try runProcess(["/bin/tar", "-czf", "../tools.tar.gz", "./bin/crictl", "./bridge"],
-                                 currentDirectory: served.appendingPathComponent("tree").path)
+        let tar = try runProcess(
+            ["/bin/tar", "-czf", "../tools.tar.gz", "./bin/crictl", "./bridge"],
+            currentDirectory: served.appendingPathComponent("tree").path)
         #expect(tar.status == 0)
         func sha(_ name: String) throws -> String {
             String(try runProcess(["/usr/bin/sha256sum", served.appendingPathComponent(name).path]).stdout.prefix(64))
@@ -156,11 +167,15 @@ struct ScriptsTests {
         let server = try LocalHTTPServer(directory: served.path)
         let base = "http://127.0.0.1:\(server.port)"
         let out = box.root.appendingPathComponent("out").path
-        let list = [
-            [ "\(base)/kubeadm", try sha("kubeadm"), "file", "\(out)/usr/bin/kubeadm", "-", "755"],
-            [ "\(base)/tools.tar.gz", try sha("tools.tar.gz"), "member", "\(out)/usr/bin/crictl", "./bin/crictl", "755"],
-            [ "\(base)/tools.tar.gz", try sha("tools.tar.gz"), "extract", "\(out)/opt/cni/bin", "0", "-"],
-        ].map { $0.joined(separator: "\t") }.joined(separator: "\n") + "\n"
+        let list =
+            [
+                ["\(base)/kubeadm", try sha("kubeadm"), "file", "\(out)/usr/bin/kubeadm", "-", "755"],
+                [
+                    "\(base)/tools.tar.gz", try sha("tools.tar.gz"), "member", "\(out)/usr/bin/crictl", "./bin/crictl",
+                    "755",
+                ],
+                ["\(base)/tools.tar.gz", try sha("tools.tar.gz"), "extract", "\(out)/opt/cni/bin", "0", "-"],
+            ].map { $0.joined(separator: "\t") }.joined(separator: "\n") + "\n"
         try Data(("# header\n" + list).utf8).write(to: box.etc.appendingPathComponent("artifacts/kubernetes.tsv"))
 
         let result = try box.bash("nl_phase kubernetes-binaries\nnl_install_artifacts kubernetes\nnl_ok")
@@ -171,7 +186,8 @@ struct ScriptsTests {
         #expect(try String(contentsOfFile: "\(out)/usr/bin/crictl", encoding: .utf8) == "crictl binary\n")
         #expect(try String(contentsOfFile: "\(out)/opt/cni/bin/bridge", encoding: .utf8) == "bridge plugin\n")
         let installed = try String(contentsOf: box.state.appendingPathComponent("installed.list"), encoding: .utf8)
-        #expect(installed.split(separator: "\n").map(String.init)
+        #expect(
+            installed.split(separator: "\n").map(String.init)
                 == [kubeadm, "\(out)/usr/bin/crictl", "\(out)/opt/cni/bin/bin/crictl", "\(out)/opt/cni/bin/bridge"])
 
         // A second run finds everything cached and verified: no download needed (server gone).
@@ -203,9 +219,11 @@ struct ScriptsTests {
         let result = try box.bash("nl_phase kubernetes-binaries\nnl_fetch \(url) \(box.root.path)/kubelet \(zeros)")
         #expect(result.status == 1)
         let actual = "239f59ed55e737c77147cf55ad0c1b030b6d7ee748a7426952f9b852d5a935e5"  // sha256("payload")
-        #expect(box.phaseLines(result.stdout).last
-                == PhaseLine(phase: "kubernetes-binaries", status: .failed,
-                             detail: "sha256 mismatch for \(url): expected \(zeros), got \(actual)"))
+        #expect(
+            box.phaseLines(result.stdout).last
+                == PhaseLine(
+                    phase: "kubernetes-binaries", status: .failed,
+                    detail: "sha256 mismatch for \(url): expected \(zeros), got \(actual)"))
         #expect(!FileManager.default.fileExists(atPath: "\(box.root.path)/kubelet"))
         #expect(!FileManager.default.fileExists(atPath: "\(box.root.path)/kubelet.part"))
     }
@@ -216,7 +234,8 @@ struct ScriptsTests {
         defer { box.remove() }
         let url = "https://dl.k8s.io.invalid/release/v1.33.1/bin/linux/amd64/kubeadm"
         let start = Date()
-        let result = try box.bash("nl_phase kubernetes-binaries\nnl_fetch \(url) \(box.root.path)/kubeadm \(KubeSample.sha)")
+        let result = try box.bash(
+            "nl_phase kubernetes-binaries\nnl_fetch \(url) \(box.root.path)/kubeadm \(KubeSample.sha)")
         #expect(result.status == 1)
         #expect(Date().timeIntervalSince(start) < 120)  // catches a hang, not a slow machine
         let last = try #require(box.phaseLines(result.stdout).last)
@@ -230,8 +249,9 @@ struct ScriptsTests {
         defer { box.remove() }
         let server = try LocalHTTPServer(directory: box.root.path, stall: true)
         let start = Date()
-        let result = try box.bash("nl_phase kubernetes-binaries\nnl_fetch http://127.0.0.1:\(server.port)/kubeadm \(box.root.path)/k \(KubeSample.sha)",
-                                  extra: ["NESTLAB_DOWNLOAD_TIMEOUT": "2"])
+        let result = try box.bash(
+            "nl_phase kubernetes-binaries\nnl_fetch http://127.0.0.1:\(server.port)/kubeadm \(box.root.path)/k \(KubeSample.sha)",
+            extra: ["NESTLAB_DOWNLOAD_TIMEOUT": "2"])
         #expect(result.status == 1)
         #expect(Date().timeIntervalSince(start) < 120)  // curl exit 28 below proves the 2 s timeout
         let last = try #require(box.phaseLines(result.stdout).last)
@@ -242,7 +262,8 @@ struct ScriptsTests {
         let box = try ScriptSandbox()
         defer { box.remove() }
         let config = box.root.appendingPathComponent("configuration-qemu.toml")
-        try Data("""
+        try Data(
+            """
             [hypervisor.qemu]
             default_vcpus = 1
             default_memory = 2048
@@ -254,31 +275,36 @@ struct ScriptsTests {
             [runtime]
             enable_debug = false
 
-            """.utf8).write(to: config)
+            """.utf8
+        ).write(to: config)
         let knobs = try NodeBootstrapRenderer.render(
-            cluster: KubeSample.cluster(runtimes: KubeSample.allRuntimes, containerd: .distro(.ubuntu)), node: KubeSample.worker)
-            .file(at: "/etc/nestlab/kata/qemu.knobs")
+            cluster: KubeSample.cluster(runtimes: KubeSample.allRuntimes, containerd: .distro(.ubuntu)),
+            node: KubeSample.worker
+        )
+        .file(at: "/etc/nestlab/kata/qemu.knobs")
         let lines = try #require(knobs).text.split(separator: "\n").filter { !$0.hasPrefix("#") }
         var body = ""
         for line in lines {
             let key = line.split(separator: " ").first.map(String.init) ?? ""
             body += "nl_toml_set \(EnvFile.quote(config.path)) \(key) \(EnvFile.quote(String(line)))\n"
         }
-        let result = try box.bash(body + "if nl_toml_set \(EnvFile.quote(config.path)) no_such_key 'no_such_key = 1'; then exit 9; fi")
+        let result = try box.bash(
+            body + "if nl_toml_set \(EnvFile.quote(config.path)) no_such_key 'no_such_key = 1'; then exit 9; fi")
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(try String(contentsOf: config, encoding: .utf8) == """
-            [hypervisor.qemu]
-            default_vcpus = 2
-            default_memory = 4096
-            enable_hugepages = true
-            shared_fs = "virtio-fs"
-            virtio_fs_cache_size = 0
-            virtio_fs_cache = "never"
+        #expect(
+            try String(contentsOf: config, encoding: .utf8) == """
+                [hypervisor.qemu]
+                default_vcpus = 2
+                default_memory = 4096
+                enable_hugepages = true
+                shared_fs = "virtio-fs"
+                virtio_fs_cache_size = 0
+                virtio_fs_cache = "never"
 
-            [runtime]
-            enable_debug = false
+                [runtime]
+                enable_debug = false
 
-            """)
+                """)
         // The result is still valid TOML with the values typed as Kata reads them.
         let parsed = try parseTOML(config.path)
         let qemu = try #require(lookup(parsed, ["hypervisor", "qemu"]) as? [String: Any])
@@ -299,12 +325,16 @@ struct ScriptsTests {
         let tree = box.root.appendingPathComponent("tree")
         let defaults = tree.appendingPathComponent("opt/kata/share/defaults/kata-containers")
         try FileManager.default.createDirectory(at: defaults, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: tree.appendingPathComponent("opt/kata/bin"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: tree.appendingPathComponent("opt/kata/bin"), withIntermediateDirectories: true)
         let shim = tree.appendingPathComponent("opt/kata/bin/containerd-shim-kata-v2")
         try Data("#!/bin/sh\n".utf8).write(to: shim)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: shim.path)
-        try Data("[hypervisor.qemu]\ndefault_vcpus = 1\ndefault_memory = 2048\n#enable_hugepages = true\nshared_fs = \"virtio-fs\"\nvirtio_fs_cache = \"auto\"\n".utf8)
-            .write(to: defaults.appendingPathComponent("configuration-qemu.toml"))
+        try Data(
+            "[hypervisor.qemu]\ndefault_vcpus = 1\ndefault_memory = 2048\n#enable_hugepages = true\nshared_fs = \"virtio-fs\"\nvirtio_fs_cache = \"auto\"\n"
+                .utf8
+        )
+        .write(to: defaults.appendingPathComponent("configuration-qemu.toml"))
         try Data("[hypervisor.firecracker]\ndefault_vcpus = 1\ndefault_memory = 2048\n# enable_hugepages = true\n".utf8)
             .write(to: defaults.appendingPathComponent("configuration-fc.toml"))
         let served = box.root.appendingPathComponent("served")
@@ -314,9 +344,13 @@ struct ScriptsTests {
         let sha = String(try runProcess(["/usr/bin/sha256sum", tarball.path]).stdout.prefix(64))
         let server = try LocalHTTPServer(directory: served.path)
         let install = box.root.appendingPathComponent("node")
-        try Data("\(["http://127.0.0.1:\(server.port)/\(tarball.lastPathComponent)", sha, "extract", install.path, "0", "-"].joined(separator: "\t"))\n".utf8)
-            .write(to: box.etc.appendingPathComponent("artifacts/kata.tsv"))
-        try FileManager.default.createDirectory(at: box.etc.appendingPathComponent("kata"), withIntermediateDirectories: true)
+        try Data(
+            "\(["http://127.0.0.1:\(server.port)/\(tarball.lastPathComponent)", sha, "extract", install.path, "0", "-"].joined(separator: "\t"))\n"
+                .utf8
+        )
+        .write(to: box.etc.appendingPathComponent("artifacts/kata.tsv"))
+        try FileManager.default.createDirectory(
+            at: box.etc.appendingPathComponent("kata"), withIntermediateDirectories: true)
         for hypervisor in ["qemu", "fc"] {
             let knobs = try #require(boot.file(at: "/etc/nestlab/kata/\(hypervisor).knobs"))
             try Data(knobs.content).write(to: box.etc.appendingPathComponent("kata/\(hypervisor).knobs"))
@@ -325,24 +359,38 @@ struct ScriptsTests {
         var environment = box.environment
         environment["NESTLAB_KATA_ROOT"] = install.appendingPathComponent("opt/kata").path
         environment["NESTLAB_KATA_TUNED"] = tuned.path
-        let result = try runProcess([scriptsDirectory().appendingPathComponent("kata.sh").path], environment: environment)
+        let result = try runProcess(
+            [scriptsDirectory().appendingPathComponent("kata.sh").path], environment: environment)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(box.phaseLines(result.stdout).map(\.phase) == ["kata-install", "kata-install", "kata-config", "kata-config", "kata"])
-        #expect(try String(contentsOf: tuned.appendingPathComponent("configuration-qemu.toml"), encoding: .utf8)
-                == "[hypervisor.qemu]\ndefault_vcpus = 2\ndefault_memory = 4096\nenable_hugepages = true\nshared_fs = \"virtio-fs\"\nvirtio_fs_cache = \"never\"\n")
-        #expect(try String(contentsOf: tuned.appendingPathComponent("configuration-fc.toml"), encoding: .utf8)
+        #expect(
+            box.phaseLines(result.stdout).map(\.phase) == [
+                "kata-install", "kata-install", "kata-config", "kata-config", "kata",
+            ])
+        #expect(
+            try String(contentsOf: tuned.appendingPathComponent("configuration-qemu.toml"), encoding: .utf8)
+                == "[hypervisor.qemu]\ndefault_vcpus = 2\ndefault_memory = 4096\nenable_hugepages = true\nshared_fs = \"virtio-fs\"\nvirtio_fs_cache = \"never\"\n"
+        )
+        #expect(
+            try String(contentsOf: tuned.appendingPathComponent("configuration-fc.toml"), encoding: .utf8)
                 == "[hypervisor.firecracker]\ndefault_vcpus = 2\ndefault_memory = 4096\nenable_hugepages = true\n")
         // The shipped files stay untouched, and what was unpacked is on record for node-reset.
-        #expect(try String(contentsOf: install.appendingPathComponent("opt/kata/share/defaults/kata-containers/configuration-fc.toml"),
-                           encoding: .utf8).contains("default_vcpus = 1\n"))
+        #expect(
+            try String(
+                contentsOf: install.appendingPathComponent(
+                    "opt/kata/share/defaults/kata-containers/configuration-fc.toml"),
+                encoding: .utf8
+            ).contains("default_vcpus = 1\n"))
         let installed = try String(contentsOf: box.state.appendingPathComponent("installed.list"), encoding: .utf8)
         #expect(installed.contains("\(install.path)/opt/kata/bin/containerd-shim-kata-v2\n"))
 
         // A knob the shipped config does not have is a clear failure, not a silent skip.
         try Data("no_such_knob = 1\n".utf8).write(to: box.etc.appendingPathComponent("kata/fc.knobs"))
-        let missing = try runProcess([scriptsDirectory().appendingPathComponent("kata.sh").path], environment: environment)
+        let missing = try runProcess(
+            [scriptsDirectory().appendingPathComponent("kata.sh").path], environment: environment)
         #expect(missing.status == 1)
-        #expect(box.phaseLines(missing.stdout).last?.detail.hasSuffix("configuration-fc.toml has no 'no_such_knob' to set") == true)
+        #expect(
+            box.phaseLines(missing.stdout).last?.detail.hasSuffix("configuration-fc.toml has no 'no_such_knob' to set")
+                == true)
     }
 
     @Test func devmapperPoolAttachesLoopDevicesAndCleansUp() throws {
@@ -357,7 +405,8 @@ struct ScriptsTests {
         defer { box.remove() }
         let dir = box.root.appendingPathComponent("pool")
         let environment = box.environment
-        try Data((env.render() + "NESTLAB_DM_DIR=\(EnvFile.quote(dir.path))\n").utf8).write(to: box.etc.appendingPathComponent("node.env"))
+        try Data((env.render() + "NESTLAB_DM_DIR=\(EnvFile.quote(dir.path))\n").utf8).write(
+            to: box.etc.appendingPathComponent("node.env"))
         let script = scriptsDirectory().appendingPathComponent("devmapper-pool.sh").path
         let hasDeviceMapper = try runProcess(["/usr/sbin/dmsetup", "version"]).status == 0
         let create = try runProcess([script, "create"], environment: environment)
@@ -388,7 +437,8 @@ struct ScriptsTests {
         defer { box.remove() }
         let manifest = box.root.appendingPathComponent("kube-flannel.yml")
         // The net-conf.json fragment as flannel's release manifest carries it.
-        try Data("""
+        try Data(
+            """
             data:
               net-conf.json: |
                 {
@@ -399,14 +449,18 @@ struct ScriptsTests {
                   }
                 }
 
-            """.utf8).write(to: manifest)
+            """.utf8
+        ).write(to: manifest)
         let out = box.root.appendingPathComponent("patched.yml")
-        let ok = try box.bash("nl_flannel_network \(EnvFile.quote(manifest.path)) \(EnvFile.quote(out.path)) 10.50.0.0/16")
+        let ok = try box.bash(
+            "nl_flannel_network \(EnvFile.quote(manifest.path)) \(EnvFile.quote(out.path)) 10.50.0.0/16")
         #expect(ok.status == 0, "\(ok.stderr)")
         let patched = try String(contentsOf: out, encoding: .utf8)
         #expect(patched.contains("\"Network\": \"10.50.0.0/16\",\n") && !patched.contains("10.244."))
         try Data("data: {}\n".utf8).write(to: manifest)
-        let none = try box.bash("if nl_flannel_network \(EnvFile.quote(manifest.path)) \(EnvFile.quote(out.path)) 10.50.0.0/16; then exit 9; fi")
+        let none = try box.bash(
+            "if nl_flannel_network \(EnvFile.quote(manifest.path)) \(EnvFile.quote(out.path)) 10.50.0.0/16; then exit 9; fi"
+        )
         #expect(none.status == 0)
     }
 
@@ -420,12 +474,17 @@ struct ScriptsTests {
         let served = box.root.appendingPathComponent("served")
         let release = served.appendingPathComponent("release-v1.7.0-x86_64")
         try FileManager.default.createDirectory(at: release, withIntermediateDirectories: true)
-        for (name, body) in [("urunc_static_amd64", "urunc"), ("containerd-shim-urunc-v2_static_amd64", "shim"), ("solo5-spt", "spt"),
-                             ("release-v1.7.0-x86_64/firecracker-v1.7.0-x86_64", "fc")] {
+        for (name, body) in [
+            ("urunc_static_amd64", "urunc"), ("containerd-shim-urunc-v2_static_amd64", "shim"), ("solo5-spt", "spt"),
+            ("release-v1.7.0-x86_64/firecracker-v1.7.0-x86_64", "fc"),
+        ] {
             try Data("#!/bin/sh\necho \(body)\n".utf8).write(to: served.appendingPathComponent(name))
         }
-        #expect(try runProcess(["/bin/tar", "-czf", "firecracker-v1.7.0-x86_64.tgz", "release-v1.7.0-x86_64"],
-                               currentDirectory: served.path).status == 0)
+        #expect(
+            try runProcess(
+                ["/bin/tar", "-czf", "firecracker-v1.7.0-x86_64.tgz", "release-v1.7.0-x86_64"],
+                currentDirectory: served.path
+            ).status == 0)
         func sha(_ name: String) throws -> String {
             String(try runProcess(["/usr/bin/sha256sum", served.appendingPathComponent(name).path]).stdout.prefix(64))
         }
@@ -437,21 +496,31 @@ struct ScriptsTests {
         runtimes.urunc = UruncSpec(
             version: "0.6.0",
             urunc: Artifact(url: "\(base)/urunc_static_amd64", sha256: try sha("urunc_static_amd64")),
-            shim: Artifact(url: "\(base)/containerd-shim-urunc-v2_static_amd64", sha256: try sha("containerd-shim-urunc-v2_static_amd64")),
-            monitors: [.firecracker(Artifact(url: "\(base)/firecracker-v1.7.0-x86_64.tgz", sha256: try sha("firecracker-v1.7.0-x86_64.tgz")),
-                                    member: "release-v1.7.0-x86_64/firecracker-v1.7.0-x86_64"),
-                       .solo5SPT(Artifact(url: "\(base)/solo5-spt", sha256: try sha("solo5-spt")))])
-        let boot = try NodeBootstrapRenderer.render(cluster: KubeSample.cluster(runtimes: runtimes, containerd: .distro(.ubuntu)),
-                                                    node: KubeSample.worker)
+            shim: Artifact(
+                url: "\(base)/containerd-shim-urunc-v2_static_amd64",
+                sha256: try sha("containerd-shim-urunc-v2_static_amd64")),
+            monitors: [
+                .firecracker(
+                    Artifact(
+                        url: "\(base)/firecracker-v1.7.0-x86_64.tgz", sha256: try sha("firecracker-v1.7.0-x86_64.tgz")),
+                    member: "release-v1.7.0-x86_64/firecracker-v1.7.0-x86_64"),
+                .solo5SPT(Artifact(url: "\(base)/solo5-spt", sha256: try sha("solo5-spt"))),
+            ])
+        let boot = try NodeBootstrapRenderer.render(
+            cluster: KubeSample.cluster(runtimes: runtimes, containerd: .distro(.ubuntu)),
+            node: KubeSample.worker)
         let list = try #require(boot.file(at: "/etc/nestlab/artifacts/urunc.tsv")).text
             .replacingOccurrences(of: "/usr/local/bin", with: bin)
         try Data(list.utf8).write(to: box.etc.appendingPathComponent("artifacts/urunc.tsv"))
         var environment = box.environment
         environment["PATH"] = bin + ":" + (environment["PATH"] ?? "")
-        let result = try runProcess([scriptsDirectory().appendingPathComponent("urunc.sh").path], environment: environment)
+        let result = try runProcess(
+            [scriptsDirectory().appendingPathComponent("urunc.sh").path], environment: environment)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(box.phaseLines(result.stdout).last == PhaseLine(phase: "urunc", status: .ok))
-        for (name, body) in [("urunc", "urunc"), ("containerd-shim-urunc-v2", "shim"), ("firecracker", "fc"), ("solo5-spt", "spt")] {
+        for (name, body) in [
+            ("urunc", "urunc"), ("containerd-shim-urunc-v2", "shim"), ("firecracker", "fc"), ("solo5-spt", "spt"),
+        ] {
             let path = "\(bin)/\(name)"
             #expect(FileManager.default.isExecutableFile(atPath: path), "\(name)")
             #expect((try? String(contentsOfFile: path, encoding: .utf8)) == "#!/bin/sh\necho \(body)\n")
@@ -465,12 +534,16 @@ struct ScriptsTests {
         try env.set("NESTLAB_JOIN_MAX_DELAY", "1")
         let box = try ScriptSandbox(env: env)
         defer { box.remove() }
-        let result = try runProcess([scriptsDirectory().appendingPathComponent("join.sh").path], environment: box.environment)
+        let result = try runProcess(
+            [scriptsDirectory().appendingPathComponent("join.sh").path], environment: box.environment)
         #expect(result.status == 1)
         let lines = box.phaseLines(result.stdout)
         #expect(lines.first == PhaseLine(phase: "kubeadm-join", status: .start, detail: "127.0.0.1:9"))
-        #expect(lines.last == PhaseLine(phase: "kubeadm-join", status: .failed,
-                                        detail: "gave up after 2 attempts: control plane 127.0.0.1:9 not ready (readyz HTTP 000)"))
+        #expect(
+            lines.last
+                == PhaseLine(
+                    phase: "kubeadm-join", status: .failed,
+                    detail: "gave up after 2 attempts: control plane 127.0.0.1:9 not ready (readyz HTTP 000)"))
         #expect(result.stderr.contains("attempt 1/2"))
         #expect(!result.stderr.contains("attempt 2/2"))
     }
@@ -488,8 +561,11 @@ struct ScriptsTests {
         #expect(lines.first == PhaseLine(phase: "bootstrap", status: .start, detail: "join.sh node-prep.sh"))
         #expect(lines.last == PhaseLine(phase: "bootstrap", status: .failed, detail: "join.sh failed"))
         #expect(!lines.contains { $0.phase == "kernel-modules" }, "node-prep.sh must not run after join.sh failed")
-        #expect(lines.contains(PhaseLine(phase: "kubeadm-join", status: .failed,
-                                         detail: "gave up after 1 attempts: control plane 127.0.0.1:9 not ready (readyz HTTP 000)")))
+        #expect(
+            lines.contains(
+                PhaseLine(
+                    phase: "kubeadm-join", status: .failed,
+                    detail: "gave up after 1 attempts: control plane 127.0.0.1:9 not ready (readyz HTTP 000)")))
 
         let unknown = try runProcess([bootstrap, "../../etc/passwd"], environment: box.environment)
         #expect(unknown.status == 1)
@@ -501,9 +577,14 @@ struct ScriptsTests {
         defer { box.remove() }
         var environment = box.environment
         environment["NESTLAB_ENV"] = box.root.appendingPathComponent("nope.env").path
-        let result = try runProcess([scriptsDirectory().appendingPathComponent("node-prep.sh").path], environment: environment)
+        let result = try runProcess(
+            [scriptsDirectory().appendingPathComponent("node-prep.sh").path], environment: environment)
         #expect(result.status == 1)
-        #expect(box.phaseLines(result.stdout) == [PhaseLine(phase: "node-prep", status: .failed,
-                                                            detail: "missing parameter file \(environment["NESTLAB_ENV"]!)")])
+        #expect(
+            box.phaseLines(result.stdout) == [
+                PhaseLine(
+                    phase: "node-prep", status: .failed,
+                    detail: "missing parameter file \(environment["NESTLAB_ENV"]!)")
+            ])
     }
 }

@@ -67,7 +67,8 @@ import Testing
         let iso = try dir.write("seed.iso", seed.image().bytes)
         #expect(try ToolRun.runData("isoinfo", "-J", "-x", "/user-data", "-i", iso.path) == contents)
         #expect(try ToolRun.runData("isoinfo", "-J", "-x", "/network-config", "-i", iso.path) == Data())
-        #expect(try ToolRun.runData("isoinfo", "-J", "-x", "/meta-data", "-i", iso.path) == Data("instance-id: x\n".utf8))
+        #expect(
+            try ToolRun.runData("isoinfo", "-J", "-x", "/meta-data", "-i", iso.path) == Data("instance-id: x\n".utf8))
     }
 
     @Test func blkidSeesIso9660LabelledCidata() throws {
@@ -85,15 +86,17 @@ import Testing
         let seed = Self.seed
         let iso = try dir.write("seed.iso", seed.image().bytes)
         let out = dir.url.appendingPathComponent("out")
-        _ = try ToolRun.run("xorriso", "-abort_on", "FAILURE", "-return_with", "SORRY", "32",
-                         "-rockridge", "off", "-joliet", "on", "-osirrox", "on", "-indev", iso.path, "-extract", "/", out.path)
+        _ = try ToolRun.run(
+            "xorriso", "-abort_on", "FAILURE", "-return_with", "SORRY", "32",
+            "-rockridge", "off", "-joliet", "on", "-osirrox", "on", "-indev", iso.path, "-extract", "/", out.path)
         let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
         #expect(names == ["meta-data", "network-config", "user-data"])
         for file in seed.files {
             #expect(try Data(contentsOf: out.appendingPathComponent(file.name)) == file.contents)
         }
-        let toc = try ToolRun.run("xorriso", "-abort_on", "FAILURE", "-return_with", "SORRY", "32",
-                                  "-joliet", "on", "-indev", iso.path, "-toc")
+        let toc = try ToolRun.run(
+            "xorriso", "-abort_on", "FAILURE", "-return_with", "SORRY", "32",
+            "-joliet", "on", "-indev", iso.path, "-toc")
         #expect(toc.contains("ISO loaded   : Joliet\n"))
         let sectors = try seed.image().bytes.count / 2048
         #expect(toc.contains("ISO session  :   1 ,         0 ,        \(sectors)s , cidata\n"))
@@ -109,7 +112,8 @@ import Testing
             try file.contents.write(to: source.appendingPathComponent(file.name))
         }
         let reference = dir.url.appendingPathComponent("reference.iso")
-        _ = try ToolRun.run("genisoimage", "-quiet", "-o", reference.path, "-volid", "cidata", "-joliet", "-rock", source.path)
+        _ = try ToolRun.run(
+            "genisoimage", "-quiet", "-o", reference.path, "-volid", "cidata", "-joliet", "-rock", source.path)
         let ours = try dir.write("ours.iso", seed.image().bytes)
 
         // "----------   0    0    0   27 Jan  1 1970 [     26 00]  user-data": keep size and name.
@@ -122,11 +126,12 @@ import Testing
                 }
         }
         #expect(try files(ours) == (try files(reference)))
-        #expect(try files(ours) == [
-            "\(Self.metaData.utf8.count) meta-data",
-            "\(Self.networkConfig.utf8.count) network-config",
-            "\(Self.userData.utf8.count) user-data",
-        ])
+        #expect(
+            try files(ours) == [
+                "\(Self.metaData.utf8.count) meta-data",
+                "\(Self.networkConfig.utf8.count) network-config",
+                "\(Self.userData.utf8.count) user-data",
+            ])
 
         func label(_ iso: URL) throws -> [String] {
             try ToolRun.run("blkid", "-p", "-o", "export", iso.path).split(separator: "\n")
@@ -194,14 +199,18 @@ import Testing
         let dir = try ScratchDir()
         let iso = try dir.write("many.iso", bytes)
         let listing = try ToolRun.run("isoinfo", "-J", "-l", "-i", iso.path)
-        let names = listing.split(separator: "\n").filter { $0.hasPrefix("-") }.compactMap { $0.split(separator: " ").last }
+        let names = listing.split(separator: "\n").filter { $0.hasPrefix("-") }.compactMap {
+            $0.split(separator: " ").last
+        }
         #expect(Set(names.map(String.init)) == Set(files.map(\.name)))
         for file in [files[0], files[41], files[79]] {
             #expect(try ToolRun.runData("isoinfo", "-J", "-x", "/" + file.name, "-i", iso.path) == file.contents)
         }
         // The primary (8.3) tree needs unique aliases for names that share a prefix.
         let primary = try ToolRun.run("isoinfo", "-l", "-i", iso.path)
-        let aliases = primary.split(separator: "\n").filter { $0.hasPrefix("-") }.compactMap { $0.split(separator: " ").last }
+        let aliases = primary.split(separator: "\n").filter { $0.hasPrefix("-") }.compactMap {
+            $0.split(separator: " ").last
+        }
         #expect(Set(aliases).count == 80)
     }
 

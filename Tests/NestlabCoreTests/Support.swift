@@ -25,7 +25,8 @@ enum Tool {
 enum Fixtures {
     /// The source folder of this test target's fixtures (golden files are updated there).
     static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     static func url(_ relative: String) -> URL { dir.appendingPathComponent(relative) }
 
@@ -36,15 +37,20 @@ enum Fixtures {
     static var updateGolden: Bool { ProcessInfo.processInfo.environment["NESTLAB_UPDATE_GOLDEN"] == "1" }
 
     /// Compares `actual` with a golden file; with NESTLAB_UPDATE_GOLDEN=1 rewrites it instead.
-    static func expectGolden(_ actual: String, _ relative: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectGolden(_ actual: String, _ relative: String, sourceLocation: SourceLocation = #_sourceLocation)
+        throws
+    {
         let u = url("golden/" + relative)
         if updateGolden {
-            try FileManager.default.createDirectory(at: u.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: u.deletingLastPathComponent(), withIntermediateDirectories: true)
             try actual.write(to: u, atomically: true, encoding: .utf8)
             return
         }
         let expected = try String(contentsOf: u, encoding: .utf8)
-        #expect(actual == expected, "differs from golden file \(relative); run with NESTLAB_UPDATE_GOLDEN=1 to accept", sourceLocation: sourceLocation)
+        #expect(
+            actual == expected, "differs from golden file \(relative); run with NESTLAB_UPDATE_GOLDEN=1 to accept",
+            sourceLocation: sourceLocation)
     }
 
     static func tempDir() throws -> URL {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NestlabCore
 
 /// Issue 21: a seeded fuzz test of the topology language. It mutates the shipped topologies
@@ -27,11 +28,14 @@ import Testing
     /// digits, very long, YAML's special scalars, and unset variables.
     static let edgeValues = [
         "18446744073709551616", "18446744073709551615", "9223372036854775808", "99999999999999999999GiB",
-        "18446744073709551615GiB", "17179869184TiB", "16777216TiB", "18446744073709551615B", "16777215TiB", "17592186044416MiB",
+        "18446744073709551615GiB", "17179869184TiB", "16777216TiB", "18446744073709551615B", "16777215TiB",
+        "17592186044416MiB",
         "70368744177665B", "6148914691236517205B", "4294967296", "2147483648", "-1", "-9223372036854775808",
-        "0", "0MiB", "1B", "", "\"\"", "~", "null", "[]", "{}", "[[[[[[", "{a: [", "1e309", "0x10", "0o17", ".nan", "-.inf",
+        "0", "0MiB", "1B", "", "\"\"", "~", "null", "[]", "{}", "[[[[[[", "{a: [", "1e309", "0x10", "0o17", ".nan",
+        "-.inf",
         "١٢٣", "１２GiB", "٣GiB", "𝟙𝟚", "\u{202E}abc", "\u{0}", "é", String(repeating: "a", count: 10_000),
-        String(repeating: "9", count: 400), "${NESTLAB_FUZZ_UNSET}", "${NESTLAB_FUZZ_UNSET:-}", "$(reboot)", "'; rm -rf /'",
+        String(repeating: "9", count: 400), "${NESTLAB_FUZZ_UNSET}", "${NESTLAB_FUZZ_UNSET:-}", "$(reboot)",
+        "'; rm -rf /'",
         "0-99999999", "0-18446744073709551615", "1,1,1,1", "99999-0", "255.255.255.255/33", "10.0.0.0/0", "1.2.3.4.5",
         "999.1.1.1", "::1", "*", "&anchor x", "*nope", "!!binary AAAA", "latest", "../../etc/passwd", "1.0/../../",
     ]
@@ -81,9 +85,14 @@ import Testing
 
     static func topologies() throws -> [(String, [Substring])] {
         let dir = Fixtures.repo.appendingPathComponent("topologies")
-        return try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted().map {
-            ($0, try String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false))
-        }
+        return try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted()
+            .map {
+                (
+                    $0,
+                    try String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8).split(
+                        separator: "\n", omittingEmptySubsequences: false)
+                )
+            }
     }
 
     @Test func mutatedTopologiesNeverCrashHangOrLoseTheirLine() async throws {
@@ -94,7 +103,8 @@ import Testing
         var r = Random(state: seed)
         let sources = try Self.topologies()
         let parser = TopologyParser(environment: ["HOME": "/home/researcher", "NESTLAB_TEST_IMAGE_DIR": "/srv/images"])
-        var accepted = 0, refused = 0
+        var accepted = 0
+        var refused = 0
         var slowest = (seconds: 0.0, text: "")
         let started = Date()
         for n in 0..<count {
@@ -123,16 +133,23 @@ import Testing
             } catch let e as TopologyError {
                 refused += 1
                 let unlocated = e.diagnostics.filter { $0.severity == .error && $0.location == nil }
-                #expect(unlocated.isEmpty, "seed \(seed), mutant \(n) of \(name): refused without a line: \(unlocated)\n--- mutant ---\n\(text.prefix(4000))")
+                #expect(
+                    unlocated.isEmpty,
+                    "seed \(seed), mutant \(n) of \(name): refused without a line: \(unlocated)\n--- mutant ---\n\(text.prefix(4000))"
+                )
                 #expect(e.diagnostics.allSatisfy { $0.location == nil || $0.location!.file == file })
             } catch {
-                Issue.record("seed \(seed), mutant \(n) of \(name): not a TopologyError: \(error)\n--- mutant ---\n\(text.prefix(4000))")
+                Issue.record(
+                    "seed \(seed), mutant \(n) of \(name): not a TopologyError: \(error)\n--- mutant ---\n\(text.prefix(4000))"
+                )
             }
             let took = Self.threadCPUSeconds() - t0
             if took > slowest.seconds { slowest = (took, text) }
         }
         let total = Date().timeIntervalSince(started)
-        print("topology fuzz: \(accepted) accepted, \(refused) refused in \(String(format: "%.1f", total)) s; slowest \(String(format: "%.3f", slowest.seconds)) s of CPU")
+        print(
+            "topology fuzz: \(accepted) accepted, \(refused) refused in \(String(format: "%.1f", total)) s; slowest \(String(format: "%.3f", slowest.seconds)) s of CPU"
+        )
         #expect(slowest.seconds < 2, "seed \(seed): a mutant took \(slowest.seconds) s:\n\(slowest.text.prefix(4000))")
         #expect(refused > 0 && accepted > 0, "the mutations must exercise both paths")
     }

@@ -1,10 +1,12 @@
 import Foundation
 import Testing
+
 @testable import NestlabCore
 
 /// Good and bad topology fixtures, with the exact messages (and line numbers) users see.
 @Suite struct TopologyFixtureTests {
-    static let badFixtures: [String] = (try? FileManager.default.contentsOfDirectory(atPath: Fixtures.url("topologies/bad").path))?
+    static let badFixtures: [String] =
+        (try? FileManager.default.contentsOfDirectory(atPath: Fixtures.url("topologies/bad").path))?
         .filter { $0.hasSuffix(".yaml") }.sorted() ?? []
 
     static let env = ["HOME": "/home/researcher"]
@@ -71,7 +73,8 @@ import Testing
                 count: 3
                 network: {lab: 10.77.0.50}
             """
-        let (t, warnings) = try TopologyParser(environment: Self.env).load(data: Data(yaml.utf8), file: "/labs/tiny.yaml")
+        let (t, warnings) = try TopologyParser(environment: Self.env).load(
+            data: Data(yaml.utf8), file: "/labs/tiny.yaml")
         #expect(warnings.isEmpty)
         #expect(t.hosts.map(\.name) == ["localhost"])
         #expect(t.hosts[0].libvirt == "qemu:///system")
@@ -101,13 +104,15 @@ import Testing
               - {name: m, image: a}
             """
         var d = Diagnostics()
-        let t = TopologyParser(environment: ["IMG_DIR": "/srv/img", "HOME": "/home/r"]).parse(data: Data(yaml.utf8), file: "p.yaml", &d)
+        let t = TopologyParser(environment: ["IMG_DIR": "/srv/img", "HOME": "/home/r"]).parse(
+            data: Data(yaml.utf8), file: "p.yaml", &d)
         #expect(t?.image(named: "a")?.source == .file(path: "/srv/img/a.qcow2"))
         #expect(t?.image(named: "b")?.source == .file(path: "/home/r/fallback/b.qcow2"))
         #expect(t?.image(named: "b")?.kernel == "/home/r/vmlinuz")
-        #expect(d.errors.map(\.description) == [
-            "p.yaml:5:13: error: images.c.file: environment variable 'NOT_SET' is not set; set it, or give a default: ${NOT_SET:-DEFAULT}",
-        ])
+        #expect(
+            d.errors.map(\.description) == [
+                "p.yaml:5:13: error: images.c.file: environment variable 'NOT_SET' is not set; set it, or give a default: ${NOT_SET:-DEFAULT}"
+            ])
     }
 
     @Test func runtimesAcceptListAndMapping() throws {
@@ -128,9 +133,17 @@ import Testing
         let (t, _) = try TopologyParser(environment: Self.env).load(data: Data(yaml.utf8), file: "rt.yaml")
         let c = try #require(t.clusters.first)
         #expect(c.runtimes.map(\.name) == ["runc", "kata", "kubevirt", "urunc"])
-        guard case .kata(let k) = c.runtimes[1] else { Issue.record("kata expected"); return }
-        #expect(k.hypervisors == [.qemu, .fc] && k.defaultVCPUs == 2 && k.defaultMemory == .gib(1) && k.enableHugepages && k.sharedFS == .virtio9p)
-        guard case .kubevirt(let kv) = c.runtimes[2], case .urunc(let u) = c.runtimes[3] else { Issue.record("kinds"); return }
+        guard case .kata(let k) = c.runtimes[1] else {
+            Issue.record("kata expected")
+            return
+        }
+        #expect(
+            k.hypervisors == [.qemu, .fc] && k.defaultVCPUs == 2 && k.defaultMemory == .gib(1) && k.enableHugepages
+                && k.sharedFS == .virtio9p)
+        guard case .kubevirt(let kv) = c.runtimes[2], case .urunc(let u) = c.runtimes[3] else {
+            Issue.record("kinds")
+            return
+        }
         #expect(kv.emulation == .on && !c.runtimes[2].needsKVM)
         #expect(u.monitors == [.firecracker] && c.runtimes[3].needsKVM)
         #expect(Versions.resolveKubernetes(c.kubernetes) == .resolved("1.33.4"))
@@ -138,7 +151,9 @@ import Testing
 }
 
 @Suite struct UnitsTests {
-    @Test(arguments: [("8GiB", UInt64(8) << 30), ("512MiB", 512 << 20), ("4Gi", 4 << 30), ("1024B", 1024), ("1TiB", 1 << 40)])
+    @Test(arguments: [
+        ("8GiB", UInt64(8) << 30), ("512MiB", 512 << 20), ("4Gi", 4 << 30), ("1024B", 1024), ("1TiB", 1 << 40),
+    ])
     func sizes(_ text: String, _ bytes: UInt64) throws {
         #expect(try ByteSize.parse(text).get().bytes == bytes)
     }

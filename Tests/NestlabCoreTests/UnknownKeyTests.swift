@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Yams
+
 @testable import NestlabCore
 
 /// Issue 21, class 6: every mapping of the topology schema refuses a key it does not know,
@@ -33,8 +34,10 @@ import Yams
             let (line, column) = (mark?.line ?? 0, mark?.column ?? 0)
             // A flow mapping's first key follows its brace (Yams reports no reliable style).
             let before = Array(lines[line - 1])[..<(column - 1)].last { $0 != " " }
-            out.append(Site(file: file, line: line, column: column, parentKey: parentKey,
-                            flow: before == "{", empty: first == nil, firstKey: first?.key.string))
+            out.append(
+                Site(
+                    file: file, line: line, column: column, parentKey: parentKey,
+                    flow: before == "{", empty: first == nil, firstKey: first?.key.string))
             for (k, v) in m { sites(v, parentKey: k.string ?? "", file: file, lines: lines, into: &out) }
         case .sequence(let s):
             for v in s { sites(v, parentKey: parentKey, file: file, lines: lines, into: &out) }
@@ -54,7 +57,8 @@ import Yams
             l[site.line - 1] = String(line[..<(site.column - 1)]) + "\(key): 1, " + String(line[(site.column - 1)...])
         } else {
             let indent = String(repeating: " ", count: site.column - 1)
-            l[site.line - 1] = String(line[..<(site.column - 1)]) + "\(key): 1\n" + indent + String(line[(site.column - 1)...])
+            l[site.line - 1] =
+                String(line[..<(site.column - 1)]) + "\(key): 1\n" + indent + String(line[(site.column - 1)...])
         }
         return l.joined(separator: "\n")
     }
@@ -71,12 +75,14 @@ import Yams
     }
 
     @Test func everyMappingOfEveryShippedTopologyRefusesAnUnknownKey() throws {
-        var checked = 0, schemaBlocks = Set<String>()
+        var checked = 0
+        var schemaBlocks = Set<String>()
         for (name, lines) in try TopologyFuzzTests.topologies() {
             let text = lines.joined(separator: "\n")
             #expect(Self.errors(text, file: name) == [], "\(name) must validate as shipped")
             var sites: [Site] = []
-            Self.sites(try #require(try Yams.compose(yaml: text)), parentKey: "", file: name, lines: lines, into: &sites)
+            Self.sites(
+                try #require(try Yams.compose(yaml: text)), parentKey: "", file: name, lines: lines, into: &sites)
             for site in sites {
                 let e = Self.errors(Self.inserting("nestlab-unknown", at: site, into: lines), file: name)
                 let here = e.filter { $0.hasPrefix("\(name):\(site.line):") }
@@ -89,7 +95,9 @@ import Yams
                 if let key = site.firstKey, key.count >= 3 {
                     let typo = key + String(key.last!)
                     let t = Self.errors(Self.inserting(typo, at: site, into: lines), file: name)
-                    #expect(t.contains { $0.hasPrefix("\(name):\(site.line):") && $0.contains("did you mean '\(key)'?") }, "\(site) \(typo): \(t)")
+                    #expect(
+                        t.contains { $0.hasPrefix("\(name):\(site.line):") && $0.contains("did you mean '\(key)'?") },
+                        "\(site) \(typo): \(t)")
                 }
             }
         }
@@ -100,8 +108,10 @@ import Yams
         }
     }
 
-    @Test(arguments: ["runc: {debug: true}", "crun: {systemdCgroup: false}", "kata: {verison: 3.20.0}",
-                      "urunc: {monitor: [qemu]}", "kubevirt: {emulate: on}"])
+    @Test(arguments: [
+        "runc: {debug: true}", "crun: {systemdCgroup: false}", "kata: {verison: 3.20.0}",
+        "urunc: {monitor: [qemu]}", "kubevirt: {emulate: on}",
+    ])
     func runtimeSettingsAreChecked(_ runtime: String) {
         let e = HostileInputTests.errors(HostileInputTests.cluster(runtime))
         #expect(e.count == 1 && e[0].hasPrefix("h.yaml:11:") && e[0].contains("unknown key"), "\(e)")

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import NestlabKit
 import Spawn
+import Testing
+
+@testable import NestlabKit
 
 /// What a spawned program inherits: stdin, stdout and stderr, nothing else. A daemon that
 /// inherited another spawn's pipe or Foundation.Process's exit-notification socket once kept

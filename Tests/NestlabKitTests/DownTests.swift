@@ -17,23 +17,34 @@ struct DownTests {
             // A domain with the lab's prefix but no nestlab metadata.
             try c.defineDomain(xml: Foreign.domainXML(name: "kt-foreign")).create()
             // A domain of lab `kt-x`, whose name starts with `kt-` too, tagged for that lab.
-            try c.defineDomain(xml: Foreign.domainXML(name: "kt-x-vm-0", metadata: Foreign.labMetadata(lab: "kt-x", machine: "vm-0", base: otherBase)))
-                .create()
+            try c.defineDomain(
+                xml: Foreign.domainXML(
+                    name: "kt-x-vm-0", metadata: Foreign.labMetadata(lab: "kt-x", machine: "vm-0", base: otherBase))
+            )
+            .create()
             // Networks with the lab's prefix: one of nobody, one that is lab kt-x's `lab` network.
-            let other = try c.defineNetwork(xml: Foreign.networkXML(name: "kt-other", uuid: "6b1a4a8e-0b1c-4d8e-9f00-123456789abc",
-                                                                   bridge: "ktother0", address: "10.99.0.1"))
+            let other = try c.defineNetwork(
+                xml: Foreign.networkXML(
+                    name: "kt-other", uuid: "6b1a4a8e-0b1c-4d8e-9f00-123456789abc",
+                    bridge: "ktother0", address: "10.99.0.1"))
             try other.create()
-            try c.defineNetwork(xml: Foreign.networkXML(name: "kt-x-lab", uuid: Identity.uuid("network", "kt-x", "lab"),
-                                                        bridge: "ktx0", address: "10.98.0.1")).create()
+            try c.defineNetwork(
+                xml: Foreign.networkXML(
+                    name: "kt-x-lab", uuid: Identity.uuid("network", "kt-x", "lab"),
+                    bridge: "ktx0", address: "10.98.0.1")
+            ).create()
             // Lab kt-x's pool, with its overlay.
-            let xPool = try Foreign.pool(c, name: "nestlab-kt-x", uuid: Identity.uuid("pool", "kt-x"), path: "\(lab.storage)/kt-x")
+            let xPool = try Foreign.pool(
+                c, name: "nestlab-kt-x", uuid: Identity.uuid("pool", "kt-x"), path: "\(lab.storage)/kt-x")
             _ = try xPool.createVolume(xml: Foreign.volumeXML(name: "kt-x-vm-0.qcow2"))
             // Someone's own pool, holding volumes named like the lab's.
-            let mine = try Foreign.pool(c, name: "default", uuid: "0f7e2c1a-5d4b-4c3a-8e2f-abcdefabcdef", path: "\(lab.dir.path)/default")
+            let mine = try Foreign.pool(
+                c, name: "default", uuid: "0f7e2c1a-5d4b-4c3a-8e2f-abcdefabcdef", path: "\(lab.dir.path)/default")
             _ = try mine.createVolume(xml: Foreign.volumeXML(name: "kt-vm-0.qcow2"))
             _ = try mine.createVolume(xml: Foreign.volumeXML(name: "kt-vm-0-seed-000000000000.iso"))
             // The shared image pool exists already (lab kt-x put its base image there).
-            let images = try Foreign.pool(c, name: "nestlab-images", uuid: Identity.uuid("pool", "images"), path: lab.imagesDir)
+            let images = try Foreign.pool(
+                c, name: "nestlab-images", uuid: Identity.uuid("pool", "images"), path: lab.imagesDir)
             _ = try images.createVolume(xml: Foreign.volumeXML(name: otherBase))
         }
     }
@@ -53,7 +64,8 @@ struct DownTests {
         #expect(report.pools == ["h1:nestlab-kt"])
         #expect(report.volumes.count == 4)
         #expect(report.images.isEmpty)
-        #expect(report.kept.sorted() == ["h1: network kt-other (not this lab's)", "h1: network kt-x-lab (not this lab's)"])
+        #expect(
+            report.kept.sorted() == ["h1: network kt-other (not this lab's)", "h1: network kt-x-lab (not this lab's)"])
 
         // libvirt holds what it held before up, plus the cached base images (kept for the next up).
         let after = try LibvirtSnapshot(c)
@@ -61,7 +73,11 @@ struct DownTests {
         #expect(after.networks == before.networks)
         #expect(after.pools == before.pools)
         let added = Set(after.volumes.keys).subtracting(before.volumes.keys)
-        #expect(added.allSatisfy { $0.hasPrefix("nestlab-images/base-") || $0.hasPrefix("nestlab-images/kernel-") || $0.hasPrefix("nestlab-images/initrd-") })
+        #expect(
+            added.allSatisfy {
+                $0.hasPrefix("nestlab-images/base-") || $0.hasPrefix("nestlab-images/kernel-")
+                    || $0.hasPrefix("nestlab-images/initrd-")
+            })
         #expect(added.count == 3)
         #expect(before.volumes.allSatisfy { after.volumes[$0.key] == $0.value })
 

@@ -10,8 +10,10 @@ import Testing
 struct FailureTests {
     /// Machines `a` (fits) and `b`, which differs per case.
     static func machines(bDisk: String = "2GiB") -> String {
-        [KitLab.machineGroup(name: "a", vcpus: 1, memory: "512MiB", disk: "2GiB", address: "10.77.0.10"),
-         KitLab.machineGroup(name: "b", vcpus: 1, memory: "512MiB", disk: bDisk, address: "10.77.0.11")].joined(separator: "\n")
+        [
+            KitLab.machineGroup(name: "a", vcpus: 1, memory: "512MiB", disk: "2GiB", address: "10.77.0.10"),
+            KitLab.machineGroup(name: "b", vcpus: 1, memory: "512MiB", disk: bDisk, address: "10.77.0.11"),
+        ].joined(separator: "\n")
     }
 
     /// After `down`, libvirt holds what it held before `up` plus the shared image pool
@@ -23,7 +25,9 @@ struct FailureTests {
         var pools = before.pools
         if let images = after.pools["nestlab-images"] { pools["nestlab-images"] = images }
         #expect(after.pools == pools)
-        #expect(after.volumes.filter { !$0.key.hasPrefix("nestlab-images/") } == before.volumes.filter { !$0.key.hasPrefix("nestlab-images/") })
+        #expect(
+            after.volumes.filter { !$0.key.hasPrefix("nestlab-images/") }
+                == before.volumes.filter { !$0.key.hasPrefix("nestlab-images/") })
     }
 
     @Test("a full pool fails one machine's overlay; the other machine is created; down removes both")
@@ -34,10 +38,19 @@ struct FailureTests {
 
         let error = await #expect(throws: UpError.self) { try await lab.up() }
         let text = error.map { "\($0)" } ?? ""
-        #expect(text.hasPrefix("b: while creating overlay kt-b.qcow2 on h1: libvirt: internal error: Not enough free space in pool for volume 'kt-b.qcow2'"))
-        #expect(text.hasSuffix("everything up created is tagged with the lab: `nestlab down` removes it, `nestlab up` again converges"))
+        #expect(
+            text.hasPrefix(
+                "b: while creating overlay kt-b.qcow2 on h1: libvirt: internal error: Not enough free space in pool for volume 'kt-b.qcow2'"
+            ))
+        #expect(
+            text.hasSuffix(
+                "everything up created is tagged with the lab: `nestlab down` removes it, `nestlab up` again converges")
+        )
         #expect(!text.contains("a: "))
-        guard case .failed(let report, _)? = error else { Issue.record("not a failed up: \(String(describing: error))"); return }
+        guard case .failed(let report, _)? = error else {
+            Issue.record("not a failed up: \(String(describing: error))")
+            return
+        }
         #expect(report.machines.map { "\($0.name) \($0.state)" } == ["a running", "b failed"])
         #expect(!report.ok)
 
@@ -77,12 +90,17 @@ struct FailureTests {
     func foreignPool() async throws {
         let lab = try KitLab(machines: Self.machines())
         let c = try lab.connection
-        _ = try Foreign.pool(c, name: "nestlab-kt", uuid: "11111111-2222-4333-8444-555555555555", path: "\(lab.dir.path)/elsewhere")
-            .createVolume(xml: Foreign.volumeXML(name: "kt-a.qcow2"))
+        _ = try Foreign.pool(
+            c, name: "nestlab-kt", uuid: "11111111-2222-4333-8444-555555555555", path: "\(lab.dir.path)/elsewhere"
+        )
+        .createVolume(xml: Foreign.volumeXML(name: "kt-a.qcow2"))
         let before = try LibvirtSnapshot(c)
 
         let error = await #expect(throws: ErrorWithContext.self) { try await lab.up() }
-        #expect(error.map { "\($0)" } == "while preparing storage pool nestlab-kt on h1: storage pool 'nestlab-kt' on h1 exists but was not created by nestlab for this lab; rename or remove it, or rename the lab")
+        #expect(
+            error.map { "\($0)" }
+                == "while preparing storage pool nestlab-kt on h1: storage pool 'nestlab-kt' on h1 exists but was not created by nestlab for this lab; rename or remove it, or rename the lab"
+        )
 
         let down = try await lab.down()
         #expect(!down.removedAnything)
@@ -95,12 +113,17 @@ struct FailureTests {
     func foreignNetwork() async throws {
         let lab = try KitLab(machines: Self.machines())
         let c = try lab.connection
-        _ = try c.defineNetwork(xml: Foreign.networkXML(name: "kt-lab", uuid: "21111111-2222-4333-8444-555555555555",
-                                                    bridge: "someone0", address: "10.50.0.1"))
+        _ = try c.defineNetwork(
+            xml: Foreign.networkXML(
+                name: "kt-lab", uuid: "21111111-2222-4333-8444-555555555555",
+                bridge: "someone0", address: "10.50.0.1"))
         let before = try LibvirtSnapshot(c)
 
         let error = await #expect(throws: ErrorWithContext.self) { try await lab.up() }
-        #expect(error.map { "\($0)" } == "while creating network kt-lab on h1: network 'kt-lab' on h1 exists but was not created by nestlab for this lab; rename or remove it, or rename the lab")
+        #expect(
+            error.map { "\($0)" }
+                == "while creating network kt-lab on h1: network 'kt-lab' on h1 exists but was not created by nestlab for this lab; rename or remove it, or rename the lab"
+        )
         #expect(try c.listAllDomains().isEmpty)
 
         let down = try await lab.down()

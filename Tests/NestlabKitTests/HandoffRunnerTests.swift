@@ -1,6 +1,7 @@
 import Foundation
 import NestlabCore
 import Testing
+
 @testable import NestlabKit
 
 /// Collects what the runner echoes to the "terminal".
@@ -49,14 +50,18 @@ struct HandoffRunnerTests {
             (topology, _) = try TopologyParser(environment: [:]).load(data: Data(yaml.utf8), file: file)
         }
 
-        func runner(echo: HandoffEcho? = nil, base: [String: String] = ["PATH": "/usr/bin:/bin", "HOME": "/root"]) throws -> HandoffRunner {
+        func runner(echo: HandoffEcho? = nil, base: [String: String] = ["PATH": "/usr/bin:/bin", "HOME": "/root"])
+            throws -> HandoffRunner
+        {
             let handoff = try #require(topology.handoff)
             if let echo {
-                return HandoffRunner(handoff: handoff, topologyFile: topology.file, kubeconfig: kubeconfig, testbed: testbed,
-                                     logFile: log, baseEnvironment: base, echo: { echo.record($0, $1) })
+                return HandoffRunner(
+                    handoff: handoff, topologyFile: topology.file, kubeconfig: kubeconfig, testbed: testbed,
+                    logFile: log, baseEnvironment: base, echo: { echo.record($0, $1) })
             }
-            return HandoffRunner(handoff: handoff, topologyFile: topology.file, kubeconfig: kubeconfig, testbed: testbed,
-                                 logFile: log, baseEnvironment: base, echo: { _, _ in })
+            return HandoffRunner(
+                handoff: handoff, topologyFile: topology.file, kubeconfig: kubeconfig, testbed: testbed,
+                logFile: log, baseEnvironment: base, echo: { _, _ in })
         }
 
         func logText() throws -> String { try String(contentsOf: log, encoding: .utf8) }
@@ -64,31 +69,33 @@ struct HandoffRunnerTests {
 
     @Test("the command gets KUBECONFIG, NESTLAB_TESTBED, handoff.env, its arguments and the topology's folder")
     func environment() async throws {
-        let f = try Fixture(script: """
-            #!/bin/sh
-            {
-              echo "KUBECONFIG=$KUBECONFIG"
-              echo "NESTLAB_TESTBED=$NESTLAB_TESTBED"
-              echo "BENCH_DURATION=$BENCH_DURATION"
-              echo "HOME=$HOME"
-              echo "PWD=$(pwd)"
-              for a in "$@"; do echo "ARG=$a"; done
-            } > seen.env
-            """)
+        let f = try Fixture(
+            script: """
+                #!/bin/sh
+                {
+                  echo "KUBECONFIG=$KUBECONFIG"
+                  echo "NESTLAB_TESTBED=$NESTLAB_TESTBED"
+                  echo "BENCH_DURATION=$BENCH_DURATION"
+                  echo "HOME=$HOME"
+                  echo "PWD=$(pwd)"
+                  for a in "$@"; do echo "ARG=$a"; done
+                } > seen.env
+                """)
         defer { try? FileManager.default.removeItem(at: f.dir) }
         let code = try await f.runner().run()
         #expect(code == 0)
         let seen = try String(contentsOf: f.dir.appendingPathComponent("seen.env"), encoding: .utf8)
-        #expect(seen == """
-            KUBECONFIG=\(f.kubeconfig)
-            NESTLAB_TESTBED=\(f.testbed.path)
-            BENCH_DURATION=5
-            HOME=/root
-            PWD=\(f.dir.standardizedFileURL.path)
-            ARG=--suite
-            ARG=two words
+        #expect(
+            seen == """
+                KUBECONFIG=\(f.kubeconfig)
+                NESTLAB_TESTBED=\(f.testbed.path)
+                BENCH_DURATION=5
+                HOME=/root
+                PWD=\(f.dir.standardizedFileURL.path)
+                ARG=--suite
+                ARG=two words
 
-            """)
+                """)
     }
 
     @Test("handoff.workdir is where the command runs and what its path is relative to")
@@ -97,7 +104,9 @@ struct HandoffRunnerTests {
         defer { try? FileManager.default.removeItem(at: f.dir) }
         let out = f.dir.appendingPathComponent("pwd.txt").path
         try await f.runner(base: ["PATH": "/usr/bin:/bin", "OUT": out]).run()
-        #expect(try String(contentsOfFile: out, encoding: .utf8) == f.dir.appendingPathComponent("bench").standardizedFileURL.path + "\n")
+        #expect(
+            try String(contentsOfFile: out, encoding: .utf8) == f.dir.appendingPathComponent("bench")
+                .standardizedFileURL.path + "\n")
     }
 
     @Test("exit code 0 returns 0, and 3 is an error carrying 3")
@@ -114,7 +123,10 @@ struct HandoffRunnerTests {
         } catch let e as HandoffError {
             #expect(e == .failed(command: "./bench/run", exitCode: 3, log: bad.log.path))
             #expect(e.exitCode == 3)
-            #expect(e.description == "handoff command ./bench/run exited with 3; its output is in \(bad.log.path); the testbed is still up")
+            #expect(
+                e.description
+                    == "handoff command ./bench/run exited with 3; its output is in \(bad.log.path); the testbed is still up"
+            )
         }
         #expect(try bad.logText().contains("partial results\n== handoff exited with 3 after "))
     }
@@ -134,7 +146,9 @@ struct HandoffRunnerTests {
     func signal() async throws {
         let f = try Fixture(script: "#!/bin/sh\nkill -TERM $$\n")
         defer { try? FileManager.default.removeItem(at: f.dir) }
-        await #expect(throws: HandoffError.signaled(command: "./bench/run", signal: 15, log: f.log.path)) { try await f.runner().run() }
+        await #expect(throws: HandoffError.signaled(command: "./bench/run", signal: 15, log: f.log.path)) {
+            try await f.runner().run()
+        }
         #expect(HandoffError.signaled(command: "x", signal: 15, log: "l").exitCode == 143)
     }
 
@@ -143,9 +157,12 @@ struct HandoffRunnerTests {
         let f = try Fixture(script: nil)
         defer { try? FileManager.default.removeItem(at: f.dir) }
         let dir = f.dir.standardizedFileURL.path
-        await #expect(throws: HandoffError.commandNotFound(command: "./bench/run", workdir: dir)) { try await f.runner().run() }
-        #expect(HandoffError.commandNotFound(command: "./bench/run", workdir: dir).description
-            == "handoff command ./bench/run not found (relative to \(dir)); fix handoff.command or handoff.workdir")
+        await #expect(throws: HandoffError.commandNotFound(command: "./bench/run", workdir: dir)) {
+            try await f.runner().run()
+        }
+        #expect(
+            HandoffError.commandNotFound(command: "./bench/run", workdir: dir).description
+                == "handoff command ./bench/run not found (relative to \(dir)); fix handoff.command or handoff.workdir")
         #expect(!FileManager.default.fileExists(atPath: f.log.path))
 
         let byName = try Fixture(script: nil, handoff: "command: [nestlab-no-such-runner]")
@@ -175,17 +192,19 @@ struct HandoffRunnerTests {
 
     @Test("stdout and stderr reach the terminal and the lab log")
     func output() async throws {
-        let f = try Fixture(script: """
-            #!/bin/sh
-            echo "result line 1"
-            echo "warning: slow node" >&2
-            echo "result line 2"
-            printf 'no newline at the end'
-            exit 0
-            """)
+        let f = try Fixture(
+            script: """
+                #!/bin/sh
+                echo "result line 1"
+                echo "warning: slow node" >&2
+                echo "result line 2"
+                printf 'no newline at the end'
+                exit 0
+                """)
         defer { try? FileManager.default.removeItem(at: f.dir) }
         // An earlier run's log is appended to, not replaced.
-        try FileManager.default.createDirectory(at: f.log.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: f.log.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data("up: done\n".utf8).write(to: f.log)
 
         let echo = HandoffEcho()
@@ -213,7 +232,8 @@ struct HandoffRunnerTests {
         try await f.runner().run()
         let fm = FileManager.default
         #expect(try fm.attributesOfItem(atPath: f.log.path)[.posixPermissions] as? Int == 0o600)
-        #expect(try fm.attributesOfItem(atPath: f.log.deletingLastPathComponent().path)[.posixPermissions] as? Int == 0o700)
+        #expect(
+            try fm.attributesOfItem(atPath: f.log.deletingLastPathComponent().path)[.posixPermissions] as? Int == 0o700)
     }
 
     @Test("a large, fast output is not lost")
@@ -231,6 +251,8 @@ struct HandoffRunnerTests {
 
     @Test("shell quoting in the log header")
     func quoting() {
-        #expect(HandoffRunner.shellQuoted(["./run", "--results", "a b", "it's", ""]) == "./run --results 'a b' 'it'\\''s' ''")
+        #expect(
+            HandoffRunner.shellQuoted(["./run", "--results", "a b", "it's", ""])
+                == "./run --results 'a b' 'it'\\''s' ''")
     }
 }

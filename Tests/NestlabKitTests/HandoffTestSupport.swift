@@ -1,7 +1,8 @@
 import Foundation
-import Spawn
 import NestlabCore
 import NestlabKit
+import Spawn
+
 @testable import NestlabKit
 
 /// Paths and process helpers for the hand-off and topology tests.
@@ -42,13 +43,17 @@ enum HandoffTestSupport {
     }
 
     /// Runs a program to its end and collects its output (files, so large output cannot block).
-    static func run(_ argv: [String], environment: [String: String]? = nil, cwd: URL? = nil, stdin: Data? = nil) throws -> Output {
-        let r = try SpawnedProcess.run(["/usr/bin/env"] + argv, input: stdin, environment: environment, directory: cwd?.path)
+    static func run(_ argv: [String], environment: [String: String]? = nil, cwd: URL? = nil, stdin: Data? = nil) throws
+        -> Output
+    {
+        let r = try SpawnedProcess.run(
+            ["/usr/bin/env"] + argv, input: stdin, environment: environment, directory: cwd?.path)
         return Output(status: r.status, stdout: r.output, stderr: r.errors)
     }
 
     static func temporaryDirectory(_ tag: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nestlab-\(tag)-\(UUID().uuidString.prefix(8))")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nestlab-\(tag)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
     }
@@ -69,7 +74,8 @@ enum HandoffTestSupport {
 
     /// Loads a shipped topology and resolves it with the facts `plan --offline` assumes.
     static func resolvedLab(_ name: String) throws -> (Topology, NestlabCore.Lab) {
-        let (t, _) = try TopologyParser(environment: [:]).load(path: topologies.appendingPathComponent("\(name).yaml").path)
+        let (t, _) = try TopologyParser(environment: [:]).load(
+            path: topologies.appendingPathComponent("\(name).yaml").path)
         var facts: [String: HostFacts] = [:]
         for h in t.hosts { facts[h.name] = HostFacts.assumed(for: h, in: t) }
         return (t, try LabResolver(topology: t, facts: facts).resolve())
@@ -83,14 +89,16 @@ enum HandoffTestSupport {
         let labDir = "\(stateDir)/\(t.name)"
         // The same NUMA layout the lab was resolved against, so that numaNode and pinning agree.
         let hosts = t.hosts.map { h in
-            Testbed.HostReport(name: h.name, cpuModel: "Icelake-Server", cpuVendor: .intel,
-                               numa: HostFacts.assumed(for: h, in: t).numaNodes, kernel: "6.8.0-49-generic",
-                               libvirtVersion: "10.0.0", qemuVersion: "8.2.2", kvmUsable: true)
+            Testbed.HostReport(
+                name: h.name, cpuModel: "Icelake-Server", cpuVendor: .intel,
+                numa: HostFacts.assumed(for: h, in: t).numaNodes, kernel: "6.8.0-49-generic",
+                libvirtVersion: "10.0.0", qemuVersion: "8.2.2", kvmUsable: true)
         }
         let access = LabAccess(lab: lab, state: StateStore(root: URL(fileURLWithPath: stateDir)).lab(t.name))
         let machines = lab.machines.map { m in
-            var r = Testbed.MachineReport(name: m.name, vcpuPins: m.vcpuPins, emulatorPin: m.emulatorPin, iothreadPin: m.iothreadPin,
-                                          state: "running", ready: true)
+            var r = Testbed.MachineReport(
+                name: m.name, vcpuPins: m.vcpuPins, emulatorPin: m.emulatorPin, iothreadPin: m.iothreadPin,
+                state: "running", ready: true)
             r.ssh = access.machine(named: m.name).map { Testbed.SSH($0, configFile: "\(labDir)/ssh/config") }
             return r
         }
@@ -99,15 +107,19 @@ enum HandoffTestSupport {
             let endpoint = cp?.primaryAddress.map { "https://\($0):6443" } ?? "https://node1:6443"
             var ready: [String: Bool] = [:]
             for m in lab.machines where m.cluster == c.name { ready[m.name] = true }
-            return Testbed.ClusterReport(name: c.name, apiEndpoint: endpoint, kubeconfig: "\(labDir)/kubeconfig-\(c.name)",
-                                         kubernetesVersion: "v1.33.4", nodeReady: ready,
-                                         versions: ["runc": "1.3.0", "containerd": "2.1.4"], kubevirtEmulation: false)
+            return Testbed.ClusterReport(
+                name: c.name, apiEndpoint: endpoint, kubeconfig: "\(labDir)/kubeconfig-\(c.name)",
+                kubernetesVersion: "v1.33.4", nodeReady: ready,
+                versions: ["runc": "1.3.0", "containerd": "2.1.4"], kubevirtEmulation: false)
         }
         let phases = ["networks", "images", "domains", "boot", "cluster", "runtimes"].enumerated().map { i, n in
-            Testbed.Phase(name: n, start: epoch.addingTimeInterval(Double(i) * 60), end: epoch.addingTimeInterval(Double(i) * 60 + 42.5))
+            Testbed.Phase(
+                name: n, start: epoch.addingTimeInterval(Double(i) * 60),
+                end: epoch.addingTimeInterval(Double(i) * 60 + 42.5))
         }
-        var tb = try Testbed.build(topology: t, lab: lab, lock: nil, hosts: hosts, machines: machines, clusters: clusters,
-                                   phases: phases, generatedAt: epoch.addingTimeInterval(600), stateDir: labDir)
+        var tb = try Testbed.build(
+            topology: t, lab: lab, lock: nil, hosts: hosts, machines: machines, clusters: clusters,
+            phases: phases, generatedAt: epoch.addingTimeInterval(600), stateDir: labDir)
         // The topology's real path depends on the checkout; the example shows a user's.
         tb.lab.topology.path = "/home/alice/nestlab/topologies/\(name).yaml"
         return tb

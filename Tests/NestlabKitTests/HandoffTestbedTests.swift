@@ -1,6 +1,7 @@
 import Foundation
 import NestlabCore
 import Testing
+
 @testable import NestlabKit
 
 @Suite("testbed.json")
@@ -13,22 +14,27 @@ struct HandoffTestbedTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("testbed.json")
         try data.write(to: file)
-        return try S.run(["python3", "-W", "ignore::DeprecationWarning", "-m", "jsonschema", "-i", file.path, S.schema.path])
+        return try S.run([
+            "python3", "-W", "ignore::DeprecationWarning", "-m", "jsonschema", "-i", file.path, S.schema.path,
+        ])
     }
 
     static func object(_ data: Data) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
-    @Test("every shipped topology's testbed.json matches the documented schema",
-          .enabled(if: HandoffTestSupport.python(has: "jsonschema")), arguments: HandoffTestSupport.paperTopologies)
+    @Test(
+        "every shipped topology's testbed.json matches the documented schema",
+        .enabled(if: HandoffTestSupport.python(has: "jsonschema")), arguments: HandoffTestSupport.paperTopologies)
     func matchesSchema(_ name: String) throws {
         let data = try S.testbed(name).jsonData()
         let r = try Self.validate(data)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
     }
 
-    @Test("the schema check rejects what the documentation forbids", .enabled(if: HandoffTestSupport.python(has: "jsonschema")))
+    @Test(
+        "the schema check rejects what the documentation forbids",
+        .enabled(if: HandoffTestSupport.python(has: "jsonschema")))
     func schemaRejects() throws {
         let good = try Self.object(S.testbed("nested-mitigated").jsonData())
         func mutated(_ change: (inout [String: Any]) -> Void) throws -> Data {
@@ -37,19 +43,43 @@ struct HandoffTestbedTests {
             return try JSONSerialization.data(withJSONObject: o)
         }
         let cases: [(String, Data)] = [
-            ("lock left out", try mutated { o in var lab = o["lab"] as! [String: Any]; lab.removeValue(forKey: "lock"); o["lab"] = lab }),
-            ("lock as a string", try mutated { o in var lab = o["lab"] as! [String: Any]; lab["lock"] = "nestlab.lock"; o["lab"] = lab }),
+            (
+                "lock left out",
+                try mutated { o in
+                    var lab = o["lab"] as! [String: Any]
+                    lab.removeValue(forKey: "lock")
+                    o["lab"] = lab
+                }
+            ),
+            (
+                "lock as a string",
+                try mutated { o in
+                    var lab = o["lab"] as! [String: Any]
+                    lab["lock"] = "nestlab.lock"
+                    o["lab"] = lab
+                }
+            ),
             ("schemaVersion 2", try mutated { $0["schemaVersion"] = 2 }),
             ("an unknown key", try mutated { $0["extra"] = true }),
-            ("a bad accelerator", try mutated { o in
-                var ms = o["machines"] as! [[String: Any]]; ms[0]["accelerator"] = "hvf"; o["machines"] = ms }),
-            ("a VM runtime with a runtimeClassName", try mutated { o in
-                var cs = o["clusters"] as! [[String: Any]]
-                var rcs = cs[0]["runtimeClasses"] as! [[String: Any]]
-                let i = try! #require(rcs.firstIndex { $0["kind"] as? String == "vm" })
-                rcs[i]["runtimeClassName"] = "kubevirt"
-                cs[0]["runtimeClasses"] = rcs
-                o["clusters"] = cs }),
+            (
+                "a bad accelerator",
+                try mutated { o in
+                    var ms = o["machines"] as! [[String: Any]]
+                    ms[0]["accelerator"] = "hvf"
+                    o["machines"] = ms
+                }
+            ),
+            (
+                "a VM runtime with a runtimeClassName",
+                try mutated { o in
+                    var cs = o["clusters"] as! [[String: Any]]
+                    var rcs = cs[0]["runtimeClasses"] as! [[String: Any]]
+                    let i = try! #require(rcs.firstIndex { $0["kind"] as? String == "vm" })
+                    rcs[i]["runtimeClassName"] = "kubevirt"
+                    cs[0]["runtimeClasses"] = rcs
+                    o["clusters"] = cs
+                }
+            ),
         ]
         for (what, data) in cases {
             let r = try Self.validate(data)
@@ -62,15 +92,17 @@ struct HandoffTestbedTests {
         let data = try S.testbed("single-host").jsonData()
         if ProcessInfo.processInfo.environment["NESTLAB_UPDATE_GOLDEN"] == "1" { try data.write(to: S.example) }
         let golden = try Data(contentsOf: S.example)
-        #expect(String(decoding: data, as: UTF8.self) == String(decoding: golden, as: UTF8.self),
-                "regenerate with NESTLAB_UPDATE_GOLDEN=1 swift test --filter HandoffTestbedTests")
+        #expect(
+            String(decoding: data, as: UTF8.self) == String(decoding: golden, as: UTF8.self),
+            "regenerate with NESTLAB_UPDATE_GOLDEN=1 swift test --filter HandoffTestbedTests")
     }
 
     @Test("keys are sorted, unknowns are null, times are RFC 3339 UTC")
     func encoding() throws {
         let text = String(decoding: try S.testbed("nested-mitigated").jsonData(), as: UTF8.self)
         let topKeys = text.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.split(separator: "\"")[1] }
-        #expect(topKeys == ["clusters", "generatedAt", "generator", "hosts", "lab", "machines", "phases", "schemaVersion"])
+        #expect(
+            topKeys == ["clusters", "generatedAt", "generator", "hosts", "lab", "machines", "phases", "schemaVersion"])
         #expect(text.contains("\"lock\" : null"))
         #expect(text.contains("\"generatedAt\" : \"2026-11-18T11:16:40.000Z\""))
         #expect(text.contains("\"end\" : \"2026-11-18T11:07:22.500Z\""))
@@ -109,7 +141,10 @@ struct HandoffTestbedTests {
         #expect(c.nodes.map(\.role) == ["control-plane", "worker", "worker"])
         #expect(c.nodes.map(\.host) == ["node1", "node2", "node3"])
         #expect(c.cni == Testbed.CNI(name: "flannel", version: "v0.26.7"))
-        #expect(c.kubelet == Testbed.Kubelet(cpuManagerPolicy: "static", reservedCPUs: "0", topologyManagerPolicy: "single-numa-node"))
+        #expect(
+            c.kubelet
+                == Testbed.Kubelet(
+                    cpuManagerPolicy: "static", reservedCPUs: "0", topologyManagerPolicy: "single-numa-node"))
         #expect(c.runtimeClasses.map(\.name) == ["runc", "kata-qemu", "urunc", "kubevirt"])
         #expect(c.runtimeClasses.map(\.runtimeClassName) == [nil, "kata-qemu", "urunc", nil])
         let kata = c.runtimeClasses[1]
@@ -132,9 +167,11 @@ struct HandoffTestbedTests {
         #expect(c.nodes.allSatisfy { $0.machine == nil })
 
         let (t, lab) = try S.resolvedLab("baremetal")
-        let r = Testbed.ClusterReport(name: "metal", apiEndpoint: "https://10.0.0.1:6443", kubeconfig: "/k",
-                                      nodeNames: ["host:node2": "rack1-b"], nodeReady: ["rack1-b": true])
-        let named = try Testbed.build(topology: t, lab: lab, lock: nil, hosts: [], machines: [], clusters: [r], phases: [])
+        let r = Testbed.ClusterReport(
+            name: "metal", apiEndpoint: "https://10.0.0.1:6443", kubeconfig: "/k",
+            nodeNames: ["host:node2": "rack1-b"], nodeReady: ["rack1-b": true])
+        let named = try Testbed.build(
+            topology: t, lab: lab, lock: nil, hosts: [], machines: [], clusters: [r], phases: [])
         #expect(named.clusters[0].nodes.map(\.name) == ["node1", "rack1-b", "node3"])
         #expect(named.clusters[0].nodes.map(\.ready) == [nil, true, nil])
         #expect(named.hosts.map(\.kernel) == [nil, nil, nil])
@@ -153,7 +190,9 @@ struct HandoffTestbedTests {
     func otherVersion() throws {
         var o = try Self.object(S.testbed("single-host").jsonData())
         o["schemaVersion"] = 2
-        #expect(throws: TestbedError.unsupportedSchemaVersion(2)) { try Testbed.decode(JSONSerialization.data(withJSONObject: o)) }
+        #expect(throws: TestbedError.unsupportedSchemaVersion(2)) {
+            try Testbed.decode(JSONSerialization.data(withJSONObject: o))
+        }
     }
 
     @Test("write creates the file 0600 with the encoded bytes")
@@ -172,35 +211,46 @@ struct HandoffTestbedTests {
     func badReports() throws {
         let (t, lab) = try S.resolvedLab("single-host")
         let cluster = Testbed.ClusterReport(name: "desk", apiEndpoint: "https://10.77.0.10:6443", kubeconfig: "/k")
-        let all = lab.machines.map { Testbed.MachineReport(name: $0.name, vcpuPins: $0.vcpuPins, state: "running", ready: true) }
+        let all = lab.machines.map {
+            Testbed.MachineReport(name: $0.name, vcpuPins: $0.vcpuPins, state: "running", ready: true)
+        }
 
         #expect(throws: TestbedError.missingMachineReport("worker-1")) {
-            try Testbed.build(topology: t, lab: lab, lock: nil, hosts: [], machines: Array(all.prefix(2)), clusters: [cluster], phases: [])
+            try Testbed.build(
+                topology: t, lab: lab, lock: nil, hosts: [], machines: Array(all.prefix(2)), clusters: [cluster],
+                phases: [])
         }
         #expect(throws: TestbedError.unknownMachine("worker-2", known: ["cp", "worker-0", "worker-1"])) {
-            try Testbed.build(topology: t, lab: lab, lock: nil, hosts: [],
-                              machines: all + [Testbed.MachineReport(name: "worker-2", vcpuPins: [], state: "running", ready: true)],
-                              clusters: [cluster], phases: [])
+            try Testbed.build(
+                topology: t, lab: lab, lock: nil, hosts: [],
+                machines: all + [Testbed.MachineReport(name: "worker-2", vcpuPins: [], state: "running", ready: true)],
+                clusters: [cluster], phases: [])
         }
         #expect(throws: TestbedError.missingClusterReport("desk")) {
             try Testbed.build(topology: t, lab: lab, lock: nil, hosts: [], machines: all, clusters: [], phases: [])
         }
         #expect(throws: TestbedError.unknownHost("node9", known: ["local"])) {
-            try Testbed.build(topology: t, lab: lab, lock: nil, hosts: [Testbed.HostReport(name: "node9")], machines: all,
-                              clusters: [cluster], phases: [])
+            try Testbed.build(
+                topology: t, lab: lab, lock: nil, hosts: [Testbed.HostReport(name: "node9")], machines: all,
+                clusters: [cluster], phases: [])
         }
         var renamed = cluster
         renamed.nodeNames = ["worker-7": "w7"]
-        #expect(throws: TestbedError.unknownNode(cluster: "desk", node: "worker-7", known: ["cp", "worker-0", "worker-1"])) {
-            try Testbed.build(topology: t, lab: lab, lock: nil, hosts: [], machines: all, clusters: [renamed], phases: [])
+        #expect(
+            throws: TestbedError.unknownNode(cluster: "desk", node: "worker-7", known: ["cp", "worker-0", "worker-1"])
+        ) {
+            try Testbed.build(
+                topology: t, lab: lab, lock: nil, hosts: [], machines: all, clusters: [renamed], phases: [])
         }
         let now = Date()
         #expect(throws: TestbedError.phaseEndsBeforeStart("boot")) {
-            try Testbed.build(topology: t, lab: lab, lock: nil, hosts: [], machines: all, clusters: [cluster],
-                              phases: [Testbed.Phase(name: "boot", start: now, end: now.addingTimeInterval(-1))])
+            try Testbed.build(
+                topology: t, lab: lab, lock: nil, hosts: [], machines: all, clusters: [cluster],
+                phases: [Testbed.Phase(name: "boot", start: now, end: now.addingTimeInterval(-1))])
         }
-        #expect(TestbedError.missingMachineReport("worker-1").description
-            == "no report for machine 'worker-1': testbed.json needs its applied pinning and state from libvirt")
+        #expect(
+            TestbedError.missingMachineReport("worker-1").description
+                == "no report for machine 'worker-1': testbed.json needs its applied pinning and state from libvirt")
     }
 
     @Test("the pinning recorded is the one reported, not the planned one")
@@ -208,12 +258,14 @@ struct HandoffTestbedTests {
         let (t, lab) = try S.resolvedLab("single-host")
         let cluster = Testbed.ClusterReport(name: "desk", apiEndpoint: "https://10.77.0.10:6443", kubeconfig: "/k")
         let reports = lab.machines.map { m in
-            Testbed.MachineReport(name: m.name, vcpuPins: m.name == "cp" ? [CPUSet([7]), CPUSet([3, 4])] : [],
-                                  emulatorPin: m.name == "cp" ? CPUSet([0]) : nil, state: m.name == "cp" ? "running" : "shut off",
-                                  ready: m.name == "cp", cpuMode: m.name == "cp" ? "host-model" : nil,
-                                  addresses: m.name == "cp" ? ["lab": "10.77.0.99"] : nil)
+            Testbed.MachineReport(
+                name: m.name, vcpuPins: m.name == "cp" ? [CPUSet([7]), CPUSet([3, 4])] : [],
+                emulatorPin: m.name == "cp" ? CPUSet([0]) : nil, state: m.name == "cp" ? "running" : "shut off",
+                ready: m.name == "cp", cpuMode: m.name == "cp" ? "host-model" : nil,
+                addresses: m.name == "cp" ? ["lab": "10.77.0.99"] : nil)
         }
-        let tb = try Testbed.build(topology: t, lab: lab, lock: nil, hosts: [], machines: reports, clusters: [cluster], phases: [])
+        let tb = try Testbed.build(
+            topology: t, lab: lab, lock: nil, hosts: [], machines: reports, clusters: [cluster], phases: [])
         let cp = try #require(tb.machines.first { $0.name == "cp" })
         #expect(cp.pinning == [Testbed.VCPUPin(vcpu: 0, cpus: [7]), Testbed.VCPUPin(vcpu: 1, cpus: [3, 4])])
         #expect(cp.emulatorPin == [0])

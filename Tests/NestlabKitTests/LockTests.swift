@@ -1,8 +1,8 @@
 import Foundation
-import Spawn
 import Libvirt
 import NestlabCore
 import NestlabKit
+import Spawn
 import Testing
 
 @Suite("one run per lab")
@@ -15,7 +15,10 @@ struct LockTests {
             let held = try LabLock(state, command: "up lab.yaml")
             let error = #expect(throws: StateError.self) { try LabLock(state, command: "down kt") }
             let text = error.map { "\($0)" } ?? ""
-            #expect(text.hasPrefix("lab 'kt' is busy: another nestlab run holds its lock (pid \(getpid()), `nestlab up lab.yaml`, since "))
+            #expect(
+                text.hasPrefix(
+                    "lab 'kt' is busy: another nestlab run holds its lock (pid \(getpid()), `nestlab up lab.yaml`, since "
+                ))
             #expect(text.hasSuffix("); wait for it to finish, or stop it"))
             withExtendedLifetime(held) {}
         }
@@ -31,10 +34,14 @@ struct LockTests {
         let nestlab = try NestlabBinary.path()
         do {
             let held = try LabLock(state, command: "test holder")
-            let r = try NestlabBinary.run(nestlab, ["up", lab.topologyPath, "--no-wait", "--skip-preflight", "--plain"],
-                                          environment: lab.environment)
+            let r = try NestlabBinary.run(
+                nestlab, ["up", lab.topologyPath, "--no-wait", "--skip-preflight", "--plain"],
+                environment: lab.environment)
             #expect(r.status == 1)
-            #expect(r.stderr.hasPrefix("error: lab 'kt' is busy: another nestlab run holds its lock (pid \(getpid()), `nestlab test holder`, since "))
+            #expect(
+                r.stderr.hasPrefix(
+                    "error: lab 'kt' is busy: another nestlab run holds its lock (pid \(getpid()), `nestlab test holder`, since "
+                ))
             #expect(r.stdout.isEmpty)
             // The refused process left the holder's note alone.
             let note = try String(contentsOf: state.lockFile, encoding: .utf8)
@@ -46,8 +53,9 @@ struct LockTests {
             withExtendedLifetime(held) {}
         }
         // Released: the binary runs the whole up against its own (fresh) test-driver host.
-        let r = try NestlabBinary.run(nestlab, ["up", lab.topologyPath, "--no-wait", "--skip-preflight", "--plain"],
-                                      environment: lab.environment)
+        let r = try NestlabBinary.run(
+            nestlab, ["up", lab.topologyPath, "--no-wait", "--skip-preflight", "--plain"],
+            environment: lab.environment)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("vm-0 [h1] create 10.77.0.10"))
         #expect(r.stdout.contains("lab kt is up"))
@@ -58,7 +66,9 @@ struct LockTests {
 enum NestlabBinary {
     struct NotBuilt: Error, CustomStringConvertible {
         var tried: [String]
-        var description: String { "no nestlab binary (tried \(tried.joined(separator: ", "))); run `swift build` first" }
+        var description: String {
+            "no nestlab binary (tried \(tried.joined(separator: ", "))); run `swift build` first"
+        }
     }
 
     static func path(filePath: String = #filePath) throws -> String {
@@ -69,7 +79,8 @@ enum NestlabBinary {
             if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
             candidates.append(dir.appendingPathComponent("nestlab").path)
         }
-        let root = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         candidates.append(root.appendingPathComponent(".build/debug/nestlab").path)
         if let p = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return p }
         throw NotBuilt(tried: candidates)
@@ -81,7 +92,9 @@ enum NestlabBinary {
         var stderr: String
     }
 
-    static func run(_ binary: String, _ args: [String], environment: [String: String], cwd: String? = nil) throws -> Result {
+    static func run(_ binary: String, _ args: [String], environment: [String: String], cwd: String? = nil) throws
+        -> Result
+    {
         let r = try SpawnedProcess.run([binary] + args, environment: environment, directory: cwd)
         return Result(status: r.status, stdout: r.output, stderr: r.errors)
     }

@@ -25,7 +25,9 @@ struct RebuildDriftTests {
         #expect(between.domains["kt-vm-0"] == before.domains["kt-vm-0"])
         #expect(try lab.volumeNames("nestlab-kt").filter { $0.hasPrefix("kt-vm-1") }.isEmpty)
         #expect(between.networks == before.networks)
-        #expect(between.volumes.filter { $0.key.hasPrefix("nestlab-images/") } == before.volumes.filter { $0.key.hasPrefix("nestlab-images/") })
+        #expect(
+            between.volumes.filter { $0.key.hasPrefix("nestlab-images/") }
+                == before.volumes.filter { $0.key.hasPrefix("nestlab-images/") })
 
         let up = try await lab.up(only: ["vm-1"])
         #expect(up.machines.map { "\($0.name) \($0.action)" } == ["vm-1 create"])
@@ -48,8 +50,10 @@ struct RebuildDriftTests {
     }
 
     static func resized(_ lab: KitLab, vcpus: Int, memory: String) throws {
-        try lab.writeTopology(machines: KitLab.machineGroup(name: "vm", count: 2, vcpus: vcpus, memory: memory, disk: "2GiB",
-                                                            address: "10.77.0.10"))
+        try lab.writeTopology(
+            machines: KitLab.machineGroup(
+                name: "vm", count: 2, vcpus: vcpus, memory: memory, disk: "2GiB",
+                address: "10.77.0.10"))
     }
 
     @Test("drift: plan lists what differs, up refuses without --recreate and changes nothing, --recreate applies it")
@@ -77,11 +81,12 @@ struct RebuildDriftTests {
 
         // up without --recreate: fails with the drift, and libvirt is untouched.
         let error = await #expect(throws: UpError.self) { try await lab.up() }
-        #expect(error.map { "\($0)" } == """
-            vm-0 differs from the topology: vcpus 2 → 3, memory 512MiB → 1GiB, vcpupin 1 2 → 1 2 3; run `nestlab up --recreate` to recreate it
-            vm-1 differs from the topology: vcpus 2 → 3, memory 512MiB → 1GiB, vcpupin 3 4 → 4 5 6; run `nestlab up --recreate` to recreate it
-            everything up created is tagged with the lab: `nestlab down` removes it, `nestlab up` again converges
-            """)
+        #expect(
+            error.map { "\($0)" } == """
+                vm-0 differs from the topology: vcpus 2 → 3, memory 512MiB → 1GiB, vcpupin 1 2 → 1 2 3; run `nestlab up --recreate` to recreate it
+                vm-1 differs from the topology: vcpus 2 → 3, memory 512MiB → 1GiB, vcpupin 3 4 → 4 5 6; run `nestlab up --recreate` to recreate it
+                everything up created is tagged with the lab: `nestlab down` removes it, `nestlab up` again converges
+                """)
         #expect(try LibvirtSnapshot(c) == before)
 
         // up --recreate applies it.

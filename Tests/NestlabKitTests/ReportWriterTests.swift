@@ -1,6 +1,7 @@
 import Foundation
 import NestlabCore
 import Testing
+
 @testable import NestlabKit
 
 /// `nestlab report` end to end: results.jsonl files in, report.md, PNG charts drawn by the
@@ -16,13 +17,16 @@ struct ReportWriterTests {
 
     static let hasChromium = S.has("chromium")
 
-    static func sample(_ benchmark: String, _ metric: String, _ unit: String, _ direction: BenchSample.Direction,
-                       _ environment: String, _ runtime: String, _ repetition: Int, _ value: Double) -> BenchSample {
+    static func sample(
+        _ benchmark: String, _ metric: String, _ unit: String, _ direction: BenchSample.Direction,
+        _ environment: String, _ runtime: String, _ repetition: Int, _ value: Double
+    ) -> BenchSample {
         let start = Date(timeIntervalSince1970: 1_700_000_000 + Double(repetition) * 60)
-        return BenchSample(benchmark: benchmark, metric: metric, unit: unit, value: value, direction: direction,
-                           environment: environment, runtime: runtime, machine: "\(environment)-1",
-                           repetition: repetition, start: start, end: start.addingTimeInterval(10),
-                           parameters: [:], raw: "raw/\(benchmark)-\(repetition).txt")
+        return BenchSample(
+            benchmark: benchmark, metric: metric, unit: unit, value: value, direction: direction,
+            environment: environment, runtime: runtime, machine: "\(environment)-1",
+            repetition: repetition, start: start, end: start.addingTimeInterval(10),
+            parameters: [:], raw: "raw/\(benchmark)-\(repetition).txt")
     }
 
     /// Two benchmarks (three metrics, so three charts), three environments, deterministic values.
@@ -50,8 +54,9 @@ struct ReportWriterTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let a = samples.filter { $0.environment != "nested-mitigated" }
         let b = samples.filter { $0.environment == "nested-mitigated" }
-        try a.map(ResultsFile.line).joined().write(to: folder.appendingPathComponent(ResultsFile.name),
-                                                   atomically: true, encoding: .utf8)
+        try a.map(ResultsFile.line).joined().write(
+            to: folder.appendingPathComponent(ResultsFile.name),
+            atomically: true, encoding: .utf8)
         let file = dir.appendingPathComponent("mitigated.jsonl")
         try b.reversed().map(ResultsFile.line).joined().write(to: file, atomically: true, encoding: .utf8)
         return [folder.path, file.path]
@@ -145,31 +150,38 @@ struct ReportWriterTests {
         let dir = try S.temporaryDirectory("report-det")
         defer { try? FileManager.default.removeItem(at: dir) }
         let inputs = try Self.writeInputs(in: dir)
-        let one = try ReportWriter.write(inputs: inputs, baseline: "baremetal",
-                                         out: dir.appendingPathComponent("1").path)
+        let one = try ReportWriter.write(
+            inputs: inputs, baseline: "baremetal",
+            out: dir.appendingPathComponent("1").path)
         // The other order of inputs.
-        let two = try ReportWriter.write(inputs: inputs.reversed(), baseline: "baremetal",
-                                         out: dir.appendingPathComponent("2").path)
+        let two = try ReportWriter.write(
+            inputs: inputs.reversed(), baseline: "baremetal",
+            out: dir.appendingPathComponent("2").path)
         for (a, b) in zip(one.files, two.files) {
-            #expect(FileManager.default.contents(atPath: a) == FileManager.default.contents(atPath: b),
-                    "\(URL(fileURLWithPath: a).lastPathComponent) differs")
+            #expect(
+                FileManager.default.contents(atPath: a) == FileManager.default.contents(atPath: b),
+                "\(URL(fileURLWithPath: a).lastPathComponent) differs")
         }
     }
 
-    @Test("Chromium renders report.html: every image, every table, no console errors",
-          .enabled(if: hasMatplotlib && hasChromium))
+    @Test(
+        "Chromium renders report.html: every image, every table, no console errors",
+        .enabled(if: hasMatplotlib && hasChromium))
     func chromiumRendersThePage() throws {
         let dir = try S.temporaryDirectory("report-chromium")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out")
-        let outcome = try ReportWriter.write(inputs: try Self.writeInputs(in: dir), baseline: "baremetal",
-                                             out: out.path)
+        let outcome = try ReportWriter.write(
+            inputs: try Self.writeInputs(in: dir), baseline: "baremetal",
+            out: out.path)
         let page = out.appendingPathComponent("report.html")
         let report = try BenchReport.build(samples: Self.samples, baseline: "baremetal")
 
         func chromium(_ url: URL, logging: Bool) throws -> HandoffTestSupport.Output {
-            var argv = ["timeout", "120", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
-                        "--user-data-dir=\(dir.appendingPathComponent("profile").path)"]
+            var argv = [
+                "timeout", "120", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                "--user-data-dir=\(dir.appendingPathComponent("profile").path)",
+            ]
             if logging { argv += ["--enable-logging=stderr", "--v=0"] }
             return try S.run(argv + ["--dump-dom", url.absoluteString])
         }
@@ -214,8 +226,9 @@ struct ReportWriterTests {
         let inputs = try Self.writeInputs(in: dir)
         var caught: (any Error)?
         do {
-            try ReportWriter.write(inputs: inputs, baseline: "baremetal", out: out.path,
-                                   pythons: ["/nonexistent/python3", "/nonexistent/python3.11"])
+            try ReportWriter.write(
+                inputs: inputs, baseline: "baremetal", out: out.path,
+                pythons: ["/nonexistent/python3", "/nonexistent/python3.11"])
         } catch {
             caught = error
         }
@@ -246,8 +259,9 @@ struct ReportWriterTests {
             #expect("\(error)".contains("python3-matplotlib"))
         }
         if Self.hasMatplotlib {
-            let outcome = try ReportWriter.write(inputs: inputs, baseline: "baremetal", out: out.path,
-                                                 pythons: [fake.path] + ReportWriter.defaultPythons())
+            let outcome = try ReportWriter.write(
+                inputs: inputs, baseline: "baremetal", out: out.path,
+                pythons: [fake.path] + ReportWriter.defaultPythons())
             #expect(outcome.charts.count == 3)
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
         }
@@ -266,8 +280,9 @@ struct ReportWriterTests {
 
         var caught: (any Error)?
         do {
-            try ReportWriter.write(inputs: [missing, empty.path, "/dev/null", broken.path], baseline: "baremetal",
-                                   out: out)
+            try ReportWriter.write(
+                inputs: [missing, empty.path, "/dev/null", broken.path], baseline: "baremetal",
+                out: out)
         } catch {
             caught = error
         }
@@ -288,7 +303,8 @@ struct ReportWriterTests {
             Issue.record("an unknown baseline was accepted")
         } catch {
             #expect(NestlabExit.code(for: error) == 2)
-            #expect("\(error)" == "no samples from the baseline environment 'bare-metal'; environments present: "
+            #expect(
+                "\(error)" == "no samples from the baseline environment 'bare-metal'; environments present: "
                     + "baremetal, nested, nested-mitigated")
         }
 
@@ -306,8 +322,9 @@ struct ReportWriterTests {
     func jsonOutcome() throws {
         let dir = try S.temporaryDirectory("report-json")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let outcome = try ReportWriter.write(inputs: try Self.writeInputs(in: dir), baseline: "baremetal",
-                                             out: dir.appendingPathComponent("out").path)
+        let outcome = try ReportWriter.write(
+            inputs: try Self.writeInputs(in: dir), baseline: "baremetal",
+            out: dir.appendingPathComponent("out").path)
         let json = try JSONOutput.string(outcome)
         let decoded = try JSONDecoder().decode(ReportOutcome.self, from: Data(json.utf8))
         #expect(decoded == outcome)

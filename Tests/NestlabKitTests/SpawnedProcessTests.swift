@@ -16,7 +16,10 @@ import Testing
         try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
         defer { close(pair[0]) }
         let child = try SpawnedProcess.start(["sleep", "60"])
-        defer { child.signal(SIGKILL); child.wait() }
+        defer {
+            child.signal(SIGKILL)
+            child.wait()
+        }
         close(pair[1])
         var poller = pollfd(fd: pair[0], events: Int16(POLLIN), revents: 0)
         #expect(poll(&poller, 1, 5000) == 1, "no EOF: the child holds the socket's other end")
@@ -59,7 +62,8 @@ import Testing
     }
 
     @Test func environmentAndDirectoryAreTheChildsOwn() throws {
-        let r = try SpawnedProcess.run(["/bin/sh", "-c", "pwd; echo \"$ONLY\"; env | wc -l"], environment: ["ONLY": "this"], directory: "/tmp")
+        let r = try SpawnedProcess.run(
+            ["/bin/sh", "-c", "pwd; echo \"$ONLY\"; env | wc -l"], environment: ["ONLY": "this"], directory: "/tmp")
         let lines = r.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         #expect(lines.prefix(2) == ["/tmp", "this"])
         #expect(Int(lines.last ?? "") ?? 99 <= 4, "the given environment is the whole environment: \(r.output)")
@@ -67,12 +71,15 @@ import Testing
 
     /// A timeout ends the program and what it started (its process group), and says so.
     @Test func aTimeoutEndsTheProgramAndItsChildren() throws {
-        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("spawn-timeout-\(UUID().uuidString.prefix(8))").path
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "spawn-timeout-\(UUID().uuidString.prefix(8))"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: marker) }
         let r = try SpawnedProcess.run(["sh", "-c", "sleep 60 & echo $! > \(marker); wait"], timeout: 1)
         #expect(r.timedOut && r.status == 124)
         #expect(r.seconds < 30)
-        let grandchild = try #require(Int32(String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let grandchild = try #require(
+            Int32(String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         var gone = false
         for _ in 0..<100 where !gone {
             gone = kill(grandchild, 0) != 0
@@ -88,10 +95,12 @@ import Testing
     /// The class, by its source: nothing in the project starts programs with Foundation's
     /// Process (its exit socket and run-loop reaping are what stalled CI).
     @Test func noFoundationProcessAnywhere() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         var offenders: [String] = []
         // Foundation's Process by name, its waits, and its class constructors (this file excepted).
-        let pattern = try NSRegularExpression(pattern: #"(?<![A-Za-z_])(Process\(|Process\.(run|launchedProcess)\b|waitUntilExit\b)"#)
+        let pattern = try NSRegularExpression(
+            pattern: #"(?<![A-Za-z_])(Process\(|Process\.(run|launchedProcess)\b|waitUntilExit\b)"#)
         for folder in ["Sources", "Tests"] {
             let files = FileManager.default.enumerator(atPath: root.appendingPathComponent(folder).path)
             while let file = files?.nextObject() as? String {
@@ -100,11 +109,15 @@ import Testing
                 let text = try String(contentsOfFile: path, encoding: .utf8)
                 for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                     let code = String(line.prefix { _ in true }).components(separatedBy: "//").first ?? ""
-                    guard pattern.firstMatch(in: code, range: NSRange(code.startIndex..., in: code)) != nil else { continue }
+                    guard pattern.firstMatch(in: code, range: NSRange(code.startIndex..., in: code)) != nil else {
+                        continue
+                    }
                     offenders.append("\(folder)/\(file):\(number + 1): \(line.trimmingCharacters(in: .whitespaces))")
                 }
             }
         }
-        #expect(offenders.isEmpty, "start programs with SpawnedProcess, not Foundation's Process:\n\(offenders.joined(separator: "\n"))")
+        #expect(
+            offenders.isEmpty,
+            "start programs with SpawnedProcess, not Foundation's Process:\n\(offenders.joined(separator: "\n"))")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NestlabCore
 import Testing
+
 @testable import NestlabKit
 
 /// The shipped topologies: they validate, and `plan --offline --render` renders them.
@@ -12,7 +13,11 @@ struct TopologiesTests {
 
     @Test("the paper's four topologies and the CI labs are shipped")
     func shipped() {
-        #expect(Self.files == ["baremetal.yaml", "ci-cluster.yaml", "ci-two-hosts.yaml", "ci.yaml", "nested-default.yaml", "nested-mitigated.yaml", "single-host.yaml"])
+        #expect(
+            Self.files == [
+                "baremetal.yaml", "ci-cluster.yaml", "ci-two-hosts.yaml", "ci.yaml", "nested-default.yaml",
+                "nested-mitigated.yaml", "single-host.yaml",
+            ])
     }
 
     @Test("every topology validates without errors or warnings", arguments: TopologiesTests.files)
@@ -28,8 +33,9 @@ struct TopologiesTests {
         #expect(r.stdout.contains(": lab '\(file.replacingOccurrences(of: ".yaml", with: ""))' is valid"))
     }
 
-    @Test("every paper topology opens with what it reproduces and what hardware it needs",
-          arguments: HandoffTestSupport.paperTopologies)
+    @Test(
+        "every paper topology opens with what it reproduces and what hardware it needs",
+        arguments: HandoffTestSupport.paperTopologies)
     func header(_ name: String) throws {
         let text = try String(contentsOf: S.topologies.appendingPathComponent("\(name).yaml"), encoding: .utf8)
         let header = text.split(separator: "\n").prefix { $0.hasPrefix("#") }.joined(separator: "\n")
@@ -41,10 +47,12 @@ struct TopologiesTests {
         }
     }
 
-    @Test("all four runtimes, pinned versions, and a hand-off in every paper topology",
-          arguments: HandoffTestSupport.paperTopologies)
+    @Test(
+        "all four runtimes, pinned versions, and a hand-off in every paper topology",
+        arguments: HandoffTestSupport.paperTopologies)
     func clusters(_ name: String) throws {
-        let (t, _) = try TopologyParser(environment: [:]).load(path: S.topologies.appendingPathComponent("\(name).yaml").path)
+        let (t, _) = try TopologyParser(environment: [:]).load(
+            path: S.topologies.appendingPathComponent("\(name).yaml").path)
         let c = try #require(t.clusters.first)
         #expect(t.clusters.count == 1)
         #expect(c.runtimes.map(\.name) == ["runc", "kata", "urunc", "kubevirt"])
@@ -77,18 +85,22 @@ struct TopologiesTests {
         let (tm, labm) = try S.resolvedLab("nested-mitigated")
         #expect(labm.machines.map(\.profile.name) == ["paper-mitigated", "paper-mitigated", "paper-mitigated"])
         // Same machines, placement and addresses in both: only the tuning differs.
-        #expect(t.machines.map { [$0.name, $0.host, "\($0.vcpus)", "\($0.memory)", "\($0.disk)"] }
-            == tm.machines.map { [$0.name, $0.host, "\($0.vcpus)", "\($0.memory)", "\($0.disk)"] })
+        #expect(
+            t.machines.map { [$0.name, $0.host, "\($0.vcpus)", "\($0.memory)", "\($0.disk)"] }
+                == tm.machines.map { [$0.name, $0.host, "\($0.vcpus)", "\($0.memory)", "\($0.disk)"] })
         #expect(lab.machines.map(\.primaryAddress) == labm.machines.map(\.primaryAddress))
     }
 
     /// Runs `nestlab plan FILE --offline --render DIR` with a private state and cache.
     static func plan(_ file: URL, render: URL, home: URL) throws -> S.Output {
         let bin = try #require(S.nestlabBinary, "build nestlab first (swift build)")
-        return try S.run([bin.path, "plan", file.path, "--offline", "--render", render.path], environment: [
-            "HOME": home.path, "PATH": "/usr/bin:/bin", "NESTLAB_STATE_DIR": home.appendingPathComponent("state").path,
-            "XDG_CACHE_HOME": home.appendingPathComponent("cache").path,
-        ])
+        return try S.run(
+            [bin.path, "plan", file.path, "--offline", "--render", render.path],
+            environment: [
+                "HOME": home.path, "PATH": "/usr/bin:/bin",
+                "NESTLAB_STATE_DIR": home.appendingPathComponent("state").path,
+                "XDG_CACHE_HOME": home.appendingPathComponent("cache").path,
+            ])
     }
 
     /// A copy of a topology whose downloaded images are replaced by a local stand-in file.
@@ -99,7 +111,8 @@ struct TopologiesTests {
         let stand = dir.appendingPathComponent("stand-in.qcow2")
         try Data(repeating: 0x51, count: 4096).write(to: stand)
         var text = try String(contentsOf: S.topologies.appendingPathComponent("\(name).yaml"), encoding: .utf8)
-        let url = "    url: https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img\n"
+        let url =
+            "    url: https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img\n"
             + "    checksums: https://cloud-images.ubuntu.com/noble/current/SHA256SUMS\n"
         text = text.replacingOccurrences(of: url, with: "    file: \(stand.path)\n")
         let out = dir.appendingPathComponent("\(name).yaml")
@@ -107,18 +120,24 @@ struct TopologiesTests {
         return out
     }
 
-    @Test("plan --offline --render renders every machine of every paper topology, and libvirt accepts the XML",
-          arguments: HandoffTestSupport.paperTopologies)
+    @Test(
+        "plan --offline --render renders every machine of every paper topology, and libvirt accepts the XML",
+        arguments: HandoffTestSupport.paperTopologies)
     func render(_ name: String) throws {
         let dir = try S.temporaryDirectory("plan-\(name)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (_, lab) = try S.resolvedLab(name)
 
         // As shipped: it plans, or stops only because the image is not downloaded yet.
-        let shipped = try Self.plan(S.topologies.appendingPathComponent("\(name).yaml"), render: dir.appendingPathComponent("as-shipped"), home: dir)
+        let shipped = try Self.plan(
+            S.topologies.appendingPathComponent("\(name).yaml"), render: dir.appendingPathComponent("as-shipped"),
+            home: dir)
         if shipped.status != 0 {
-            #expect(shipped.stderr.contains("image 'ubuntu-24.04' (https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img) is not in the cache yet"),
-                    "\(shipped.stderr)")
+            #expect(
+                shipped.stderr.contains(
+                    "image 'ubuntu-24.04' (https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img) is not in the cache yet"
+                ),
+                "\(shipped.stderr)")
         }
 
         let file = try Self.withLocalImages(name, in: dir)
@@ -126,7 +145,8 @@ struct TopologiesTests {
         let r = try Self.plan(file, render: out, home: dir)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.hasPrefix("lab \(name) (offline"))
-        let rendered = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { !$0.hasSuffix(".xml") }.sorted()
+        let rendered = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { !$0.hasSuffix(".xml") }
+            .sorted()
         #expect(rendered == lab.machines.map(\.name).sorted())
         for m in lab.machines {
             let mdir = out.appendingPathComponent(m.name)
@@ -152,7 +172,10 @@ struct TopologiesTests {
         }
 
         let plain = try domain("nested-default", "worker1")
-        #expect(plain.contains("<cpu mode='host-passthrough' check='none' migratable='off'>\n    <feature policy='require' name='vmx'/>"))
+        #expect(
+            plain.contains(
+                "<cpu mode='host-passthrough' check='none' migratable='off'>\n    <feature policy='require' name='vmx'/>"
+            ))
         #expect(!plain.contains("<cputune>"))
         #expect(!plain.contains("<hugepages>"))
         #expect(!plain.contains("<numatune>"))
@@ -171,17 +194,24 @@ struct TopologiesTests {
         #expect(desk.contains("<page size='2048' unit='KiB'/>"))
     }
 
-    @Test("ci.yaml still plans with the local test image", .enabled(if: FileManager.default.fileExists(
-        atPath: (ProcessInfo.processInfo.environment["NESTLAB_TEST_IMAGE_DIR"] ?? NSHomeDirectory() + "/.cache/nestlab/test-image")
-            + "/debian12.qcow2")))
+    @Test(
+        "ci.yaml still plans with the local test image",
+        .enabled(
+            if: FileManager.default.fileExists(
+                atPath: (ProcessInfo.processInfo.environment["NESTLAB_TEST_IMAGE_DIR"] ?? NSHomeDirectory()
+                    + "/.cache/nestlab/test-image")
+                    + "/debian12.qcow2")))
     func ci() throws {
         let dir = try S.temporaryDirectory("plan-ci")
         defer { try? FileManager.default.removeItem(at: dir) }
         let bin = try #require(S.nestlabBinary)
         var env = ProcessInfo.processInfo.environment
         env["NESTLAB_STATE_DIR"] = dir.appendingPathComponent("state").path
-        let r = try S.run([bin.path, "plan", S.topologies.appendingPathComponent("ci.yaml").path, "--offline", "--render",
-                           dir.appendingPathComponent("render").path], environment: env)
+        let r = try S.run(
+            [
+                bin.path, "plan", S.topologies.appendingPathComponent("ci.yaml").path, "--offline", "--render",
+                dir.appendingPathComponent("render").path,
+            ], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("render/vm-1/domain.xml").path))
     }

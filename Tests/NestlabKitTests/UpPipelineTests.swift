@@ -1,9 +1,10 @@
 import Foundation
 import Libvirt
 import NestlabCore
-@testable import NestlabKit
 import Synchronization
 import Testing
+
+@testable import NestlabKit
 
 /// `up` as a pipeline of named steps, on one parse of the topology, with typed machine states.
 @Suite struct UpPipelineTests {
@@ -23,7 +24,10 @@ import Testing
         var ledger = UpLedger()
         ledger.results["a"] = UpReport.MachineResult(name: "a", host: "h", action: "create", state: .unknown)
         ledger.record("a") { $0.state = .failed }
-        ledger.record("a") { $0.state = .running; $0.error = "kept" }
+        ledger.record("a") {
+            $0.state = .running
+            $0.error = "kept"
+        }
         #expect(ledger.results["a"]?.state == .failed)
         #expect(ledger.results["a"]?.error == "kept", "the rest of the update applies")
         #expect(ledger.refusedMoves == ["a: failed → running"])
@@ -31,9 +35,12 @@ import Testing
 
     @Test func thePipelineListsItsStepsInOrder() {
         var o = UpOptions()
-        #expect(UpEngine.pipeline(o).map(\.name) == ["refuse foreign domains", "write access files", "prepare hosts",
-                                                    "serve the artifact mirror", "converge machines", "wait for nodes",
-                                                    "wait for clusters"])
+        #expect(
+            UpEngine.pipeline(o).map(\.name) == [
+                "refuse foreign domains", "write access files", "prepare hosts",
+                "serve the artifact mirror", "converge machines", "wait for nodes",
+                "wait for clusters",
+            ])
         o.wait = false
         #expect(UpEngine.pipeline(o).map(\.name).last == "converge machines")
     }
@@ -45,8 +52,11 @@ import Testing
         let progress = ProgressView(mode: .quiet) { line in lines.withLock { $0.append(line) } }
         _ = try await UpEngine(session: try lab.open(), options: KitLab.upOptions(), progress: progress).run()
         let steps = lines.withLock { $0 }.filter { $0.hasPrefix("step ") }
-        #expect(steps == ["step 1/5: refuse foreign domains", "step 2/5: write access files", "step 3/5: prepare hosts",
-                          "step 4/5: serve the artifact mirror", "step 5/5: converge machines"])
+        #expect(
+            steps == [
+                "step 1/5: refuse foreign domains", "step 2/5: write access files", "step 3/5: prepare hosts",
+                "step 4/5: serve the artifact mirror", "step 5/5: converge machines",
+            ])
     }
 
     /// `up` and `rebuild` parse the topology once each, fetch and session included.
@@ -55,15 +65,17 @@ import Testing
         let flags = RunFlags(format: .json, plain: true, verbose: false)
         let up = ParseCount()
         try await ParseCount.$current.withValue(up) {
-            try await LifecycleCommands.up(file: lab.topologyPath, options: KitLab.upOptions(), flags: flags, skipPreflight: true,
-                                           sessionOptions: lab.options)
+            try await LifecycleCommands.up(
+                file: lab.topologyPath, options: KitLab.upOptions(), flags: flags, skipPreflight: true,
+                sessionOptions: lab.options)
         }
         #expect(up.value == 1)
         #expect(try lab.connection.listAllDomains().map(\.name).sorted() == ["kq-vm-0", "kq-vm-1"])
         let rebuild = ParseCount()
         try await ParseCount.$current.withValue(rebuild) {
-            try await LifecycleCommands.rebuild(file: lab.topologyPath, machines: ["vm-1"], options: KitLab.upOptions(), flags: flags,
-                                                skipPreflight: true, sessionOptions: lab.options)
+            try await LifecycleCommands.rebuild(
+                file: lab.topologyPath, machines: ["vm-1"], options: KitLab.upOptions(), flags: flags,
+                skipPreflight: true, sessionOptions: lab.options)
         }
         #expect(rebuild.value == 1)
         #expect(try lab.connection.listAllDomains().map(\.name).sorted() == ["kq-vm-0", "kq-vm-1"])

@@ -30,8 +30,9 @@ struct UpTests {
         #expect(try net.isActive())
         let netXML = try net.xmlDesc()
         #expect(try XPath.attributes(netXML, "/network/ip") == [["address": "10.77.0.1", "netmask": "255.255.255.0"]])
-        #expect(try XPath.attributes(netXML, "/network/ip/dhcp/host").map { "\($0["name"] ?? "") \($0["ip"] ?? "")" }
-            == ["vm-0 10.77.0.10", "vm-1 10.77.0.11"])
+        #expect(
+            try XPath.attributes(netXML, "/network/ip/dhcp/host").map { "\($0["name"] ?? "") \($0["ip"] ?? "")" }
+                == ["vm-0 10.77.0.10", "vm-1 10.77.0.11"])
 
         // Pools: the shared image pool and the lab's own, at the topology's storageDir.
         let pools = try c.listAllStoragePools()
@@ -93,20 +94,26 @@ struct UpTests {
             #expect(d.uuid == Identity.uuid("domain", "kt", m))
             let xml = try d.xmlDesc(flags: .inactive)
 
-            #expect(try XPath.attributes(xml, "/domain/cputune/vcpupin") == pin.sorted { $0.key < $1.key }.map {
-                ["vcpu": "\($0.key)", "cpuset": "\($0.value[0])"]
-            })
+            #expect(
+                try XPath.attributes(xml, "/domain/cputune/vcpupin")
+                    == pin.sorted { $0.key < $1.key }.map {
+                        ["vcpu": "\($0.key)", "cpuset": "\($0.value[0])"]
+                    })
             #expect(try XPath.attributes(xml, "/domain/cputune/emulatorpin") == [["cpuset": "0"]])
             #expect(try d.vcpuPinInfo() == pin)
             #expect(try d.emulatorPinInfo() == [0])
-            #expect(try XPath.attributes(xml, "/domain/memoryBacking/hugepages/page") == [["size": "2048", "unit": "KiB"]])
+            #expect(
+                try XPath.attributes(xml, "/domain/memoryBacking/hugepages/page") == [["size": "2048", "unit": "KiB"]])
             #expect(try XPath.text(xml, "/domain/memory") == "524288")
             #expect(try XPath.text(xml, "/domain/vcpu") == "2")
 
-            #expect(try XPath.attributes(xml, "/domain/devices/disk/source") == [
-                ["pool": "nestlab-kt", "volume": "kt-\(m).qcow2"], ["pool": "nestlab-kt", "volume": rm.seedVolume],
-            ])
-            #expect(try XPath.text(xml, "/domain/os/kernel") == "\(lab.imagesDir)/kernel-\(try KitLab.sha256(lab.kernel).prefix(16))")
+            #expect(
+                try XPath.attributes(xml, "/domain/devices/disk/source") == [
+                    ["pool": "nestlab-kt", "volume": "kt-\(m).qcow2"], ["pool": "nestlab-kt", "volume": rm.seedVolume],
+                ])
+            #expect(
+                try XPath.text(xml, "/domain/os/kernel")
+                    == "\(lab.imagesDir)/kernel-\(try KitLab.sha256(lab.kernel).prefix(16))")
             #expect(try XPath.text(xml, "/domain/os/cmdline") == "root=/dev/vda console=ttyS0")
 
             // Metadata, read through libvirt's metadata API: lab, machine, and the spec digest.
@@ -117,7 +124,9 @@ struct UpTests {
             let digest = try #require(try XPath.attributes(meta, "//*[local-name()='spec']").first?["digest"])
             #expect(digest == rm.spec.digest)
             // The digest is SHA-256 over the listed fields, so the fields are what was digested.
-            let fields = try XPath.attributes(meta, "//*[local-name()='field']").map { ($0["name"] ?? "", $0["value"] ?? "") }
+            let fields = try XPath.attributes(meta, "//*[local-name()='field']").map {
+                ($0["name"] ?? "", $0["value"] ?? "")
+            }
             let text = fields.map { "\($0.0)=\($0.1)\n" }.joined()
             let f = lab.dir.appendingPathComponent("fields-\(m)")
             try Data(text.utf8).write(to: f)
@@ -128,9 +137,14 @@ struct UpTests {
             #expect(byName["hugepages"] == "2M")
             #expect(byName["vcpupin"] == pin.sorted { $0.key < $1.key }.map { "\($0.value[0])" }.joined(separator: " "))
             #expect(byName["image"] == baseSHA)
-            let volumes = try XPath.attributes(meta, "//*[local-name()='volume']").map { "\($0["role"] ?? "") \($0["pool"] ?? "") \($0["name"] ?? "")" }
-            #expect(volumes == ["overlay nestlab-kt kt-\(m).qcow2", "seed nestlab-kt \(rm.seedVolume)",
-                                "base nestlab-images base-\(baseSHA.prefix(16)).qcow2"])
+            let volumes = try XPath.attributes(meta, "//*[local-name()='volume']").map {
+                "\($0["role"] ?? "") \($0["pool"] ?? "") \($0["name"] ?? "")"
+            }
+            #expect(
+                volumes == [
+                    "overlay nestlab-kt kt-\(m).qcow2", "seed nestlab-kt \(rm.seedVolume)",
+                    "base nestlab-images base-\(baseSHA.prefix(16)).qcow2",
+                ])
         }
     }
 
@@ -185,11 +199,12 @@ struct UpTests {
 
         #expect(try lab.plan().machines.map(\.action) == [.create, .foreign])
         let error = await #expect(throws: UpError.self) { try await lab.up() }
-        #expect(error.map { "\($0)" } == """
-            nothing was created, because these objects exist but do not belong to this lab:
-              domain 'kt-vm-1' on h1
-            rename or remove them, or give the lab another name
-            """)
+        #expect(
+            error.map { "\($0)" } == """
+                nothing was created, because these objects exist but do not belong to this lab:
+                  domain 'kt-vm-1' on h1
+                rename or remove them, or give the lab another name
+                """)
         #expect(try LibvirtSnapshot(c) == before)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NestlabCore
 import Testing
+
 @testable import NestlabKit
 
 /// Issue 22: every rendered Kubernetes-side document checked against upstream's own schema
@@ -17,8 +18,11 @@ struct K8sAPIObjectSchemaTests {
                 let docs = ShippedClusters.documents(f.text)
                 // KubeVirt CRs have no OpenAPI schema in Kubernetes: see KubeVirtSchemaTests.
                 if docs.allSatisfy({ $0.contains("apiVersion: kubevirt.io/") }) { continue }
-                #expect(!docs.contains { $0.contains("apiVersion: kubevirt.io/") }, "\(f.path) mixes KubeVirt and core objects")
-                let name = "\(topology)-\(c.cluster.name)-" + f.path.split(separator: "/").suffix(2).joined(separator: "-")
+                #expect(
+                    !docs.contains { $0.contains("apiVersion: kubevirt.io/") },
+                    "\(f.path) mixes KubeVirt and core objects")
+                let name =
+                    "\(topology)-\(c.cluster.name)-" + f.path.split(separator: "/").suffix(2).joined(separator: "-")
                 let url = dir.appendingPathComponent(name)
                 try Data(f.content).write(to: url)
                 byVersion[ShippedClusters.minor(c), default: []].append(url)
@@ -27,7 +31,9 @@ struct K8sAPIObjectSchemaTests {
         return byVersion
     }
 
-    @Test("every RuntimeClass and smoke Pod of every shipped topology validates strictly at its pinned Kubernetes version")
+    @Test(
+        "every RuntimeClass and smoke Pod of every shipped topology validates strictly at its pinned Kubernetes version"
+    )
     func shippedObjects() throws {
         try #require(K8sSchema.isInstalled, "\(K8sSchema.missingMessage)")
         let dir = try HandoffTestSupport.temporaryDirectory("k8s-objects")
@@ -66,10 +72,13 @@ struct K8sAPIObjectSchemaTests {
         }
         let good = try write("good.yaml", pod)
         #expect(pod.contains("restartPolicy: Never"))
-        let misspelled = try write("misspelled.yaml", pod.replacingOccurrences(of: "restartPolicy:", with: "restartPolicyy:"))
+        let misspelled = try write(
+            "misspelled.yaml", pod.replacingOccurrences(of: "restartPolicy:", with: "restartPolicyy:"))
         #expect(pod.contains("terminationGracePeriodSeconds: 0"))
-        let wrongType = try write("wrong-type.yaml", pod.replacingOccurrences(
-            of: "terminationGracePeriodSeconds: 0", with: "terminationGracePeriodSeconds: 'zero'"))
+        let wrongType = try write(
+            "wrong-type.yaml",
+            pod.replacingOccurrences(
+                of: "terminationGracePeriodSeconds: 0", with: "terminationGracePeriodSeconds: 'zero'"))
         let noHandler = try write("no-handler.yaml", classes.replacingOccurrences(of: "handler:", with: "handlr:"))
         let results = try K8sSchema.validate(files: [good, misspelled, wrongType, noHandler], version: "1.33")
         #expect(results.map(\.ok) == [true, false, false, false], "\(results)")
@@ -83,16 +92,21 @@ struct K8sAPIObjectSchemaTests {
 struct KubeVirtSchemaTests {
     @Test("the fixture names its origin (kubevirt/kubevirt at the pinned tag and commit) and holds both CRDs, strict")
     func fixtureOrigin() throws {
-        let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: KubeVirtSchema.fixture)) as? [String: Any])
+        let root = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: KubeVirtSchema.fixture)) as? [String: Any])
         let origin = try #require(root["origin"] as? [String: Any])
         #expect(origin["repository"] as? String == "kubevirt/kubevirt")
         #expect((origin["commit"] as? String)?.range(of: "^[0-9a-f]{40}$", options: .regularExpression) != nil)
-        #expect((origin["paths"] as? [String])?.first == "pkg/virt-operator/resource/generate/components/validations_generated.go")
+        #expect(
+            (origin["paths"] as? [String])?.first
+                == "pkg/virt-operator/resource/generate/components/validations_generated.go")
         let crds = try #require(root["crds"] as? [String: [String: Any]])
         #expect(Set(crds.keys) == ["kubevirts.kubevirt.io", "virtualmachineinstances.kubevirt.io"])
         #expect(crds["kubevirts.kubevirt.io"]?["kind"] as? String == "KubeVirt")
         #expect(crds["virtualmachineinstances.kubevirt.io"]?["kind"] as? String == "VirtualMachineInstance")
-        let spec = ((crds["virtualmachineinstances.kubevirt.io"]?["schema"] as? [String: Any])?["properties"] as? [String: Any])?["spec"]
+        let spec =
+            ((crds["virtualmachineinstances.kubevirt.io"]?["schema"] as? [String: Any])?["properties"] as? [String: Any])?[
+                "spec"]
             as? [String: Any]
         #expect(spec?["additionalProperties"] as? Bool == false)
         // Every shipped topology pins the version the fixture was derived from; a new pin needs a new fixture.
@@ -106,7 +120,9 @@ struct KubeVirtSchemaTests {
         #expect(pinned > 0)
     }
 
-    @Test("every KubeVirt CR and smoke VMI of every shipped topology validates strictly against the pinned KubeVirt's CRDs")
+    @Test(
+        "every KubeVirt CR and smoke VMI of every shipped topology validates strictly against the pinned KubeVirt's CRDs"
+    )
     func shippedObjects() throws {
         try #require(K8sSchema.isInstalled, "\(K8sSchema.missingMessage)")
         let dir = try HandoffTestSupport.temporaryDirectory("kubevirt-objects")
@@ -125,14 +141,17 @@ struct KubeVirtSchemaTests {
             let cr = try #require(cp.bootstrap.file(at: "\(NodePaths.manifests)/kubevirt-cr.yaml"), "\(prefix)")
             try add("\(prefix)-kubevirt-cr.yaml", cr.text, "kubevirt/kubevirt", ShippedClusters.minor(c))
             let vmi = try #require(cp.bootstrap.file(at: "\(NodePaths.smoke)/kubevirt.yaml"), "\(prefix)")
-            try add("\(prefix)-smoke-kubevirt.yaml", vmi.text, "virtualmachineinstance/nestlab-smoke-kubevirt", ShippedClusters.minor(c))
+            try add(
+                "\(prefix)-smoke-kubevirt.yaml", vmi.text, "virtualmachineinstance/nestlab-smoke-kubevirt",
+                ShippedClusters.minor(c))
             // What the lead may switch on: the CPUManager gate (static CPU manager) and emulation (no /dev/kvm).
             var spec = c.spec
             spec.kubelet.cpuManagerPolicy = .static
             spec.runtimes.kubevirt?.useEmulation = true
             let variant = try YAMLBuilder.render([try #require(ClusterManifests.kubevirtCR(spec))])
             #expect(variant.contains("- CPUManager") && variant.contains("useEmulation: true"), "\(variant)")
-            try add("\(prefix)-kubevirt-cr-static-emulated.yaml", variant, "kubevirt/kubevirt", ShippedClusters.minor(c))
+            try add(
+                "\(prefix)-kubevirt-cr-static-emulated.yaml", variant, "kubevirt/kubevirt", ShippedClusters.minor(c))
         }
         #expect(Set(byVersion.keys) == ["1.33"])
         #expect(byVersion.values.joined().count >= 9, "three shipped topologies with KubeVirt at least")
@@ -144,7 +163,9 @@ struct KubeVirtSchemaTests {
         }
     }
 
-    @Test("a misspelled field, a wrong type, a value outside an enum, a missing required field and an unserved version are caught")
+    @Test(
+        "a misspelled field, a wrong type, a value outside an enum, a missing required field and an unserved version are caught"
+    )
     func strictErrorsAreCaught() throws {
         try #require(K8sSchema.isInstalled, "\(K8sSchema.missingMessage)")
         let dir = try HandoffTestSupport.temporaryDirectory("kubevirt-strict")
@@ -155,18 +176,28 @@ struct KubeVirtSchemaTests {
         let vmi = try #require(cp.bootstrap.file(at: "\(NodePaths.smoke)/kubevirt.yaml")).text
         // (name, document, rendered text, planted text, what the validator must say)
         let cases: [(String, String, String, String, String)] = [
-            ("vmi-misspelled", vmi, "terminationGracePeriodSeconds:", "terminationGracePeriodSecond:",
-             "'terminationGracePeriodSecond' was unexpected"),
-            ("vmi-wrong-type", vmi, "terminationGracePeriodSeconds: 0", "terminationGracePeriodSeconds: 'zero'",
-             "'zero' is not of type 'integer'"),
+            (
+                "vmi-misspelled", vmi, "terminationGracePeriodSeconds:", "terminationGracePeriodSecond:",
+                "'terminationGracePeriodSecond' was unexpected"
+            ),
+            (
+                "vmi-wrong-type", vmi, "terminationGracePeriodSeconds: 0", "terminationGracePeriodSeconds: 'zero'",
+                "'zero' is not of type 'integer'"
+            ),
             ("vmi-bus-enum", vmi, "bus: virtio", "bus: virtio-blk", "'virtio-blk' is not one of"),
             ("vmi-quantity", vmi, "memory: 128Mi", "memory: 128MB", "does not match"),
             ("vmi-no-image", vmi, "image:", "imag:", "'image' is a required property"),
             ("vmi-metadata", vmi, "namespace: default", "namespac: default", "'namespac' was unexpected"),
             ("vmi-unserved", vmi, "apiVersion: kubevirt.io/v1", "apiVersion: kubevirt.io/v2", "no served CRD"),
             ("cr-misspelled", cr, "featureGates:", "featureGate:", "'featureGate' was unexpected"),
-            ("cr-wrong-type", cr, "workloadUpdateStrategy: {}", "workloadUpdateStrategy: []", "is not of type 'object'"),
-            ("cr-pull-enum", cr, "imagePullPolicy: IfNotPresent", "imagePullPolicy: Sometimes", "'Sometimes' is not one of"),
+            (
+                "cr-wrong-type", cr, "workloadUpdateStrategy: {}", "workloadUpdateStrategy: []",
+                "is not of type 'object'"
+            ),
+            (
+                "cr-pull-enum", cr, "imagePullPolicy: IfNotPresent", "imagePullPolicy: Sometimes",
+                "'Sometimes' is not one of"
+            ),
         ]
         var files: [URL] = []
         for (name, text, from, to, _) in [("vmi-good", vmi, "", "", ""), ("cr-good", cr, "", "", "")] + cases {
@@ -220,7 +251,9 @@ struct K8sConfigFixture {
             return ["document has no apiVersion/kind"]
         }
         guard let kinds = documents[apiVersion] else { return ["apiVersion \(apiVersion) is not in the fixture"] }
-        guard kinds.contains(kind) else { return ["\(apiVersion) has no kind \(kind) (it has \(kinds.joined(separator: ", ")))"] }
+        guard kinds.contains(kind) else {
+            return ["\(apiVersion) has no kind \(kind) (it has \(kinds.joined(separator: ", ")))"]
+        }
         return check(document, spec: ["kind": "struct", "ref": kind], path: kind)
     }
 
@@ -242,7 +275,9 @@ struct K8sConfigFixture {
             var problems: [String] = []
             for key in object.keys.sorted() {
                 guard let field = known[key] else {
-                    problems.append("\(path).\(key): unknown field (\(spec["ref"] ?? "?") has \(known.keys.sorted().joined(separator: ", ")))")
+                    problems.append(
+                        "\(path).\(key): unknown field (\(spec["ref"] ?? "?") has \(known.keys.sorted().joined(separator: ", ")))"
+                    )
                     continue
                 }
                 problems += check(object[key]!, spec: field, path: "\(path).\(key)")
@@ -290,7 +325,10 @@ struct K8sConfigFixture {
 /// Parses YAML documents to JSON objects with PyYAML (python3-yaml, which setup-host installs).
 func parseYAMLDocuments(_ text: String) throws -> [[String: Any]] {
     let r = try HandoffTestSupport.run(
-        ["python3", "-c", "import json,sys,yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d is not None]))"],
+        [
+            "python3", "-c",
+            "import json,sys,yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d is not None]))",
+        ],
         stdin: Data(text.utf8))
     guard r.status == 0 else { throw K8sSchema.Failure.validatorFailed(status: r.status, output: r.stderr) }
     return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]] ?? []
@@ -302,10 +340,11 @@ struct K8sConfigSchemaTests {
     func fixtureOrigin() throws {
         let f = try K8sConfigFixture()
         let origins = try #require(f.root["origins"] as? [[String: String]])
-        #expect(origins.map { $0["path"] ?? "" } == [
-            "cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go", "cmd/kubeadm/app/apis/bootstraptoken/v1/types.go",
-            "config/v1beta1/types.go",
-        ])
+        #expect(
+            origins.map { $0["path"] ?? "" } == [
+                "cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go", "cmd/kubeadm/app/apis/bootstraptoken/v1/types.go",
+                "config/v1beta1/types.go",
+            ])
         #expect(origins.allSatisfy { ($0["repository"] ?? "").hasPrefix("kubernetes/") && !($0["ref"] ?? "").isEmpty })
         #expect(f.documents["kubeadm.k8s.io/v1beta4"]?.contains("JoinConfiguration") == true)
         #expect(f.documents["kubelet.config.k8s.io/v1beta1"] == ["KubeletConfiguration"])
@@ -328,17 +367,28 @@ struct K8sConfigSchemaTests {
                 }
             }
         }
-        #expect(Set(kinds.keys) == ["InitConfiguration", "ClusterConfiguration", "KubeletConfiguration", "JoinConfiguration"])
+        #expect(
+            Set(kinds.keys) == [
+                "InitConfiguration", "ClusterConfiguration", "KubeletConfiguration", "JoinConfiguration",
+            ])
     }
 
-    @Test("a planted unknown field, wrong type or value outside an enum fails", arguments: [
-        ("KubeletConfiguration", "failSwapOn", "failSwapOff", "unknown field"),
-        ("KubeletConfiguration", "topologyManagerPolicy: single-numa-node", "topologyManagerPolicy: single-numa", "is not one of"),
-        ("ClusterConfiguration", "encryptionAlgorithm: ECDSA-P256", "encryptionAlgorithm: ECDSA-P521", "is not one of"),
-        ("InitConfiguration", "bindPort: 6443", "bindPort: '6443'", "expected an integer"),
-        ("InitConfiguration", "ttl: 0s", "ttl: forever", "expected a Go duration"),
-        ("InitConfiguration", "  criSocket:", "  criSockett:", "unknown field"),
-    ])
+    @Test(
+        "a planted unknown field, wrong type or value outside an enum fails",
+        arguments: [
+            ("KubeletConfiguration", "failSwapOn", "failSwapOff", "unknown field"),
+            (
+                "KubeletConfiguration", "topologyManagerPolicy: single-numa-node", "topologyManagerPolicy: single-numa",
+                "is not one of"
+            ),
+            (
+                "ClusterConfiguration", "encryptionAlgorithm: ECDSA-P256", "encryptionAlgorithm: ECDSA-P521",
+                "is not one of"
+            ),
+            ("InitConfiguration", "bindPort: 6443", "bindPort: '6443'", "expected an integer"),
+            ("InitConfiguration", "ttl: 0s", "ttl: forever", "expected a Go duration"),
+            ("InitConfiguration", "  criSocket:", "  criSockett:", "unknown field"),
+        ])
     func planted(_ kind: String, _ from: String, _ to: String, _ message: String) throws {
         let f = try K8sConfigFixture()
         let c = try #require(try ShippedClusters.all().first { $0.topology == "nested-mitigated" }?.cluster)
@@ -364,7 +414,9 @@ struct RuntimeFixture {
     }
 
     var kata: [String: Any] { root["kata"] as? [String: Any] ?? [:] }
-    var gates: [String: String] { (root["kubevirtFeatureGates"] as? [String: Any])?["gates"] as? [String: String] ?? [:] }
+    var gates: [String: String] {
+        (root["kubevirtFeatureGates"] as? [String: Any])?["gates"] as? [String: String] ?? [:]
+    }
 
     /// Where kata.sh's nl_toml_set would write `key` (first live line, else first commented
     /// one) and whether that is `section` with `type`; nil when it fits.
@@ -422,10 +474,13 @@ struct RuntimeUpstreamTests {
                 for h in kata.hypervisors {
                     let file = try #require(node.bootstrap.file(at: "\(NodePaths.kataKnobs)/\(h.rawValue).knobs"))
                     for line in file.text.split(separator: "\n") where !line.hasPrefix("#") {
-                        let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                        let parts = line.split(separator: "=", maxSplits: 1).map {
+                            $0.trimmingCharacters(in: .whitespaces)
+                        }
                         try #require(parts.count == 2, "\(line)")
-                        let problem = f.kataProblem(file: h.configFile, section: "hypervisor.\(h.sectionName)", key: parts[0],
-                                                    type: RuntimeFixture.tomlType(parts[1]))
+                        let problem = f.kataProblem(
+                            file: h.configFile, section: "hypervisor.\(h.sectionName)", key: parts[0],
+                            type: RuntimeFixture.tomlType(parts[1]))
                         #expect(problem == nil, "\(topology)/\(node.name): \(problem ?? "")")
                         checked += 1
                     }
@@ -434,11 +489,13 @@ struct RuntimeUpstreamTests {
         }
         #expect(checked > 0)
         // Every knob nestlab can write, for every hypervisor (the test sample sets them all).
-        let all = KataKnobs(defaultVCPUs: 2, defaultMemoryMiB: 4096, enableHugepages: true, sharedFS: .virtioFS, virtioFSCache: .never)
+        let all = KataKnobs(
+            defaultVCPUs: 2, defaultMemoryMiB: 4096, enableHugepages: true, sharedFS: .virtioFS, virtioFSCache: .never)
         for h in KataHypervisor.allCases {
             for (key, value) in all.lines(for: h) {
-                let problem = f.kataProblem(file: h.configFile, section: "hypervisor.\(h.sectionName)", key: key,
-                                            type: RuntimeFixture.tomlType(TOMLWriter.value(value)))
+                let problem = f.kataProblem(
+                    file: h.configFile, section: "hypervisor.\(h.sectionName)", key: key,
+                    type: RuntimeFixture.tomlType(TOMLWriter.value(value)))
                 #expect(problem == nil, "\(h): \(problem ?? "")")
             }
         }
@@ -447,17 +504,27 @@ struct RuntimeUpstreamTests {
     @Test("a knob upstream lacks, in the wrong section or of the wrong type, is caught")
     func kataPlanted() throws {
         let f = try RuntimeFixture()
-        #expect(f.kataProblem(file: "configuration-qemu.toml", section: "hypervisor.qemu", key: "default_vcpu", type: "int")?
-            .contains("no 'default_vcpu'") == true)
-        #expect(f.kataProblem(file: "configuration-qemu.toml", section: "hypervisor.qemu", key: "default_memory", type: "string")?
-            .contains("is a int upstream") == true)
-        #expect(f.kataProblem(file: "configuration-fc.toml", section: "hypervisor.firecracker", key: "shared_fs", type: "string")
-            != nil)
-        #expect(f.kataProblem(file: "configuration-qemu.toml", section: "hypervisor.qemu", key: "sandbox_cgroup_only", type: "bool")?
-            .contains("would be set in [") == true)
+        #expect(
+            f.kataProblem(
+                file: "configuration-qemu.toml", section: "hypervisor.qemu", key: "default_vcpu", type: "int")?
+                .contains("no 'default_vcpu'") == true)
+        #expect(
+            f.kataProblem(
+                file: "configuration-qemu.toml", section: "hypervisor.qemu", key: "default_memory", type: "string")?
+                .contains("is a int upstream") == true)
+        #expect(
+            f.kataProblem(
+                file: "configuration-fc.toml", section: "hypervisor.firecracker", key: "shared_fs", type: "string")
+                != nil)
+        #expect(
+            f.kataProblem(
+                file: "configuration-qemu.toml", section: "hypervisor.qemu", key: "sandbox_cgroup_only", type: "bool")?
+                .contains("would be set in [") == true)
     }
 
-    @Test("every KubeVirt feature gate nestlab sets exists in KubeVirt v1.6.0 and is neither GA nor deprecated nor discontinued")
+    @Test(
+        "every KubeVirt feature gate nestlab sets exists in KubeVirt v1.6.0 and is neither GA nor deprecated nor discontinued"
+    )
     func kubevirtGates() throws {
         let f = try RuntimeFixture()
         #expect(f.gates["CPUManager"] == "Alpha")
@@ -465,18 +532,23 @@ struct RuntimeUpstreamTests {
         var clusters = try ShippedClusters.all().map(\.cluster.spec).filter { $0.runtimes.kubevirt != nil }
         #expect(!clusters.isEmpty)
         // Both kubelet policies, so the CPUManager gate is rendered at least once.
-        for var spec in clusters { spec.kubelet.cpuManagerPolicy = .static; clusters.append(spec) }
+        for var spec in clusters {
+            spec.kubelet.cpuManagerPolicy = .static
+            clusters.append(spec)
+        }
         var seen: Set<String> = []
         for spec in clusters {
             let cr = try #require(ClusterManifests.kubevirtCR(spec))
             let doc = try #require(try parseYAMLDocuments(try YAMLBuilder.render([cr])).first)
-            let gates = ((((doc["spec"] as? [String: Any])?["configuration"] as? [String: Any])?["developerConfiguration"]
-                as? [String: Any])?["featureGates"] as? [String]) ?? []
+            let gates =
+                ((((doc["spec"] as? [String: Any])?["configuration"] as? [String: Any])?["developerConfiguration"]
+                    as? [String: Any])?["featureGates"] as? [String]) ?? []
             for gate in gates {
                 seen.insert(gate)
                 let state = f.gates[gate]
-                #expect(state == "Alpha" || state == "Beta",
-                        "\(spec.name): feature gate \(gate) is \(state ?? "unknown") in KubeVirt v1.6.0: do not set it")
+                #expect(
+                    state == "Alpha" || state == "Beta",
+                    "\(spec.name): feature gate \(gate) is \(state ?? "unknown") in KubeVirt v1.6.0: do not set it")
             }
         }
         #expect(seen.contains("CPUManager"))
@@ -496,17 +568,17 @@ struct ShippedContainerdDumpTests {
         let dumpFile = dir.appendingPathComponent("dump.toml")
         try Data(dump.stdout.utf8).write(to: dumpFile)
         let script = """
-        import sys, tomllib
-        a = tomllib.load(open(sys.argv[1], 'rb')); b = tomllib.load(open(sys.argv[2], 'rb'))
-        def walk(x, path):
-            if isinstance(x, dict):
-                for k, v in x.items(): yield from walk(v, path + [k])
-            else: yield path, x
-        for path, v in walk(a, []):
-            d = b
-            for k in path: d = d.get(k) if isinstance(d, dict) else None
-            if d != v: print('.'.join(path))
-        """
+            import sys, tomllib
+            a = tomllib.load(open(sys.argv[1], 'rb')); b = tomllib.load(open(sys.argv[2], 'rb'))
+            def walk(x, path):
+                if isinstance(x, dict):
+                    for k, v in x.items(): yield from walk(v, path + [k])
+                else: yield path, x
+            for path, v in walk(a, []):
+                d = b
+                for k in path: d = d.get(k) if isinstance(d, dict) else None
+                if d != v: print('.'.join(path))
+            """
         let r = try HandoffTestSupport.run(["python3", "-c", script, file.path, dumpFile.path])
         #expect(r.status == 0, "\(r.stderr)")
         return r.stdout.split(separator: "\n").map(String.init)
@@ -514,12 +586,15 @@ struct ShippedContainerdDumpTests {
 
     @Test("every key of every shipped version-2 containerd config survives Debian's containerd config dump")
     func shipped() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/containerd"), "install containerd (Tests/Scripts/setup-host)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/containerd"),
+            "install containerd (Tests/Scripts/setup-host)")
         var checked = 0
         for (topology, c) in try ShippedClusters.all() {
             // Version 3 (containerd 2.x) cannot be read by Debian's 1.6: RuntimeContainerdTests checks its structure.
             guard c.spec.containerd.version.configVersion == 2, let node = c.nodes.first,
-                  let file = node.bootstrap.file(at: NodePaths.containerdConfig) else { continue }
+                let file = node.bootstrap.file(at: NodePaths.containerdConfig)
+            else { continue }
             #expect(try Self.keysLost(file.text) == [], "\(topology)/\(c.cluster.name)")
             checked += 1
         }
@@ -528,8 +603,11 @@ struct ShippedContainerdDumpTests {
 
     @Test("a key containerd does not know is reported as lost")
     func plantedKeyIsLost() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/containerd"), "install containerd (Tests/Scripts/setup-host)")
-        let c = try #require(try ShippedClusters.all().first { $0.cluster.spec.containerd.version.configVersion == 2 }?.cluster)
+        try #require(
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/containerd"),
+            "install containerd (Tests/Scripts/setup-host)")
+        let c = try #require(
+            try ShippedClusters.all().first { $0.cluster.spec.containerd.version.configVersion == 2 }?.cluster)
         let text = try #require(c.nodes.first?.bootstrap.file(at: NodePaths.containerdConfig)).text
         #expect(text.contains("SystemdCgroup = true"))
         let lost = try Self.keysLost(text.replacingOccurrences(of: "default_runtime_name", with: "default_runtime_nam"))

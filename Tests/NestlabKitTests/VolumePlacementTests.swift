@@ -1,8 +1,9 @@
 import Foundation
 import Libvirt
 import NestlabCore
-@testable import NestlabKit
 import Testing
+
+@testable import NestlabKit
 
 /// Issue 17: a volume is never trusted by its name. Base images, kernels, initrds and seeds
 /// that have the right name but not the right bytes are found and replaced, on the test driver
@@ -21,7 +22,8 @@ struct VolumePlacementTests {
         #expect(q.virtualSize == 3 << 30)
         #expect(q.bytes == UInt64(try FileManager.default.attributesOfItem(atPath: qcow)[.size] as! Int))
 
-        let seed = try NoCloudSeed(userData: "#cloud-config\n", metaData: "instance-id: x\n", networkConfig: nil).image()
+        let seed = try NoCloudSeed(userData: "#cloud-config\n", metaData: "instance-id: x\n", networkConfig: nil)
+            .image()
         let iso = VolumeContent(data: seed.bytes)
         #expect(iso.format == "iso" && iso.virtualSize == UInt64(seed.bytes.count))
 
@@ -44,8 +46,9 @@ struct VolumePlacementTests {
     }
 
     /// Each planted volume has the right name and is wrong in one way: format, size, bytes.
-    @Test("up replaces a base image, kernel, initrd or seed that has its name but not its content, and says so",
-          arguments: ["format", "size", "head", "tail"])
+    @Test(
+        "up replaces a base image, kernel, initrd or seed that has its name but not its content, and says so",
+        arguments: ["format", "size", "head", "tail"])
     func plantedVolumesAreReplaced(defect: String) async throws {
         let lab = try KitLab()
         // A first up places everything; down keeps the base images.
@@ -88,27 +91,37 @@ struct VolumePlacementTests {
         // A volume that holds the right content is left alone: a third up replaces nothing.
         _ = try await lab.down()
         let again = try await lab.up()
-        #expect(again.volumesReplaced.isEmpty && again.imagesPlaced.isEmpty, "\(again.volumesReplaced) \(again.imagesPlaced)")
+        #expect(
+            again.volumesReplaced.isEmpty && again.imagesPlaced.isEmpty,
+            "\(again.volumesReplaced) \(again.imagesPlaced)")
     }
 
     @Test("a seed volume with the seed's name but other bytes is replaced")
     func plantedSeedIsReplaced() async throws {
-        let lab = try KitLab(machines: KitLab.machineGroup(name: "vm", count: 1, vcpus: 2, memory: "512MiB", disk: "2GiB",
-                                                           address: "10.77.0.10"))
+        let lab = try KitLab(
+            machines: KitLab.machineGroup(
+                name: "vm", count: 1, vcpus: 2, memory: "512MiB", disk: "2GiB",
+                address: "10.77.0.10"))
         let s = try lab.open()
         let seedName = try #require(s.rendered.machines.first?.seedVolume)
         // Planted before the machine exists: a pool of the lab's, a volume under the seed's name.
-        let pool = try lab.connection.defineStoragePool(xml: StorageRenderer.pool(name: "nestlab-kt", path: lab.labPoolDir,
-                                                                                  uuid: Identity.uuid("pool", "kt")).render())
+        let pool = try lab.connection.defineStoragePool(
+            xml: StorageRenderer.pool(
+                name: "nestlab-kt", path: lab.labPoolDir,
+                uuid: Identity.uuid("pool", "kt")
+            ).render())
         try pool.create()
         try Data("not a seed".utf8).write(to: URL(fileURLWithPath: "\(lab.labPoolDir)/\(seedName)"))
         _ = try pool.createVolume(xml: StorageRenderer.raw(name: seedName, bytes: 10).render())
 
         let report = try await lab.up()
-        #expect(report.volumesReplaced.count == 1 && report.volumesReplaced[0].hasPrefix("h1:\(seedName): "), "\(report.volumesReplaced)")
+        #expect(
+            report.volumesReplaced.count == 1 && report.volumesReplaced[0].hasPrefix("h1:\(seedName): "),
+            "\(report.volumesReplaced)")
         let placed = try Data(contentsOf: URL(fileURLWithPath: "\(lab.labPoolDir)/\(seedName)"))
         #expect(placed.count > 32_774 && placed[32769..<32774] == Data("CD001".utf8), "the seed is an ISO again")
-        let mode = try FileManager.default.attributesOfItem(atPath: "\(lab.labPoolDir)/\(seedName)")[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: "\(lab.labPoolDir)/\(seedName)")[.posixPermissions] as? Int
         #expect(mode == 0o600, "seeds carry secrets")
     }
 
@@ -123,11 +136,15 @@ struct VolumePlacementTests {
         let backing = try #require(facts.backingPath)
         // Right: kept.
         let xml = try #require(try lab.open().rendered.machines.first?.overlay)
-        #expect(try session.ensureOverlay(pool: pool, xml: xml, name: "kt-vm-0.qcow2", backingPath: backing, backingFormat: "qcow2") == false)
+        #expect(
+            try session.ensureOverlay(
+                pool: pool, xml: xml, name: "kt-vm-0.qcow2", backingPath: backing, backingFormat: "qcow2") == false)
         // A raw volume under the overlay's name: replaced by a qcow2 on the base.
         try overlay.delete()
         _ = try pool.createVolume(xml: StorageRenderer.raw(name: "kt-vm-0.qcow2", bytes: 10).render())
-        #expect(try session.ensureOverlay(pool: pool, xml: xml, name: "kt-vm-0.qcow2", backingPath: backing, backingFormat: "qcow2"))
+        #expect(
+            try session.ensureOverlay(
+                pool: pool, xml: xml, name: "kt-vm-0.qcow2", backingPath: backing, backingFormat: "qcow2"))
         let now = VolumeFacts(xml: try pool.volume(named: "kt-vm-0.qcow2").xmlDesc())
         #expect(now.format == "qcow2" && now.backingPath == backing)
     }

@@ -33,14 +33,18 @@ extension SystemTests {
         let up = try System.nestlab(["up", file.path, "--plain"], state: state)
         #expect(up.status == 1, "\(up.all)")
         #expect(up.all.contains("No space left on device"), "the system's reason: \(up.all)")
-        #expect(up.all.contains("placing volume base-") && up.all.contains("host 'local'"), "the volume and the host: \(up.all)")
+        #expect(
+            up.all.contains("placing volume base-") && up.all.contains("host 'local'"),
+            "the volume and the host: \(up.all)")
         #expect(!up.all.contains("Fatal error") && !up.all.contains("Swift runtime failure"), "\(up.all)")
         // Nothing under any name: no volume in libvirt's view, no file in the folder.
         _ = try System.virsh(["pool-refresh", Lab.imagePoolName])
         let vols = try System.virsh(["vol-list", Lab.imagePoolName])
         #expect(!vols.stdout.contains("base-"), "a base volume after a failed placement: \(vols.stdout)")
         let files = try FileManager.default.contentsOfDirectory(atPath: images)
-        #expect(!files.contains { $0.hasPrefix("base-") || $0.hasPrefix(".base-") }, "files left in the pool's folder: \(files)")
+        #expect(
+            !files.contains { $0.hasPrefix("base-") || $0.hasPrefix(".base-") },
+            "files left in the pool's folder: \(files)")
         let domains = try System.virsh(["list", "--all", "--name"])
         #expect(!domains.stdout.contains("\(lab)-"), "no domain without its disk: \(domains.stdout)")
 

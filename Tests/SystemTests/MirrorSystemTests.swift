@@ -20,13 +20,17 @@ extension SystemTests {
         let mirror = try ArtifactMirror(cacheRoot: cache, address: gateway, port: 0)
         defer { mirror.stop() }
         let url = "\(mirror.baseURL)/\(sum)/blob.bin"
-        let got = try System.nestlab(["ssh", lab, "vm-0", "--", "curl -fsS --max-time 120 \(url) | sha256sum"], state: state)
+        let got = try System.nestlab(
+            ["ssh", lab, "vm-0", "--", "curl -fsS --max-time 120 \(url) | sha256sum"], state: state)
         #expect(got.status == 0, "\(got.all)")
         #expect(got.stdout.hasPrefix("\(sum) "), "the guest's sha256 of what it downloaded: \(got.stdout)")
         #expect(mirror.requests.contains("/\(sum)/blob.bin"), "\(mirror.requests)")
-        let outside = try System.nestlab(["ssh", lab, "vm-1", "--",
-                                          "curl -s -o /dev/null -w '%{http_code}' --max-time 60 \(mirror.baseURL)/\(sum)/..%2F..%2Fetc%2Fpasswd; echo; curl -s -o /dev/null -w '%{http_code}' --max-time 60 \(mirror.baseURL)/etc/passwd"],
-                                         state: state)
+        let outside = try System.nestlab(
+            [
+                "ssh", lab, "vm-1", "--",
+                "curl -s -o /dev/null -w '%{http_code}' --max-time 60 \(mirror.baseURL)/\(sum)/..%2F..%2Fetc%2Fpasswd; echo; curl -s -o /dev/null -w '%{http_code}' --max-time 60 \(mirror.baseURL)/etc/passwd",
+            ],
+            state: state)
         #expect(outside.stdout.split(separator: "\n") == ["404", "404"], "\(outside.all)")
     }
 }

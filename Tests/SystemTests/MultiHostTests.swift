@@ -1,7 +1,7 @@
 import Foundation
-import Spawn
 import Glibc
 import NestlabCore
+import Spawn
 import Testing
 
 /// A second libvirt host on this machine (`../shared/tools/second-host`): its own network and
@@ -27,7 +27,8 @@ struct SecondHost {
         var vars: [String: String] = [:]
         for line in r.stdout.split(separator: "\n") {
             guard let eq = line.firstIndex(of: "=") else { continue }
-            vars[String(line[..<eq])] = String(line[line.index(after: eq)...]).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+            vars[String(line[..<eq])] = String(line[line.index(after: eq)...]).trimmingCharacters(
+                in: CharacterSet(charactersIn: "'"))
         }
         let uri = try #require(vars["SECOND_HOST_URI"], "no SECOND_HOST_URI in: \(r.stdout)")
         return SecondHost(name: name, uri: uri, address: address)
@@ -54,12 +55,15 @@ struct SecondHost {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return System.Result(status: code, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-                             stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+        return System.Result(
+            status: code, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
     }
 
     func bridge(local: String, remote: String, subnet: String) throws {
-        let r = try Self.detached([Self.tool, "bridge", "--name", name, "--local-bridge", local, "--remote-bridge", remote, "--subnet", subnet])
+        let r = try Self.detached([
+            Self.tool, "bridge", "--name", name, "--local-bridge", local, "--remote-bridge", remote, "--subnet", subnet,
+        ])
         try #require(r.status == 0, "second-host bridge failed: \(r.all)")
     }
 
@@ -111,7 +115,8 @@ extension System {
             var e = ProcessInfo.processInfo.environment
             for (k, v) in env { e[k] = v }
             e["NESTLAB_STATE_DIR"] = state.path
-            process = try SpawnedProcess.start([binary.path] + args, environment: e, stdout: .file(out.path), stderr: .file(err.path))
+            process = try SpawnedProcess.start(
+                [binary.path] + args, environment: e, stdout: .file(out.path), stderr: .file(err.path))
         }
         var stderr: String { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
         var stdout: String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
@@ -157,32 +162,39 @@ extension SystemTests {
 
         // Planted on the remote host: a raw volume under the base image's name (in nestlab's
         // image pool), and a domain and a volume that are not the lab's but look like it.
-        let image = (ProcessInfo.processInfo.environment["NESTLAB_TEST_IMAGE_DIR"]
-            ?? NSHomeDirectory() + "/.cache/nestlab/test-image") + "/debian12.qcow2"
+        let image =
+            (ProcessInfo.processInfo.environment["NESTLAB_TEST_IMAGE_DIR"]
+                ?? NSHomeDirectory() + "/.cache/nestlab/test-image") + "/debian12.qcow2"
         let sum = try System.run(["sha256sum", image])
         let base = "base-\(sum.stdout.prefix(16)).qcow2"
         let poolXML = dir.appendingPathComponent("pool.xml")
-        try StorageRenderer.pool(name: Lab.imagePoolName, path: "\(LabHost.defaultStorageDir)/images", uuid: Identity.uuid("pool", "images"))
-            .render().write(to: poolXML, atomically: true, encoding: .utf8)
-        for args in [["pool-define", poolXML.path], ["pool-build", Lab.imagePoolName], ["pool-start", Lab.imagePoolName],
-                     ["vol-create-as", Lab.imagePoolName, base, "64M", "--format", "raw"],
-                     ["vol-create-as", Lab.imagePoolName, "\(lab)-foreign.qcow2", "16M", "--format", "qcow2"]] {
+        try StorageRenderer.pool(
+            name: Lab.imagePoolName, path: "\(LabHost.defaultStorageDir)/images", uuid: Identity.uuid("pool", "images")
+        )
+        .render().write(to: poolXML, atomically: true, encoding: .utf8)
+        for args in [
+            ["pool-define", poolXML.path], ["pool-build", Lab.imagePoolName], ["pool-start", Lab.imagePoolName],
+            ["vol-create-as", Lab.imagePoolName, base, "64M", "--format", "raw"],
+            ["vol-create-as", Lab.imagePoolName, "\(lab)-foreign.qcow2", "16M", "--format", "qcow2"],
+        ] {
             let r = try hostb.virsh(args)
             try #require(r.status == 0, "virsh \(args): \(r.all)")
         }
         let foreignXML = dir.appendingPathComponent("foreign.xml")
         try """
-            <domain type='qemu'><name>\(lab)-foreign</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
-            <os><type arch='x86_64' machine='pc'>hvm</type></os></domain>
-            """.write(to: foreignXML, atomically: true, encoding: .utf8)
+        <domain type='qemu'><name>\(lab)-foreign</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+        <os><type arch='x86_64' machine='pc'>hvm</type></os></domain>
+        """.write(to: foreignXML, atomically: true, encoding: .utf8)
         let defined = try hostb.virsh(["define", foreignXML.path])
         try #require(defined.status == 0, "\(defined.all)")
 
         // up replaces the planted volume, says so, and both guests become ready.
         let up = try System.nestlab(["up", file.path, "--plain"], state: state, env: env)
         try #require(up.status == 0, "up:\n\(up.all)")
-        #expect(up.stderr.contains("host hostb: volume \(base) was not what nestlab placed there (it is raw, not qcow2): replaced"),
-                "\(up.stderr)")
+        #expect(
+            up.stderr.contains(
+                "host hostb: volume \(base) was not what nestlab placed there (it is raw, not qcow2): replaced"),
+            "\(up.stderr)")
         #expect(up.stdout.contains("a [local]") && up.stdout.contains("10.96.0.10 ready"), "\(up.stdout)")
         #expect(up.stdout.contains("b [hostb]") && up.stdout.contains("10.96.0.11 ready"), "\(up.stdout)")
         // The seeds carry secrets: 0600 on the remote host too.
@@ -193,7 +205,9 @@ extension SystemTests {
         // overlay's backing file is that qcow2.
         let imageBytes = try #require(try FileManager.default.attributesOfItem(atPath: image)[.size] as? Int)
         let baseXML = try hostb.virsh(["vol-dumpxml", "--pool", Lab.imagePoolName, base]).stdout
-        #expect(baseXML.contains("<format type='qcow2'/>") && baseXML.contains("<physical unit='bytes'>\(imageBytes)</physical>"), "\(baseXML)")
+        #expect(
+            baseXML.contains("<format type='qcow2'/>")
+                && baseXML.contains("<physical unit='bytes'>\(imageBytes)</physical>"), "\(baseXML)")
         let overlay = try hostb.virsh(["vol-dumpxml", "--pool", "nestlab-\(lab)", "\(lab)-b.qcow2"]).stdout
         let backing = try #require(overlay.range(of: "<backingStore>")).upperBound
         #expect(overlay[backing...].contains("/images/\(base)</path>"), "\(overlay)")
@@ -208,8 +222,11 @@ extension SystemTests {
         // nestlab exec reaches both hosts' machines, host keys checked strictly.
         let exec = try System.nestlab(["exec", lab, "--", "hostname"], state: state, env: env)
         #expect(exec.status == 0 && exec.stdout.split(separator: "\n").sorted() == ["a | a", "b | b"], "\(exec.all)")
-        let onB = try System.nestlab(["exec", lab, "--role", "b", "--output", "json", "--", "hostname"], state: state, env: env)
-        #expect(onB.status == 0 && onB.stdout.contains("\"machine\" : \"b\"") && !onB.stdout.contains("\"machine\" : \"a\""), "\(onB.all)")
+        let onB = try System.nestlab(
+            ["exec", lab, "--role", "b", "--output", "json", "--", "hostname"], state: state, env: env)
+        #expect(
+            onB.status == 0 && onB.stdout.contains("\"machine\" : \"b\"")
+                && !onB.stdout.contains("\"machine\" : \"a\""), "\(onB.all)")
 
         // status and testbed.json cover both hosts.
         let st = try System.nestlab(["status", file.path, "--output", "json"], state: state, env: env)
@@ -217,13 +234,17 @@ extension SystemTests {
         let rows = try #require(status["machines"] as? [[String: Any]])
         #expect(Set(rows.compactMap { $0["host"] as? String }) == ["local", "hostb"], "\(st.stdout)")
         #expect(rows.allSatisfy { $0["ready"] as? Bool == true && $0["state"] as? String == "running" }, "\(st.stdout)")
-        let tb = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: state.appendingPathComponent("\(lab)/testbed.json")))
-            as? [String: Any])
+        let tb = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: state.appendingPathComponent("\(lab)/testbed.json")))
+                as? [String: Any])
         let tbHosts = (tb["machines"] as? [[String: Any]] ?? []).compactMap { $0["host"] as? String }
         #expect(Set(tbHosts) == ["local", "hostb"], "testbed.json machines' hosts: \(tbHosts)")
         // Both bridged: reached directly, no jump through hostb.
         let tbSSH = (tb["machines"] as? [[String: Any]] ?? []).compactMap { $0["ssh"] as? [String: Any] }
-        #expect(tbSSH.count == 2 && tbSSH.allSatisfy { $0["proxyJump"] is NSNull && $0["user"] as? String == "nestlab" }, "\(tbSSH)")
+        #expect(
+            tbSSH.count == 2 && tbSSH.allSatisfy { $0["proxyJump"] is NSNull && $0["user"] as? String == "nestlab" },
+            "\(tbSSH)")
 
         // down removes exactly the lab's objects on both hosts.
         let down = try System.nestlab(["down", lab], state: state, env: env)
@@ -266,7 +287,8 @@ extension SystemTests {
         let booting = bg.waitFor("b: booting (console: libvirt stream)", seconds: 300)
         try #require(booting, "b never started booting:\n\(bg.stderr)")
         try hostb.killLibvirtd()
-        let failed = bg.waitFor("b: console unavailable (cannot read the console on host 'hostb' (\(hostb.uri))", seconds: 60)
+        let failed = bg.waitFor(
+            "b: console unavailable (cannot read the console on host 'hostb' (\(hostb.uri))", seconds: 60)
         #expect(failed, "b's failure must come at once and name the host:\n\(bg.stderr)")
         // Ctrl-C: stop waiting for the local machine too.
         bg.process.signal(SIGINT)
@@ -298,8 +320,9 @@ extension SystemTests {
         let remote = try hostb.virsh(["list", "--all", "--name"])
         #expect(!remote.stdout.contains("\(lab)-"), "hostb still holds: \(remote.stdout)")
         let remotePools = try hostb.virsh(["pool-list", "--all", "--name"])
-        #expect(!remotePools.stdout.contains("nestlab-\(lab)") && !remotePools.stdout.contains("nestlab-consoles"),
-                "hostb still holds pools: \(remotePools.stdout)")
+        #expect(
+            !remotePools.stdout.contains("nestlab-\(lab)") && !remotePools.stdout.contains("nestlab-consoles"),
+            "hostb still holds pools: \(remotePools.stdout)")
     }
 
     /// A host that cannot be reached fails `up` (exit 1) before anything is created anywhere,

@@ -9,12 +9,15 @@ import Testing
 /// prerequisites fail the tests; they are never skipped quietly.
 enum System {
     static let enabled = ProcessInfo.processInfo.environment["NESTLAB_SYSTEM_TESTS"] == "1"
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     static var binary: URL {
         // swift build puts the CLI next to the test bundle.
-        let candidates = [repo.appendingPathComponent(".build/debug/nestlab"),
-                          Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("nestlab")]
+        let candidates = [
+            repo.appendingPathComponent(".build/debug/nestlab"),
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("nestlab"),
+        ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
@@ -26,8 +29,9 @@ enum System {
     }
 
     static func run(_ argv: [String], env: [String: String] = [:], input: String? = nil) throws -> Result {
-        let r = try SpawnedProcess.run(["/usr/bin/env"] + argv, input: input.map { Data($0.utf8) },
-                                       environment: ProcessInfo.processInfo.environment.merging(env) { $1 })
+        let r = try SpawnedProcess.run(
+            ["/usr/bin/env"] + argv, input: input.map { Data($0.utf8) },
+            environment: ProcessInfo.processInfo.environment.merging(env) { $1 })
         return Result(status: r.status, stdout: r.output, stderr: r.errors)
     }
 
@@ -38,7 +42,8 @@ enum System {
     static func virsh(_ args: [String]) throws -> Result { try run(["virsh", "-c", "qemu:///system"] + args) }
 
     static func hugepagesFree2M() throws -> Int {
-        let text = try String(contentsOfFile: "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", encoding: .utf8)
+        let text = try String(
+            contentsOfFile: "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", encoding: .utf8)
         return Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 
@@ -47,16 +52,20 @@ enum System {
     /// proves that the guest runs the host key nestlab made for it.
     static func ssh(_ key: URL, _ address: String, _ command: String) throws -> Result {
         let knownHosts = key.deletingLastPathComponent().appendingPathComponent("known_hosts")
-        return try run(["ssh", "-i", key.path, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes",
-                        "-o", "UserKnownHostsFile=\(knownHosts.path)", "-o", "GlobalKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-                        "-o", "ConnectTimeout=15", "-o", "LogLevel=ERROR", "nestlab@\(address)", command])
+        return try run([
+            "ssh", "-i", key.path, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes",
+            "-o", "UserKnownHostsFile=\(knownHosts.path)", "-o", "GlobalKnownHostsFile=/dev/null", "-o",
+            "BatchMode=yes",
+            "-o", "ConnectTimeout=15", "-o", "LogLevel=ERROR", "nestlab@\(address)", command,
+        ])
     }
 
     /// A copy of a shipped topology with its own lab name and network, so a test never
     /// touches a lab a person brought up on the same machine.
     static func topology(_ shipped: String, lab: String, subnet: String, in dir: URL) throws -> URL {
         var text = try String(contentsOf: repo.appendingPathComponent("topologies/\(shipped)"), encoding: .utf8)
-        let original = text.split(separator: "\n").first { $0.hasPrefix("name: ") }.map { String($0.dropFirst(6)) } ?? ""
+        let original =
+            text.split(separator: "\n").first { $0.hasPrefix("name: ") }.map { String($0.dropFirst(6)) } ?? ""
         text = text.replacingOccurrences(of: "name: \(original)\n", with: "name: \(lab)\n")
         for old in ["10.77.0", "10.78.0"] { text = text.replacingOccurrences(of: old, with: subnet) }
         let u = dir.appendingPathComponent("\(lab).yaml")
@@ -91,7 +100,8 @@ enum System {
     }
 
     static func tempDir() throws -> URL {
-        let u = FileManager.default.temporaryDirectory.appendingPathComponent("nestlab-system-\(UUID().uuidString.prefix(8))")
+        let u = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nestlab-system-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
         return u
     }
@@ -100,10 +110,14 @@ enum System {
     static func requireHost() throws {
         #expect(FileManager.default.isExecutableFile(atPath: binary.path), "build nestlab first: \(binary.path)")
         let v = try virsh(["version"])
-        try #require(v.status == 0, "libvirtd does not answer on qemu:///system (run Tests/Scripts/setup-host): \(v.stderr)")
-        let image = (ProcessInfo.processInfo.environment["NESTLAB_TEST_IMAGE_DIR"]
-            ?? NSHomeDirectory() + "/.cache/nestlab/test-image") + "/debian12.qcow2"
-        try #require(FileManager.default.fileExists(atPath: image), "the test image is missing: run Tests/Scripts/build-test-image")
+        try #require(
+            v.status == 0, "libvirtd does not answer on qemu:///system (run Tests/Scripts/setup-host): \(v.stderr)")
+        let image =
+            (ProcessInfo.processInfo.environment["NESTLAB_TEST_IMAGE_DIR"]
+                ?? NSHomeDirectory() + "/.cache/nestlab/test-image") + "/debian12.qcow2"
+        try #require(
+            FileManager.default.fileExists(atPath: image),
+            "the test image is missing: run Tests/Scripts/build-test-image")
     }
 
     static func json(_ s: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(s.utf8)) }
@@ -130,7 +144,9 @@ struct SystemTests {
         #expect(up.stdout.contains("vm-1 [local] create 10.91.0.11 ready"))
         // A local host: nestlab followed virtlogd's console logs, not libvirt's console stream.
         for m in ["vm-0", "vm-1"] {
-            #expect(up.stderr.contains("\(m): booting (console: /var/log/libvirt/qemu/\(lab)-\(m)-console.log)"), "\(up.stderr)")
+            #expect(
+                up.stderr.contains("\(m): booting (console: /var/log/libvirt/qemu/\(lab)-\(m)-console.log)"),
+                "\(up.stderr)")
         }
 
         // Pinning as libvirt applied it: each VM's vCPU 0 on CPU 0, vCPU 1 on CPU 1.
@@ -180,15 +196,21 @@ struct SystemTests {
         // testbed.json (issue 8): valid against its documented schema, and what libvirt reports.
         let testbed = state.appendingPathComponent("\(lab)/testbed.json")
         let schema = System.repo.appendingPathComponent("docs/testbed.schema.json")
-        let valid = try System.run(["python3", "-W", "ignore::DeprecationWarning", "-m", "jsonschema", "-i", testbed.path, schema.path])
+        let valid = try System.run([
+            "python3", "-W", "ignore::DeprecationWarning", "-m", "jsonschema", "-i", testbed.path, schema.path,
+        ])
         #expect(valid.status == 0, "testbed.json does not match docs/testbed.schema.json: \(valid.all)")
         let tb = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: testbed)) as? [String: Any])
         let tbMachines = try #require(tb["machines"] as? [[String: Any]])
         #expect(tbMachines.count == 2)
         for m in tbMachines {
-            let pins = (m["pinning"] as? [[String: Any]] ?? []).map { "\($0["vcpu"] ?? "?")=\(($0["cpus"] as? [Int]) ?? [])" }
+            let pins = (m["pinning"] as? [[String: Any]] ?? []).map {
+                "\($0["vcpu"] ?? "?")=\(($0["cpus"] as? [Int]) ?? [])"
+            }
             #expect(pins == ["0=[0]", "1=[1]"], "pinning in testbed.json: \(pins)")
-            #expect(m["accelerator"] as? String == "tcg" && m["hugepageSize"] as? String == "2M" && m["ready"] as? Bool == true)
+            #expect(
+                m["accelerator"] as? String == "tcg" && m["hugepageSize"] as? String == "2M"
+                    && m["ready"] as? Bool == true)
         }
 
         try expectLabIsReachable(lab: lab, state: state, file: file)
@@ -239,7 +261,8 @@ struct SystemTests {
         #expect(up.all.contains("node script phase 'kubernetes-binaries' failed"), "\(up.all)")
         #expect(up.all.contains("dl.k8s.io"), "\(up.all)")
         // The phases before it reported ok on the console, including both containerd handlers.
-        let console = try String(contentsOf: state.appendingPathComponent("\(lab)/logs/cp.console.log"), encoding: .utf8)
+        let console = try String(
+            contentsOf: state.appendingPathComponent("\(lab)/logs/cp.console.log"), encoding: .utf8)
         for phase in ["kernel-modules", "sysctl", "swap", "containerd-config", "containerd-handlers"] {
             #expect(console.contains("NESTLAB phase=\(phase) status=ok"), "phase \(phase) did not finish ok")
         }
@@ -247,7 +270,9 @@ struct SystemTests {
 
         // From inside the VM: what node-prep applied.
         let key = state.appendingPathComponent("\(lab)/ssh/id_ed25519")
-        let probe = try System.ssh(key, "10.92.0.10", """
+        let probe = try System.ssh(
+            key, "10.92.0.10",
+            """
             lsmod | grep -c '^br_netfilter'; sudo /usr/sbin/sysctl -n net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables; \
             sudo /usr/sbin/swapon --show --noheadings | wc -l; grep -q 'SystemdCgroup = true' /etc/containerd/config.toml && echo 1; \
             sudo containerd config dump | grep -c 'BinaryName = "/usr/bin/crun"'
@@ -290,7 +315,8 @@ struct SystemTests {
 
         let snap = try System.nestlab(["snapshot", file.path, "--name", "golden", "--plain"], state: state)
         try #require(snap.status == 0, "snapshot failed:\n\(snap.all)")
-        let mark = try System.ssh(key, "10.93.0.10", "echo changed | sudo tee /root/marker >/dev/null && sync && echo ok")
+        let mark = try System.ssh(
+            key, "10.93.0.10", "echo changed | sudo tee /root/marker >/dev/null && sync && echo ok")
         #expect(mark.stdout.contains("ok"), "\(mark.all)")
 
         let t1 = Date()
@@ -298,33 +324,49 @@ struct SystemTests {
         try #require(rebuild.status == 0, "rebuild failed:\n\(rebuild.all)")
         let rebuildTime = Date().timeIntervalSince(t1)
         #expect(rebuild.all.contains("from golden state 'golden'"), "\(rebuild.all)")
-        print("figure: first up \(Int(firstUp))s, rebuild --from \(Int(rebuildTime))s, ratio \(String(format: "%.2f", rebuildTime / firstUp))")
+        print(
+            "figure: first up \(Int(firstUp))s, rebuild --from \(Int(rebuildTime))s, ratio \(String(format: "%.2f", rebuildTime / firstUp))"
+        )
 
-        let after = try System.ssh(key, "10.93.0.10", identity + "; sudo test -e /root/marker && echo MARKER || echo NOMARKER")
+        let after = try System.ssh(
+            key, "10.93.0.10", identity + "; sudo test -e /root/marker && echo MARKER || echo NOMARKER")
         #expect(after.status == 0, "\(after.all)")
         #expect(after.stdout.contains("NOMARKER"), "the change made after the snapshot survived: \(after.stdout)")
         let beforeLines = before.stdout.split(separator: "\n").map(String.init)
         let afterLines = after.stdout.split(separator: "\n").map(String.init)
-        #expect(Array(afterLines.prefix(2)) == beforeLines, "host key or instance id changed, so first boot ran again: \(before.stdout) vs \(after.stdout)")
+        #expect(
+            Array(afterLines.prefix(2)) == beforeLines,
+            "host key or instance id changed, so first boot ran again: \(before.stdout) vs \(after.stdout)")
         let ping = try System.run(["ping", "-c", "1", "-W", "5", "10.93.0.11"])
         #expect(ping.status == 0, "vm-1 is not back at its address: \(ping.all)")
         // The rebuilt guests skipped cloud-init altogether: it was switched off when the
         // snapshot shut them down, and their ready line says so.
         for m in ["vm-0", "vm-1"] {
-            let console = try String(contentsOf: state.appendingPathComponent("\(lab)/logs/\(m).console.log"), encoding: .utf8)
+            let console = try String(
+                contentsOf: state.appendingPathComponent("\(lab)/logs/\(m).console.log"), encoding: .utf8)
             let last = console.components(separatedBy: "\n").last { $0.contains("NESTLAB ready ") } ?? ""
-            #expect(last.contains("status=done") && last.contains("cloudinit=skipped"), "\(m)'s last ready line: \(last)")
+            #expect(
+                last.contains("status=done") && last.contains("cloudinit=skipped"), "\(m)'s last ready line: \(last)")
         }
-        let skipped = try System.ssh(key, "10.93.0.10", "test -e /etc/cloud/cloud-init.disabled && systemctl is-active cloud-init-local.service cloud-final.service")
-        #expect(skipped.stdout.split(separator: "\n") == ["inactive", "inactive"], "cloud-init ran on the rebuilt guest: \(skipped.all)")
+        let skipped = try System.ssh(
+            key, "10.93.0.10",
+            "test -e /etc/cloud/cloud-init.disabled && systemctl is-active cloud-init-local.service cloud-final.service"
+        )
+        #expect(
+            skipped.stdout.split(separator: "\n") == ["inactive", "inactive"],
+            "cloud-init ran on the rebuilt guest: \(skipped.all)")
 
         // A topology that changed since the snapshot is refused, with what changed.
         let changed = dir.appendingPathComponent("changed.yaml")
-        try (try String(contentsOf: file, encoding: .utf8)).replacingOccurrences(of: "memory: 512MiB", with: "memory: 768MiB")
-            .write(to: changed, atomically: true, encoding: .utf8)
+        try (try String(contentsOf: file, encoding: .utf8)).replacingOccurrences(
+            of: "memory: 512MiB", with: "memory: 768MiB"
+        )
+        .write(to: changed, atomically: true, encoding: .utf8)
         let refused = try System.nestlab(["rebuild", changed.path, "--from", "golden", "--plain"], state: state)
         #expect(refused.status == 2, "\(refused.all)")
-        #expect(refused.all.contains("does not match the topology") && refused.all.contains("memory 512MiB → 768MiB"), "\(refused.all)")
+        #expect(
+            refused.all.contains("does not match the topology") && refused.all.contains("memory 512MiB → 768MiB"),
+            "\(refused.all)")
 
         let ls = try System.nestlab(["snapshot", "ls", lab], state: state)
         #expect(ls.stdout.contains("golden"), "\(ls.all)")
@@ -337,9 +379,11 @@ struct SystemTests {
 
     func expectNothingLeft(_ lab: String) throws {
         let doms = try System.virsh(["list", "--all", "--name"])
-        #expect(!doms.stdout.split(separator: "\n").contains { $0.hasPrefix("\(lab)-") }, "domains left: \(doms.stdout)")
+        #expect(
+            !doms.stdout.split(separator: "\n").contains { $0.hasPrefix("\(lab)-") }, "domains left: \(doms.stdout)")
         let nets = try System.virsh(["net-list", "--all", "--name"])
-        #expect(!nets.stdout.split(separator: "\n").contains { $0.hasPrefix("\(lab)-") }, "networks left: \(nets.stdout)")
+        #expect(
+            !nets.stdout.split(separator: "\n").contains { $0.hasPrefix("\(lab)-") }, "networks left: \(nets.stdout)")
         let pools = try System.virsh(["pool-list", "--all", "--name"])
         #expect(!pools.stdout.split(separator: "\n").contains { $0 == "nestlab-\(lab)" }, "pool left: \(pools.stdout)")
         let vols = try System.virsh(["vol-list", "nestlab-images"])
@@ -358,25 +402,34 @@ struct SystemTests {
         let (state, file) = (scratch.state, scratch.file)
         var text = try String(contentsOf: file, encoding: .utf8)
         text = text.replacingOccurrences(of: "count: 2", with: "count: 1")
-        text = text.replacingOccurrences(of: "cmdline: root=/dev/vda console=ttyS0 no_timer_check modprobe.blacklist=floppy",
-                                         with: "cmdline: root=/dev/vda console=ttyS0 no_timer_check modprobe.blacklist=floppy rdinit=/nonexistent rootdelay=900")
+        text = text.replacingOccurrences(
+            of: "cmdline: root=/dev/vda console=ttyS0 no_timer_check modprobe.blacklist=floppy",
+            with:
+                "cmdline: root=/dev/vda console=ttyS0 no_timer_check modprobe.blacklist=floppy rdinit=/nonexistent rootdelay=900"
+        )
         try #require(text.contains("rootdelay=900"))
         try text.write(to: file, atomically: true, encoding: .utf8)
 
-        let up = try System.nestlab(["up", file.path, "--plain", "--boot-stall", "20", "--timeout", "600"], state: state)
+        let up = try System.nestlab(
+            ["up", file.path, "--plain", "--boot-stall", "20", "--timeout", "600"], state: state)
         #expect(up.status == 1, "\(up.all)")
         #expect(up.all.contains("vm-0: the guest kernel printed nothing for 20s before starting init"), "\(up.all)")
         #expect(up.all.contains("resetting it (1 of 1)"))
-        #expect(up.all.contains("the guest kernel stopped during boot: nothing on the console for 20s before it started init, also after 1 reset(s)"))
+        #expect(
+            up.all.contains(
+                "the guest kernel stopped during boot: nothing on the console for 20s before it started init, also after 1 reset(s)"
+            ))
         #expect(up.all.contains("Waiting 900 sec before mounting root device"))
-        let console = try String(contentsOf: state.appendingPathComponent("\(lab)/logs/vm-0.console.log"), encoding: .utf8)
-        #expect(console.components(separatedBy: "Linux version").count - 1 == 2, "the reset should have booted the kernel a second time")
+        let console = try String(
+            contentsOf: state.appendingPathComponent("\(lab)/logs/vm-0.console.log"), encoding: .utf8)
+        #expect(
+            console.components(separatedBy: "Linux version").count - 1 == 2,
+            "the reset should have booted the kernel a second time")
         let log = try String(contentsOf: state.appendingPathComponent("\(lab)/logs/nestlab.log"), encoding: .utf8)
         #expect(log.contains("resetting it (1 of 1)"))
         // The machine stays defined (down removes it); nothing else was made beyond the lab's objects.
         #expect(try System.virsh(["domstate", "\(lab)-vm-0"]).status == 0)
     }
-
 
     /// SIGTERM (as Ctrl-C, or a CI timeout, sends) while `up` waits for a booting guest: nestlab
     /// stops waiting, says so, exits 1 and releases the lab's lock; `down` then removes everything.
@@ -389,13 +442,16 @@ struct SystemTests {
         defer { scratch.cleanUp() }
         let (dir, state, file) = (scratch.dir, scratch.state, scratch.file)
         let out = dir.appendingPathComponent("up.out")
-        let p = try SpawnedProcess.start([System.binary.path, "up", file.path, "--plain", "--boot-limit", "1"],
-                                         environment: ProcessInfo.processInfo.environment.merging(["NESTLAB_STATE_DIR": state.path]) { $1 },
-                                         stdout: .file(out.path), stderr: .stdout)
+        let p = try SpawnedProcess.start(
+            [System.binary.path, "up", file.path, "--plain", "--boot-limit", "1"],
+            environment: ProcessInfo.processInfo.environment.merging(["NESTLAB_STATE_DIR": state.path]) { $1 },
+            stdout: .file(out.path), stderr: .stdout)
         // Wait until one guest is booting (its console log exists), then stop nestlab.
         let logs = state.appendingPathComponent("\(lab)/logs")
         func booting() -> [String] {
-            ["vm-0", "vm-1"].filter { FileManager.default.fileExists(atPath: logs.appendingPathComponent("\($0).console.log").path) }
+            ["vm-0", "vm-1"].filter {
+                FileManager.default.fileExists(atPath: logs.appendingPathComponent("\($0).console.log").path)
+            }
         }
         let deadline = Date().addingTimeInterval(180)
         while booting().isEmpty && Date() < deadline && !p.hasExited { Thread.sleep(forTimeInterval: 0.5) }
@@ -417,7 +473,8 @@ struct SystemTests {
         #expect(output.contains("\(other): waiting to boot"), "\(output)")
         // The other VM never started: the signal came while it waited for its turn.
         let otherState = try System.virsh(["domstate", "\(lab)-\(other)"])
-        #expect(otherState.status != 0 || otherState.stdout.contains("shut off"), "\(other) was started: \(otherState.all)")
+        #expect(
+            otherState.status != 0 || otherState.stdout.contains("shut off"), "\(other) was started: \(otherState.all)")
         // The lock is free and everything the run made is the lab's: down removes it all.
         let down = try System.nestlab(["down", file.path], state: state)
         #expect(down.status == 0, "\(down.all)")

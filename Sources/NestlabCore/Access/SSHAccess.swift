@@ -71,9 +71,11 @@ public struct MachineAccess: Sendable, Hashable, Codable {
     public var libvirt: String?
     public var domain: String?
 
-    public init(name: String, kind: Kind, host: String, aliases: [String] = [], address: String, port: Int = 22, user: String?,
-                identityFile: String?, knownHostsFile: String, proxyJump: JumpHost? = nil, roles: [String] = [],
-                networks: [String] = [], cluster: String? = nil, libvirt: String? = nil, domain: String? = nil) {
+    public init(
+        name: String, kind: Kind, host: String, aliases: [String] = [], address: String, port: Int = 22, user: String?,
+        identityFile: String?, knownHostsFile: String, proxyJump: JumpHost? = nil, roles: [String] = [],
+        networks: [String] = [], cluster: String? = nil, libvirt: String? = nil, domain: String? = nil
+    ) {
         self.libvirt = libvirt
         self.domain = domain
         self.name = name
@@ -97,8 +99,11 @@ public struct MachineAccess: Sendable, Hashable, Codable {
     public func commonOptions(configFile: String) -> [String] {
         // ssh reads an -o value as a config line: UserKnownHostsFile takes several files split at
         // blanks, so a path with blanks goes in double quotes; % is a token there.
-        var o = ["-o", "UserKnownHostsFile=\(SSHConfig.arg(SSHConfig.escapeTokens(knownHostsFile)))", "-o", "GlobalKnownHostsFile=/dev/null",
-                 "-o", "StrictHostKeyChecking=yes"]
+        var o = [
+            "-o", "UserKnownHostsFile=\(SSHConfig.arg(SSHConfig.escapeTokens(knownHostsFile)))", "-o",
+            "GlobalKnownHostsFile=/dev/null",
+            "-o", "StrictHostKeyChecking=yes",
+        ]
         if identityFile != nil { o += ["-o", "IdentitiesOnly=yes"] }
         if let j = proxyJump {
             // ssh expands tokens in the ProxyCommand too: a literal % in the path is %%.
@@ -111,7 +116,9 @@ public struct MachineAccess: Sendable, Hashable, Codable {
 /// Quoting for a POSIX shell (`sh -c`, and the argument strings Ansible splits with shlex).
 public enum Shell {
     public static func quote(_ s: String) -> String {
-        if !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,@+".contains($0)) }) { return s }
+        if !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,@+".contains($0)) }) {
+            return s
+        }
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }
@@ -145,7 +152,9 @@ public enum SSHConfig {
     /// - Parameter configFile: where the lab keeps this config. A jump is `ProxyJump ALIAS`; when
     ///   that path is not `safeForProxyJump`, the equivalent `ProxyCommand ssh -F PATH -W …`,
     ///   quoted and escaped, which works from any path.
-    public static func render(lab: String, machines: [MachineAccess], configFile: String? = nil) throws(AccessError) -> String {
+    public static func render(lab: String, machines: [MachineAccess], configFile: String? = nil) throws(AccessError)
+        -> String
+    {
         var out = "# The SSH configuration of nestlab lab '\(lab)' (`nestlab ssh-config \(lab)`).\n"
         out += "# Every host key is checked against the lab's known_hosts, which nestlab wrote from\n"
         out += "# keys it made (VMs) or read at `up` (hosts): nothing is trusted on first use.\n"
@@ -156,7 +165,10 @@ public enum SSHConfig {
             out += "\nHost " + ([m.name] + m.aliases).joined(separator: " ") + "\n"
             out += "  HostName \(m.address)\n"
             out += "  Port \(m.port)\n"
-            if let u = m.user { try check(u, what: "user of \(m.name)"); out += "  User \(arg(u))\n" }
+            if let u = m.user {
+                try check(u, what: "user of \(m.name)")
+                out += "  User \(arg(u))\n"
+            }
             if let k = m.identityFile {
                 try check(k, what: "identity file of \(m.name)")
                 out += "  IdentityFile \(arg(escapeTokens(k)))\n  IdentitiesOnly yes\n"
@@ -180,7 +192,10 @@ public enum SSHConfig {
             out += "\nHost \(alias)\n"
             out += "  HostName \(j.hostName)\n"
             out += "  Port \(j.port)\n"
-            if let u = j.user { try check(u, what: "user of jump host \(alias)"); out += "  User \(arg(u))\n" }
+            if let u = j.user {
+                try check(u, what: "user of jump host \(alias)")
+                out += "  User \(arg(u))\n"
+            }
             if let k = j.identityFile {
                 try check(k, what: "identity file of jump host \(alias)")
                 out += "  IdentityFile \(arg(escapeTokens(k)))\n"
@@ -241,14 +256,22 @@ public enum AnsibleInventory {
         if let u = m.user { v.append(("ansible_user", u)) }
         // Ansible hands the key to ssh as `-o IdentityFile="…"`, where ssh expands tokens.
         if let k = m.identityFile { v.append(("ansible_ssh_private_key_file", SSHConfig.escapeTokens(k))) }
-        v.append(("ansible_ssh_common_args", m.commonOptions(configFile: configFile).map(Shell.quote).joined(separator: " ")))
+        v.append(
+            ("ansible_ssh_common_args", m.commonOptions(configFile: configFile).map(Shell.quote).joined(separator: " "))
+        )
         return v
     }
 
     /// The YAML form (`ansible-inventory -i FILE`).
     public static func yaml(_ machines: [MachineAccess], configFile: String) -> String {
         let hosts = machines.map { m in
-            (m.name, YAMLValue.map(hostVars(m, configFile: configFile).map { ($0.0, $0.0 == "ansible_port" ? .int(m.port) : .string($0.1)) }))
+            (
+                m.name,
+                YAMLValue.map(
+                    hostVars(m, configFile: configFile).map {
+                        ($0.0, $0.0 == "ansible_port" ? .int(m.port) : .string($0.1))
+                    })
+            )
         }
         let children = groups(machines).map { g in
             (g.0, YAMLValue.map([("hosts", .map(g.1.map { ($0, YAMLValue.map([YAMLPair]())) }))]))
@@ -289,7 +312,8 @@ public enum AccessError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unquotable(let what, let value):
-            return "the \(what) (\(value.debugDescription)) cannot be written into an SSH config: it is empty or holds a double quote or a line break"
+            return
+                "the \(what) (\(value.debugDescription)) cannot be written into an SSH config: it is empty or holds a double quote or a line break"
         }
     }
 }

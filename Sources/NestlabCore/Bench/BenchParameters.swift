@@ -44,18 +44,28 @@ public struct BenchParameters: Sendable, Hashable {
         case "iperf3":
             return [("BENCH_DURATION", "duration", "\(duration)"), ("IPERF3_STREAMS", "streams", "\(iperf3Streams)")]
         case "redis":
-            return [("REDIS_REQUESTS", "requests", "\(redisRequests)"), ("REDIS_CLIENTS", "clients", "\(redisClients)"),
-                    ("REDIS_PIPELINE", "pipeline", "\(redisPipeline)")]
+            return [
+                ("REDIS_REQUESTS", "requests", "\(redisRequests)"), ("REDIS_CLIENTS", "clients", "\(redisClients)"),
+                ("REDIS_PIPELINE", "pipeline", "\(redisPipeline)"),
+            ]
         case "stress-ng":
-            return [("BENCH_DURATION", "duration", "\(duration)"), ("STRESS_CPUS", "cpus", "\(stressCPUs)"),
-                    ("STRESS_CPU_METHOD", "method", stressMethod)]
+            return [
+                ("BENCH_DURATION", "duration", "\(duration)"), ("STRESS_CPUS", "cpus", "\(stressCPUs)"),
+                ("STRESS_CPU_METHOD", "method", stressMethod),
+            ]
         case "pgbench":
-            return [("BENCH_DURATION", "duration", "\(duration)"), ("PGBENCH_SCALE", "scale", "\(pgbenchScale)"),
-                    ("PGBENCH_CLIENTS", "clients", "\(pgbenchClients)"), ("PGBENCH_THREADS", "threads", "\(pgbenchThreads)")]
+            return [
+                ("BENCH_DURATION", "duration", "\(duration)"), ("PGBENCH_SCALE", "scale", "\(pgbenchScale)"),
+                ("PGBENCH_CLIENTS", "clients", "\(pgbenchClients)"),
+                ("PGBENCH_THREADS", "threads", "\(pgbenchThreads)"),
+            ]
         case "fio":
-            return [("BENCH_DURATION", "duration", "\(duration)"), ("FIO_SIZE", "size", fioSize), ("FIO_RW", "rw", fioRW),
-                    ("FIO_BS", "bs", fioBS), ("FIO_IODEPTH", "iodepth", "\(fioIODepth)"), ("FIO_ENGINE", "engine", fioEngine),
-                    ("FIO_DIRECT", "direct", "\(fioDirect)")]
+            return [
+                ("BENCH_DURATION", "duration", "\(duration)"), ("FIO_SIZE", "size", fioSize), ("FIO_RW", "rw", fioRW),
+                ("FIO_BS", "bs", fioBS), ("FIO_IODEPTH", "iodepth", "\(fioIODepth)"),
+                ("FIO_ENGINE", "engine", fioEngine),
+                ("FIO_DIRECT", "direct", "\(fioDirect)"),
+            ]
         default:
             return []
         }
@@ -69,7 +79,9 @@ public struct BenchParameters: Sendable, Hashable {
     // MARK: the override file
 
     /// Reads overrides from YAML text; `file` names it in errors (`file:line: …`).
-    public static func load(yaml text: String, file: String, over base: BenchParameters = BenchParameters()) throws -> BenchParameters {
+    public static func load(yaml text: String, file: String, over base: BenchParameters = BenchParameters()) throws
+        -> BenchParameters
+    {
         var p = base
         let node: Node?
         do {
@@ -79,14 +91,18 @@ public struct BenchParameters: Sendable, Hashable {
         }
         guard let node else { return p }
         guard let top = node.mapping else {
-            throw BenchParameterError(file: file, line: node.mark?.line, message: "expected a mapping of parameters (duration, iperf3, redis, stress-ng, pgbench, fio)")
+            throw BenchParameterError(
+                file: file, line: node.mark?.line,
+                message: "expected a mapping of parameters (duration, iperf3, redis, stress-ng, pgbench, fio)")
         }
         for (k, v) in top {
             let key = k.string ?? ""
             switch key {
             case "duration": p.duration = try int(v, file, "duration", 1...86_400)
             case "iperf3":
-                try section(v, file, key, ["streams"]) { k, v in p.iperf3Streams = try int(v, file, "iperf3.\(k)", 1...128) }
+                try section(v, file, key, ["streams"]) { k, v in
+                    p.iperf3Streams = try int(v, file, "iperf3.\(k)", 1...128)
+                }
             case "redis":
                 try section(v, file, key, ["requests", "clients", "pipeline"]) { k, v in
                     switch k {
@@ -97,8 +113,12 @@ public struct BenchParameters: Sendable, Hashable {
                 }
             case "stress-ng":
                 try section(v, file, key, ["cpus", "method"]) { k, v in
-                    if k == "cpus" { p.stressCPUs = try int(v, file, "stress-ng.cpus", 0...4096) } else {
-                        p.stressMethod = try word(v, file, "stress-ng.method", #"^[a-z0-9][a-z0-9_-]{0,31}$"#, "a stress-ng CPU method such as all or matrixprod")
+                    if k == "cpus" {
+                        p.stressCPUs = try int(v, file, "stress-ng.cpus", 0...4096)
+                    } else {
+                        p.stressMethod = try word(
+                            v, file, "stress-ng.method", #"^[a-z0-9][a-z0-9_-]{0,31}$"#,
+                            "a stress-ng CPU method such as all or matrixprod")
                     }
                 }
             case "pgbench":
@@ -112,34 +132,50 @@ public struct BenchParameters: Sendable, Hashable {
             case "fio":
                 try section(v, file, key, ["size", "rw", "bs", "iodepth", "engine", "direct"]) { k, v in
                     switch k {
-                    case "size": p.fioSize = try word(v, file, "fio.size", #"^[1-9][0-9]{0,8}[KMGT]?$"#, "a size such as 512M or 1G")
+                    case "size":
+                        p.fioSize = try word(
+                            v, file, "fio.size", #"^[1-9][0-9]{0,8}[KMGT]?$"#, "a size such as 512M or 1G")
                     case "rw":
-                        p.fioRW = try word(v, file, "fio.rw", #"^(read|write|randread|randwrite|rw|readwrite|randrw)$"#,
-                                           "one of read, write, randread, randwrite, rw, readwrite, randrw")
-                    case "bs": p.fioBS = try word(v, file, "fio.bs", #"^[1-9][0-9]{0,6}[kKmM]?$"#, "a block size such as 4k or 1M")
+                        p.fioRW = try word(
+                            v, file, "fio.rw", #"^(read|write|randread|randwrite|rw|readwrite|randrw)$"#,
+                            "one of read, write, randread, randwrite, rw, readwrite, randrw")
+                    case "bs":
+                        p.fioBS = try word(
+                            v, file, "fio.bs", #"^[1-9][0-9]{0,6}[kKmM]?$"#, "a block size such as 4k or 1M")
                     case "iodepth": p.fioIODepth = try int(v, file, "fio.iodepth", 1...65_536)
                     case "engine":
-                        p.fioEngine = try word(v, file, "fio.engine", #"^[a-z0-9_]{1,32}$"#, "an fio ioengine such as libaio, io_uring or psync")
+                        p.fioEngine = try word(
+                            v, file, "fio.engine", #"^[a-z0-9_]{1,32}$"#,
+                            "an fio ioengine such as libaio, io_uring or psync")
                     default: p.fioDirect = try int(v, file, "fio.direct", 0...1)
                     }
                 }
             default:
-                throw BenchParameterError(file: file, line: k.mark?.line,
-                                          message: "unknown parameter '\(key.prefix(64))'; valid: duration, iperf3, redis, stress-ng, pgbench, fio")
+                throw BenchParameterError(
+                    file: file, line: k.mark?.line,
+                    message:
+                        "unknown parameter '\(key.prefix(64))'; valid: duration, iperf3, redis, stress-ng, pgbench, fio"
+                )
             }
         }
         return p
     }
 
-    static func section(_ v: Node, _ file: String, _ name: String, _ keys: [String], _ set: (String, Node) throws -> Void) throws {
+    static func section(
+        _ v: Node, _ file: String, _ name: String, _ keys: [String], _ set: (String, Node) throws -> Void
+    ) throws {
         guard let m = v.mapping else {
-            throw BenchParameterError(file: file, line: v.mark?.line, message: "\(name) must be a mapping of \(keys.joined(separator: ", "))")
+            throw BenchParameterError(
+                file: file, line: v.mark?.line, message: "\(name) must be a mapping of \(keys.joined(separator: ", "))")
         }
         for (k, value) in m {
             let key = k.string ?? ""
             guard keys.contains(key) else {
-                throw BenchParameterError(file: file, line: k.mark?.line,
-                                          message: "unknown parameter '\(name).\(key.prefix(64))'; valid: \(keys.map { "\(name).\($0)" }.joined(separator: ", "))")
+                throw BenchParameterError(
+                    file: file, line: k.mark?.line,
+                    message:
+                        "unknown parameter '\(name).\(key.prefix(64))'; valid: \(keys.map { "\(name).\($0)" }.joined(separator: ", "))"
+                )
             }
             try set(key, value)
         }
@@ -147,16 +183,23 @@ public struct BenchParameters: Sendable, Hashable {
 
     /// A whole number written in ASCII digits, within `range`.
     static func int(_ v: Node, _ file: String, _ what: String, _ range: ClosedRange<Int>) throws -> Int {
-        guard let s = v.scalar?.string, !s.isEmpty, s.count <= 12, s.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(s), range.contains(n) else {
-            throw BenchParameterError(file: file, line: v.mark?.line,
-                                      message: "\(what) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\((v.scalar?.string ?? "?").prefix(64))'")
+        guard let s = v.scalar?.string, !s.isEmpty, s.count <= 12, s.allSatisfy({ $0.isASCII && $0.isNumber }),
+            let n = Int(s), range.contains(n)
+        else {
+            throw BenchParameterError(
+                file: file, line: v.mark?.line,
+                message:
+                    "\(what) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\((v.scalar?.string ?? "?").prefix(64))'"
+            )
         }
         return n
     }
 
     static func word(_ v: Node, _ file: String, _ what: String, _ pattern: String, _ valid: String) throws -> String {
         guard let s = v.scalar?.string, s.range(of: pattern, options: .regularExpression) != nil else {
-            throw BenchParameterError(file: file, line: v.mark?.line, message: "\(what) must be \(valid), not '\((v.scalar?.string ?? "?").prefix(64))'")
+            throw BenchParameterError(
+                file: file, line: v.mark?.line,
+                message: "\(what) must be \(valid), not '\((v.scalar?.string ?? "?").prefix(64))'")
         }
         return s
     }
@@ -177,7 +220,8 @@ extension NodeScripts {
     /// The machine-side benchmark script (`Resources/bench/bench-node.sh`), run by `nestlab bench`.
     public static func benchScript() throws -> Data {
         guard let url = Bundle.module.url(forResource: "Resources/bench/bench-node.sh", withExtension: nil),
-              let data = FileManager.default.contents(atPath: url.path) else {
+            let data = FileManager.default.contents(atPath: url.path)
+        else {
             throw KubeError.missingScript("bench/bench-node.sh")
         }
         return data

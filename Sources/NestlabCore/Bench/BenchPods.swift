@@ -25,8 +25,10 @@ public enum BenchPods {
         /// A unikernel server image (urunc): it runs as it is, with its own command line.
         public var unikernel: String?
 
-        public init(name: String, role: String, runtime: String, runtimeClassName: String?, node: String, controlPlane: Bool,
-                    unikernel: String? = nil) {
+        public init(
+            name: String, role: String, runtime: String, runtimeClassName: String?, node: String, controlPlane: Bool,
+            unikernel: String? = nil
+        ) {
             self.name = name
             self.role = role
             self.runtime = runtime
@@ -65,7 +67,8 @@ public enum BenchPods {
     /// A pod's container: it waits until it is deleted (the benchmarks run through `kubectl exec`).
     /// SIGTERM ends it at once (its sleep too), not after the grace period: PID 1 of a container
     /// has no default action for signals.
-    public static let waitForever = "trap 'kill $! 2>/dev/null; exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"
+    public static let waitForever =
+        "trap 'kill $! 2>/dev/null; exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"
 
     /// What a pod name, a namespace or a label value may be (DNS-1123 label).
     public static let namePattern = #"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"#
@@ -75,16 +78,21 @@ public enum BenchPods {
         YAMLBuilder.map([
             ("apiVersion", YAMLBuilder.str("v1")),
             ("kind", YAMLBuilder.str("Namespace")),
-            ("metadata", YAMLBuilder.map([
-                ("name", YAMLBuilder.str(s.namespace)),
-                ("labels", labels(s, [])),
-            ])),
+            (
+                "metadata",
+                YAMLBuilder.map([
+                    ("name", YAMLBuilder.str(s.namespace)),
+                    ("labels", labels(s, [])),
+                ])
+            ),
         ])
     }
 
     /// A pod of the run.
     public static func pod(_ p: Pod, _ s: Settings) -> Node {
-        let resources = YAMLBuilder.map([("cpu", YAMLBuilder.str(String(s.cpus))), ("memory", YAMLBuilder.str(s.memory))])
+        let resources = YAMLBuilder.map([
+            ("cpu", YAMLBuilder.str(String(s.cpus))), ("memory", YAMLBuilder.str(s.memory)),
+        ])
         let container: Node
         if let image = p.unikernel {
             container = YAMLBuilder.map([
@@ -100,45 +108,68 @@ public enum BenchPods {
                 ("imagePullPolicy", YAMLBuilder.str("IfNotPresent")),
                 ("command", YAMLBuilder.strs(["sh", "-c", waitForever])),
                 ("resources", YAMLBuilder.map([("requests", resources), ("limits", resources)])),
-                ("volumeMounts", YAMLBuilder.seq([YAMLBuilder.map([
-                    ("name", YAMLBuilder.str("scratch")), ("mountPath", YAMLBuilder.str("/var/tmp")),
-                ])])),
+                (
+                    "volumeMounts",
+                    YAMLBuilder.seq([
+                        YAMLBuilder.map([
+                            ("name", YAMLBuilder.str("scratch")), ("mountPath", YAMLBuilder.str("/var/tmp")),
+                        ])
+                    ])
+                ),
             ])
         }
         var spec: [(String, Node)] = []
         if let rc = p.runtimeClassName { spec.append(("runtimeClassName", YAMLBuilder.str(rc))) }
         spec.append(("nodeSelector", YAMLBuilder.map([("kubernetes.io/hostname", YAMLBuilder.str(p.node))])))
         if p.controlPlane {
-            spec.append(("tolerations", YAMLBuilder.seq([YAMLBuilder.map([
-                ("key", YAMLBuilder.str("node-role.kubernetes.io/control-plane")),
-                ("operator", YAMLBuilder.str("Exists")),
-                ("effect", YAMLBuilder.str("NoSchedule")),
-            ])])))
+            spec.append(
+                (
+                    "tolerations",
+                    YAMLBuilder.seq([
+                        YAMLBuilder.map([
+                            ("key", YAMLBuilder.str("node-role.kubernetes.io/control-plane")),
+                            ("operator", YAMLBuilder.str("Exists")),
+                            ("effect", YAMLBuilder.str("NoSchedule")),
+                        ])
+                    ])
+                ))
         }
         spec.append(("restartPolicy", YAMLBuilder.str("Never")))
         spec.append(("terminationGracePeriodSeconds", YAMLBuilder.int(5)))
         spec.append(("enableServiceLinks", YAMLBuilder.bool(false)))
         spec.append(("containers", YAMLBuilder.seq([container])))
         if p.unikernel == nil {
-            spec.append(("volumes", YAMLBuilder.seq([YAMLBuilder.map([
-                ("name", YAMLBuilder.str("scratch")), ("emptyDir", YAMLBuilder.emptyMap),
-            ])])))
+            spec.append(
+                (
+                    "volumes",
+                    YAMLBuilder.seq([
+                        YAMLBuilder.map([
+                            ("name", YAMLBuilder.str("scratch")), ("emptyDir", YAMLBuilder.emptyMap),
+                        ])
+                    ])
+                ))
         }
         return YAMLBuilder.map([
             ("apiVersion", YAMLBuilder.str("v1")),
             ("kind", YAMLBuilder.str("Pod")),
-            ("metadata", YAMLBuilder.map([
-                ("name", YAMLBuilder.str(p.name)),
-                ("namespace", YAMLBuilder.str(s.namespace)),
-                ("labels", labels(s, [("nestlab.dev/runtime", p.runtime), ("nestlab.dev/role", p.role)])),
-            ])),
+            (
+                "metadata",
+                YAMLBuilder.map([
+                    ("name", YAMLBuilder.str(p.name)),
+                    ("namespace", YAMLBuilder.str(s.namespace)),
+                    ("labels", labels(s, [("nestlab.dev/runtime", p.runtime), ("nestlab.dev/role", p.role)])),
+                ])
+            ),
             ("spec", YAMLBuilder.map(spec)),
         ])
     }
 
     static func labels(_ s: Settings, _ more: [(String, String)]) -> Node {
-        YAMLBuilder.map(([("app.kubernetes.io/managed-by", "nestlab"), ("app.kubernetes.io/part-of", "nestlab-bench"),
-                          ("nestlab.dev/bench-run", s.runID)] + more).map { ($0.0, YAMLBuilder.str($0.1)) })
+        YAMLBuilder.map(
+            ([
+                ("app.kubernetes.io/managed-by", "nestlab"), ("app.kubernetes.io/part-of", "nestlab-bench"),
+                ("nestlab.dev/bench-run", s.runID),
+            ] + more).map { ($0.0, YAMLBuilder.str($0.1)) })
     }
 
     /// The pod name of a runtime's client or server: `bench-RUNTIME-ROLE`, cut to 63
@@ -158,10 +189,12 @@ public enum BenchPods {
     /// node's default runtime.
     public static func unsupported(runtime: String, kind: String, unikernels: [String: String] = [:]) -> String? {
         if kind == "vm" {
-            return "\(runtime) runs VirtualMachineInstances, not pods: measure inside the VM with machines mode (nestlab bench --ssh USER@VMI-ADDRESS)"
+            return
+                "\(runtime) runs VirtualMachineInstances, not pods: measure inside the VM with machines mode (nestlab bench --ssh USER@VMI-ADDRESS)"
         }
         if runtime == "urunc" && unikernels.isEmpty {
-            return "urunc runs unikernel images, which have no shell for the tools: give unikernel servers built for the cluster's urunc monitors with --unikernel redis=IMAGE (or iperf3=IMAGE)"
+            return
+                "urunc runs unikernel images, which have no shell for the tools: give unikernel servers built for the cluster's urunc monitors with --unikernel redis=IMAGE (or iperf3=IMAGE)"
         }
         return nil
     }

@@ -88,6 +88,7 @@ public enum BenchParsers {
     // MARK: iperf3 -J
 
     // The decoded types spell keys as the tools do (snake_case), so that errors name the tool's own keys.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     struct IPerf3Output: Decodable {
         struct End: Decodable {
             struct Sum: Decodable {
@@ -107,11 +108,16 @@ public enum BenchParsers {
         guard let received = out.end?.sum_received else {
             throw c.malformed("no end.sum_received (a TCP test's result); is this the output of iperf3 -J?")
         }
-        var metrics = [BenchMetric(name: "throughput", unit: "Gbit/s", value: received.bits_per_second / 1e9,
-                                   direction: .higher)]
+        var metrics = [
+            BenchMetric(
+                name: "throughput", unit: "Gbit/s", value: received.bits_per_second / 1e9,
+                direction: .higher)
+        ]
         if let retransmits = out.end?.sum_sent?.retransmits {
-            metrics.append(BenchMetric(name: "retransmits", unit: "count", value: Double(retransmits),
-                                       direction: .lower))
+            metrics.append(
+                BenchMetric(
+                    name: "retransmits", unit: "count", value: Double(retransmits),
+                    direction: .lower))
         }
         return metrics
     }
@@ -124,7 +130,8 @@ public enum BenchParsers {
         guard let header = lines.first else { throw c.malformed("the output is empty") }
         let names = csvFields(header)
         guard let test = names.firstIndex(of: "test"), let rps = names.firstIndex(of: "rps"),
-              let p50 = names.firstIndex(of: "p50_latency_ms") else {
+            let p50 = names.firstIndex(of: "p50_latency_ms")
+        else {
             throw c.malformed(
                 "the first line is not redis 7's CSV header with \"test\", \"rps\" and \"p50_latency_ms\": " + header)
         }
@@ -160,7 +167,12 @@ public enum BenchParsers {
             if quoted {
                 if ch == "\"" {
                     let next = chars.next()
-                    if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
+                    if next == "\"" {
+                        field.append("\"")
+                    } else {
+                        quoted = false
+                        pending = next
+                    }
                 } else {
                     field.append(ch)
                 }
@@ -216,7 +228,7 @@ public enum BenchParsers {
     static func yamlReason(_ error: YamlError) -> String {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
+            .composer(let context, let problem, let mark, _):
             return "\(mark.line):\(mark.column): \(problem)" + (context.map { " (\($0.text))" } ?? "")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return "\(context.mark.line):\(context.mark.column): duplicate keys \(duplicates.joined(separator: ", "))"
@@ -238,13 +250,15 @@ public enum BenchParsers {
         // pgbench 14+ prints one tps line "(without initial connection time)"; before 14 there were two,
         // "(including connections establishing)" and "(excluding ...)". Prefer the one without connections.
         let tpsLines = lines.filter { $0.hasPrefix("tps = ") }
-        let tpsLine = tpsLines.first { $0.contains("without initial connection") || $0.contains("excluding") }
+        let tpsLine =
+            tpsLines.first { $0.contains("without initial connection") || $0.contains("excluding") }
             ?? tpsLines.first
         guard let tpsLine, let tps = value(tpsLine, after: "tps = ") else {
             let tail = lines.filter { !$0.isEmpty }.suffix(5)
-            throw c.malformed(tail.isEmpty
-                ? "no \"tps = \" line: the output is empty"
-                : "no \"tps = \" line; the output ends with:\n" + tail.joined(separator: "\n"))
+            throw c.malformed(
+                tail.isEmpty
+                    ? "no \"tps = \" line: the output is empty"
+                    : "no \"tps = \" line; the output ends with:\n" + tail.joined(separator: "\n"))
         }
         var metrics = [BenchMetric(name: "tps", unit: "tps", value: tps, direction: .higher)]
         if let line = lines.first(where: { $0.hasPrefix("latency average = ") }) {
@@ -258,6 +272,8 @@ public enum BenchParsers {
 
     // MARK: fio --output-format=json
 
+    // Keys as fio writes them (see IPerf3Output).
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     struct FioOutput: Decodable {
         struct Job: Decodable {
             struct IO: Decodable {
@@ -300,10 +316,14 @@ public enum BenchParsers {
                 throw c.malformed("jobs[0].\(direction) has neither clat_ns nor lat_ns")
             }
             metrics.append(BenchMetric(name: "\(direction)-iops", unit: "IOPS", value: io.iops, direction: .higher))
-            metrics.append(BenchMetric(name: "\(direction)-bw", unit: "MiB/s", value: io.bw_bytes / 1_048_576,
-                                       direction: .higher))
-            metrics.append(BenchMetric(name: "\(direction)-lat", unit: "us", value: latency.mean / 1000,
-                                       direction: .lower))
+            metrics.append(
+                BenchMetric(
+                    name: "\(direction)-bw", unit: "MiB/s", value: io.bw_bytes / 1_048_576,
+                    direction: .higher))
+            metrics.append(
+                BenchMetric(
+                    name: "\(direction)-lat", unit: "us", value: latency.mean / 1000,
+                    direction: .lower))
         }
         if metrics.isEmpty { throw c.malformed("the job neither read nor wrote (io_bytes is 0 for both)") }
         return metrics

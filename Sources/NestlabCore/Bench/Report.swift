@@ -158,8 +158,9 @@ public struct BenchReport: Sendable, Hashable {
         /// A series has fewer repetitions than most series of its metric.
         case fewRepetitions(benchmark: String, metric: String, series: BenchSeriesID, repetitions: [Int], expected: Int)
         /// A series has no baseline series to be divided by.
-        case noReference(benchmark: String, metric: String, series: [BenchSeriesID], baseline: String,
-                         baselineRuntimes: [String])
+        case noReference(
+            benchmark: String, metric: String, series: [BenchSeriesID], baseline: String,
+            baselineRuntimes: [String])
 
         public var description: String {
             func list(_ s: [BenchSeriesID]) -> String { s.map(\.description).joined(separator: ", ") }
@@ -173,7 +174,8 @@ public struct BenchReport: Sendable, Hashable {
                 return "\(b) \(m): \(s) has \(n) repetition\(n == 1 ? "" : "s") ("
                     + reps.map(String.init).joined(separator: ", ") + "); most series have \(expected)"
             case .noReference(let b, let m, let s, let base, let rts):
-                let why = rts.isEmpty
+                let why =
+                    rts.isEmpty
                     ? "\(base) has no \(b) \(m) samples"
                     : "\(base) has \(rts.joined(separator: ", ")), none of them "
                         + (s.count == 1 ? "its runtime" : "their runtime")
@@ -199,8 +201,10 @@ public struct BenchReport: Sendable, Hashable {
     /// The order benchmarks are reported in; others follow alphabetically.
     public static let benchmarkOrder = ["iperf3", "redis", "stress-ng", "pgbench", "fio"]
     /// Each known benchmark's headline metric; another benchmark's is its first metric alphabetically.
-    public static let headlineMetrics = ["iperf3": "throughput", "redis": "GET", "stress-ng": "cpu", "pgbench": "tps",
-                                         "fio": "read-iops"]
+    public static let headlineMetrics = [
+        "iperf3": "throughput", "redis": "GET", "stress-ng": "cpu", "pgbench": "tps",
+        "fio": "read-iops",
+    ]
 }
 
 extension BenchReport {
@@ -265,7 +269,8 @@ extension BenchReport {
         var sections: [BenchmarkSection] = []
         for name in tables.keys.sorted(by: benchmarkPrecedes) {
             let metrics = tables[name, default: []]
-            let headline = headlineMetrics[name].flatMap { h in metrics.contains { $0.metric == h } ? h : nil }
+            let headline =
+                headlineMetrics[name].flatMap { h in metrics.contains { $0.metric == h } ? h : nil }
                 ?? metrics.map(\.metric).min()!
             let rank = { (m: String) in (m == headline ? 0 : 1, m) }
             let sorted = metrics.sorted { rank($0.metric) < rank($1.metric) }
@@ -286,21 +291,27 @@ extension BenchReport {
     /// Every metric whose samples disagree on unit or direction, in one error.
     static func checkConsistency(_ groups: [MetricKey: [BenchSeriesID: [BenchSample]]], order: SeriesOrder) throws {
         var problems: [String] = []
-        let keys = groups.keys.sorted { benchmarkPrecedes($0.benchmark, $1.benchmark)
-            || ($0.benchmark == $1.benchmark && $0.metric < $1.metric) }
+        let keys = groups.keys.sorted {
+            benchmarkPrecedes($0.benchmark, $1.benchmark)
+                || ($0.benchmark == $1.benchmark && $0.metric < $1.metric)
+        }
         for key in keys {
             let samples = groups[key, default: [:]].values.flatMap { $0 }
-            for (what, value) in [("unit", { (s: BenchSample) in s.unit }),
-                                  ("direction", { (s: BenchSample) in s.direction.rawValue })] {
+            for (what, value) in [
+                ("unit", { (s: BenchSample) in s.unit }),
+                ("direction", { (s: BenchSample) in s.direction.rawValue }),
+            ] {
                 var environmentsBy: [String: Set<String>] = [:]
                 for s in samples { environmentsBy[value(s), default: []].insert(s.environment) }
                 guard environmentsBy.count > 1 else { continue }
                 let parts = environmentsBy.keys.sorted().map { v in
-                    "'\(v)' in " + environmentsBy[v, default: []].sorted { order.precedes(environment: $0, $1) }
+                    "'\(v)' in "
+                        + environmentsBy[v, default: []].sorted { order.precedes(environment: $0, $1) }
                         .joined(separator: ", ")
                 }
-                problems.append("\(key.benchmark) \(key.metric): the \(what) is " + parts.joined(separator: "; ")
-                                + " (a ratio needs one \(what); re-parse the raw output or report the runs apart)")
+                problems.append(
+                    "\(key.benchmark) \(key.metric): the \(what) is " + parts.joined(separator: "; ")
+                        + " (a ratio needs one \(what); re-parse the raw output or report the runs apart)")
             }
         }
         if !problems.isEmpty { throw BenchReportError.inconsistentMetrics(problems) }
@@ -321,11 +332,14 @@ extension BenchReport {
                 .map { BenchSeriesID(environment: order.baseline, runtime: $0) }
             var ratio: Ratio?
             if let reference, reference != id, let base = summaries[reference] { ratio = Ratio(summary, over: base.0) }
-            rows.append(Row(series: id, kind: order.kind(id.environment), summary: summary, repetitions: reps,
-                            reference: reference, ratio: ratio))
+            rows.append(
+                Row(
+                    series: id, kind: order.kind(id.environment), summary: summary, repetitions: reps,
+                    reference: reference, ratio: ratio))
         }
-        return MetricTable(benchmark: key.benchmark, metric: key.metric, unit: first.unit, direction: first.direction,
-                           rows: rows, chart: nil)
+        return MetricTable(
+            benchmark: key.benchmark, metric: key.metric, unit: first.unit, direction: first.direction,
+            rows: rows, chart: nil)
     }
 
     /// Whether `a` is better than `b` for a metric of this direction.
@@ -340,8 +354,9 @@ extension BenchReport {
             if let b = best, let bRatio = b.ratio, !better(ratio.value, bRatio.value, t.direction) { continue }
             best = r
         }
-        return Closest(benchmark: t.benchmark, metric: t.metric, direction: t.direction, series: best?.series,
-                       reference: best?.reference, ratio: best?.ratio)
+        return Closest(
+            benchmark: t.benchmark, metric: t.metric, direction: t.direction, series: best?.series,
+            reference: best?.reference, ratio: best?.ratio)
     }
 
     /// The nested environment a mitigated one is a variant of: its name without "mitigated",
@@ -367,8 +382,10 @@ extension BenchReport {
             let from = BenchSeriesID(environment: fromEnv, runtime: fromRuntime)
             let to = BenchSeriesID(environment: toEnv, runtime: toRuntime)
             guard let f = t.row(from), let g = t.row(to) else { return }
-            out.append(Step(benchmark: t.benchmark, metric: t.metric, direction: t.direction, name: name, from: from,
-                            to: to, ratio: Ratio(g.summary, over: f.summary)))
+            out.append(
+                Step(
+                    benchmark: t.benchmark, metric: t.metric, direction: t.direction, name: name, from: from,
+                    to: to, ratio: Ratio(g.summary, over: f.summary)))
         }
         let base = runtimes(baseline)
         if base.contains("none"), base.contains("runc") { add("Kubernetes", baseline, "none", baseline, "runc") }
@@ -390,8 +407,10 @@ extension BenchReport {
         return out
     }
 
-    static func gaps(_ sections: [BenchmarkSection], allSeries: Set<BenchSeriesID>, baseline: String,
-                     order: SeriesOrder) -> [Gap] {
+    static func gaps(
+        _ sections: [BenchmarkSection], allSeries: Set<BenchSeriesID>, baseline: String,
+        order: SeriesOrder
+    ) -> [Gap] {
         var out: [Gap] = []
         for section in sections {
             let seen = Set(section.metrics.flatMap { $0.rows.map(\.series) })
@@ -407,13 +426,17 @@ extension BenchReport {
                 for r in t.rows { histogram[r.repetitions.count, default: 0] += 1 }
                 let expected = histogram.max { ($0.value, $0.key) < ($1.value, $1.key) }?.key ?? 0
                 for r in t.rows where r.repetitions.count < expected {
-                    out.append(.fewRepetitions(benchmark: t.benchmark, metric: t.metric, series: r.series,
-                                               repetitions: r.repetitions, expected: expected))
+                    out.append(
+                        .fewRepetitions(
+                            benchmark: t.benchmark, metric: t.metric, series: r.series,
+                            repetitions: r.repetitions, expected: expected))
                 }
                 let orphans = t.rows.filter { $0.reference == nil }.map(\.series)
                 if !orphans.isEmpty {
-                    out.append(.noReference(benchmark: t.benchmark, metric: t.metric, series: orphans,
-                                            baseline: baseline, baselineRuntimes: t.runtimes(in: baseline)))
+                    out.append(
+                        .noReference(
+                            benchmark: t.benchmark, metric: t.metric, series: orphans,
+                            baseline: baseline, baselineRuntimes: t.runtimes(in: baseline)))
                 }
             }
         }
@@ -429,25 +452,32 @@ extension BenchReport {
                 let t = sections[si].metrics[mi]
                 guard t.rows.contains(where: { !$0.isReference && $0.ratio != nil }) else { continue }
                 let stem = BenchChart.fileStem(t.benchmark + "-" + t.metric)
-                var file = stem + ".png", n = 2
-                while used.contains(file) { file = "\(stem)-\(n).png"; n += 1 }
+                var file = stem + ".png"
+                var n = 2
+                while used.contains(file) {
+                    file = "\(stem)-\(n).png"
+                    n += 1
+                }
                 used.insert(file)
                 sections[si].metrics[mi].chart = file
                 let bars = t.rows.compactMap { r -> BenchChart.Bar? in
                     if r.isReference {
-                        return BenchChart.Bar(environment: r.series.environment, runtime: r.series.runtime,
-                                              kind: "baseline", ratio: 1, low: nil, high: nil)
+                        return BenchChart.Bar(
+                            environment: r.series.environment, runtime: r.series.runtime,
+                            kind: "baseline", ratio: 1, low: nil, high: nil)
                     }
                     guard let ratio = r.ratio else { return nil }
-                    return BenchChart.Bar(environment: r.series.environment, runtime: r.series.runtime,
-                                          kind: r.kind.label, ratio: ratio.value, low: ratio.ci95?.lowerBound,
-                                          high: ratio.ci95?.upperBound)
+                    return BenchChart.Bar(
+                        environment: r.series.environment, runtime: r.series.runtime,
+                        kind: r.kind.label, ratio: ratio.value, low: ratio.ci95?.lowerBound,
+                        high: ratio.ci95?.upperBound)
                 }
                 let better = t.direction == .higher ? "higher is better" : "lower is better"
-                charts.append(BenchChart(
-                    file: file, benchmark: t.benchmark, metric: t.metric, unit: t.unit,
-                    title: "\(t.benchmark) \(t.metric) (\(t.unit)): ratio to \(order.baseline)",
-                    yLabel: "mean / \(order.baseline) mean (\(better); bars: 95% CI)", bars: bars))
+                charts.append(
+                    BenchChart(
+                        file: file, benchmark: t.benchmark, metric: t.metric, unit: t.unit,
+                        title: "\(t.benchmark) \(t.metric) (\(t.unit)): ratio to \(order.baseline)",
+                        yLabel: "mean / \(order.baseline) mean (\(better); bars: 95% CI)", bars: bars))
             }
         }
         return charts
@@ -590,40 +620,58 @@ extension BenchReport {
         blocks.append(.paragraph([.text("Baseline: "), .strong(baseline), .text(". Environments: \(envText).")]))
         let seriesCount = benchmarks.reduce(0) { $0 + $1.metrics.reduce(0) { $0 + $1.rows.count } }
         let dup = duplicates == 0 ? "" : " (\(duplicates) duplicate sample\(duplicates == 1 ? "" : "s") counted once)"
-        blocks.append(.paragraph([.text(
-            "\(sampleCount) samples in \(seriesCount) series\(dup). A mean comes with its 95% confidence interval "
-            + "(Student's t). A ratio is a series' mean over the mean of its baseline series (same runtime in "
-            + "\(baseline); else \(baseline)'s only runtime for that metric; else its runc; else its none), with a 95% "
-            + "interval from both series' standard errors. A ratio whose interval contains 1 is within the noise. "
-            + "Numbers have 4 significant digits (integer digits are never rounded away).")]))
+        blocks.append(
+            .paragraph([
+                .text(
+                    "\(sampleCount) samples in \(seriesCount) series\(dup). A mean comes with its 95% confidence interval "
+                        + "(Student's t). A ratio is a series' mean over the mean of its baseline series (same runtime in "
+                        + "\(baseline); else \(baseline)'s only runtime for that metric; else its runc; else its none), with a 95% "
+                        + "interval from both series' standard errors. A ratio whose interval contains 1 is within the noise. "
+                        + "Numbers have 4 significant digits (integer digits are never rounded away).")
+            ]))
 
         blocks.append(.heading(2, "Summary: which runtime on which host"))
         blocks.append(.heading(3, "Closest to \(baseline)"))
-        blocks.append(.paragraph([.text(
-            "Per benchmark, on its headline metric: the series nearest to the baseline in the good direction.")]))
-        blocks.append(.table(.init(
-            header: ["benchmark", "metric", "better", "closest", "vs", "ratio [95% CI]", "verdict"],
-            numeric: [false, false, false, false, false, true, false],
-            rows: closest.map { c in
-                [c.benchmark, c.metric, Self.betterLabel(c.direction), c.series?.description ?? "n/a",
-                 c.reference?.description ?? "n/a", BenchFormat.ratio(c.ratio),
-                 BenchFormat.verdict(c.ratio, c.direction)]
-            })))
+        blocks.append(
+            .paragraph([
+                .text(
+                    "Per benchmark, on its headline metric: the series nearest to the baseline in the good direction.")
+            ]))
+        blocks.append(
+            .table(
+                .init(
+                    header: ["benchmark", "metric", "better", "closest", "vs", "ratio [95% CI]", "verdict"],
+                    numeric: [false, false, false, false, false, true, false],
+                    rows: closest.map { c in
+                        [
+                            c.benchmark, c.metric, Self.betterLabel(c.direction), c.series?.description ?? "n/a",
+                            c.reference?.description ?? "n/a", BenchFormat.ratio(c.ratio),
+                            BenchFormat.verdict(c.ratio, c.direction),
+                        ]
+                    })))
         blocks.append(.heading(3, "What each step of isolation costs"))
-        blocks.append(.paragraph([.text(
-            "Headline metrics, each step's series over the one before it: Kubernetes (none to runc on \(baseline)), "
-            + "nesting (\(baseline) to a nested VM), runtime (runc to another runtime in the same VM), mitigations "
-            + "(a nested environment to its mitigated variant).")]))
+        blocks.append(
+            .paragraph([
+                .text(
+                    "Headline metrics, each step's series over the one before it: Kubernetes (none to runc on \(baseline)), "
+                        + "nesting (\(baseline) to a nested VM), runtime (runc to another runtime in the same VM), mitigations "
+                        + "(a nested environment to its mitigated variant).")
+            ]))
         if steps.isEmpty {
             blocks.append(.paragraph([.text("The data has no pair of series for any step.")]))
         } else {
-            blocks.append(.table(.init(
-                header: ["benchmark", "metric", "step", "from", "to", "ratio [95% CI]", "verdict"],
-                numeric: [false, false, false, false, false, true, false],
-                rows: steps.map { s in
-                    [s.benchmark, s.metric, s.name, s.from.description, s.to.description, BenchFormat.ratio(s.ratio),
-                     BenchFormat.verdict(s.ratio, s.direction)]
-                })))
+            blocks.append(
+                .table(
+                    .init(
+                        header: ["benchmark", "metric", "step", "from", "to", "ratio [95% CI]", "verdict"],
+                        numeric: [false, false, false, false, false, true, false],
+                        rows: steps.map { s in
+                            [
+                                s.benchmark, s.metric, s.name, s.from.description, s.to.description,
+                                BenchFormat.ratio(s.ratio),
+                                BenchFormat.verdict(s.ratio, s.direction),
+                            ]
+                        })))
         }
 
         for section in benchmarks {
@@ -642,8 +690,12 @@ extension BenchReport {
 
         blocks.append(.heading(2, "Missing"))
         if gaps.isEmpty {
-            blocks.append(.paragraph([.text("Nothing: every benchmark has every metric for every series seen, "
-                                             + "each with the usual number of repetitions, and a baseline.")]))
+            blocks.append(
+                .paragraph([
+                    .text(
+                        "Nothing: every benchmark has every metric for every series seen, "
+                            + "each with the usual number of repetitions, and a baseline.")
+                ]))
         } else {
             blocks.append(.list(gaps.map { [.text($0.description)] }))
         }
@@ -653,16 +705,20 @@ extension BenchReport {
     static func metricTable(_ t: MetricTable) -> BenchReportDocument.Table {
         let f = { (v: Double) in BenchFormat.significant(v) }
         return .init(
-            header: ["environment", "runtime", "n", "median", "min", "max", "mean [95% CI]", "ratio [95% CI]", "vs",
-                     "verdict"],
+            header: [
+                "environment", "runtime", "n", "median", "min", "max", "mean [95% CI]", "ratio [95% CI]", "vs",
+                "verdict",
+            ],
             numeric: [false, false, true, true, true, true, true, true, false, false],
             rows: t.rows.map { r in
                 let s = r.summary
                 let ratio = r.isReference ? "1 (baseline)" : BenchFormat.ratio(r.ratio)
                 let verdict = r.isReference ? "baseline" : BenchFormat.verdict(r.ratio, t.direction)
-                return [r.series.environment, r.series.runtime, String(s.count), f(s.median), f(s.min), f(s.max),
-                        f(s.mean) + " " + BenchFormat.interval(s.ci95), ratio, r.reference?.description ?? "n/a",
-                        verdict]
+                return [
+                    r.series.environment, r.series.runtime, String(s.count), f(s.median), f(s.min), f(s.max),
+                    f(s.mean) + " " + BenchFormat.interval(s.ci95), ratio, r.reference?.description ?? "n/a",
+                    verdict,
+                ]
             })
     }
 
@@ -743,9 +799,11 @@ public struct BenchReportDocument: Sendable, Hashable {
                 parts.append(items.map { "- " + Self.md($0) }.joined(separator: "\n"))
             case .table(let t):
                 var lines = ["| " + t.header.map(Self.md).joined(separator: " | ") + " |"]
-                lines.append("|" + t.header.indices.map { i in
-                    (t.numeric.indices.contains(i) && t.numeric[i]) ? "---:|" : "---|"
-                }.joined())
+                lines.append(
+                    "|"
+                        + t.header.indices.map { i in
+                            (t.numeric.indices.contains(i) && t.numeric[i]) ? "---:|" : "---|"
+                        }.joined())
                 for row in t.rows { lines.append("| " + row.map(Self.md).joined(separator: " | ") + " |") }
                 parts.append(lines.joined(separator: "\n"))
             case .image(let file, let alt):
@@ -829,18 +887,22 @@ public struct BenchReportDocument: Sendable, Hashable {
             case .list(let items):
                 out += "<ul>\n" + items.map { "<li>\(Self.h($0))</li>\n" }.joined() + "</ul>\n"
             case .table(let t):
-                out += "<table>\n<thead><tr>" + t.header.map { "<th>\(Self.h($0))</th>" }.joined()
+                out +=
+                    "<table>\n<thead><tr>" + t.header.map { "<th>\(Self.h($0))</th>" }.joined()
                     + "</tr></thead>\n<tbody>\n"
                 for row in t.rows {
-                    out += "<tr>" + row.indices.map { i in
-                        let num = t.numeric.indices.contains(i) && t.numeric[i]
-                        return (num ? "<td class=\"num\">" : "<td>") + Self.h(row[i]) + "</td>"
-                    }.joined() + "</tr>\n"
+                    out +=
+                        "<tr>"
+                        + row.indices.map { i in
+                            let num = t.numeric.indices.contains(i) && t.numeric[i]
+                            return (num ? "<td class=\"num\">" : "<td>") + Self.h(row[i]) + "</td>"
+                        }.joined() + "</tr>\n"
                 }
                 out += "</tbody>\n</table>\n"
             case .image(let file, let alt):
                 if let png = images[file] {
-                    out += "<figure><img src=\"data:image/png;base64,\(png.base64EncodedString())\" "
+                    out +=
+                        "<figure><img src=\"data:image/png;base64,\(png.base64EncodedString())\" "
                         + "alt=\"\(Self.h(alt))\"><figcaption>\(Self.h(alt))</figcaption></figure>\n"
                 } else {
                     out += "<p class=\"missing\">chart \(Self.h(file)) was not drawn</p>\n"

@@ -40,8 +40,11 @@ public struct BenchSample: Codable, Sendable, Hashable {
     /// The raw output file this sample was parsed from, relative to the results folder.
     public var raw: String
 
-    public init(benchmark: String, metric: String, unit: String, value: Double, direction: Direction, environment: String,
-                runtime: String, machine: String, repetition: Int, start: Date, end: Date, parameters: [String: String], raw: String) {
+    public init(
+        benchmark: String, metric: String, unit: String, value: Double, direction: Direction, environment: String,
+        runtime: String, machine: String, repetition: Int, start: Date, end: Date, parameters: [String: String],
+        raw: String
+    ) {
         self.schemaVersion = Self.currentSchemaVersion
         self.benchmark = benchmark
         self.metric = metric
@@ -70,7 +73,9 @@ public struct BenchSample: Codable, Sendable, Hashable {
         }
     }
 
-    public var seriesKey: SeriesKey { SeriesKey(benchmark: benchmark, metric: metric, environment: environment, runtime: runtime) }
+    public var seriesKey: SeriesKey {
+        SeriesKey(benchmark: benchmark, metric: metric, environment: environment, runtime: runtime)
+    }
 }
 
 /// Reading and writing `results.jsonl`: one JSON object per line, keys sorted, times in
@@ -102,7 +107,8 @@ public enum ResultsFile {
             let c = try decoder.singleValueContainer()
             let text = try c.decode(String.self)
             guard let date = formatter.date(from: text) else {
-                throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an RFC 3339 time with milliseconds: \(text)")
+                throw DecodingError.dataCorruptedError(
+                    in: c, debugDescription: "not an RFC 3339 time with milliseconds: \(text)")
             }
             return date
         }
@@ -124,7 +130,10 @@ public enum ResultsFile {
             do {
                 let s = try d.decode(BenchSample.self, from: Data(t.utf8))
                 guard s.schemaVersion == BenchSample.currentSchemaVersion else {
-                    throw ResultsError.badLine(file: file, line: i + 1, reason: "schemaVersion \(s.schemaVersion); this nestlab reads \(BenchSample.currentSchemaVersion)")
+                    throw ResultsError.badLine(
+                        file: file, line: i + 1,
+                        reason:
+                            "schemaVersion \(s.schemaVersion); this nestlab reads \(BenchSample.currentSchemaVersion)")
                 }
                 out.append(s)
             } catch let e as ResultsError {

@@ -51,7 +51,10 @@ public struct Ratio: Sendable, Hashable {
         guard b.mean != 0 else { return nil }
         value = a.mean / b.mean
         if a.count > 1, b.count > 1, a.mean != 0 {
-            let rse = ((a.standardError / a.mean) * (a.standardError / a.mean) + (b.standardError / b.mean) * (b.standardError / b.mean)).squareRoot()
+            let rse =
+                ((a.standardError / a.mean) * (a.standardError / a.mean) + (b.standardError / b.mean)
+                    * (b.standardError / b.mean))
+                .squareRoot()
             let t = Statistics.t95(degreesOfFreedom: Swift.min(a.count, b.count) - 1)
             let half = abs(value) * t * rse
             ci95 = (value - half)...(value + half)

@@ -38,26 +38,48 @@ public struct SmokeTest: Sendable, Hashable {
 
 /// Builds the cluster-level manifests of a cluster.
 public enum ClusterManifests {
-    static func runtimeClass(name: String, overhead: PodOverhead?, nodeSelector: (key: String, value: String)?) -> Node {
+    static func runtimeClass(name: String, overhead: PodOverhead?, nodeSelector: (key: String, value: String)?) -> Node
+    {
         var pairs: [(String, Node)] = [
             ("apiVersion", YAMLBuilder.str("node.k8s.io/v1")),
             ("kind", YAMLBuilder.str("RuntimeClass")),
-            ("metadata", YAMLBuilder.map([
-                ("name", YAMLBuilder.str(name)),
-                ("labels", YAMLBuilder.map([("app.kubernetes.io/managed-by", YAMLBuilder.str("nestlab"))])),
-            ])),
+            (
+                "metadata",
+                YAMLBuilder.map([
+                    ("name", YAMLBuilder.str(name)),
+                    ("labels", YAMLBuilder.map([("app.kubernetes.io/managed-by", YAMLBuilder.str("nestlab"))])),
+                ])
+            ),
             ("handler", YAMLBuilder.str(name)),
         ]
         if let overhead {
-            pairs.append(("overhead", YAMLBuilder.map([("podFixed", YAMLBuilder.map([
-                ("memory", YAMLBuilder.str(overhead.memory)),
-                ("cpu", YAMLBuilder.str(overhead.cpu)),
-            ]))])))
+            pairs.append(
+                (
+                    "overhead",
+                    YAMLBuilder.map([
+                        (
+                            "podFixed",
+                            YAMLBuilder.map([
+                                ("memory", YAMLBuilder.str(overhead.memory)),
+                                ("cpu", YAMLBuilder.str(overhead.cpu)),
+                            ])
+                        )
+                    ])
+                ))
         }
         if let nodeSelector {
-            pairs.append(("scheduling", YAMLBuilder.map([("nodeSelector", YAMLBuilder.map([
-                (nodeSelector.key, YAMLBuilder.str(nodeSelector.value)),
-            ]))])))
+            pairs.append(
+                (
+                    "scheduling",
+                    YAMLBuilder.map([
+                        (
+                            "nodeSelector",
+                            YAMLBuilder.map([
+                                (nodeSelector.key, YAMLBuilder.str(nodeSelector.value))
+                            ])
+                        )
+                    ])
+                ))
         }
         return YAMLBuilder.map(pairs)
     }
@@ -68,7 +90,8 @@ public enum ClusterManifests {
         if cluster.runtimes.crun { out.append(runtimeClass(name: "crun", overhead: nil, nodeSelector: nil)) }
         if let kata = cluster.runtimes.kata {
             for hypervisor in kata.hypervisors {
-                out.append(runtimeClass(name: hypervisor.handler, overhead: kata.overhead, nodeSelector: KataSpec.nodeLabel))
+                out.append(
+                    runtimeClass(name: hypervisor.handler, overhead: kata.overhead, nodeSelector: KataSpec.nodeLabel))
             }
         }
         if cluster.runtimes.urunc != nil {
@@ -87,14 +110,20 @@ public enum ClusterManifests {
         return YAMLBuilder.map([
             ("apiVersion", YAMLBuilder.str("kubevirt.io/v1")),
             ("kind", YAMLBuilder.str("KubeVirt")),
-            ("metadata", YAMLBuilder.map([("name", YAMLBuilder.str("kubevirt")), ("namespace", YAMLBuilder.str("kubevirt"))])),
-            ("spec", YAMLBuilder.map([
-                ("certificateRotateStrategy", YAMLBuilder.emptyMap),
-                ("configuration", YAMLBuilder.map([("developerConfiguration", YAMLBuilder.map(developer))])),
-                ("customizeComponents", YAMLBuilder.emptyMap),
-                ("imagePullPolicy", YAMLBuilder.str("IfNotPresent")),
-                ("workloadUpdateStrategy", YAMLBuilder.emptyMap),
-            ])),
+            (
+                "metadata",
+                YAMLBuilder.map([("name", YAMLBuilder.str("kubevirt")), ("namespace", YAMLBuilder.str("kubevirt"))])
+            ),
+            (
+                "spec",
+                YAMLBuilder.map([
+                    ("certificateRotateStrategy", YAMLBuilder.emptyMap),
+                    ("configuration", YAMLBuilder.map([("developerConfiguration", YAMLBuilder.map(developer))])),
+                    ("customizeComponents", YAMLBuilder.emptyMap),
+                    ("imagePullPolicy", YAMLBuilder.str("IfNotPresent")),
+                    ("workloadUpdateStrategy", YAMLBuilder.emptyMap),
+                ])
+            ),
         ])
     }
 
@@ -112,11 +141,14 @@ public enum ClusterManifests {
         return YAMLBuilder.map([
             ("apiVersion", YAMLBuilder.str("v1")),
             ("kind", YAMLBuilder.str("Pod")),
-            ("metadata", YAMLBuilder.map([
-                ("name", YAMLBuilder.str("nestlab-smoke-\(runtime)")),
-                ("namespace", YAMLBuilder.str("default")),
-                ("labels", YAMLBuilder.map([("app.kubernetes.io/managed-by", YAMLBuilder.str("nestlab"))])),
-            ])),
+            (
+                "metadata",
+                YAMLBuilder.map([
+                    ("name", YAMLBuilder.str("nestlab-smoke-\(runtime)")),
+                    ("namespace", YAMLBuilder.str("default")),
+                    ("labels", YAMLBuilder.map([("app.kubernetes.io/managed-by", YAMLBuilder.str("nestlab"))])),
+                ])
+            ),
             ("spec", YAMLBuilder.map(spec)),
         ])
     }
@@ -125,25 +157,52 @@ public enum ClusterManifests {
         YAMLBuilder.map([
             ("apiVersion", YAMLBuilder.str("kubevirt.io/v1")),
             ("kind", YAMLBuilder.str("VirtualMachineInstance")),
-            ("metadata", YAMLBuilder.map([
-                ("name", YAMLBuilder.str("nestlab-smoke-kubevirt")),
-                ("namespace", YAMLBuilder.str("default")),
-                ("labels", YAMLBuilder.map([("app.kubernetes.io/managed-by", YAMLBuilder.str("nestlab"))])),
-            ])),
-            ("spec", YAMLBuilder.map([
-                ("terminationGracePeriodSeconds", YAMLBuilder.int(0)),
-                ("domain", YAMLBuilder.map([
-                    ("devices", YAMLBuilder.map([("disks", YAMLBuilder.seq([YAMLBuilder.map([
-                        ("name", YAMLBuilder.str("containerdisk")),
-                        ("disk", YAMLBuilder.map([("bus", YAMLBuilder.str("virtio"))])),
-                    ])]))])),
-                    ("resources", YAMLBuilder.map([("requests", YAMLBuilder.map([("memory", YAMLBuilder.str("128Mi"))]))])),
-                ])),
-                ("volumes", YAMLBuilder.seq([YAMLBuilder.map([
-                    ("name", YAMLBuilder.str("containerdisk")),
-                    ("containerDisk", YAMLBuilder.map([("image", YAMLBuilder.str(image))])),
-                ])])),
-            ])),
+            (
+                "metadata",
+                YAMLBuilder.map([
+                    ("name", YAMLBuilder.str("nestlab-smoke-kubevirt")),
+                    ("namespace", YAMLBuilder.str("default")),
+                    ("labels", YAMLBuilder.map([("app.kubernetes.io/managed-by", YAMLBuilder.str("nestlab"))])),
+                ])
+            ),
+            (
+                "spec",
+                YAMLBuilder.map([
+                    ("terminationGracePeriodSeconds", YAMLBuilder.int(0)),
+                    (
+                        "domain",
+                        YAMLBuilder.map([
+                            (
+                                "devices",
+                                YAMLBuilder.map([
+                                    (
+                                        "disks",
+                                        YAMLBuilder.seq([
+                                            YAMLBuilder.map([
+                                                ("name", YAMLBuilder.str("containerdisk")),
+                                                ("disk", YAMLBuilder.map([("bus", YAMLBuilder.str("virtio"))])),
+                                            ])
+                                        ])
+                                    )
+                                ])
+                            ),
+                            (
+                                "resources",
+                                YAMLBuilder.map([("requests", YAMLBuilder.map([("memory", YAMLBuilder.str("128Mi"))]))])
+                            ),
+                        ])
+                    ),
+                    (
+                        "volumes",
+                        YAMLBuilder.seq([
+                            YAMLBuilder.map([
+                                ("name", YAMLBuilder.str("containerdisk")),
+                                ("containerDisk", YAMLBuilder.map([("image", YAMLBuilder.str(image))])),
+                            ])
+                        ])
+                    ),
+                ])
+            ),
         ])
     }
 
@@ -153,27 +212,39 @@ public enum ClusterManifests {
         let image = cluster.runtimes.smokeImage
         let command = ["sh", "-c", "echo nestlab-smoke-ok"]
         var pods: [(runtime: String, node: Node, expect: SmokeTest.Expectation)] = [
-            ("runc", smokePod(runtime: "runc", runtimeClass: nil, image: image, command: command), .succeeded),
+            ("runc", smokePod(runtime: "runc", runtimeClass: nil, image: image, command: command), .succeeded)
         ]
         if cluster.runtimes.crun {
-            pods.append(("crun", smokePod(runtime: "crun", runtimeClass: "crun", image: image, command: command), .succeeded))
+            pods.append(
+                ("crun", smokePod(runtime: "crun", runtimeClass: "crun", image: image, command: command), .succeeded))
         }
         for hypervisor in cluster.runtimes.kata?.hypervisors ?? [] {
-            pods.append((hypervisor.handler,
-                         smokePod(runtime: hypervisor.handler, runtimeClass: hypervisor.handler, image: image, command: command),
-                         .succeeded))
+            pods.append(
+                (
+                    hypervisor.handler,
+                    smokePod(
+                        runtime: hypervisor.handler, runtimeClass: hypervisor.handler, image: image, command: command),
+                    .succeeded
+                ))
         }
         if let urunc = cluster.runtimes.urunc {
-            pods.append(("urunc", smokePod(runtime: "urunc", runtimeClass: "urunc", image: urunc.smokeImage, command: nil), .running))
+            pods.append(
+                (
+                    "urunc", smokePod(runtime: "urunc", runtimeClass: "urunc", image: urunc.smokeImage, command: nil),
+                    .running
+                ))
         }
         var tests = try pods.map { pod in
-            SmokeTest(runtime: pod.runtime, kind: "Pod", name: "nestlab-smoke-\(pod.runtime)", namespace: "default",
-                      expectation: pod.expect, manifest: try YAMLBuilder.render([pod.node]))
+            SmokeTest(
+                runtime: pod.runtime, kind: "Pod", name: "nestlab-smoke-\(pod.runtime)", namespace: "default",
+                expectation: pod.expect, manifest: try YAMLBuilder.render([pod.node]))
         }
         if let kubevirt = cluster.runtimes.kubevirt {
-            tests.append(SmokeTest(runtime: "kubevirt", kind: "VirtualMachineInstance", name: "nestlab-smoke-kubevirt",
-                                   namespace: "default", expectation: .ready,
-                                   manifest: try YAMLBuilder.render([smokeVMI(image: kubevirt.effectiveSmokeDiskImage)])))
+            tests.append(
+                SmokeTest(
+                    runtime: "kubevirt", kind: "VirtualMachineInstance", name: "nestlab-smoke-kubevirt",
+                    namespace: "default", expectation: .ready,
+                    manifest: try YAMLBuilder.render([smokeVMI(image: kubevirt.effectiveSmokeDiskImage)])))
         }
         return tests
     }

@@ -20,8 +20,8 @@ public struct KubernetesVersion: Sendable, Hashable, Comparable, CustomStringCon
         if text.hasPrefix("v") { text = text.dropFirst() }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,
-              parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-              let major = Int(parts[0]), let minor = Int(parts[1]), let patch = Int(parts[2])
+            parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+            let major = Int(parts[0]), let minor = Int(parts[1]), let patch = Int(parts[2])
         else { throw KubeError.invalidKubernetesVersion(string) }
         self.init(major: major, minor: minor, patch: patch)
     }
@@ -125,8 +125,10 @@ public struct KubernetesArtifacts: Sendable, Hashable {
     public var crictl: Artifact
     public var cniPlugins: CNIPluginsSource
 
-    public init(kubeadm: Artifact, kubelet: Artifact, kubectl: Artifact, crictl: Artifact,
-                cniPlugins: CNIPluginsSource = .distro) {
+    public init(
+        kubeadm: Artifact, kubelet: Artifact, kubectl: Artifact, crictl: Artifact,
+        cniPlugins: CNIPluginsSource = .distro
+    ) {
         self.kubeadm = kubeadm
         self.kubelet = kubelet
         self.kubectl = kubectl
@@ -144,7 +146,10 @@ public struct KubernetesArtifacts: Sendable, Hashable {
 public struct KubeletTuning: Sendable, Hashable {
     public enum CPUManagerPolicy: String, Sendable, Hashable { case none, `static` }
     public enum TopologyManagerPolicy: String, Sendable, Hashable {
-        case none, bestEffort = "best-effort", restricted, singleNUMANode = "single-numa-node"
+        case none
+        case bestEffort = "best-effort"
+        case restricted
+        case singleNUMANode = "single-numa-node"
     }
     /// Default `none`; `static` gives Guaranteed pods with integer CPUs exclusive cores.
     public var cpuManagerPolicy: CPUManagerPolicy
@@ -156,8 +161,10 @@ public struct KubeletTuning: Sendable, Hashable {
     /// bare-metal hosts often do; node-prep turns swap off anyway).
     public var swapMayExist: Bool
 
-    public init(cpuManagerPolicy: CPUManagerPolicy = .none, reservedSystemCPUs: String? = nil,
-                topologyManagerPolicy: TopologyManagerPolicy = .none, swapMayExist: Bool = true) {
+    public init(
+        cpuManagerPolicy: CPUManagerPolicy = .none, reservedSystemCPUs: String? = nil,
+        topologyManagerPolicy: TopologyManagerPolicy = .none, swapMayExist: Bool = true
+    ) {
         self.cpuManagerPolicy = cpuManagerPolicy
         self.reservedSystemCPUs = reservedSystemCPUs
         self.topologyManagerPolicy = topologyManagerPolicy
@@ -168,7 +175,8 @@ public struct KubeletTuning: Sendable, Hashable {
         if let set = reservedSystemCPUs, !Self.isCPUSet(set) { throw KubeError.invalidCPUSet(set) }
         if cpuManagerPolicy == .static, (reservedSystemCPUs ?? "").isEmpty {
             throw KubeError.kubeletConflict(
-                "kubelet cpuManagerPolicy 'static' needs reservedSystemCPUs (for example \"0\"): the kubelet refuses static without a CPU reservation")
+                "kubelet cpuManagerPolicy 'static' needs reservedSystemCPUs (for example \"0\"): the kubelet refuses static without a CPU reservation"
+            )
         }
     }
 
@@ -177,7 +185,7 @@ public struct KubeletTuning: Sendable, Hashable {
         for item in s.split(separator: ",", omittingEmptySubsequences: false) {
             let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
             guard (1...2).contains(bounds.count),
-                  bounds.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } })
+                bounds.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } })
             else { return false }
             if bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]), a > b { return false }
         }

@@ -28,13 +28,16 @@ public enum KubeadmConfig {
     }
 
     static func nodeRegistration(_ cluster: ClusterSpec, _ node: NodeSpec, isInit: Bool) -> Node {
-        var args: [Node] = [YAMLBuilder.map([("name", YAMLBuilder.str("node-ip")), ("value", YAMLBuilder.str(node.ip))])]
+        var args: [Node] = [
+            YAMLBuilder.map([("name", YAMLBuilder.str("node-ip")), ("value", YAMLBuilder.str(node.ip))])
+        ]
         let labels = nodeLabels(cluster)
         if !labels.isEmpty {
-            args.append(YAMLBuilder.map([
-                ("name", YAMLBuilder.str("node-labels")),
-                ("value", YAMLBuilder.str(labels.joined(separator: ","))),
-            ]))
+            args.append(
+                YAMLBuilder.map([
+                    ("name", YAMLBuilder.str("node-labels")),
+                    ("value", YAMLBuilder.str(labels.joined(separator: ","))),
+                ]))
         }
         var pairs: [(String, Node)] = [
             ("name", YAMLBuilder.str(node.name)),
@@ -52,18 +55,26 @@ public enum KubeadmConfig {
         return YAMLBuilder.map([
             ("apiVersion", YAMLBuilder.str(apiVersion)),
             ("kind", YAMLBuilder.str("InitConfiguration")),
-            ("bootstrapTokens", YAMLBuilder.seq([YAMLBuilder.map([
-                ("token", YAMLBuilder.str(cluster.bootstrapToken)),
-                ("description", YAMLBuilder.str("nestlab join token")),
-                // Never expires: nestlab rebuilds single workers long after init with the same token.
-                ("ttl", YAMLBuilder.str("0s")),
-                ("usages", YAMLBuilder.strs(["signing", "authentication"])),
-                ("groups", YAMLBuilder.strs(["system:bootstrappers:kubeadm:default-node-token"])),
-            ])])),
-            ("localAPIEndpoint", YAMLBuilder.map([
-                ("advertiseAddress", YAMLBuilder.str(node.ip)),
-                ("bindPort", YAMLBuilder.int(port)),
-            ])),
+            (
+                "bootstrapTokens",
+                YAMLBuilder.seq([
+                    YAMLBuilder.map([
+                        ("token", YAMLBuilder.str(cluster.bootstrapToken)),
+                        ("description", YAMLBuilder.str("nestlab join token")),
+                        // Never expires: nestlab rebuilds single workers long after init with the same token.
+                        ("ttl", YAMLBuilder.str("0s")),
+                        ("usages", YAMLBuilder.strs(["signing", "authentication"])),
+                        ("groups", YAMLBuilder.strs(["system:bootstrappers:kubeadm:default-node-token"])),
+                    ])
+                ])
+            ),
+            (
+                "localAPIEndpoint",
+                YAMLBuilder.map([
+                    ("advertiseAddress", YAMLBuilder.str(node.ip)),
+                    ("bindPort", YAMLBuilder.int(port)),
+                ])
+            ),
             ("nodeRegistration", nodeRegistration(cluster, node, isInit: true)),
         ])
     }
@@ -82,10 +93,13 @@ public enum KubeadmConfig {
             ("clusterName", YAMLBuilder.str(cluster.name)),
             ("kubernetesVersion", YAMLBuilder.str(cluster.kubernetesVersion.tag)),
             ("controlPlaneEndpoint", YAMLBuilder.str(cluster.controlPlaneEndpoint)),
-            ("networking", YAMLBuilder.map([
-                ("podSubnet", YAMLBuilder.str(cluster.podSubnet)),
-                ("serviceSubnet", YAMLBuilder.str(cluster.serviceSubnet)),
-            ])),
+            (
+                "networking",
+                YAMLBuilder.map([
+                    ("podSubnet", YAMLBuilder.str(cluster.podSubnet)),
+                    ("serviceSubnet", YAMLBuilder.str(cluster.serviceSubnet)),
+                ])
+            ),
             ("apiServer", YAMLBuilder.map([("certSANs", YAMLBuilder.strs(unique))])),
             ("encryptionAlgorithm", YAMLBuilder.str("ECDSA-P256")),
         ])
@@ -112,13 +126,19 @@ public enum KubeadmConfig {
         YAMLBuilder.map([
             ("apiVersion", YAMLBuilder.str(apiVersion)),
             ("kind", YAMLBuilder.str("JoinConfiguration")),
-            ("discovery", YAMLBuilder.map([
-                ("bootstrapToken", YAMLBuilder.map([
-                    ("apiServerEndpoint", YAMLBuilder.str(cluster.controlPlaneEndpoint)),
-                    ("token", YAMLBuilder.str(cluster.bootstrapToken)),
-                    ("caCertHashes", YAMLBuilder.strs([cluster.discoveryHash])),
-                ])),
-            ])),
+            (
+                "discovery",
+                YAMLBuilder.map([
+                    (
+                        "bootstrapToken",
+                        YAMLBuilder.map([
+                            ("apiServerEndpoint", YAMLBuilder.str(cluster.controlPlaneEndpoint)),
+                            ("token", YAMLBuilder.str(cluster.bootstrapToken)),
+                            ("caCertHashes", YAMLBuilder.strs([cluster.discoveryHash])),
+                        ])
+                    )
+                ])
+            ),
             ("nodeRegistration", nodeRegistration(cluster, node, isInit: false)),
         ])
     }

@@ -69,7 +69,8 @@ public enum NodePaths {
 /// The node scripts shipped as package resources (`cloud-init/` in the repository).
 public enum NodeScripts {
     public static let all = [
-        "lib.sh", "bootstrap.sh", "node-prep.sh", "devmapper-pool.sh", "control-plane.sh", "join.sh", "kata.sh", "urunc.sh",
+        "lib.sh", "bootstrap.sh", "node-prep.sh", "devmapper-pool.sh", "control-plane.sh", "join.sh", "kata.sh",
+        "urunc.sh",
         "kubevirt.sh", "smoke-test.sh", "node-reset.sh",
     ]
 
@@ -90,7 +91,8 @@ public enum NodeScripts {
 
     /// The script as a node file under /usr/local/lib/nestlab (lib.sh is sourced, not run: 0644).
     public static func file(_ name: String) throws -> NodeFile {
-        NodeFile(path: "\(NodePaths.scripts)/\(name)", mode: name == "lib.sh" ? 0o644 : 0o755, content: try content(name))
+        NodeFile(
+            path: "\(NodePaths.scripts)/\(name)", mode: name == "lib.sh" ? 0o644 : 0o755, content: try content(name))
     }
 }
 
@@ -136,7 +138,9 @@ public struct ArtifactInstall: Sendable, Hashable {
 public enum NodeBootstrapRenderer {
     /// Files and commands for `node` of `cluster`; `includeSmokeTests` appends smoke-test.sh
     /// to the control plane's commands.
-    public static func render(cluster: ClusterSpec, node: NodeSpec, includeSmokeTests: Bool = true) throws -> NodeBootstrap {
+    public static func render(cluster: ClusterSpec, node: NodeSpec, includeSmokeTests: Bool = true) throws
+        -> NodeBootstrap
+    {
         try cluster.validate()
         try node.validate()
         let containerd = try ContainerdConfig(
@@ -162,15 +166,20 @@ public enum NodeBootstrapRenderer {
         // Artifact lists, one per script that downloads.
         let mirror = cluster.mirrorBaseURL
         func list(_ group: String, _ installs: [ArtifactInstall]) {
-            files.append(NodeFile(path: "\(NodePaths.artifacts)/\(group).tsv", mode: 0o644,
-                                  text: ArtifactInstall.render(installs, mirror: mirror)))
+            files.append(
+                NodeFile(
+                    path: "\(NodePaths.artifacts)/\(group).tsv", mode: 0o644,
+                    text: ArtifactInstall.render(installs, mirror: mirror)))
         }
         if case .release(_, let tarball, let runc) = cluster.containerd {
-            list("containerd", [
-                ArtifactInstall(tarball, .extract(directory: "/usr/local", stripComponents: 0)),
-                ArtifactInstall(runc, .file(destination: "/usr/local/sbin/runc", mode: 0o755)),
-            ])
-            files.append(NodeFile(path: "/etc/systemd/system/containerd.service", mode: 0o644, text: UnitFiles.containerd))
+            list(
+                "containerd",
+                [
+                    ArtifactInstall(tarball, .extract(directory: "/usr/local", stripComponents: 0)),
+                    ArtifactInstall(runc, .file(destination: "/usr/local/sbin/runc", mode: 0o755)),
+                ])
+            files.append(
+                NodeFile(path: "/etc/systemd/system/containerd.service", mode: 0o644, text: UnitFiles.containerd))
         }
         var kubernetes = [
             ArtifactInstall(cluster.kubernetes.kubeadm, .file(destination: "/usr/bin/kubeadm", mode: 0o755)),
@@ -179,15 +188,19 @@ public enum NodeBootstrapRenderer {
             ArtifactInstall(cluster.kubernetes.crictl, .member("crictl", destination: "/usr/bin/crictl", mode: 0o755)),
         ]
         if case .release(let plugins) = cluster.kubernetes.cniPlugins {
-            kubernetes.append(ArtifactInstall(plugins, .extract(directory: ContainerdConfig.cniBinDirectory, stripComponents: 0)))
+            kubernetes.append(
+                ArtifactInstall(plugins, .extract(directory: ContainerdConfig.cniBinDirectory, stripComponents: 0)))
         }
         list("kubernetes", kubernetes)
         if let kata = runtimes.kata {
             list("kata", [ArtifactInstall(kata.tarball, .extract(directory: "/", stripComponents: 0))])
             for hypervisor in kata.hypervisors {
-                let lines = kata.knobs.lines(for: hypervisor).map { "\($0.key) = \(TOMLWriter.value($0.value))\n" }.joined()
-                files.append(NodeFile(path: "\(NodePaths.kataKnobs)/\(hypervisor.rawValue).knobs", mode: 0o644,
-                                      text: "# [hypervisor.\(hypervisor.sectionName)] settings nestlab applies\n" + lines))
+                let lines = kata.knobs.lines(for: hypervisor).map { "\($0.key) = \(TOMLWriter.value($0.value))\n" }
+                    .joined()
+                files.append(
+                    NodeFile(
+                        path: "\(NodePaths.kataKnobs)/\(hypervisor.rawValue).knobs", mode: 0o644,
+                        text: "# [hypervisor.\(hypervisor.sectionName)] settings nestlab applies\n" + lines))
             }
         }
         if let urunc = runtimes.urunc {
@@ -199,31 +212,44 @@ public enum NodeBootstrapRenderer {
                 switch monitor {
                 case .qemu: break
                 case .firecracker(let artifact, let member):
-                    installs.append(ArtifactInstall(artifact, .member(member, destination: "/usr/local/bin/firecracker", mode: 0o755)))
+                    installs.append(
+                        ArtifactInstall(
+                            artifact, .member(member, destination: "/usr/local/bin/firecracker", mode: 0o755)))
                 case .solo5HVT(let artifact):
-                    installs.append(ArtifactInstall(artifact, .file(destination: "/usr/local/bin/solo5-hvt", mode: 0o755)))
+                    installs.append(
+                        ArtifactInstall(artifact, .file(destination: "/usr/local/bin/solo5-hvt", mode: 0o755)))
                 case .solo5SPT(let artifact):
-                    installs.append(ArtifactInstall(artifact, .file(destination: "/usr/local/bin/solo5-spt", mode: 0o755)))
+                    installs.append(
+                        ArtifactInstall(artifact, .file(destination: "/usr/local/bin/solo5-spt", mode: 0o755)))
                 }
             }
             list("urunc", installs)
         }
         if runtimes.needsDevmapper {
-            files.append(NodeFile(path: "/etc/systemd/system/nestlab-devmapper.service", mode: 0o644, text: UnitFiles.devmapper))
+            files.append(
+                NodeFile(path: "/etc/systemd/system/nestlab-devmapper.service", mode: 0o644, text: UnitFiles.devmapper))
         }
 
         files.append(NodeFile(path: NodePaths.containerdConfig, mode: 0o644, text: containerd.render()))
-        files.append(NodeFile(path: "/etc/modules-load.d/nestlab.conf", mode: 0o644,
-                              text: "# kernel modules nestlab needs at boot\n" + modules(runtimes).map { $0 + "\n" }.joined()))
+        files.append(
+            NodeFile(
+                path: "/etc/modules-load.d/nestlab.conf", mode: 0o644,
+                text: "# kernel modules nestlab needs at boot\n" + modules(runtimes).map { $0 + "\n" }.joined()))
         files.append(NodeFile(path: "/etc/sysctl.d/99-nestlab.conf", mode: 0o644, text: UnitFiles.sysctl))
         files.append(NodeFile(path: "/etc/crictl.yaml", mode: 0o644, text: UnitFiles.crictl))
         files.append(NodeFile(path: "/etc/systemd/system/kubelet.service", mode: 0o644, text: UnitFiles.kubelet))
-        files.append(NodeFile(path: "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf", mode: 0o644, text: UnitFiles.kubeadmDropIn))
+        files.append(
+            NodeFile(
+                path: "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf", mode: 0o644,
+                text: UnitFiles.kubeadmDropIn))
 
         var commands: [[String]] = [["\(NodePaths.scripts)/node-prep.sh"]]
         var phases = ["kernel-modules", "preflight", "sysctl", "swap", "base-packages", "containerd-install"]
         if runtimes.needsDevmapper { phases.append("devmapper-pool") }
-        phases += ["containerd-config", "containerd-handlers", "kubernetes-binaries", "cni-plugins", "kubelet-service", "node-prep"]
+        phases += [
+            "containerd-config", "containerd-handlers", "kubernetes-binaries", "cni-plugins", "kubelet-service",
+            "node-prep",
+        ]
         if runtimes.kata != nil {
             commands.append(["\(NodePaths.scripts)/kata.sh"])
             phases += ["kata-install", "kata-config", "kata"]
@@ -235,24 +261,36 @@ public enum NodeBootstrapRenderer {
         var manifests: [NodeFile] = []
         var smokeTests: [SmokeTest] = []
         if case .controlPlane(let caKey) = node.role {
-            files.append(NodeFile(path: NodePaths.kubeadmInit, mode: 0o600, text: try KubeadmConfig.renderInit(cluster, node)))
+            files.append(
+                NodeFile(path: NodePaths.kubeadmInit, mode: 0o600, text: try KubeadmConfig.renderInit(cluster, node)))
             files.append(NodeFile(path: NodePaths.caCert, mode: 0o644, text: cluster.caCertificatePEM))
             files.append(NodeFile(path: NodePaths.caKey, mode: 0o600, text: caKey))
-            list("cni", [ArtifactInstall(cluster.cni.manifest, .file(destination: "\(NodePaths.state)/cni.yaml", mode: 0o644))])
+            list(
+                "cni",
+                [ArtifactInstall(cluster.cni.manifest, .file(destination: "\(NodePaths.state)/cni.yaml", mode: 0o644))])
             let classes = ClusterManifests.runtimeClasses(cluster)
             if !classes.isEmpty {
-                manifests.append(NodeFile(path: "\(NodePaths.manifests)/runtimeclasses.yaml", mode: 0o644,
-                                          text: try YAMLBuilder.render(classes)))
+                manifests.append(
+                    NodeFile(
+                        path: "\(NodePaths.manifests)/runtimeclasses.yaml", mode: 0o644,
+                        text: try YAMLBuilder.render(classes)))
             }
             commands.append(["\(NodePaths.scripts)/control-plane.sh"])
             phases += ["pki", "kubeadm-init", "kubeconfig", "cni"]
             if !classes.isEmpty { phases.append("runtime-classes") }
             phases.append("control-plane")
             if let kubevirt = runtimes.kubevirt, let cr = ClusterManifests.kubevirtCR(cluster) {
-                list("kubevirt", [ArtifactInstall(kubevirt.operatorManifest,
-                                                  .file(destination: "\(NodePaths.state)/kubevirt-operator.yaml", mode: 0o644))])
-                manifests.append(NodeFile(path: "\(NodePaths.manifests)/kubevirt-cr.yaml", mode: 0o644,
-                                          text: try YAMLBuilder.render([cr])))
+                list(
+                    "kubevirt",
+                    [
+                        ArtifactInstall(
+                            kubevirt.operatorManifest,
+                            .file(destination: "\(NodePaths.state)/kubevirt-operator.yaml", mode: 0o644))
+                    ])
+                manifests.append(
+                    NodeFile(
+                        path: "\(NodePaths.manifests)/kubevirt-cr.yaml", mode: 0o644,
+                        text: try YAMLBuilder.render([cr])))
                 commands.append(["\(NodePaths.scripts)/kubevirt.sh"])
                 phases += ["kubevirt-operator", "kubevirt-cr", "kubevirt-available", "kubevirt"]
             }
@@ -260,8 +298,10 @@ public enum NodeBootstrapRenderer {
                 smokeTests = try ClusterManifests.smokeTests(cluster)
                 var table = "# runtime\tkind\tname\tnamespace\texpect\tfile\n"
                 for test in smokeTests {
-                    manifests.append(NodeFile(path: "\(NodePaths.smoke)/\(test.fileName)", mode: 0o644, text: test.manifest))
-                    table += [test.runtime, test.kind, test.name, test.namespace, test.expectation.rawValue, test.fileName]
+                    manifests.append(
+                        NodeFile(path: "\(NodePaths.smoke)/\(test.fileName)", mode: 0o644, text: test.manifest))
+                    table +=
+                        [test.runtime, test.kind, test.name, test.namespace, test.expectation.rawValue, test.fileName]
                         .joined(separator: "\t") + "\n"
                 }
                 manifests.append(NodeFile(path: "\(NodePaths.smoke)/tests.tsv", mode: 0o644, text: table))
@@ -272,14 +312,17 @@ public enum NodeBootstrapRenderer {
             }
             files += manifests
         } else {
-            files.append(NodeFile(path: NodePaths.kubeadmJoin, mode: 0o600, text: try KubeadmConfig.renderJoin(cluster, node)))
+            files.append(
+                NodeFile(path: NodePaths.kubeadmJoin, mode: 0o600, text: try KubeadmConfig.renderJoin(cluster, node)))
             commands.append(["\(NodePaths.scripts)/join.sh"])
             phases += ["kubeadm-join", "join"]
         }
         phases.append("bootstrap")
-        let entry = ["\(NodePaths.scripts)/bootstrap.sh"] + commands.map { String($0[0].split(separator: "/").last ?? "") }
-        return NodeBootstrap(files: files, commands: commands, entryCommand: entry, phases: phases,
-                             clusterManifests: manifests, smokeTests: smokeTests)
+        let entry =
+            ["\(NodePaths.scripts)/bootstrap.sh"] + commands.map { String($0[0].split(separator: "/").last ?? "") }
+        return NodeBootstrap(
+            files: files, commands: commands, entryCommand: entry, phases: phases,
+            clusterManifests: manifests, smokeTests: smokeTests)
     }
 
     /// What `nestlab down` runs on a bare-metal host: the same env plus node-reset.sh.
@@ -287,10 +330,11 @@ public enum NodeBootstrapRenderer {
         var files = [try NodeScripts.file("lib.sh"), try NodeScripts.file("node-reset.sh")]
         if cluster.runtimes.needsDevmapper { files.append(try NodeScripts.file("devmapper-pool.sh")) }
         files.append(NodeFile(path: NodePaths.env, mode: 0o600, text: try env(cluster, node).render()))
-        return NodeBootstrap(files: files, commands: [["\(NodePaths.scripts)/node-reset.sh"]],
-                             entryCommand: ["\(NodePaths.scripts)/node-reset.sh"],
-                             phases: ["kubeadm-reset", "containerd-restore", "remove-files", "remove-packages", "node-reset"],
-                             clusterManifests: [], smokeTests: [])
+        return NodeBootstrap(
+            files: files, commands: [["\(NodePaths.scripts)/node-reset.sh"]],
+            entryCommand: ["\(NodePaths.scripts)/node-reset.sh"],
+            phases: ["kubeadm-reset", "containerd-restore", "remove-files", "remove-packages", "node-reset"],
+            clusterManifests: [], smokeTests: [])
     }
 
     /// Kernel modules: overlay and br_netfilter always; vhost for Kata; dm_thin_pool for devmapper.

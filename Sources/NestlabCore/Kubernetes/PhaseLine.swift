@@ -34,7 +34,9 @@ public struct PhaseLine: Sendable, Hashable {
             switch key {
             case "phase": phase = String(value)
             case "status": status = Status(rawValue: String(value))
-            case "detail": guard let d = percentDecode(value) else { return nil }; detail = d
+            case "detail":
+                guard let d = percentDecode(value) else { return nil }
+                detail = d
             default: return nil
             }
         }
@@ -55,8 +57,8 @@ public struct PhaseLine: Sendable, Hashable {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                 UInt8(ascii: "~"), UInt8(ascii: "/"), UInt8(ascii: ":"), UInt8(ascii: "-"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"), UInt8(ascii: "/"), UInt8(ascii: ":"), UInt8(ascii: "-"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 let hex = String(byte, radix: 16, uppercase: true)
@@ -72,7 +74,8 @@ public struct PhaseLine: Sendable, Hashable {
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%") {
                 guard let hi = iterator.next(), let lo = iterator.next(),
-                      let value = UInt8(String(decoding: [hi, lo], as: UTF8.self), radix: 16) else { return nil }
+                    let value = UInt8(String(decoding: [hi, lo], as: UTF8.self), radix: 16)
+                else { return nil }
                 bytes.append(value)
             } else {
                 bytes.append(byte)

@@ -10,12 +10,14 @@ extension ClusterSpec {
         try Self.validateToken(bootstrapToken)
         let hashHex = discoveryHash.dropFirst("sha256:".count)
         guard discoveryHash.hasPrefix("sha256:"), hashHex.count == 64,
-              hashHex.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) })
+            hashHex.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) })
         else { throw KubeError.invalidDiscoveryHash(discoveryHash) }
         let endpoint = controlPlaneEndpoint.split(separator: ":", omittingEmptySubsequences: false)
         guard endpoint.count == 2, !endpoint[0].isEmpty, let port = Int(endpoint[1]), (1...65535).contains(port)
         else { throw KubeError.invalidEndpoint(controlPlaneEndpoint) }
-        guard (try? IPv4Network.parse(podSubnet).get()) != nil else { throw KubeError.invalidAddress(field: "pod subnet", value: podSubnet) }
+        guard (try? IPv4Network.parse(podSubnet).get()) != nil else {
+            throw KubeError.invalidAddress(field: "pod subnet", value: podSubnet)
+        }
         guard (try? IPv4Network.parse(serviceSubnet).get()) != nil else {
             throw KubeError.invalidAddress(field: "service subnet", value: serviceSubnet)
         }
@@ -42,8 +44,11 @@ extension ClusterSpec {
 
     static func validateToken(_ token: String) throws {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        let ok = parts.count == 2 && parts[0].count == 6 && parts[1].count == 16
-            && parts.allSatisfy { $0.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) } }
+        let ok =
+            parts.count == 2 && parts[0].count == 6 && parts[1].count == 16
+            && parts.allSatisfy {
+                $0.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+            }
         guard ok else { throw KubeError.invalidBootstrapToken }
     }
 }
@@ -51,8 +56,11 @@ extension ClusterSpec {
 extension NodeSpec {
     /// Checks the node's name and address.
     public func validate() throws {
-        let nameOK = !name.isEmpty && name.count <= 253
-            && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "." }
+        let nameOK =
+            !name.isEmpty && name.count <= 253
+            && name.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "."
+            }
             && !name.hasPrefix("-") && !name.hasSuffix("-")
         guard nameOK else { throw KubeError.invalidNodeName(name) }
         guard IPv4(ip) != nil else { throw KubeError.invalidAddress(field: "node IP", value: ip) }
@@ -69,7 +77,8 @@ extension RuntimeSet {
             }
             guard kata.knobs.defaultVCPUs >= 1, kata.knobs.defaultMemoryMiB >= 256 else {
                 throw KubeError.unsupportedCombination(
-                    "kata default_vcpus must be >= 1 and default_memory >= 256 MiB (got \(kata.knobs.defaultVCPUs), \(kata.knobs.defaultMemoryMiB))")
+                    "kata default_vcpus must be >= 1 and default_memory >= 256 MiB (got \(kata.knobs.defaultVCPUs), \(kata.knobs.defaultMemoryMiB))"
+                )
             }
             if kata.hypervisors.contains(.cloudHypervisor), kata.knobs.sharedFS == .virtio9P {
                 throw KubeError.unsupportedCombination(

@@ -31,7 +31,8 @@ public enum YAMLBuilder {
         guard let first = s.utf8.first else { return false }
         func letter(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) }
         guard letter(first) || first == 0x5F || first == 0x2F else { return false }
-        for b in s.utf8 where !(letter(b) || (b >= 0x30 && b <= 0x39) || b == 0x5F || b == 0x2E || b == 0x2F || b == 0x2D) {
+        for b in s.utf8
+        where !(letter(b) || (b >= 0x30 && b <= 0x39) || b == 0x5F || b == 0x2E || b == 0x2F || b == 0x2D) {
             return false
         }
         return true

@@ -28,7 +28,8 @@ public struct BootstrapToken: Sendable, Hashable, CustomStringConvertible {
     /// Parses `id.secret`, accepting only `[a-z0-9]{6}.[a-z0-9]{16}`.
     public init(_ value: String) throws(PKIError) {
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
-        let valid = parts.count == 2 && parts[0].count == 6 && parts[1].count == 16
+        let valid =
+            parts.count == 2 && parts[0].count == 6 && parts[1].count == 16
             && parts.allSatisfy { $0.allSatisfy { Self.alphabet.contains($0) } }
         guard valid else { throw .invalidBootstrapToken(value) }
         self.init(uncheckedID: String(parts[0]), secret: String(parts[1]))

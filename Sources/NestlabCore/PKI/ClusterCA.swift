@@ -53,13 +53,15 @@ public struct ClusterCA: Sendable {
 
     /// Loads a CA written by ``certificatePEM`` and ``privateKeyPEM`` (SEC1 keys load too).
     public init(certificatePEM: String, privateKeyPEM: String) throws(PKIError) {
-        let (certificate, key) = try Self.loadPair(certificatePEM: certificatePEM, privateKeyPEM: privateKeyPEM, what: "CA")
+        let (certificate, key) = try Self.loadPair(
+            certificatePEM: certificatePEM, privateKeyPEM: privateKeyPEM, what: "CA")
         self.init(certificate: certificate, privateKey: key)
     }
 
     /// Reads a certificate and its P-256 key from PEM, and checks that they belong together.
     static func loadPair(certificatePEM: String, privateKeyPEM: String, what: String) throws(PKIError)
-        -> (Certificate, P256.Signing.PrivateKey) {
+        -> (Certificate, P256.Signing.PrivateKey)
+    {
         let certificate: Certificate
         let key: P256.Signing.PrivateKey
         do {
@@ -175,7 +177,8 @@ public struct ClientCredential: Sendable {
 
     /// Loads a credential written by ``certificatePEM`` and ``privateKeyPEM``; the key must match.
     public init(certificatePEM: String, privateKeyPEM: String) throws(PKIError) {
-        let (certificate, key) = try ClusterCA.loadPair(certificatePEM: certificatePEM, privateKeyPEM: privateKeyPEM, what: "client")
+        let (certificate, key) = try ClusterCA.loadPair(
+            certificatePEM: certificatePEM, privateKeyPEM: privateKeyPEM, what: "client")
         self.init(certificate: certificate, privateKey: key)
     }
 }

@@ -41,8 +41,8 @@ public enum DiscoveryHash {
             throw .malformedCertificate("not DER: \(error)")
         }
         guard root.identifier == .sequence, case .constructed(let certificate) = root.content,
-              let tbs = certificate.first(where: { _ in true }),
-              tbs.identifier == .sequence, case .constructed(let fields) = tbs.content
+            let tbs = certificate.first(where: { _ in true }),
+            tbs.identifier == .sequence, case .constructed(let fields) = tbs.content
         else { throw .malformedCertificate("no TBSCertificate sequence") }
 
         var remaining = Array(fields)

@@ -55,33 +55,54 @@ public struct Kubeconfig: Sendable, Hashable {
         let root = map([
             ("apiVersion", str("v1")),
             ("kind", str("Config")),
-            ("clusters", .sequence(Node.Sequence([
-                map([
-                    ("name", str(clusterName)),
-                    ("cluster", map([
-                        ("server", str(server)),
-                        ("certificate-authority-data", base64(certificateAuthorityPEM)),
-                    ])),
-                ]),
-            ]))),
-            ("users", .sequence(Node.Sequence([
-                map([
-                    ("name", str(userName)),
-                    ("user", map([
-                        ("client-certificate-data", base64(clientCertificatePEM)),
-                        ("client-key-data", base64(clientKeyPEM)),
-                    ])),
-                ]),
-            ]))),
-            ("contexts", .sequence(Node.Sequence([
-                map([
-                    ("name", str(contextName)),
-                    ("context", map([
-                        ("cluster", str(clusterName)),
-                        ("user", str(userName)),
-                    ])),
-                ]),
-            ]))),
+            (
+                "clusters",
+                .sequence(
+                    Node.Sequence([
+                        map([
+                            ("name", str(clusterName)),
+                            (
+                                "cluster",
+                                map([
+                                    ("server", str(server)),
+                                    ("certificate-authority-data", base64(certificateAuthorityPEM)),
+                                ])
+                            ),
+                        ])
+                    ]))
+            ),
+            (
+                "users",
+                .sequence(
+                    Node.Sequence([
+                        map([
+                            ("name", str(userName)),
+                            (
+                                "user",
+                                map([
+                                    ("client-certificate-data", base64(clientCertificatePEM)),
+                                    ("client-key-data", base64(clientKeyPEM)),
+                                ])
+                            ),
+                        ])
+                    ]))
+            ),
+            (
+                "contexts",
+                .sequence(
+                    Node.Sequence([
+                        map([
+                            ("name", str(contextName)),
+                            (
+                                "context",
+                                map([
+                                    ("cluster", str(clusterName)),
+                                    ("user", str(userName)),
+                                ])
+                            ),
+                        ])
+                    ]))
+            ),
             ("current-context", str(contextName)),
             ("preferences", .mapping(Node.Mapping([], .implicit, .flow))),
         ])

@@ -31,7 +31,7 @@ public struct SSHKey: Sendable {
     public init(openSSHPrivateKey text: String) throws(SSHKeyError) {
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         guard let begin = lines.firstIndex(of: Self.pemBegin),
-              let end = lines[begin...].firstIndex(of: Self.pemEnd)
+            let end = lines[begin...].firstIndex(of: Self.pemEnd)
         else { throw .notOpenSSHPrivateKey }
         guard let decoded = Data(base64Encoded: lines[(begin + 1)..<end].joined()) else {
             throw .malformed("the key body is not valid base64")
@@ -59,7 +59,7 @@ public struct SSHKey: Sendable {
         let privateAndPublic = try secret.string()
         let comment = String(decoding: try secret.string(), as: UTF8.self)
         guard publicKey.count == 32, privateAndPublic.count == 64,
-              Array(privateAndPublic[32...]) == publicKey
+            Array(privateAndPublic[32...]) == publicKey
         else { throw .malformed("the Ed25519 key fields have the wrong length or disagree") }
         let key: Curve25519.Signing.PrivateKey
         do {

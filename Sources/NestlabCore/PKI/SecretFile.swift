@@ -13,7 +13,9 @@ public enum SecretFile {
     /// Writes `data` to `url` atomically, creating the file with `mode` (default 0600).
     /// `durable: false` skips the two fsyncs, for output that can be made again (`plan --render`
     /// writes thousands of files, and the syncs were nine tenths of its time).
-    public static func write(_ data: Data, to url: URL, mode: UInt16 = 0o600, durable: Bool = true) throws(SecretFileError) {
+    public static func write(_ data: Data, to url: URL, mode: UInt16 = 0o600, durable: Bool = true)
+        throws(SecretFileError)
+    {
         let path = url.path
         let directory = url.deletingLastPathComponent().path
         let temporary = directory + "/." + url.lastPathComponent + ".tmp-" + randomSuffix()
@@ -61,7 +63,9 @@ public enum SecretFile {
     }
 
     /// Writes `string` as UTF-8; see ``write(_:to:mode:durable:)``.
-    public static func write(_ string: String, to url: URL, mode: UInt16 = 0o600, durable: Bool = true) throws(SecretFileError) {
+    public static func write(_ string: String, to url: URL, mode: UInt16 = 0o600, durable: Bool = true)
+        throws(SecretFileError)
+    {
         try write(Data(string.utf8), to: url, mode: mode, durable: durable)
     }
 

@@ -17,7 +17,10 @@ public struct ClusterMaterial: Sendable {
 
 /// One node of a cluster, resolved: a VM of the lab or a bare-metal host.
 public struct ClusterNode: Sendable {
-    public enum Kind: Sendable { case vm(Machine), host(LabHost) }
+    public enum Kind: Sendable {
+        case vm(Machine)
+        case host(LabHost)
+    }
     public var name: String
     public var address: String
     public var kind: Kind
@@ -53,8 +56,10 @@ public enum ClusterPlanError: Error, CustomStringConvertible {
 public enum ClusterPlanner {
     /// - Parameter mirrors: cluster → base URL of nestlab's artifact mirror on the lab network
     ///   (only for clusters whose every artifact is pinned and cached).
-    public static func plan(lab: Lab, material: [String: ClusterMaterial], lock: LockFile?,
-                            mirrors: [String: String] = [:]) throws -> [PlannedCluster] {
+    public static func plan(
+        lab: Lab, material: [String: ClusterMaterial], lock: LockFile?,
+        mirrors: [String: String] = [:]
+    ) throws -> [PlannedCluster] {
         let t = lab.topology
         var out: [PlannedCluster] = []
         for c in t.clusters {
@@ -90,8 +95,9 @@ public enum ClusterPlanner {
                 kubectl: art(ArtifactCatalog.kubernetes("kubectl", version: kv)),
                 crictl: art(ArtifactCatalog.crictl(kubernetes: kv)))
             let cniVersion = c.cniVersion ?? (c.cni == .flannel ? Versions.flannel : Versions.calico)
-            let cni = CNISpec(kind: c.cni == .flannel ? .flannel : .calico, version: cniVersion,
-                              manifest: art(ArtifactCatalog.cni(c.cni, version: cniVersion)))
+            let cni = CNISpec(
+                kind: c.cni == .flannel ? .flannel : .calico, version: cniVersion,
+                manifest: art(ArtifactCatalog.cni(c.cni, version: cniVersion)))
 
             // containerd: the distribution's (1.6 on Debian 12, 1.7 on Ubuntu) or a pinned 2.x release.
             let containerd: ContainerdSource
@@ -107,8 +113,9 @@ public enum ClusterPlanner {
             } else {
                 let parts = c.containerd.split(separator: ".").compactMap { Int($0) }
                 let (tar, runc) = ArtifactCatalog.containerd(c.containerd)
-                containerd = .release(version: ContainerdVersion(parts.first ?? 2, parts.count > 1 ? parts[1] : 0),
-                                      tarball: art(tar), runc: art(runc))
+                containerd = .release(
+                    version: ContainerdVersion(parts.first ?? 2, parts.count > 1 ? parts[1] : 0),
+                    tarball: art(tar), runc: art(runc))
             }
 
             var runtimes = RuntimeSet()
@@ -119,12 +126,14 @@ public enum ClusterPlanner {
                 case .runc: break
                 case .crun: runtimes.crun = true
                 case .kata(let k):
-                    let knobs = KataKnobs(defaultVCPUs: k.defaultVCPUs, defaultMemoryMiB: Int(k.defaultMemory.mib),
-                                          enableHugepages: k.enableHugepages,
-                                          sharedFS: KataSharedFS(rawValue: k.sharedFS.rawValue) ?? .virtioFS,
-                                          virtioFSCache: KataVirtioFSCache(rawValue: k.virtioFSCache) ?? .auto)
-                    runtimes.kata = KataSpec(version: k.version, tarball: art(ArtifactCatalog.kata(k.version)),
-                                             hypervisors: k.hypervisors.compactMap { KataHypervisor(rawValue: $0.rawValue) }, knobs: knobs)
+                    let knobs = KataKnobs(
+                        defaultVCPUs: k.defaultVCPUs, defaultMemoryMiB: Int(k.defaultMemory.mib),
+                        enableHugepages: k.enableHugepages,
+                        sharedFS: KataSharedFS(rawValue: k.sharedFS.rawValue) ?? .virtioFS,
+                        virtioFSCache: KataVirtioFSCache(rawValue: k.virtioFSCache) ?? .auto)
+                    runtimes.kata = KataSpec(
+                        version: k.version, tarball: art(ArtifactCatalog.kata(k.version)),
+                        hypervisors: k.hypervisors.compactMap { KataHypervisor(rawValue: $0.rawValue) }, knobs: knobs)
                 case .urunc(let u):
                     let (ur, shim) = ArtifactCatalog.urunc(u.version)
                     var monitors: [UruncMonitor] = []
@@ -139,38 +148,46 @@ public enum ClusterPlanner {
                     }
                     var pool = DevmapperPool()
                     pool.dataSize = "\(u.thinPoolSize.gib)G"
-                    runtimes.urunc = UruncSpec(version: u.version, urunc: art(ur), shim: art(shim), monitors: monitors, pool: pool)
+                    runtimes.urunc = UruncSpec(
+                        version: u.version, urunc: art(ur), shim: art(shim), monitors: monitors, pool: pool)
                 case .kubevirt(let kvo):
                     let emulate = kvo.emulation == .on || (kvo.emulation == .auto && anyVMWithoutKVM)
-                    runtimes.kubevirt = KubeVirtSpec(version: kvo.version, operatorManifest: art(ArtifactCatalog.kubevirt(kvo.version)),
-                                                     useEmulation: emulate)
+                    runtimes.kubevirt = KubeVirtSpec(
+                        version: kvo.version, operatorManifest: art(ArtifactCatalog.kubevirt(kvo.version)),
+                        useEmulation: emulate)
                 }
             }
 
             let kubelet = KubeletTuning(
                 cpuManagerPolicy: c.cpuManagerPolicy == .static ? .static : .none,
                 reservedSystemCPUs: c.reservedCPUs?.description,
-                topologyManagerPolicy: KubeletTuning.TopologyManagerPolicy(rawValue: c.topologyManagerPolicy.rawValue) ?? .none)
+                topologyManagerPolicy: KubeletTuning.TopologyManagerPolicy(rawValue: c.topologyManagerPolicy.rawValue)
+                    ?? .none)
             let spec = ClusterSpec(
                 name: c.name, kubernetesVersion: version, controlPlaneEndpoint: endpoint,
                 podSubnet: c.podCIDR.description, serviceSubnet: c.serviceCIDR.description, cni: cni,
                 bootstrapToken: mat.token, caCertificatePEM: mat.caCertificatePEM, discoveryHash: mat.discoveryHash,
                 kubernetes: k8s, containerd: containerd, kubelet: kubelet, runtimes: runtimes,
-                mirrorBaseURL: mirrors[c.name], expectedNodeCount: refs.count, controlPlaneSchedulable: c.workers.isEmpty)
+                mirrorBaseURL: mirrors[c.name], expectedNodeCount: refs.count,
+                controlPlaneSchedulable: c.workers.isEmpty)
             try spec.validate()
 
             var nodes: [ClusterNode] = []
             for (name, cp, kind, addr) in refs {
                 var hint: String?
                 if case .vm(let m) = kind {
-                    hint = "give machine '\(m.group)' a profile with cpu.nested: true (profile '\(m.profile.name)' has none), and accel: kvm"
+                    hint =
+                        "give machine '\(m.group)' a profile with cpu.nested: true (profile '\(m.profile.name)' has none), and accel: kvm"
                 }
-                let node = NodeSpec(name: name, ip: addr, role: cp ? .controlPlane(caKeyPEM: mat.caKeyPEM) : .worker,
-                                    extraCertSANs: [], kvmMissingHint: hint)
+                let node = NodeSpec(
+                    name: name, ip: addr, role: cp ? .controlPlane(caKeyPEM: mat.caKeyPEM) : .worker,
+                    extraCertSANs: [], kvmMissingHint: hint)
                 let b = try NodeBootstrapRenderer.render(cluster: spec, node: node)
                 nodes.append(ClusterNode(name: name, address: addr, kind: kind, isControlPlane: cp, bootstrap: b))
             }
-            out.append(PlannedCluster(cluster: c, spec: spec, nodes: nodes, artifacts: artifacts, apiServer: "https://\(endpoint)"))
+            out.append(
+                PlannedCluster(
+                    cluster: c, spec: spec, nodes: nodes, artifacts: artifacts, apiServer: "https://\(endpoint)"))
         }
         return out
     }
@@ -182,8 +199,9 @@ public enum ClusterPlanner {
             for n in c.nodes {
                 guard case .vm = n.kind else { continue }
                 let files = n.bootstrap.files.map { f in
-                    GuestFile(path: f.path, mode: f.octalMode, content: Data(f.content),
-                              secret: f.mode & 0o077 == 0)
+                    GuestFile(
+                        path: f.path, mode: f.octalMode, content: Data(f.content),
+                        secret: f.mode & 0o077 == 0)
                 }
                 out[n.name] = GuestPayload(files: files, commands: [n.bootstrap.entryCommand])
             }

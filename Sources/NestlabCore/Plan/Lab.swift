@@ -22,7 +22,9 @@ public struct HostFacts: Sendable, Hashable, Codable {
     public static func assumed(for host: LabHost, in topology: Topology) -> HostFacts {
         var cpus = host.cpus?.union(host.reservedCPUs ?? .empty)
         if cpus == nil {
-            let need = topology.machines.filter { $0.host == host.name }.reduce(0) { $0 + $1.vcpus * $1.instanceNames.count }
+            let need = topology.machines.filter { $0.host == host.name }.reduce(0) {
+                $0 + $1.vcpus * $1.instanceNames.count
+            }
             cpus = CPUSet(0..<max(need + 1, 2))
         }
         return HostFacts(cpuVendor: host.cpuVendor ?? .intel, onlineCPUs: cpus!, numaNodes: [0: cpus!], kvmUsable: true)
@@ -116,11 +118,14 @@ public enum LabError: Error, CustomStringConvertible {
         case .missingFacts(let h):
             return "no facts for host '\(h)'; nestlab could not ask its libvirt"
         case .notEnoughCPUs(let h, let m, let need, let free):
-            return "host '\(h)' has \(free) free CPUs for pinning, but '\(m)' needs \(need); give fewer vCPUs, free CPUs (hosts[].cpus/reservedCPUs), or set overcommit: true"
+            return
+                "host '\(h)' has \(free) free CPUs for pinning, but '\(m)' needs \(need); give fewer vCPUs, free CPUs (hosts[].cpus/reservedCPUs), or set overcommit: true"
         case .nestedWithoutKVM(let h, let m, let p):
-            return "machine '\(m)' uses profile '\(p)' with nested virtualization, but KVM does not work on host '\(h)' (see nestlab preflight); fix KVM, or use a profile with cpu.nested: false and accel: tcg"
+            return
+                "machine '\(m)' uses profile '\(p)' with nested virtualization, but KVM does not work on host '\(h)' (see nestlab preflight); fix KVM, or use a profile with cpu.nested: false and accel: tcg"
         case .numaNodeMissing(let h, let m, let n, let nodes):
-            return "machine '\(m)' wants NUMA node \(n), but host '\(h)' has nodes \(nodes.map(String.init).joined(separator: ", "))"
+            return
+                "machine '\(m)' wants NUMA node \(n), but host '\(h)' has nodes \(nodes.map(String.init).joined(separator: ", "))"
         }
     }
 }
@@ -134,7 +139,8 @@ public enum Identity {
         b[8] = (b[8] & 0x3f) | 0x80
         let h = b.map { String(format: "%02x", $0) }.joined()
         let c = Array(h)
-        return "\(String(c[0..<8]))-\(String(c[8..<12]))-\(String(c[12..<16]))-\(String(c[16..<20]))-\(String(c[20..<32]))"
+        return
+            "\(String(c[0..<8]))-\(String(c[8..<12]))-\(String(c[12..<16]))-\(String(c[16..<20]))-\(String(c[20..<32]))"
     }
 
     public static func hex(_ data: Data) -> String { hexString(SHA256.hash(data: data)) }
@@ -160,10 +166,13 @@ public struct LabResolver {
         var networks: [LabNetwork] = []
         for net in t.networks {
             let hosts = Set(t.machines.filter { $0.networks.contains { $0.name == net.name } }.map(\.host))
-            networks.append(LabNetwork(network: net, libvirtName: "\(t.name)-\(net.name)",
-                                       bridgeName: net.mode == .bridge ? (net.bridge ?? "") : "nl" + Identity.hex("\(t.name)/\(net.name)").prefix(8),
-                                       uuid: Identity.uuid("network", t.name, net.name),
-                                       hosts: t.hosts.map(\.name).filter { hosts.contains($0) }))
+            networks.append(
+                LabNetwork(
+                    network: net, libvirtName: "\(t.name)-\(net.name)",
+                    bridgeName: net.mode == .bridge
+                        ? (net.bridge ?? "") : "nl" + Identity.hex("\(t.name)/\(net.name)").prefix(8),
+                    uuid: Identity.uuid("network", t.name, net.name),
+                    hosts: t.hosts.map(\.name).filter { hosts.contains($0) }))
         }
 
         let clusterOf: [String: String] = {
@@ -184,7 +193,8 @@ public struct LabResolver {
             var pinner = Pinner(host: host, facts: f, topology: t)
             for g in groups {
                 guard let image = t.image(named: g.image),
-                      case .success(let profile) = ProfileResolver(topology: t).resolve(g.profile) else { continue }
+                    case .success(let profile) = ProfileResolver(topology: t).resolve(g.profile)
+                else { continue }
                 var accel = g.accel ?? host.accel
                 if accel == .auto && !f.kvmUsable && profile.nested {
                     throw LabError.nestedWithoutKVM(host: host.name, machine: g.name, profile: profile.name)
@@ -192,42 +202,57 @@ public struct LabResolver {
                 if accel == .auto {
                     accel = f.kvmUsable ? .kvm : .tcg
                     if !f.kvmUsable {
-                        warnings.append(Diagnostic(.warning, at: t.locations["machines.\(g.name)"], path: "machines.\(g.name)",
-                                                   "KVM does not work on host '\(host.name)', so '\(g.name)' runs under TCG (software emulation, far slower)",
-                                                   hint: "set accel: tcg to make this explicit, or fix KVM (see nestlab preflight)"))
+                        warnings.append(
+                            Diagnostic(
+                                .warning, at: t.locations["machines.\(g.name)"], path: "machines.\(g.name)",
+                                "KVM does not work on host '\(host.name)', so '\(g.name)' runs under TCG (software emulation, far slower)",
+                                hint: "set accel: tcg to make this explicit, or fix KVM (see nestlab preflight)"))
                     }
                 }
                 for (k, inst) in g.instanceNames.enumerated() {
                     var pins: [CPUSet] = []
-                    if let explicit = g.pinning ?? { if case .cpus(let s) = profile.pinning { return s } else { return nil } }() {
+                    if let explicit = g.pinning
+                        ?? { if case .cpus(let s) = profile.pinning { return s } else { return nil } }()
+                    {
                         let cpus = explicit.cpus
                         pins = (0..<g.vcpus).map { CPUSet([cpus[(k * g.vcpus + $0) % cpus.count]]) }
                     } else if profile.pinning == .auto {
-                        pins = try pinner.allocate(machine: inst, vcpus: g.vcpus, preferredNode: g.numaNode ?? profile.numaNode)
-                            .map { CPUSet([$0]) }
+                        pins = try pinner.allocate(
+                            machine: inst, vcpus: g.vcpus, preferredNode: g.numaNode ?? profile.numaNode
+                        )
+                        .map { CPUSet([$0]) }
                     }
                     let emulator = pinner.side(profile.emulatorPin)
                     let iothread = profile.iothread ? pinner.side(profile.iothreadPin) : nil
                     var numaNode: Int?
                     if profile.numa != .none {
-                        numaNode = g.numaNode ?? profile.numaNode ?? f.numaNode(of: pins.reduce(.empty) { $0.union($1) }) ?? 0
+                        numaNode =
+                            g.numaNode ?? profile.numaNode ?? f.numaNode(of: pins.reduce(.empty) { $0.union($1) }) ?? 0
                         if let n = numaNode, !f.numaNodes.isEmpty, f.numaNodes[n] == nil {
-                            throw LabError.numaNodeMissing(host: host.name, machine: inst, node: n, nodes: f.numaNodes.keys.sorted())
+                            throw LabError.numaNodeMissing(
+                                host: host.name, machine: inst, node: n, nodes: f.numaNodes.keys.sorted())
                         }
                     }
                     var nics: [NIC] = []
                     for n in g.networks {
-                        guard let net = t.network(named: n.name), let ip = addresses.addresses[inst]?[n.name] else { continue }
-                        nics.append(NIC(network: net, libvirtNetwork: net.mode == .bridge ? nil : "\(t.name)-\(net.name)",
-                                        mac: MACAddress.derive(lab: t.name, machine: inst, network: net.name), address: ip))
+                        guard let net = t.network(named: n.name), let ip = addresses.addresses[inst]?[n.name] else {
+                            continue
+                        }
+                        nics.append(
+                            NIC(
+                                network: net, libvirtNetwork: net.mode == .bridge ? nil : "\(t.name)-\(net.name)",
+                                mac: MACAddress.derive(lab: t.name, machine: inst, network: net.name), address: ip))
                     }
-                    machines.append(Machine(
-                        name: inst, group: g.name, host: host, image: image, profile: profile, vcpus: g.vcpus,
-                        memory: g.memory, disk: g.disk, accel: accel, cpuVendor: host.cpuVendor ?? f.cpuVendor ?? .intel,
-                        nics: nics, vcpuPins: pins, emulatorPin: emulator, iothreadPin: iothread, numaNode: numaNode,
-                        cluster: clusterOf[inst] ?? clusterOf[g.name],
-                        domainName: "\(t.name)-\(inst)", overlayVolume: "\(t.name)-\(inst).qcow2",
-                        uuid: Identity.uuid("domain", t.name, inst)))
+                    machines.append(
+                        Machine(
+                            name: inst, group: g.name, host: host, image: image, profile: profile, vcpus: g.vcpus,
+                            memory: g.memory, disk: g.disk, accel: accel,
+                            cpuVendor: host.cpuVendor ?? f.cpuVendor ?? .intel,
+                            nics: nics, vcpuPins: pins, emulatorPin: emulator, iothreadPin: iothread,
+                            numaNode: numaNode,
+                            cluster: clusterOf[inst] ?? clusterOf[g.name],
+                            domainName: "\(t.name)-\(inst)", overlayVolume: "\(t.name)-\(inst).qcow2",
+                            uuid: Identity.uuid("domain", t.name, inst)))
                 }
             }
             warnings.append(contentsOf: pinner.warnings)
@@ -239,8 +264,9 @@ public struct LabResolver {
                 var salt = 0
                 while !seenMACs.insert(machines[i].nics[j].mac).inserted {
                     salt += 1
-                    machines[i].nics[j].mac = MACAddress.derive(lab: t.name, machine: machines[i].name,
-                                                                network: machines[i].nics[j].network.name, salt: salt)
+                    machines[i].nics[j].mac = MACAddress.derive(
+                        lab: t.name, machine: machines[i].name,
+                        network: machines[i].nics[j].network.name, salt: salt)
                 }
             }
         }
@@ -268,7 +294,9 @@ struct Pinner {
         for g in topology.machines where g.host == host.name {
             if let p = g.pinning {
                 explicit = explicit.union(p)
-            } else if case .success(let prof) = ProfileResolver(topology: topology).resolve(g.profile), case .cpus(let p) = prof.pinning {
+            } else if case .success(let prof) = ProfileResolver(topology: topology).resolve(g.profile),
+                case .cpus(let p) = prof.pinning
+            {
                 explicit = explicit.union(p)
             }
         }
@@ -282,7 +310,9 @@ struct Pinner {
             }
             // Overcommitted (CI) hosts: share CPUs round-robin.
             let all = (host.cpus ?? facts.onlineCPUs).subtracting(reserved).cpus
-            guard !all.isEmpty else { throw LabError.notEnoughCPUs(host: host.name, machine: machine, need: vcpus, free: 0) }
+            guard !all.isEmpty else {
+                throw LabError.notEnoughCPUs(host: host.name, machine: machine, need: vcpus, free: 0)
+            }
             let out = (0..<vcpus).map { all[(wrap + $0) % all.count] }
             wrap += vcpus
             return out
@@ -300,9 +330,11 @@ struct Pinner {
         let take = Array(free.cpus.prefix(vcpus))
         free = free.subtracting(CPUSet(take))
         if facts.numaNodes.count > 1 {
-            warnings.append(Diagnostic(.warning, at: nil, path: "machines.\(machine)",
-                                       "no single NUMA node of host '\(host.name)' has \(vcpus) free CPUs; '\(machine)' spans nodes",
-                                       hint: "fewer vCPUs per machine keeps memory local"))
+            warnings.append(
+                Diagnostic(
+                    .warning, at: nil, path: "machines.\(machine)",
+                    "no single NUMA node of host '\(host.name)' has \(vcpus) free CPUs; '\(machine)' spans nodes",
+                    hint: "fewer vCPUs per machine keeps memory local"))
         }
         return take
     }
@@ -316,8 +348,10 @@ struct Pinner {
             if reserved.isEmpty {
                 let w = "host '\(host.name)' has no reserved CPUs, so emulator and I/O threads float"
                 if !warnings.contains(where: { $0.message == w }) {
-                    warnings.append(Diagnostic(.warning, at: nil, path: "hosts.\(host.name)", w,
-                                               hint: "set reservedCPUs on the host to pin them apart from vCPUs"))
+                    warnings.append(
+                        Diagnostic(
+                            .warning, at: nil, path: "hosts.\(host.name)", w,
+                            hint: "set reservedCPUs on the host to pin them apart from vCPUs"))
                 }
                 return nil
             }

@@ -43,9 +43,11 @@ public enum LabRenderer {
     ///   - sshKeys: public keys authorized for the `nestlab` user in every guest.
     ///   - hostKeys: machine → the SSH host key nestlab made for it (none: the guest makes one).
     ///   - payload: per machine, the files and commands cloud-init adds (cluster bootstrap).
-    public static func render(lab: Lab, bases: [String: [String: BaseVolumeRef]], sshKeys: [String],
-                              hostKeys: [String: SSHHostKeyMaterial] = [:],
-                              payload: (Machine) -> GuestPayload = { _ in .empty }) throws -> RenderedLab {
+    public static func render(
+        lab: Lab, bases: [String: [String: BaseVolumeRef]], sshKeys: [String],
+        hostKeys: [String: SSHHostKeyMaterial] = [:],
+        payload: (Machine) -> GuestPayload = { _ in .empty }
+    ) throws -> RenderedLab {
         var nets: [(LabNetwork, XMLElement?)] = []
         for n in lab.networks {
             nets.append((n, NetworkRenderer.render(n, machines: lab.machines)))
@@ -58,14 +60,20 @@ public enum LabRenderer {
             }
             let extra = payload(m)
             let hostKey = hostKeys[m.name]
-            let seed = CloudInitRenderer.render(.init(machine: m, lab: lab.name, sshAuthorizedKeys: sshKeys,
-                                                      files: extra.files, commands: extra.commands, hostKey: hostKey))
+            let seed = CloudInitRenderer.render(
+                .init(
+                    machine: m, lab: lab.name, sshAuthorizedKeys: sshKeys,
+                    files: extra.files, commands: extra.commands, hostKey: hostKey))
             let seedVolume = seed.volumeName(for: m, lab: lab.name)
             let spec = MachineSpec.of(m, base: base, seedDigest: seed.digest)
-            let domain = DomainRenderer.render(.init(machine: m, lab: lab.name, base: base, seedVolume: seedVolume, spec: spec))
-            let overlay = StorageRenderer.overlay(name: m.overlayVolume, capacity: m.disk, backing: base.disk, backingFormat: base.format)
-            out.append(RenderedMachine(machine: m, seed: seed, seedVolume: seedVolume, spec: spec, domain: domain,
-                                       overlay: overlay, base: base, hasSecrets: hostKey != nil || extra.files.contains { $0.secret }))
+            let domain = DomainRenderer.render(
+                .init(machine: m, lab: lab.name, base: base, seedVolume: seedVolume, spec: spec))
+            let overlay = StorageRenderer.overlay(
+                name: m.overlayVolume, capacity: m.disk, backing: base.disk, backingFormat: base.format)
+            out.append(
+                RenderedMachine(
+                    machine: m, seed: seed, seedVolume: seedVolume, spec: spec, domain: domain,
+                    overlay: overlay, base: base, hasSecrets: hostKey != nil || extra.files.contains { $0.secret }))
         }
         return RenderedLab(lab: lab, networks: nets, machines: out)
     }

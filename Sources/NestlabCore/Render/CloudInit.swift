@@ -32,7 +32,10 @@ public struct Seed: Sendable, Hashable {
 
     /// The files of the seed, in the order they go into the ISO.
     public var files: [(name: String, data: Data)] {
-        [("meta-data", Data(metaData.utf8)), ("network-config", Data(networkConfig.utf8)), ("user-data", Data(userData.utf8))]
+        [
+            ("meta-data", Data(metaData.utf8)), ("network-config", Data(networkConfig.utf8)),
+            ("user-data", Data(userData.utf8)),
+        ]
     }
 
     /// The seed volume's name: lab, machine and a content hash, so a changed seed is a new volume.
@@ -58,8 +61,11 @@ public enum CloudInitRenderer {
         /// from the first connection (no trust on first use). nil: the guest makes its own.
         public var hostKey: SSHHostKeyMaterial?
 
-        public init(machine: Machine, lab: String, sshAuthorizedKeys: [String], files: [GuestFile] = [], commands: [[String]] = [],
-                    hostKey: SSHHostKeyMaterial? = nil) {
+        public init(
+            machine: Machine, lab: String, sshAuthorizedKeys: [String], files: [GuestFile] = [],
+            commands: [[String]] = [],
+            hostKey: SSHHostKeyMaterial? = nil
+        ) {
             self.machine = machine
             self.lab = lab
             self.sshAuthorizedKeys = sshAuthorizedKeys
@@ -167,7 +173,9 @@ public enum CloudInitRenderer {
         files.append(contentsOf: input.files)
 
         let writeFiles: [YAMLValue] = files.map { f in
-            var pairs: [(String, YAMLValue)] = [("path", .string(f.path)), ("permissions", .string(f.mode)), ("owner", .string("root:root"))]
+            var pairs: [(String, YAMLValue)] = [
+                ("path", .string(f.path)), ("permissions", .string(f.mode)), ("owner", .string("root:root")),
+            ]
             if let text = String(data: f.content, encoding: .utf8), !text.contains("\r"), !text.contains("\t") {
                 pairs.append(("content", .block(text)))
             } else {
@@ -187,16 +195,19 @@ public enum CloudInitRenderer {
             ("hostname", .string(m.name)),
             ("fqdn", .string("\(m.name).\(input.lab).nestlab")),
             ("manage_etc_hosts", .bool(true)),
-            ("users", .list([
-                .map([
-                    ("name", .string(user)),
-                    ("gecos", .string("nestlab")),
-                    ("shell", .string("/bin/bash")),
-                    ("sudo", .string("ALL=(ALL) NOPASSWD:ALL")),
-                    ("lock_passwd", .bool(true)),
-                    ("ssh_authorized_keys", .list(input.sshAuthorizedKeys.map { .string($0) })),
-                ]),
-            ])),
+            (
+                "users",
+                .list([
+                    .map([
+                        ("name", .string(user)),
+                        ("gecos", .string("nestlab")),
+                        ("shell", .string("/bin/bash")),
+                        ("sudo", .string("ALL=(ALL) NOPASSWD:ALL")),
+                        ("lock_passwd", .bool(true)),
+                        ("ssh_authorized_keys", .list(input.sshAuthorizedKeys.map { .string($0) })),
+                    ])
+                ])
+            ),
             ("ssh_pwauth", .bool(false)),
         ]
         top += hostKeyEntries(input.hostKey)
@@ -217,10 +228,13 @@ public enum CloudInitRenderer {
         guard let key else { return [] }
         return [
             ("ssh_deletekeys", .bool(true)),
-            ("ssh_keys", .map([
-                ("ed25519_private", .block(key.privateKey)),
-                ("ed25519_public", .string(key.publicKey)),
-            ])),
+            (
+                "ssh_keys",
+                .map([
+                    ("ed25519_private", .block(key.privateKey)),
+                    ("ed25519_public", .string(key.publicKey)),
+                ])
+            ),
         ]
     }
 
@@ -236,7 +250,9 @@ public enum CloudInitRenderer {
             if i == 0, let gw = nic.network.effectiveGateway {
                 e.append(("routes", .list([.map([("to", .string("0.0.0.0/0")), ("via", .string(gw.description))])])))
             }
-            let dns = nic.network.dns.isEmpty ? (nic.network.mode == .bridge ? [] : [nic.network.cidr.firstHost]) : nic.network.dns
+            let dns =
+                nic.network.dns.isEmpty
+                ? (nic.network.mode == .bridge ? [] : [nic.network.cidr.firstHost]) : nic.network.dns
             if i == 0, !dns.isEmpty {
                 e.append(("nameservers", .map([("addresses", .list(dns.map { .string($0.description) }))])))
             }

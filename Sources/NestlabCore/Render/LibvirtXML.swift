@@ -21,7 +21,10 @@ public struct MachineSpec: Sendable, Hashable {
     }
 
     public func hash(into h: inout Hasher) {
-        for (k, v) in fields { h.combine(k); h.combine(v) }
+        for (k, v) in fields {
+            h.combine(k)
+            h.combine(v)
+        }
     }
 
     public var digest: String { Identity.hex(fields.map { "\($0.0)=\($0.1)\n" }.joined()) }
@@ -32,7 +35,11 @@ public struct MachineSpec: Sendable, Hashable {
         let oldMap = Dictionary(old.fields, uniquingKeysWith: { a, _ in a })
         let newMap = Dictionary(fields, uniquingKeysWith: { a, _ in a })
         for (k, v) in fields {
-            if let o = oldMap[k] { if o != v { out.append("\(k) \(o) → \(v)") } } else { out.append("\(k) (new) → \(v)") }
+            if let o = oldMap[k] {
+                if o != v { out.append("\(k) \(o) → \(v)") }
+            } else {
+                out.append("\(k) (new) → \(v)")
+            }
         }
         for (k, o) in old.fields where newMap[k] == nil { out.append("\(k) \(o) → (gone)") }
         return out
@@ -148,9 +155,16 @@ public enum DomainRenderer {
         var spec = XMLElement("\(ns):spec", [("digest", input.spec.digest)])
         for (k, v) in input.spec.fields { spec.append(XMLElement("\(ns):field", [("name", k), ("value", v)])) }
         lab.append(spec)
-        lab.append(XMLElement("\(ns):volume", [("role", "overlay"), ("pool", Lab.poolName(lab: input.lab)), ("name", m.overlayVolume)]))
-        lab.append(XMLElement("\(ns):volume", [("role", "seed"), ("pool", Lab.poolName(lab: input.lab)), ("name", input.seedVolume)]))
-        lab.append(XMLElement("\(ns):volume", [("role", "base"), ("pool", input.base.disk.pool), ("name", input.base.disk.name)]))
+        lab.append(
+            XMLElement(
+                "\(ns):volume",
+                [("role", "overlay"), ("pool", Lab.poolName(lab: input.lab)), ("name", m.overlayVolume)]))
+        lab.append(
+            XMLElement(
+                "\(ns):volume", [("role", "seed"), ("pool", Lab.poolName(lab: input.lab)), ("name", input.seedVolume)]))
+        lab.append(
+            XMLElement(
+                "\(ns):volume", [("role", "base"), ("pool", input.base.disk.pool), ("name", input.base.disk.name)]))
         return lab
     }
 
@@ -166,19 +180,28 @@ public enum DomainRenderer {
         if let page = p.hugepages.pageSize {
             // No nodeset: it would name a guest NUMA node; host placement is <numatune>'s job.
             let pageAttrs = [("size", "\(page.kib)"), ("unit", "KiB")]
-            d.append(XMLElement("memoryBacking", [], [.element(XMLElement("hugepages", [], [.element(XMLElement("page", pageAttrs))]))]))
+            d.append(
+                XMLElement(
+                    "memoryBacking", [],
+                    [.element(XMLElement("hugepages", [], [.element(XMLElement("page", pageAttrs))]))]))
         }
         d.append(XMLElement("vcpu", [("placement", "static")], text: "\(m.vcpus)"))
         if p.iothread { d.append(XMLElement("iothreads", text: "1")) }
         if !m.vcpuPins.isEmpty || m.emulatorPin != nil || m.iothreadPin != nil {
             var ct = XMLElement("cputune")
-            for (i, set) in m.vcpuPins.enumerated() { ct.append(XMLElement("vcpupin", [("vcpu", "\(i)"), ("cpuset", set.description)])) }
+            for (i, set) in m.vcpuPins.enumerated() {
+                ct.append(XMLElement("vcpupin", [("vcpu", "\(i)"), ("cpuset", set.description)]))
+            }
             if let e = m.emulatorPin { ct.append(XMLElement("emulatorpin", [("cpuset", e.description)])) }
-            if let io = m.iothreadPin { ct.append(XMLElement("iothreadpin", [("iothread", "1"), ("cpuset", io.description)])) }
+            if let io = m.iothreadPin {
+                ct.append(XMLElement("iothreadpin", [("iothread", "1"), ("cpuset", io.description)]))
+            }
             d.append(ct)
         }
         if let n = m.numaNode, p.numa != .none {
-            d.append(XMLElement("numatune", [], [.element(XMLElement("memory", [("mode", p.numa.rawValue), ("nodeset", "\(n)")]))]))
+            d.append(
+                XMLElement(
+                    "numatune", [], [.element(XMLElement("memory", [("mode", p.numa.rawValue), ("nodeset", "\(n)")]))]))
         }
         var os = XMLElement("os")
         os.append(XMLElement("type", [("arch", "x86_64")], text: "hvm"))
@@ -200,7 +223,9 @@ public enum DomainRenderer {
             case .hostPassthrough, .hostModel, .maximum:
                 var cpu = XMLElement("cpu", [("mode", p.cpuMode.rawValue), ("check", "none")])
                 if p.cpuMode == .hostPassthrough { cpu.attributes.append(("migratable", "off")) }
-                if p.nested { cpu.append(XMLElement("feature", [("policy", "require"), ("name", m.cpuVendor.virtFeature)])) }
+                if p.nested {
+                    cpu.append(XMLElement("feature", [("policy", "require"), ("name", m.cpuVendor.virtFeature)]))
+                }
                 d.append(cpu)
             }
         }
@@ -214,18 +239,26 @@ public enum DomainRenderer {
         if p.diskCache != .default { driver.append(("cache", p.diskCache.rawValue)) }
         if p.diskIO != .default { driver.append(("io", p.diskIO.rawValue)) }
         if p.iothread { driver.append(("iothread", "1")) }
-        dev.append(XMLElement("disk", [("type", "volume"), ("device", "disk")], [
-            .element(XMLElement("driver", driver)),
-            .element(XMLElement("source", [("pool", Lab.poolName(lab: input.lab)), ("volume", m.overlayVolume)])),
-            .element(XMLElement("target", [("dev", "vda"), ("bus", "virtio")])),
-        ]))
+        dev.append(
+            XMLElement(
+                "disk", [("type", "volume"), ("device", "disk")],
+                [
+                    .element(XMLElement("driver", driver)),
+                    .element(
+                        XMLElement("source", [("pool", Lab.poolName(lab: input.lab)), ("volume", m.overlayVolume)])),
+                    .element(XMLElement("target", [("dev", "vda"), ("bus", "virtio")])),
+                ]))
         // The NoCloud seed: a virtio disk, because a SATA cdrom's driver is not in every initramfs.
-        dev.append(XMLElement("disk", [("type", "volume"), ("device", "disk")], [
-            .element(XMLElement("driver", [("name", "qemu"), ("type", "raw")])),
-            .element(XMLElement("source", [("pool", Lab.poolName(lab: input.lab)), ("volume", input.seedVolume)])),
-            .element(XMLElement("target", [("dev", "vdb"), ("bus", "virtio")])),
-            .element(XMLElement("readonly")),
-        ]))
+        dev.append(
+            XMLElement(
+                "disk", [("type", "volume"), ("device", "disk")],
+                [
+                    .element(XMLElement("driver", [("name", "qemu"), ("type", "raw")])),
+                    .element(
+                        XMLElement("source", [("pool", Lab.poolName(lab: input.lab)), ("volume", input.seedVolume)])),
+                    .element(XMLElement("target", [("dev", "vdb"), ("bus", "virtio")])),
+                    .element(XMLElement("readonly")),
+                ]))
         for nic in m.nics {
             var iface: XMLElement
             if let net = nic.libvirtNetwork {
@@ -245,14 +278,24 @@ public enum DomainRenderer {
             dev.append(iface)
         }
         var serial = XMLElement("serial", [("type", "pty")])
-        if let log = consoleLogPath(m, lab: input.lab) { serial.append(XMLElement("log", [("file", log), ("append", "on")])) }
+        if let log = consoleLogPath(m, lab: input.lab) {
+            serial.append(XMLElement("log", [("file", log), ("append", "on")]))
+        }
         serial.append(XMLElement("target", [("port", "0")]))
         dev.append(serial)
-        dev.append(XMLElement("console", [("type", "pty")], [.element(XMLElement("target", [("type", "serial"), ("port", "0")]))]))
-        dev.append(XMLElement("channel", [("type", "unix")], [
-            .element(XMLElement("target", [("type", "virtio"), ("name", "org.qemu.guest_agent.0")])),
-        ]))
-        dev.append(XMLElement("rng", [("model", "virtio")], [.element(XMLElement("backend", [("model", "random")], text: "/dev/urandom"))]))
+        dev.append(
+            XMLElement(
+                "console", [("type", "pty")], [.element(XMLElement("target", [("type", "serial"), ("port", "0")]))]))
+        dev.append(
+            XMLElement(
+                "channel", [("type", "unix")],
+                [
+                    .element(XMLElement("target", [("type", "virtio"), ("name", "org.qemu.guest_agent.0")]))
+                ]))
+        dev.append(
+            XMLElement(
+                "rng", [("model", "virtio")],
+                [.element(XMLElement("backend", [("model", "random")], text: "/dev/urandom"))]))
         if p.hugepages != .none { dev.append(XMLElement("memballoon", [("model", "none")])) }
         d.append(dev)
         return d
@@ -292,32 +335,47 @@ public enum NetworkRenderer {
 /// Renders storage pool and volume XML.
 public enum StorageRenderer {
     public static func pool(name: String, path: String, uuid: String) -> XMLElement {
-        XMLElement("pool", [("type", "dir")], [
-            .element(XMLElement("name", text: name)),
-            .element(XMLElement("uuid", text: uuid)),
-            .element(XMLElement("target", [], [
-                .element(XMLElement("path", text: path)),
-                .element(XMLElement("permissions", [], [.element(XMLElement("mode", text: "0711"))])),
-            ])),
-        ])
+        XMLElement(
+            "pool", [("type", "dir")],
+            [
+                .element(XMLElement("name", text: name)),
+                .element(XMLElement("uuid", text: uuid)),
+                .element(
+                    XMLElement(
+                        "target", [],
+                        [
+                            .element(XMLElement("path", text: path)),
+                            .element(XMLElement("permissions", [], [.element(XMLElement("mode", text: "0711"))])),
+                        ])),
+            ])
     }
 
     /// A qcow2 overlay on a base image: the machine's own disk.
-    public static func overlay(name: String, capacity: ByteSize, backing: VolumeRef, backingFormat: Image.Format) -> XMLElement {
-        XMLElement("volume", [("type", "file")], [
-            .element(XMLElement("name", text: name)),
-            .element(XMLElement("capacity", [("unit", "bytes")], text: "\(capacity.bytes)")),
-            .element(XMLElement("target", [], [
-                .element(XMLElement("format", [("type", "qcow2")])),
-                .element(XMLElement("permissions", [], [.element(XMLElement("mode", text: "0600"))])),
-                // qcow2 v3: without it libvirt writes the old 0.10 format, which lacks lazy refcounts and zero clusters.
-                .element(XMLElement("compat", text: "1.1")),
-            ])),
-            .element(XMLElement("backingStore", [], [
-                .element(XMLElement("path", text: backing.path)),
-                .element(XMLElement("format", [("type", backingFormat.rawValue)])),
-            ])),
-        ])
+    public static func overlay(name: String, capacity: ByteSize, backing: VolumeRef, backingFormat: Image.Format)
+        -> XMLElement
+    {
+        XMLElement(
+            "volume", [("type", "file")],
+            [
+                .element(XMLElement("name", text: name)),
+                .element(XMLElement("capacity", [("unit", "bytes")], text: "\(capacity.bytes)")),
+                .element(
+                    XMLElement(
+                        "target", [],
+                        [
+                            .element(XMLElement("format", [("type", "qcow2")])),
+                            .element(XMLElement("permissions", [], [.element(XMLElement("mode", text: "0600"))])),
+                            // qcow2 v3: without it libvirt writes the old 0.10 format, which lacks lazy refcounts and zero clusters.
+                            .element(XMLElement("compat", text: "1.1")),
+                        ])),
+                .element(
+                    XMLElement(
+                        "backingStore", [],
+                        [
+                            .element(XMLElement("path", text: backing.path)),
+                            .element(XMLElement("format", [("type", backingFormat.rawValue)])),
+                        ])),
+            ])
     }
 
     /// A raw volume that receives uploaded bytes (base images, kernels, seeds).
@@ -328,14 +386,19 @@ public enum StorageRenderer {
     /// A volume whose file is already in place, registered with the format and capacity libvirt
     /// would probe from it (drivers that do not scan a pool's folder: the test driver).
     public static func file(name: String, capacity: UInt64, format: String, mode: String) -> XMLElement {
-        XMLElement("volume", [("type", "file")], [
-            .element(XMLElement("name", text: name)),
-            .element(XMLElement("capacity", [("unit", "bytes")], text: "\(capacity)")),
-            .element(XMLElement("allocation", [("unit", "bytes")], text: "0")),
-            .element(XMLElement("target", [], [
-                .element(XMLElement("format", [("type", format)])),
-                .element(XMLElement("permissions", [], [.element(XMLElement("mode", text: mode))])),
-            ])),
-        ])
+        XMLElement(
+            "volume", [("type", "file")],
+            [
+                .element(XMLElement("name", text: name)),
+                .element(XMLElement("capacity", [("unit", "bytes")], text: "\(capacity)")),
+                .element(XMLElement("allocation", [("unit", "bytes")], text: "0")),
+                .element(
+                    XMLElement(
+                        "target", [],
+                        [
+                            .element(XMLElement("format", [("type", format)])),
+                            .element(XMLElement("permissions", [], [.element(XMLElement("mode", text: mode))])),
+                        ])),
+            ])
     }
 }

@@ -73,12 +73,14 @@ public enum TOMLWriter {
 
     /// Renders one key: bare if possible, quoted otherwise.
     public static func key(_ key: String) -> String {
-        let bare = !key.isEmpty && key.unicodeScalars.allSatisfy { scalar in
-            switch scalar {
-            case "A"..."Z", "a"..."z", "0"..."9", "_", "-": return true
-            default: return false
+        let bare =
+            !key.isEmpty
+            && key.unicodeScalars.allSatisfy { scalar in
+                switch scalar {
+                case "A"..."Z", "a"..."z", "0"..."9", "_", "-": return true
+                default: return false
+                }
             }
-        }
         return bare ? key : quote(key)
     }
 

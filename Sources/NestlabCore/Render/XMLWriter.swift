@@ -22,13 +22,17 @@ public struct XMLElement: Sendable, Hashable {
     }
 
     public static func == (a: XMLElement, b: XMLElement) -> Bool {
-        a.name == b.name && a.attributes.map(\.0) == b.attributes.map(\.0) && a.attributes.map(\.1) == b.attributes.map(\.1)
+        a.name == b.name && a.attributes.map(\.0) == b.attributes.map(\.0)
+            && a.attributes.map(\.1) == b.attributes.map(\.1)
             && a.children == b.children
     }
 
     public func hash(into h: inout Hasher) {
         h.combine(name)
-        for (k, v) in attributes { h.combine(k); h.combine(v) }
+        for (k, v) in attributes {
+            h.combine(k)
+            h.combine(v)
+        }
         h.combine(children)
     }
 
@@ -38,11 +42,12 @@ public struct XMLElement: Sendable, Hashable {
     /// `virDomainSetMetadata` wants (libvirt adds the namespace from its key and URI itself).
     public func unprefixed() -> XMLElement {
         func local(_ n: String) -> String { n.split(separator: ":").last.map(String.init) ?? n }
-        return XMLElement(local(name), attributes.filter { !$0.0.hasPrefix("xmlns") }.map { (local($0.0), $0.1) },
-                          children.map { c in
-                              if case .element(let e) = c { return .element(e.unprefixed()) }
-                              return c
-                          })
+        return XMLElement(
+            local(name), attributes.filter { !$0.0.hasPrefix("xmlns") }.map { (local($0.0), $0.1) },
+            children.map { c in
+                if case .element(let e) = c { return .element(e.unprefixed()) }
+                return c
+            })
     }
     public mutating func append(_ child: XMLElement?) { if let child { children.append(.element(child)) } }
 

@@ -28,10 +28,12 @@ public struct ContainerdHandler: Sendable, Hashable {
     public var options: [String: TOMLValue]
     public var optionOrder: [String]
 
-    public init(name: String, runtimeType: String, runtimePath: String? = nil,
-                privilegedWithoutHostDevices: Bool = false, podAnnotations: [String] = [],
-                containerAnnotations: [String] = [], snapshotter: String? = nil,
-                options: [(String, TOMLValue)] = []) {
+    public init(
+        name: String, runtimeType: String, runtimePath: String? = nil,
+        privilegedWithoutHostDevices: Bool = false, podAnnotations: [String] = [],
+        containerAnnotations: [String] = [], snapshotter: String? = nil,
+        options: [(String, TOMLValue)] = []
+    ) {
         self.name = name
         self.runtimeType = runtimeType
         self.runtimePath = runtimePath
@@ -69,38 +71,44 @@ public struct ContainerdConfig: Sendable, Hashable {
         self.version = version
         self.sandboxImage = sandboxImage
         self.cniBinDir = Self.cniBinDirectory
-        var handlers = [ContainerdHandler(
-            name: "runc", runtimeType: "io.containerd.runc.v2",
-            options: [("SystemdCgroup", .boolean(true))])]
+        var handlers = [
+            ContainerdHandler(
+                name: "runc", runtimeType: "io.containerd.runc.v2",
+                options: [("SystemdCgroup", .boolean(true))])
+        ]
         if runtimes.crun {
-            handlers.append(ContainerdHandler(
-                name: "crun", runtimeType: "io.containerd.runc.v2",
-                options: [("BinaryName", .string("/usr/bin/crun")), ("SystemdCgroup", .boolean(true))]))
+            handlers.append(
+                ContainerdHandler(
+                    name: "crun", runtimeType: "io.containerd.runc.v2",
+                    options: [("BinaryName", .string("/usr/bin/crun")), ("SystemdCgroup", .boolean(true))]))
         }
         if let kata = runtimes.kata {
             for hypervisor in kata.hypervisors {
-                handlers.append(ContainerdHandler(
-                    name: hypervisor.handler,
-                    runtimeType: "io.containerd.\(hypervisor.handler).v2",
-                    runtimePath: KataSpec.shimPath,
-                    privilegedWithoutHostDevices: true,
-                    podAnnotations: ["io.katacontainers.*"],
-                    // Firecracker has no shared filesystem: it needs a block snapshotter.
-                    snapshotter: hypervisor == .firecracker ? "devmapper" : nil,
-                    options: [("ConfigPath", .string("\(KataSpec.configDirectory)/\(hypervisor.configFile)"))]))
+                handlers.append(
+                    ContainerdHandler(
+                        name: hypervisor.handler,
+                        runtimeType: "io.containerd.\(hypervisor.handler).v2",
+                        runtimePath: KataSpec.shimPath,
+                        privilegedWithoutHostDevices: true,
+                        podAnnotations: ["io.katacontainers.*"],
+                        // Firecracker has no shared filesystem: it needs a block snapshotter.
+                        snapshotter: hypervisor == .firecracker ? "devmapper" : nil,
+                        options: [("ConfigPath", .string("\(KataSpec.configDirectory)/\(hypervisor.configFile)"))]))
             }
         }
         if runtimes.urunc != nil {
-            handlers.append(ContainerdHandler(
-                name: "urunc", runtimeType: "io.containerd.urunc.v2",
-                podAnnotations: ["com.urunc.unikernel.*"],
-                containerAnnotations: ["com.urunc.unikernel.*"],
-                snapshotter: "devmapper"))
+            handlers.append(
+                ContainerdHandler(
+                    name: "urunc", runtimeType: "io.containerd.urunc.v2",
+                    podAnnotations: ["com.urunc.unikernel.*"],
+                    containerAnnotations: ["com.urunc.unikernel.*"],
+                    snapshotter: "devmapper"))
         }
         if handlers.contains(where: { $0.snapshotter != nil }), !version.supportsRuntimeSnapshotter {
             let who = handlers.filter { $0.snapshotter != nil }.map(\.name).joined(separator: ", ")
             throw KubeError.unsupportedCombination(
-                "\(who) need a per-runtime snapshotter, which containerd \(version) lacks (it came in 1.7); use an image with containerd 1.7 (Ubuntu) or a pinned containerd 2.x release")
+                "\(who) need a per-runtime snapshotter, which containerd \(version) lacks (it came in 1.7); use an image with containerd 1.7 (Ubuntu) or a pinned containerd 2.x release"
+            )
         }
         self.handlers = handlers
         self.devmapper = runtimes.devmapperPool
@@ -109,19 +117,23 @@ public struct ContainerdConfig: Sendable, Hashable {
 
     /// The CRI runtime plugin's table path for this config version.
     public var runtimePluginPath: [String] {
-        version.configVersion == 3 ? ["plugins", "io.containerd.cri.v1.runtime"] : ["plugins", "io.containerd.grpc.v1.cri"]
+        version.configVersion == 3
+            ? ["plugins", "io.containerd.cri.v1.runtime"] : ["plugins", "io.containerd.grpc.v1.cri"]
     }
 
     public var document: TOMLDocument {
         let runtime = runtimePluginPath
         var tables: [TOMLTable] = []
         if version.configVersion == 3 {
-            tables.append(TOMLTable(["plugins", "io.containerd.cri.v1.images", "pinned_images"],
-                                    [("sandbox", .string(sandboxImage))]))
+            tables.append(
+                TOMLTable(
+                    ["plugins", "io.containerd.cri.v1.images", "pinned_images"],
+                    [("sandbox", .string(sandboxImage))]))
         } else {
             tables.append(TOMLTable(runtime, [("sandbox_image", .string(sandboxImage))]))
         }
-        let binDir: (key: String, value: TOMLValue) = version.usesCNIBinDirs
+        let binDir: (key: String, value: TOMLValue) =
+            version.usesCNIBinDirs
             ? ("bin_dirs", .array([.string(cniBinDir)])) : ("bin_dir", .string(cniBinDir))
         tables.append(TOMLTable(runtime + ["cni"], [binDir, ("conf_dir", .string(Self.cniConfDirectory))]))
         tables.append(TOMLTable(runtime + ["containerd"], [("default_runtime_name", .string("runc"))]))
@@ -141,9 +153,12 @@ public struct ContainerdConfig: Sendable, Hashable {
             let path = runtime + ["containerd", "runtimes", handler.name]
             tables.append(TOMLTable(path, entries))
             if !handler.optionOrder.isEmpty {
-                tables.append(TOMLTable(path + ["options"], handler.optionOrder.compactMap { key in
-                    handler.options[key].map { (key: key, value: $0) }
-                }))
+                tables.append(
+                    TOMLTable(
+                        path + ["options"],
+                        handler.optionOrder.compactMap { key in
+                            handler.options[key].map { (key: key, value: $0) }
+                        }))
             }
         }
         if let pool = devmapper {

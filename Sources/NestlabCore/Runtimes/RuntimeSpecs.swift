@@ -12,9 +12,11 @@ public struct RuntimeSet: Sendable, Hashable {
     /// Image of the smoke-test pods for runc, crun and Kata (must exit 0 quickly).
     public var smokeImage: String
 
-    public init(crun: Bool = false, kata: KataSpec? = nil, urunc: UruncSpec? = nil,
-                kubevirt: KubeVirtSpec? = nil,
-                smokeImage: String = "registry.k8s.io/e2e-test-images/busybox:1.36.1-1") {
+    public init(
+        crun: Bool = false, kata: KataSpec? = nil, urunc: UruncSpec? = nil,
+        kubevirt: KubeVirtSpec? = nil,
+        smokeImage: String = "registry.k8s.io/e2e-test-images/busybox:1.36.1-1"
+    ) {
         self.crun = crun
         self.kata = kata
         self.urunc = urunc
@@ -92,8 +94,10 @@ public struct KataKnobs: Sendable, Hashable {
     /// `virtio_fs_cache`, upstream auto. Only meaningful with virtio-fs.
     public var virtioFSCache: KataVirtioFSCache
 
-    public init(defaultVCPUs: Int = 1, defaultMemoryMiB: Int = 2048, enableHugepages: Bool = false,
-                sharedFS: KataSharedFS = .virtioFS, virtioFSCache: KataVirtioFSCache = .auto) {
+    public init(
+        defaultVCPUs: Int = 1, defaultMemoryMiB: Int = 2048, enableHugepages: Bool = false,
+        sharedFS: KataSharedFS = .virtioFS, virtioFSCache: KataVirtioFSCache = .auto
+    ) {
         self.defaultVCPUs = defaultVCPUs
         self.defaultMemoryMiB = defaultMemoryMiB
         self.enableHugepages = enableHugepages
@@ -130,9 +134,11 @@ public struct KataSpec: Sendable, Hashable {
     /// Pool for kata-fc when urunc does not bring one.
     public var devmapperPool: DevmapperPool?
 
-    public init(version: String, tarball: Artifact, hypervisors: [KataHypervisor] = [.qemu],
-                knobs: KataKnobs = KataKnobs(), overhead: PodOverhead = .kataDefault,
-                devmapperPool: DevmapperPool? = nil) {
+    public init(
+        version: String, tarball: Artifact, hypervisors: [KataHypervisor] = [.qemu],
+        knobs: KataKnobs = KataKnobs(), overhead: PodOverhead = .kataDefault,
+        devmapperPool: DevmapperPool? = nil
+    ) {
         self.version = version
         self.tarball = tarball
         self.hypervisors = hypervisors
@@ -162,9 +168,11 @@ public struct DevmapperPool: Sendable, Hashable {
     /// containerd `base_image_size`, each snapshot's device size. Default `10GB`.
     public var baseImageSize: String
 
-    public init(name: String = "containerd-pool",
-                directory: String = "/var/lib/containerd/io.containerd.snapshotter.v1.devmapper",
-                dataSize: String = "20G", metadataSize: String = "1G", baseImageSize: String = "10GB") {
+    public init(
+        name: String = "containerd-pool",
+        directory: String = "/var/lib/containerd/io.containerd.snapshotter.v1.devmapper",
+        dataSize: String = "20G", metadataSize: String = "1G", baseImageSize: String = "10GB"
+    ) {
         self.name = name
         self.directory = directory
         self.dataSize = dataSize
@@ -212,9 +220,11 @@ public struct UruncSpec: Sendable, Hashable {
     /// Image of the urunc smoke pod (must carry urunc annotations); expected to reach Running.
     public var smokeImage: String
 
-    public init(version: String, urunc: Artifact, shim: Artifact, monitors: [UruncMonitor] = [.qemu],
-                pool: DevmapperPool = DevmapperPool(),
-                smokeImage: String = "harbor.nbfc.io/nubificus/urunc/redis-hvt-rumprun-block:latest") {
+    public init(
+        version: String, urunc: Artifact, shim: Artifact, monitors: [UruncMonitor] = [.qemu],
+        pool: DevmapperPool = DevmapperPool(),
+        smokeImage: String = "harbor.nbfc.io/nubificus/urunc/redis-hvt-rumprun-block:latest"
+    ) {
         self.version = version
         self.urunc = urunc
         self.shim = shim
@@ -239,8 +249,10 @@ public struct KubeVirtSpec: Sendable, Hashable {
     /// containerDisk image of the smoke VMI.
     public var smokeDiskImage: String?
 
-    public init(version: String, operatorManifest: Artifact, useEmulation: Bool = false,
-                smokeDiskImage: String? = nil) {
+    public init(
+        version: String, operatorManifest: Artifact, useEmulation: Bool = false,
+        smokeDiskImage: String? = nil
+    ) {
         self.version = version
         self.operatorManifest = operatorManifest
         self.useEmulation = useEmulation

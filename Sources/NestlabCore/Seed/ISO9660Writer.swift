@@ -128,8 +128,9 @@ public struct ISO9660Writer: Sendable {
         let id = volumeIdentifier
         // 16 characters is what fits the Joliet descriptor's 32-byte UCS-2 field.
         let allowed = id.unicodeScalars.allSatisfy {
-            $0.isASCII && (("a"..."z").contains($0) || ("A"..."Z").contains($0)
-                || ("0"..."9").contains($0) || $0 == "_" || $0 == "-")
+            $0.isASCII
+                && (("a"..."z").contains($0) || ("A"..."Z").contains($0)
+                    || ("0"..."9").contains($0) || $0 == "_" || $0 == "-")
         }
         guard !id.isEmpty, id.unicodeScalars.count <= 16, allowed else {
             throw .invalidVolumeIdentifier(id)
@@ -312,8 +313,10 @@ public struct ISO9660Writer: Sendable {
         put(Self.bothEndian32(10), 132)  // path table size: one root entry
         put(Self.le32(UInt32(pathTableL)), 140)
         put(Self.be32(UInt32(pathTableM)), 148)
-        put(Self.record(extent: rootSector, size: rootSectors * Self.sectorSize, isDirectory: true,
-                        identifier: [0], date: stamp), 156)
+        put(
+            Self.record(
+                extent: rootSector, size: rootSectors * Self.sectorSize, isDirectory: true,
+                identifier: [0], date: stamp), 156)
         put(text("", length: 128), 190)  // volume set
         put(text("", length: 128), 318)  // publisher
         put(text("", length: 128), 446)  // data preparer
@@ -331,10 +334,14 @@ public struct ISO9660Writer: Sendable {
 
     // MARK: integers
 
-    static func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+    static func le32(_ v: UInt32) -> [UInt8] {
+        [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)]
+    }
     static func be32(_ v: UInt32) -> [UInt8] { le32(v).reversed() }
     static func bothEndian32(_ v: UInt32) -> [UInt8] { le32(v) + be32(v) }
-    static func bothEndian16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8), UInt8(v >> 8), UInt8(v & 0xFF)] }
+    static func bothEndian16(_ v: UInt16) -> [UInt8] {
+        [UInt8(v & 0xFF), UInt8(v >> 8), UInt8(v >> 8), UInt8(v & 0xFF)]
+    }
 }
 
 extension Array where Element == UInt8 {
@@ -352,10 +359,12 @@ struct ISOTimestamp: Sendable {
         calendar.timeZone = TimeZone(identifier: "UTC") ?? TimeZone(secondsFromGMT: 0) ?? calendar.timeZone
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         guard let year = c.year, let month = c.month, let day = c.day,
-              let hour = c.hour, let minute = c.minute, let second = c.second,
-              (1900...2155).contains(year)
+            let hour = c.hour, let minute = c.minute, let second = c.second,
+            (1900...2155).contains(year)
         else { throw .dateOutOfRange(date) }
-        (self.year, self.month, self.day, self.hour, self.minute, self.second) = (year, month, day, hour, minute, second)
+        (self.year, self.month, self.day, self.hour, self.minute, self.second) = (
+            year, month, day, hour, minute, second
+        )
     }
 
     /// The 7-byte directory record form: years since 1900, then fields, then GMT offset 0.

@@ -25,9 +25,10 @@ extension TopologyValidator {
         for net in sorted {
             if let w = widest, w.cidr.overlaps(net.cidr) {
                 let p = "networks.\(net.name).cidr"
-                d.error(p, at: loc(p) ?? loc("networks.\(net.name)"),
-                        "network '\(net.name)' \(net.cidr) overlaps network '\(w.name)' \(w.cidr)\(atLine("networks.\(w.name).cidr"))",
-                        hint: "give each lab network its own address range")
+                d.error(
+                    p, at: loc(p) ?? loc("networks.\(net.name)"),
+                    "network '\(net.name)' \(net.cidr) overlaps network '\(w.name)' \(w.cidr)\(atLine("networks.\(w.name).cidr"))",
+                    hint: "give each lab network its own address range")
             }
             if widest == nil || net.cidr.broadcast > widest!.cidr.broadcast { widest = net }
         }
@@ -47,7 +48,9 @@ extension TopologyValidator {
                 out.append((h, "the host's address on network '\(net.name)'", "networks.\(net.name).cidr"))
             }
         }
-        for h in t.hosts { if let a = h.address { out.append((a, "the address of host '\(h.name)'", "hosts.\(h.name).address")) } }
+        for h in t.hosts {
+            if let a = h.address { out.append((a, "the address of host '\(h.name)'", "hosts.\(h.name).address")) }
+        }
         return out
     }
 
@@ -55,8 +58,9 @@ extension TopologyValidator {
         var first: [IPv4: (what: String, path: String)] = [:]
         for (ip, what, path) in fixedAddresses() {
             if let other = first[ip] {
-                d.error(path, at: loc(path), "\(ip), \(what), is also \(other.what)\(atLine(other.path))",
-                        hint: "give each address to one thing in the lab")
+                d.error(
+                    path, at: loc(path), "\(ip), \(what), is also \(other.what)\(atLine(other.path))",
+                    hint: "give each address to one thing in the lab")
             } else {
                 first[ip] = (what, path)
             }
@@ -69,11 +73,13 @@ extension TopologyValidator {
         for c in t.clusters {
             for h in t.hosts {
                 guard let a = h.address else { continue }
-                for (kind, net, key) in [("pod", c.podCIDR, "podCIDR"), ("service", c.serviceCIDR, "serviceCIDR")] where net.contains(a) {
+                for (kind, net, key) in [("pod", c.podCIDR, "podCIDR"), ("service", c.serviceCIDR, "serviceCIDR")]
+                where net.contains(a) {
                     let p = "hosts.\(h.name).address"
-                    d.error(p, at: loc(p) ?? loc("hosts.\(h.name)"),
-                            "address \(a) of host '\(h.name)' is inside the \(kind) network \(net) of cluster '\(c.name)'\(atLine("clusters.\(c.name).\(key)"))",
-                            hint: "keep the cluster's \(key) apart from the hosts' addresses")
+                    d.error(
+                        p, at: loc(p) ?? loc("hosts.\(h.name)"),
+                        "address \(a) of host '\(h.name)' is inside the \(kind) network \(net) of cluster '\(c.name)'\(atLine("clusters.\(c.name).\(key)"))",
+                        hint: "keep the cluster's \(key) apart from the hosts' addresses")
                 }
             }
         }

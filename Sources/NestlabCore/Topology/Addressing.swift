@@ -25,8 +25,6 @@ struct AddressAllocator {
 
     let topology: Topology
 
-    init(topology: Topology) { self.topology = topology }
-
     /// The first address handed out automatically: `.10` leaves room for routers and hosts.
     static let autoOffset = 9
 
@@ -44,20 +42,26 @@ struct AddressAllocator {
             }
             // Explicit first, so that automatic ones flow around them.
             for g in topology.machines {
-                guard let i = g.networks.firstIndex(where: { $0.name == net.name }), let first = g.networks[i].address else { continue }
+                guard let i = g.networks.firstIndex(where: { $0.name == net.name }), let first = g.networks[i].address
+                else { continue }
                 let path = "machines.\(g.name).network.\(net.name)"
                 for (k, inst) in g.instanceNames.enumerated() {
                     let ip = first + k
                     if let problem = check(ip, in: net, gateway: gateway) {
-                        r.issues.append(Issue(path: path, fallbackPath: "machines.\(g.name)",
-                                              message: g.instanceNames.count > 1 ? "address \(ip) of '\(inst)' \(problem)" : "address \(ip) \(problem)",
-                                              hint: hint(net, gateway)))
+                        r.issues.append(
+                            Issue(
+                                path: path, fallbackPath: "machines.\(g.name)",
+                                message: g.instanceNames.count > 1
+                                    ? "address \(ip) of '\(inst)' \(problem)" : "address \(ip) \(problem)",
+                                hint: hint(net, gateway)))
                         break
                     }
                     if let other = used[ip] {
-                        r.issues.append(Issue(path: path, fallbackPath: "machines.\(g.name)",
-                                              message: "address \(ip) of '\(inst)' is also given to '\(other)'",
-                                              hint: "give each machine its own address on '\(net.name)'", otherPath: owner[other]))
+                        r.issues.append(
+                            Issue(
+                                path: path, fallbackPath: "machines.\(g.name)",
+                                message: "address \(ip) of '\(inst)' is also given to '\(other)'",
+                                hint: "give each machine its own address on '\(net.name)'", otherPath: owner[other]))
                         break
                     }
                     used[ip] = inst
@@ -67,13 +71,19 @@ struct AddressAllocator {
             }
             var next = net.cidr.networkAddress + (Self.autoOffset + 1)
             for g in topology.machines {
-                guard let i = g.networks.firstIndex(where: { $0.name == net.name }), g.networks[i].address == nil else { continue }
+                guard let i = g.networks.firstIndex(where: { $0.name == net.name }), g.networks[i].address == nil else {
+                    continue
+                }
                 for inst in g.instanceNames {
-                    while next < net.cidr.broadcast && (used[next] != nil || next == gateway || next == net.hostAddress) { next = next + 1 }
+                    while next < net.cidr.broadcast && (used[next] != nil || next == gateway || next == net.hostAddress)
+                    { next = next + 1 }
                     guard net.cidr.contains(next), next < net.cidr.broadcast else {
-                        r.issues.append(Issue(path: "machines.\(g.name).network.\(net.name)", fallbackPath: "machines.\(g.name)",
-                                              message: "network '\(net.name)' \(net.cidr) has no free address for '\(inst)' (nestlab assigns from .\(Self.autoOffset + 1) up)",
-                                              hint: "give it an address, or use a larger network (a shorter prefix)"))
+                        r.issues.append(
+                            Issue(
+                                path: "machines.\(g.name).network.\(net.name)", fallbackPath: "machines.\(g.name)",
+                                message:
+                                    "network '\(net.name)' \(net.cidr) has no free address for '\(inst)' (nestlab assigns from .\(Self.autoOffset + 1) up)",
+                                hint: "give it an address, or use a larger network (a shorter prefix)"))
                         break
                     }
                     used[next] = inst

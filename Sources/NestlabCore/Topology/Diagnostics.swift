@@ -35,7 +35,8 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     /// What would be valid.
     public var hint: String?
 
-    public init(_ severity: Severity, at location: FileLocation?, path: String, _ message: String, hint: String? = nil) {
+    public init(_ severity: Severity, at location: FileLocation?, path: String, _ message: String, hint: String? = nil)
+    {
         self.severity = severity
         self.location = location
         self.path = path
@@ -85,7 +86,7 @@ public struct Diagnostics: Sendable {
     public var sorted: [Diagnostic] {
         items.enumerated().sorted { a, b in
             switch (a.element.location, b.element.location) {
-            case let (la?, lb?): return la == lb ? a.offset < b.offset : la < lb
+            case (let la?, let lb?): return la == lb ? a.offset < b.offset : la < lb
             case (.some, nil): return true
             case (nil, .some): return false
             case (nil, nil): return a.offset < b.offset

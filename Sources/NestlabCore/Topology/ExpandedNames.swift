@@ -17,7 +17,9 @@ enum ExpandedNames {
 
     /// What is wrong with a Linux interface name, as the kernel's `dev_valid_name` judges it.
     static func interfaceProblem(_ name: String) -> String? {
-        if name.utf8.count > interface { return "is \(name.utf8.count) bytes long; Linux interface names have at most \(interface)" }
+        if name.utf8.count > interface {
+            return "is \(name.utf8.count) bytes long; Linux interface names have at most \(interface)"
+        }
         if name == "." || name == ".." || name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace }) {
             return "is not a Linux interface name"
         }
@@ -26,10 +28,12 @@ enum ExpandedNames {
 
     /// The names a machine instance gets, each with its limit.
     static func derived(lab: String, instance: String) -> [(what: String, name: String, limit: Int)] {
-        [("host name", instance, hostLabel),
-         ("FQDN", "\(instance).\(lab).nestlab", fqdn),
-         ("seed volume", "\(lab)-\(instance)-seed-\(String(repeating: "0", count: 12)).iso", fileName),
-         ("console log", "\(lab)-\(instance)-console.log", fileName)]
+        [
+            ("host name", instance, hostLabel),
+            ("FQDN", "\(instance).\(lab).nestlab", fqdn),
+            ("seed volume", "\(lab)-\(instance)-seed-\(String(repeating: "0", count: 12)).iso", fileName),
+            ("console log", "\(lab)-\(instance)-console.log", fileName),
+        ]
     }
 
     /// The first derived name over its limit, for a message.
@@ -46,12 +50,18 @@ extension TopologyValidator {
     /// name is its last, `NAME-(count-1)`).
     func checkExpandedNames(_ d: inout Diagnostics) {
         for g in t.machines {
-            guard let last = g.instanceNames.last, let problem = ExpandedNames.problem(lab: t.name, instance: last) else { continue }
+            guard let last = g.instanceNames.last, let problem = ExpandedNames.problem(lab: t.name, instance: last)
+            else { continue }
             let p = "machines.\(g.name)"
             let suffix = last.count - g.name.count
             let room = ExpandedNames.hostLabel - suffix
-            d.error(p, at: loc(p), g.count == nil ? "machine '\(shown(g.name))': \(problem)" : "machine '\(shown(last))' (count \(g.count!)): \(problem)",
-                    hint: suffix == 0 ? "at most \(room) characters" : "at most \(room) characters before the '-N' that count adds")
+            d.error(
+                p, at: loc(p),
+                g.count == nil
+                    ? "machine '\(shown(g.name))': \(problem)"
+                    : "machine '\(shown(last))' (count \(g.count!)): \(problem)",
+                hint: suffix == 0
+                    ? "at most \(room) characters" : "at most \(room) characters before the '-N' that count adds")
         }
     }
 }

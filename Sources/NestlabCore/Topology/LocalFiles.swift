@@ -14,8 +14,9 @@ enum LocalFiles {
                 // An empty path is an image whose source was already refused.
                 guard !path.isEmpty, let problem = problem(path) else { continue }
                 let p = "images.\(img.name).\(key)"
-                d.error(p, at: t.locations[p] ?? t.locations["images.\(img.name)"], "'\(shown(path))' \(problem)",
-                        hint: "fix the path (a relative one is taken from the topology's folder), or create the file first")
+                d.error(
+                    p, at: t.locations[p] ?? t.locations["images.\(img.name)"], "'\(shown(path))' \(problem)",
+                    hint: "fix the path (a relative one is taken from the topology's folder), or create the file first")
             }
         }
     }
@@ -28,7 +29,8 @@ enum LocalFiles {
         // attributesOfItem does not follow links; a link to an image is fine.
         let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         guard let attrs = try? FileManager.default.attributesOfItem(atPath: target),
-              attrs[.type] as? FileAttributeType == .typeRegular else { return "is not a regular file" }
+            attrs[.type] as? FileAttributeType == .typeRegular
+        else { return "is not a regular file" }
         if !FileManager.default.isReadableFile(atPath: path) { return "cannot be read (check its permissions)" }
         return nil
     }

@@ -56,9 +56,11 @@ public struct LabHost: Sendable, Hashable {
     /// (kubeadm advertises it and the kubelet uses it as its node IP).
     public var address: IPv4?
 
-    public init(name: String, libvirt: String = LabHost.defaultURI, ssh: String? = nil, accel: Accel = .auto,
-                storageDir: String = LabHost.defaultStorageDir, cpus: CPUSet? = nil, reservedCPUs: CPUSet? = nil,
-                overcommit: Bool = false, cpuVendor: CPUVendor? = nil) {
+    public init(
+        name: String, libvirt: String = LabHost.defaultURI, ssh: String? = nil, accel: Accel = .auto,
+        storageDir: String = LabHost.defaultStorageDir, cpus: CPUSet? = nil, reservedCPUs: CPUSet? = nil,
+        overcommit: Bool = false, cpuVendor: CPUVendor? = nil
+    ) {
         self.name = name
         self.libvirt = libvirt
         self.ssh = ssh
@@ -302,7 +304,8 @@ public struct MachineGroup: Sendable, Hashable {
     public static func == (a: MachineGroup, b: MachineGroup) -> Bool {
         a.name == b.name && a.count == b.count && a.host == b.host && a.image == b.image && a.profile == b.profile
             && a.vcpus == b.vcpus && a.memory == b.memory && a.disk == b.disk && a.accel == b.accel
-            && a.networks.map(\.name) == b.networks.map(\.name) && a.networks.map(\.address) == b.networks.map(\.address)
+            && a.networks.map(\.name) == b.networks.map(\.name)
+            && a.networks.map(\.address) == b.networks.map(\.address)
             && a.pinning == b.pinning && a.numaNode == b.numaNode
     }
 

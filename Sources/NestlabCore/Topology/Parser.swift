@@ -25,8 +25,11 @@ public struct TopologyParser {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw TopologyError([Diagnostic(.error, at: nil, path: "", "cannot read \(path): \(error.localizedDescription)",
-                                            hint: "give the path of a topology YAML file")])
+            throw TopologyError([
+                Diagnostic(
+                    .error, at: nil, path: "", "cannot read \(path): \(error.localizedDescription)",
+                    hint: "give the path of a topology YAML file")
+            ])
         }
         return try load(data: data, file: path)
     }
@@ -46,8 +49,10 @@ public struct TopologyParser {
     public func parse(data: Data, file: String, _ d: inout Diagnostics) -> Topology? {
         guard let text = String(data: data, encoding: .utf8) else {
             let (offset, at) = Self.firstInvalidUTF8(data, file: file)
-            d.error("", at: at, "byte 0x\(String(format: "%02X", data[data.startIndex + offset])) at offset \(offset) is not UTF-8",
-                    hint: "save the file as UTF-8 text")
+            d.error(
+                "", at: at,
+                "byte 0x\(String(format: "%02X", data[data.startIndex + offset])) at offset \(offset) is not UTF-8",
+                hint: "save the file as UTF-8 text")
             return nil
         }
         let root: Node?
@@ -61,12 +66,14 @@ public struct TopologyParser {
             return nil
         }
         guard let root else {
-            d.error("", at: FileLocation(file: file, line: 1, column: 1), "the file is empty",
-                    hint: "a topology needs at least 'name', 'networks' and 'machines'")
+            d.error(
+                "", at: FileLocation(file: file, line: 1, column: 1), "the file is empty",
+                hint: "a topology needs at least 'name', 'networks' and 'machines'")
             return nil
         }
-        var ctx = Context(file: file, dir: URL(fileURLWithPath: file).deletingLastPathComponent().path,
-                          env: environment)
+        var ctx = Context(
+            file: file, dir: URL(fileURLWithPath: file).deletingLastPathComponent().path,
+            env: environment)
         let topology = ctx.topology(YNode(node: root, path: "", file: file, text: text), &d)
         guard var topology else { return nil }
         topology.digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
@@ -79,21 +86,26 @@ public struct TopologyParser {
         func loc(_ m: Mark) -> FileLocation { FileLocation(file: file, line: m.line, column: m.column) }
         switch e {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
+            .composer(let context, let problem, let mark, _):
             var msg = "YAML syntax: \(problem)"
             if let context { msg += " (\(context.text) at line \(context.mark.line))" }
-            return Diagnostic(.error, at: loc(mark), path: "", msg, hint: "check indentation, colons and quotes near this line")
+            return Diagnostic(
+                .error, at: loc(mark), path: "", msg, hint: "check indentation, colons and quotes near this line")
         case .duplicatedKeysInMapping(let keys, let context):
             let key = keys.first ?? "?"
             let first = loc(context.mark)
-            let at = secondOccurrence(of: key, after: (context.mark.line, context.mark.column), in: text)
+            let at =
+                secondOccurrence(of: key, after: (context.mark.line, context.mark.column), in: text)
                 .map { FileLocation(file: file, line: $0.line, column: $0.column) } ?? first
-            return Diagnostic(.error, at: at, path: key, "duplicate key '\(key)'",
-                              hint: "each key may appear once per mapping (first at line \(context.mark.line))")
+            return Diagnostic(
+                .error, at: at, path: key, "duplicate key '\(key)'",
+                hint: "each key may appear once per mapping (first at line \(context.mark.line))")
         case .reader(let problem, _, _, _):
-            return Diagnostic(.error, at: FileLocation(file: file, line: 1, column: 1), path: "", "cannot read YAML: \(problem)")
+            return Diagnostic(
+                .error, at: FileLocation(file: file, line: 1, column: 1), path: "", "cannot read YAML: \(problem)")
         default:
-            return Diagnostic(.error, at: FileLocation(file: file, line: 1, column: 1), path: "", "cannot parse YAML: \(e)")
+            return Diagnostic(
+                .error, at: FileLocation(file: file, line: 1, column: 1), path: "", "cannot parse YAML: \(e)")
         }
     }
 
@@ -116,10 +128,13 @@ public struct TopologyParser {
     }
 
     /// Yams reports a duplicate key at its first occurrence; point at the second.
-    static func secondOccurrence(of key: String, after first: (line: Int, column: Int), in text: String) -> (line: Int, column: Int)? {
+    static func secondOccurrence(of key: String, after first: (line: Int, column: Int), in text: String) -> (
+        line: Int, column: Int
+    )? {
         // Characters, not "\n": in a CRLF file "\r\n" is one Character.
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { Array($0) }
-        guard first.line >= 1 && first.line <= lines.count, first.column >= 1, first.column <= lines[first.line - 1].count
+        guard first.line >= 1 && first.line <= lines.count, first.column >= 1,
+            first.column <= lines[first.line - 1].count
         else { return nil }
         let column = first.column
         let before = lines[first.line - 1][..<(column - 1)].last { $0 != " " && $0 != "\t" }
@@ -138,7 +153,9 @@ public struct TopologyParser {
     }
 
     /// The next `key:` of the flow mapping (`{a: 1, a: 2}`) whose first key is at `first`.
-    static func flowOccurrence(of key: String, after first: (line: Int, column: Int), in lines: [[Character]]) -> (line: Int, column: Int)? {
+    static func flowOccurrence(of key: String, after first: (line: Int, column: Int), in lines: [[Character]]) -> (
+        line: Int, column: Int
+    )? {
         var depth = 0
         var quote: Character?
         var afterComma = false
@@ -157,9 +174,13 @@ public struct TopologyParser {
                     switch ch {
                     case "\"", "'": quote = ch
                     case "{", "[": depth += 1
-                    case "}", "]": depth -= 1; if depth < 0 { return nil }
+                    case "}", "]":
+                        depth -= 1
+                        if depth < 0 { return nil }
                     case ",": afterComma = depth == 0
-                    case "#" where c == 0 || line[c - 1].isWhitespace: c = line.count; continue
+                    case "#" where c == 0 || line[c - 1].isWhitespace:
+                        c = line.count
+                        continue
                     default: break
                     }
                 }
@@ -209,8 +230,9 @@ private struct Context {
             note(n)
             if let s = n.string(&d) {
                 if s.range(of: #"^[a-z][a-z0-9-]{0,29}$"#, options: .regularExpression) == nil || s.hasSuffix("-") {
-                    d.error("name", at: n.location, "'\(s)' is not a valid lab name",
-                            hint: "lower-case letters, digits and '-', starting with a letter, at most 30 characters")
+                    d.error(
+                        "name", at: n.location, "'\(s)' is not a valid lab name",
+                        hint: "lower-case letters, digits and '-', starting with a letter, at most 30 characters")
                 }
                 name = s
             }
@@ -252,7 +274,9 @@ private struct Context {
         var machines: [MachineGroup] = []
         if let m = f.required("machines", &d, hint: "a list of machines, each with at least 'name'") {
             for (i, e) in (m.sequence(&d) ?? []).enumerated() {
-                if let mg = machine(e.named(under: "machines"), index: i, hosts: hosts, images: images, networks: networks, &d) {
+                if let mg = machine(
+                    e.named(under: "machines"), index: i, hosts: hosts, images: images, networks: networks, &d)
+                {
                     machines.append(mg)
                 }
             }
@@ -268,24 +292,30 @@ private struct Context {
         var handoff: Handoff?
         if let h = f["handoff"] { handoff = self.handoff(h, &d) }
 
-        return Topology(name: name, file: file, hosts: hosts, images: images, networks: networks, profiles: profiles,
-                        machines: machines, clusters: clusters, handoff: handoff, digest: "", locations: [:])
+        return Topology(
+            name: name, file: file, hosts: hosts, images: images, networks: networks, profiles: profiles,
+            machines: machines, clusters: clusters, handoff: handoff, digest: "", locations: [:])
     }
 
     // MARK: hosts
 
     mutating func host(_ n: YNode, index: Int, _ d: inout Diagnostics) -> LabHost? {
-        let keys = ["name", "libvirt", "ssh", "accel", "storageDir", "cpus", "reservedCPUs", "overcommit", "cpuVendor", "os", "address"]
+        let keys = [
+            "name", "libvirt", "ssh", "accel", "storageDir", "cpus", "reservedCPUs", "overcommit", "cpuVendor", "os",
+            "address",
+        ]
         guard let f = n.fields(&d, keys: keys) else { return nil }
         guard let nameNode = f.required("name", &d, hint: "a host name such as 'node1'"),
-              let name = nameNode.nonEmptyString(&d) else { return nil }
+            let name = nameNode.nonEmptyString(&d)
+        else { return nil }
         note("hosts.\(name)", nameNode.location)
         note("hosts.\(name).@", n.location)
         var h = LabHost(name: name)
         if let v = f["libvirt"], let raw = v.nonEmptyString(&d), let s = expand(raw, v, &d) {
             if !s.contains(":/") {
-                d.error(v.path, at: v.location, "'\(s)' is not a libvirt URI",
-                        hint: "a URI such as qemu:///system or qemu+ssh://root@node1/system")
+                d.error(
+                    v.path, at: v.location, "'\(s)' is not a libvirt URI",
+                    hint: "a URI such as qemu:///system or qemu+ssh://root@node1/system")
             }
             h.libvirt = s
         }
@@ -293,16 +323,27 @@ private struct Context {
         if let v = f["accel"] { h.accel = v.oneOf(&d, Accel.self) ?? .auto }
         if let v = f["storageDir"], let s = v.nonEmptyString(&d) {
             if !s.hasPrefix("/") {
-                d.error(v.path, at: v.location, "'\(s)' is not an absolute path", hint: "a directory on the host such as /var/lib/libvirt/images/nestlab")
+                d.error(
+                    v.path, at: v.location, "'\(s)' is not an absolute path",
+                    hint: "a directory on the host such as /var/lib/libvirt/images/nestlab")
             }
             h.storageDir = s
         }
-        if let v = f["cpus"] { h.cpus = v.cpuSet(&d); note(v) }
-        if let v = f["reservedCPUs"] { h.reservedCPUs = v.cpuSet(&d); note(v) }
+        if let v = f["cpus"] {
+            h.cpus = v.cpuSet(&d)
+            note(v)
+        }
+        if let v = f["reservedCPUs"] {
+            h.reservedCPUs = v.cpuSet(&d)
+            note(v)
+        }
         if let v = f["overcommit"] { h.overcommit = v.bool(&d) ?? false }
         if let v = f["cpuVendor"] { h.cpuVendor = v.oneOf(&d, CPUVendor.self) }
         if let v = f["os"] { h.os = v.oneOf(&d, NodeOS.self) ?? .debian12 }
-        if let v = f["address"] { h.address = v.ipv4(&d); note("hosts.\(name).address", v.location) }
+        if let v = f["address"] {
+            h.address = v.ipv4(&d)
+            note("hosts.\(name).address", v.location)
+        }
         return h
     }
 
@@ -317,39 +358,49 @@ private struct Context {
             note(file)
             if let p = file.nonEmptyString(&d), let resolved = path(p, file, &d) { source = .file(path: resolved) }
             for k in ["sha256", "checksums"] where f.has(k) {
-                d.warning("\(n.path).\(k)", at: f.location(of: k), "'\(k)' is ignored for a local file",
-                          hint: "local files are used as they are")
+                d.warning(
+                    "\(n.path).\(k)", at: f.location(of: k), "'\(k)' is ignored for a local file",
+                    hint: "local files are used as they are")
             }
         case (nil, let url?):
             if let u = url.nonEmptyString(&d) {
                 if !(u.hasPrefix("https://") || u.hasPrefix("http://")) {
-                    d.error(url.path, at: url.location, "'\(u)' is not an http(s) URL", hint: "an https:// URL, or use 'file' for a local image")
+                    d.error(
+                        url.path, at: url.location, "'\(u)' is not an http(s) URL",
+                        hint: "an https:// URL, or use 'file' for a local image")
                 }
                 var sha: String?
                 if let s = f["sha256"], let v = s.string(&d) {
                     let hex = v.hasPrefix("sha256:") ? String(v.dropFirst(7)) : v
                     if hex.count != 64 || !hex.allSatisfy({ $0.isASCIIHexDigit && !$0.isUppercase }) {
-                        d.error(s.path, at: s.location, "'\(v)' is not a SHA-256 digest", hint: "64 lower-case hex digits")
+                        d.error(
+                            s.path, at: s.location, "'\(v)' is not a SHA-256 digest", hint: "64 lower-case hex digits")
                     } else {
                         sha = hex
                     }
                 }
                 let sums = f["checksums"].flatMap { $0.nonEmptyString(&d) }
                 if sha == nil && sums == nil && !f.has("sha256") {
-                    d.error(n.path, at: n.location, "image '\(name)' has a URL but no way to verify it",
-                            hint: "add 'sha256: <digest>' or 'checksums: <URL of a SHA256SUMS file>'")
+                    d.error(
+                        n.path, at: n.location, "image '\(name)' has a URL but no way to verify it",
+                        hint: "add 'sha256: <digest>' or 'checksums: <URL of a SHA256SUMS file>'")
                 }
                 source = .url(u, sha256: sha, checksums: sums)
             }
         case (.some, .some):
-            d.error(n.path, at: n.location, "image '\(name)' has both 'file' and 'url'", hint: "give exactly one of them")
+            d.error(
+                n.path, at: n.location, "image '\(name)' has both 'file' and 'url'", hint: "give exactly one of them")
         case (nil, nil):
-            d.error(n.path, at: n.location, "image '\(name)' has neither 'file' nor 'url'",
-                    hint: "add 'url: https://...' with 'sha256', or 'file: path/to/image.qcow2'")
+            d.error(
+                n.path, at: n.location, "image '\(name)' has neither 'file' nor 'url'",
+                hint: "add 'url: https://...' with 'sha256', or 'file: path/to/image.qcow2'")
         }
         var format: Image.Format = .qcow2
-        if let v = f["format"] { format = v.oneOf(&d, Image.Format.self) ?? .qcow2 } else if case .file(let p)? = source,
-            p.hasSuffix(".raw") || p.hasSuffix(".img") && !p.hasSuffix("cloudimg-amd64.img") {
+        if let v = f["format"] {
+            format = v.oneOf(&d, Image.Format.self) ?? .qcow2
+        } else if case .file(let p)? = source,
+            p.hasSuffix(".raw") || p.hasSuffix(".img") && !p.hasSuffix("cloudimg-amd64.img")
+        {
             format = .raw
         }
         var img = Image(name: name, source: source ?? .file(path: ""), format: format)
@@ -361,14 +412,24 @@ private struct Context {
             case .url(let u, _, _): img.os = NodeOS.guess(u)
             }
         }
-        if let v = f["kernel"], let p = v.nonEmptyString(&d) { img.kernel = path(p, v, &d); note(v) }
-        if let v = f["initrd"], let p = v.nonEmptyString(&d) { img.initrd = path(p, v, &d); note(v) }
+        if let v = f["kernel"], let p = v.nonEmptyString(&d) {
+            img.kernel = path(p, v, &d)
+            note(v)
+        }
+        if let v = f["initrd"], let p = v.nonEmptyString(&d) {
+            img.initrd = path(p, v, &d)
+            note(v)
+        }
         if let v = f["cmdline"] { img.cmdline = v.string(&d) }
         if img.initrd != nil && img.kernel == nil {
-            d.error("\(n.path).initrd", at: f.location(of: "initrd"), "'initrd' without 'kernel'", hint: "add 'kernel', or remove 'initrd'")
+            d.error(
+                "\(n.path).initrd", at: f.location(of: "initrd"), "'initrd' without 'kernel'",
+                hint: "add 'kernel', or remove 'initrd'")
         }
         if img.cmdline != nil && img.kernel == nil {
-            d.error("\(n.path).cmdline", at: f.location(of: "cmdline"), "'cmdline' without 'kernel'", hint: "add 'kernel', or remove 'cmdline'")
+            d.error(
+                "\(n.path).cmdline", at: f.location(of: "cmdline"), "'cmdline' without 'kernel'",
+                hint: "add 'kernel', or remove 'cmdline'")
         }
         if img.kernel != nil && img.cmdline == nil { img.cmdline = "root=/dev/vda console=ttyS0" }
         // An image whose source was refused is kept (without a file), so that the machines using
@@ -394,7 +455,8 @@ private struct Context {
         while let start = rest.range(of: "${") {
             out += rest[..<start.lowerBound]
             guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
-                d.error(n.path, at: n.location, "unterminated '${' in '\(raw)'", hint: "write ${VAR} or ${VAR:-default}")
+                d.error(
+                    n.path, at: n.location, "unterminated '${' in '\(raw)'", hint: "write ${VAR} or ${VAR:-default}")
                 return nil
             }
             let expr = rest[start.upperBound..<end]
@@ -407,8 +469,9 @@ private struct Context {
             } else if let fallback {
                 out += fallback
             } else {
-                d.error(n.path, at: n.location, "environment variable '\(name)' is not set",
-                        hint: "set it, or give a default: ${\(name):-DEFAULT}")
+                d.error(
+                    n.path, at: n.location, "environment variable '\(name)' is not set",
+                    hint: "set it, or give a default: ${\(name):-DEFAULT}")
                 return nil
             }
             rest = rest[rest.index(after: end)...]
@@ -422,12 +485,14 @@ private struct Context {
     mutating func network(_ name: String, _ n: YNode, _ d: inout Diagnostics) -> Network? {
         guard let f = n.fields(&d, keys: ["mode", "cidr", "bridge", "gateway", "dns"]) else { return nil }
         if name.range(of: #"^[a-z][a-z0-9-]{0,14}$"#, options: .regularExpression) == nil {
-            d.error(n.path, at: locations[n.path] ?? n.location, "'\(name)' is not a valid network name",
-                    hint: "lower-case letters, digits and '-', starting with a letter, at most 15 characters")
+            d.error(
+                n.path, at: locations[n.path] ?? n.location, "'\(name)' is not a valid network name",
+                hint: "lower-case letters, digits and '-', starting with a letter, at most 15 characters")
         }
         let mode = f["mode"].flatMap { $0.oneOf(&d, Network.Mode.self) } ?? .nat
         guard let cidrNode = f.required("cidr", &d, hint: "a network such as 10.77.0.0/24"),
-              let cidr = cidrNode.cidr(&d) else { return nil }
+            let cidr = cidrNode.cidr(&d)
+        else { return nil }
         note(cidrNode)
         var net = Network(name: name, mode: mode, cidr: cidr, bridge: nil, gateway: nil, dns: [])
         if let b = f["bridge"] {
@@ -436,23 +501,30 @@ private struct Context {
                 d.error(b.path, at: b.location, "bridge '\(shown(name))' \(problem)", hint: ExpandedNames.interfaceHint)
             }
             if mode != .bridge {
-                d.error(b.path, at: b.location, "'bridge' is only used with mode: bridge", hint: "remove it, or set mode: bridge")
+                d.error(
+                    b.path, at: b.location, "'bridge' is only used with mode: bridge",
+                    hint: "remove it, or set mode: bridge")
             }
         } else if mode == .bridge {
-            d.error(n.path, at: n.location, "mode: bridge needs 'bridge'", hint: "the name of an existing host bridge, e.g. bridge: br0")
+            d.error(
+                n.path, at: n.location, "mode: bridge needs 'bridge'",
+                hint: "the name of an existing host bridge, e.g. bridge: br0")
         }
         if let g = f["gateway"], let ip = g.ipv4(&d) {
             note(g)
             if !cidr.contains(ip) {
                 d.error(g.path, at: g.location, "gateway \(ip) is outside \(cidr)", hint: "an address inside \(cidr)")
             } else if mode != .bridge && ip != cidr.firstHost {
-                d.error(g.path, at: g.location, "libvirt's \(mode.rawValue) network is its own gateway at \(cidr.firstHost)",
-                        hint: "remove 'gateway', or set it to \(cidr.firstHost)")
+                d.error(
+                    g.path, at: g.location,
+                    "libvirt's \(mode.rawValue) network is its own gateway at \(cidr.firstHost)",
+                    hint: "remove 'gateway', or set it to \(cidr.firstHost)")
             }
             net.gateway = ip
         } else if mode == .bridge {
-            d.warning(n.path, at: n.location, "bridge network '\(name)' has no gateway, so guests get no default route",
-                      hint: "add 'gateway: <router address>' if guests need to reach other networks")
+            d.warning(
+                n.path, at: n.location, "bridge network '\(name)' has no gateway, so guests get no default route",
+                hint: "add 'gateway: <router address>' if guests need to reach other networks")
         }
         if let dns = f["dns"] {
             for e in dns.sequence(&d) ?? [] { if let ip = e.ipv4(&d) { net.dns.append(ip) } }
@@ -465,11 +537,20 @@ private struct Context {
     mutating func profile(_ name: String, _ n: YNode, _ d: inout Diagnostics) -> Profile? {
         guard let f = n.fields(&d, keys: ["extends", "cpu", "memory", "disk", "net"]) else { return nil }
         var p = Profile(name: name)
-        if let e = f["extends"] { p.extends = e.nonEmptyString(&d); note(e) }
+        if let e = f["extends"] {
+            p.extends = e.nonEmptyString(&d)
+            note(e)
+        }
         if let c = f["cpu"], let cf = c.fields(&d, keys: ["mode", "nested", "pinning", "emulatorPin", "iothreadPin"]) {
             if let v = cf["mode"] { p.cpuMode = v.oneOf(&d, CPUMode.self) }
-            if let v = cf["nested"] { p.nested = v.bool(&d); note(v) }
-            if let v = cf["pinning"] { p.pinning = pinning(v, &d); note(v) }
+            if let v = cf["nested"] {
+                p.nested = v.bool(&d)
+                note(v)
+            }
+            if let v = cf["pinning"] {
+                p.pinning = pinning(v, &d)
+                note(v)
+            }
             if let v = cf["emulatorPin"] { p.emulatorPin = pinning(v, &d) }
             if let v = cf["iothreadPin"] { p.iothreadPin = pinning(v, &d) }
         }
@@ -482,8 +563,9 @@ private struct Context {
                     case "2M", "2MiB": p.hugepages = .size2M
                     case "1G", "1GiB": p.hugepages = .size1G
                     default:
-                        d.error(v.path, at: v.location, "hugepage size '\(s)' is not supported",
-                                hint: "2M or 1G (the x86-64 page sizes), or none")
+                        d.error(
+                            v.path, at: v.location, "hugepage size '\(s)' is not supported",
+                            hint: "2M or 1G (the x86-64 page sizes), or none")
                     }
                 }
             }
@@ -501,8 +583,12 @@ private struct Context {
                 case "none": p.netQueues = Queues.none
                 case "auto": p.netQueues = .auto
                 default:
-                    if let q = Int(s), (1...256).contains(q) { p.netQueues = .count(q) } else {
-                        d.error(v.path, at: v.location, "'\(s)' is not a queue count", hint: "auto (one per vCPU), none, or a number from 1 to 256")
+                    if let q = Int(s), (1...256).contains(q) {
+                        p.netQueues = .count(q)
+                    } else {
+                        d.error(
+                            v.path, at: v.location, "'\(s)' is not a queue count",
+                            hint: "auto (one per vCPU), none, or a number from 1 to 256")
                     }
                 }
             }
@@ -522,21 +608,30 @@ private struct Context {
 
     // MARK: machines
 
-    mutating func machine(_ n: YNode, index: Int, hosts: [LabHost], images: [Image], networks: [Network],
-                          _ d: inout Diagnostics) -> MachineGroup? {
-        let keys = ["name", "count", "host", "image", "profile", "vcpus", "memory", "disk", "accel", "network",
-                    "pinning", "numaNode"]
+    mutating func machine(
+        _ n: YNode, index: Int, hosts: [LabHost], images: [Image], networks: [Network],
+        _ d: inout Diagnostics
+    ) -> MachineGroup? {
+        let keys = [
+            "name", "count", "host", "image", "profile", "vcpus", "memory", "disk", "accel", "network",
+            "pinning", "numaNode",
+        ]
         guard let f = n.fields(&d, keys: keys) else { return nil }
         guard let nameNode = f.required("name", &d, hint: "a machine name such as 'cp' or 'worker'"),
-              let name = nameNode.nonEmptyString(&d) else { return nil }
+            let name = nameNode.nonEmptyString(&d)
+        else { return nil }
         let path = "machines.\(name)"
         note(path, nameNode.location)
         if name.range(of: #"^[a-z][a-z0-9-]*$"#, options: .regularExpression) == nil || name.hasSuffix("-") {
-            d.error(nameNode.path, at: nameNode.location, "'\(shown(name))' is not a valid machine name",
-                    hint: "a host name: lower-case letters, digits and '-', starting with a letter")
+            d.error(
+                nameNode.path, at: nameNode.location, "'\(shown(name))' is not a valid machine name",
+                hint: "a host name: lower-case letters, digits and '-', starting with a letter")
         }
         var count: Int?
-        if let c = f["count"] { count = c.int(&d, in: 1...4096); note("\(path).count", c.location) }
+        if let c = f["count"] {
+            count = c.int(&d, in: 1...4096)
+            note("\(path).count", c.location)
+        }
 
         func defaulted(_ key: String, _ all: [String], what: String) -> String? {
             if let v = f[key] {
@@ -544,30 +639,45 @@ private struct Context {
                 return v.nonEmptyString(&d)
             }
             if all.count == 1 { return all[0] }
-            d.error("\(n.path).\(key)", at: n.location,
-                    all.isEmpty ? "machine '\(name)' needs \(what), and none is defined"
-                                : "machine '\(name)' needs '\(key)' because there are several \(what)s",
-                    hint: all.isEmpty ? "define one under '\(key == "image" ? "images" : key + "s")'" : "one of: \(all.joined(separator: ", "))")
+            d.error(
+                "\(n.path).\(key)", at: n.location,
+                all.isEmpty
+                    ? "machine '\(name)' needs \(what), and none is defined"
+                    : "machine '\(name)' needs '\(key)' because there are several \(what)s",
+                hint: all.isEmpty
+                    ? "define one under '\(key == "image" ? "images" : key + "s")'"
+                    : "one of: \(all.joined(separator: ", "))")
             return nil
         }
         let host = defaulted("host", hosts.map(\.name), what: "host") ?? ""
         let image = defaulted("image", images.map(\.name), what: "image") ?? ""
         var profile = Presets.defaultProfileName
-        if let v = f["profile"] { profile = v.nonEmptyString(&d) ?? profile; note("\(path).profile", v.location) }
+        if let v = f["profile"] {
+            profile = v.nonEmptyString(&d) ?? profile
+            note("\(path).profile", v.location)
+        }
         let vcpus = f["vcpus"].flatMap { $0.int(&d, in: 1...512) } ?? 2
         if let v = f["vcpus"] { note("\(path).vcpus", v.location) }
         let memory = f["memory"].flatMap { $0.size(&d, max: .largestMemory) } ?? .gib(2)
         if let v = f["memory"] {
             note("\(path).memory", v.location)
-            if memory < .mib(256) { d.error(v.path, at: v.location, "\(memory) is too little memory for a Linux guest", hint: "at least 256MiB") }
+            if memory < .mib(256) {
+                d.error(
+                    v.path, at: v.location, "\(memory) is too little memory for a Linux guest", hint: "at least 256MiB")
+            }
         }
         let disk = f["disk"].flatMap { $0.size(&d) } ?? .gib(20)
         if let v = f["disk"] {
             note("\(path).disk", v.location)
-            if disk < .gib(1) { d.error(v.path, at: v.location, "\(disk) is too small for a disk", hint: "at least 1GiB") }
+            if disk < .gib(1) {
+                d.error(v.path, at: v.location, "\(disk) is too small for a disk", hint: "at least 1GiB")
+            }
         }
         var accel: Accel?
-        if let v = f["accel"] { accel = v.oneOf(&d, Accel.self); note("\(path).accel", v.location) }
+        if let v = f["accel"] {
+            accel = v.oneOf(&d, Accel.self)
+            note("\(path).accel", v.location)
+        }
 
         var nets: [(String, IPv4?)] = []
         if let v = f["network"] {
@@ -592,35 +702,49 @@ private struct Context {
         } else if networks.count == 1 {
             nets = [(networks[0].name, nil)]
         } else {
-            d.error("\(n.path).network", at: n.location,
-                    networks.isEmpty ? "machine '\(name)' needs a network, and none is defined"
-                                     : "machine '\(name)' needs 'network' because there are several networks",
-                    hint: networks.isEmpty ? "define one, e.g. networks: {lab: {mode: nat, cidr: 10.77.0.0/24}}"
-                                           : "e.g. network: {\(networks[0].name): auto}")
+            d.error(
+                "\(n.path).network", at: n.location,
+                networks.isEmpty
+                    ? "machine '\(name)' needs a network, and none is defined"
+                    : "machine '\(name)' needs 'network' because there are several networks",
+                hint: networks.isEmpty
+                    ? "define one, e.g. networks: {lab: {mode: nat, cidr: 10.77.0.0/24}}"
+                    : "e.g. network: {\(networks[0].name): auto}")
         }
         var pin: CPUSet?
-        if let v = f["pinning"] { pin = v.cpuSet(&d); note("\(path).pinning", v.location) }
+        if let v = f["pinning"] {
+            pin = v.cpuSet(&d)
+            note("\(path).pinning", v.location)
+        }
         let numaNode = f["numaNode"].flatMap { $0.int(&d, in: 0...1023) }
-        return MachineGroup(name: name, count: count, host: host, image: image, profile: profile, vcpus: vcpus,
-                            memory: memory, disk: disk, accel: accel, networks: nets, pinning: pin, numaNode: numaNode)
+        return MachineGroup(
+            name: name, count: count, host: host, image: image, profile: profile, vcpus: vcpus,
+            memory: memory, disk: disk, accel: accel, networks: nets, pinning: pin, numaNode: numaNode)
     }
 
     // MARK: clusters
 
     mutating func cluster(_ n: YNode, index: Int, _ d: inout Diagnostics) -> Cluster? {
-        let keys = ["name", "kubernetes", "controlPlane", "workers", "cni", "podCIDR", "serviceCIDR", "containerd",
-                    "runtimes", "kubelet"]
+        let keys = [
+            "name", "kubernetes", "controlPlane", "workers", "cni", "podCIDR", "serviceCIDR", "containerd",
+            "runtimes", "kubelet",
+        ]
         guard let f = n.fields(&d, keys: keys) else { return nil }
         guard let nameNode = f.required("name", &d, hint: "a cluster name such as 'nested'"),
-              let name = nameNode.nonEmptyString(&d) else { return nil }
+            let name = nameNode.nonEmptyString(&d)
+        else { return nil }
         let path = "clusters.\(name)"
         note(path, nameNode.location)
         if name.range(of: #"^[a-z][a-z0-9-]{0,29}$"#, options: .regularExpression) == nil {
-            d.error(nameNode.path, at: nameNode.location, "'\(name)' is not a valid cluster name",
-                    hint: "lower-case letters, digits and '-', starting with a letter")
+            d.error(
+                nameNode.path, at: nameNode.location, "'\(name)' is not a valid cluster name",
+                hint: "lower-case letters, digits and '-', starting with a letter")
         }
         var kube = Versions.defaultKubernetes
-        if let v = f["kubernetes"], let s = v.nonEmptyString(&d) { kube = s; note("\(path).kubernetes", v.location) }
+        if let v = f["kubernetes"], let s = v.nonEmptyString(&d) {
+            kube = s
+            note("\(path).kubernetes", v.location)
+        }
 
         func refs(_ key: String) -> [NodeRef] {
             guard let v = f[key] else { return [] }
@@ -645,9 +769,12 @@ private struct Context {
             if case .mapping = v.node, let cf = v.fields(&d, keys: ["name", "version"]) {
                 if let c = cf["name"] { cni = c.oneOf(&d, Cluster.CNI.self) ?? .flannel }
                 if let c = cf["version"], let s = c.nonEmptyString(&d) {
-                    if VersionGrammar.prefixed.matches(s) { cniVersion = s } else {
-                        d.error(c.path, at: c.location, "'\(s.prefix(64))' is not a CNI release version",
-                                hint: VersionGrammar.prefixed.hint(example: Versions.flannel))
+                    if VersionGrammar.prefixed.matches(s) {
+                        cniVersion = s
+                    } else {
+                        d.error(
+                            c.path, at: c.location, "'\(s.prefix(64))' is not a CNI release version",
+                            hint: VersionGrammar.prefixed.hint(example: Versions.flannel))
                     }
                 }
             } else {
@@ -655,14 +782,21 @@ private struct Context {
             }
         }
         var podCIDR = IPv4Network(address: IPv4("10.244.0.0")!, prefix: 16)
-        if let v = f["podCIDR"], let c = v.cidr(&d) { podCIDR = c; note("\(path).podCIDR", v.location) }
+        if let v = f["podCIDR"], let c = v.cidr(&d) {
+            podCIDR = c
+            note("\(path).podCIDR", v.location)
+        }
         var serviceCIDR = IPv4Network(address: IPv4("10.96.0.0")!, prefix: 12)
-        if let v = f["serviceCIDR"], let c = v.cidr(&d) { serviceCIDR = c; note("\(path).serviceCIDR", v.location) }
+        if let v = f["serviceCIDR"], let c = v.cidr(&d) {
+            serviceCIDR = c
+            note("\(path).serviceCIDR", v.location)
+        }
         var containerd = "distro"
         if let v = f["containerd"], let s = v.nonEmptyString(&d) {
             if s != "distro" && s.range(of: #"^2\.[0-9]+\.[0-9]+$"#, options: .regularExpression) == nil {
-                d.error(v.path, at: v.location, "'\(s)' is not a containerd version nestlab installs",
-                        hint: "distro (the OS package), or a 2.x release such as 2.1.4")
+                d.error(
+                    v.path, at: v.location, "'\(s)' is not a containerd version nestlab installs",
+                    hint: "distro (the OS package), or a 2.x release such as 2.1.4")
             }
             containerd = s
         }
@@ -676,17 +810,26 @@ private struct Context {
         var cpuPolicy = Cluster.CPUManagerPolicy.none
         var reserved: CPUSet?
         var topoPolicy = Cluster.TopologyManagerPolicy.none
-        if let k = f["kubelet"], let kf = k.fields(&d, keys: ["cpuManagerPolicy", "reservedCPUs", "topologyManagerPolicy"]) {
-            if let v = kf["cpuManagerPolicy"] { cpuPolicy = v.oneOf(&d, Cluster.CPUManagerPolicy.self) ?? .none; note("\(path).kubelet.cpuManagerPolicy", v.location) }
-            if let v = kf["reservedCPUs"] { reserved = v.cpuSet(&d); note("\(path).kubelet.reservedCPUs", v.location) }
+        if let k = f["kubelet"],
+            let kf = k.fields(&d, keys: ["cpuManagerPolicy", "reservedCPUs", "topologyManagerPolicy"])
+        {
+            if let v = kf["cpuManagerPolicy"] {
+                cpuPolicy = v.oneOf(&d, Cluster.CPUManagerPolicy.self) ?? .none
+                note("\(path).kubelet.cpuManagerPolicy", v.location)
+            }
+            if let v = kf["reservedCPUs"] {
+                reserved = v.cpuSet(&d)
+                note("\(path).kubelet.reservedCPUs", v.location)
+            }
             if let v = kf["topologyManagerPolicy"] {
                 topoPolicy = v.oneOf(&d, Cluster.TopologyManagerPolicy.self) ?? .none
                 note("\(path).kubelet.topologyManagerPolicy", v.location)
             }
         }
-        return Cluster(name: name, kubernetes: kube, controlPlane: cp, workers: workers, cni: cni, cniVersion: cniVersion,
-                       podCIDR: podCIDR, serviceCIDR: serviceCIDR, containerd: containerd, runtimes: runtimes,
-                       cpuManagerPolicy: cpuPolicy, reservedCPUs: reserved, topologyManagerPolicy: topoPolicy)
+        return Cluster(
+            name: name, kubernetes: kube, controlPlane: cp, workers: workers, cni: cni, cniVersion: cniVersion,
+            podCIDR: podCIDR, serviceCIDR: serviceCIDR, containerd: containerd, runtimes: runtimes,
+            cpuManagerPolicy: cpuPolicy, reservedCPUs: reserved, topologyManagerPolicy: topoPolicy)
     }
 
     /// `runtimes: [runc, kata]` or `runtimes: {kata: {version: 3.20.0, ...}, urunc: {}}`.
@@ -697,10 +840,13 @@ private struct Context {
         case .sequence:
             for e in n.sequence(&d) ?? [] { if let s = e.nonEmptyString(&d) { entries.append((s, nil, e)) } }
         case .mapping:
-            for e in n.mapping(&d, keys: []) ?? [] { entries.append((e.key, e.value.isNull ? nil : e.value, e.keyNode)) }
+            for e in n.mapping(&d, keys: []) ?? [] {
+                entries.append((e.key, e.value.isNull ? nil : e.value, e.keyNode))
+            }
         default:
-            d.error(n.path, at: n.location, "expected a list or a mapping of runtimes, found \(n.kindName)",
-                    hint: "e.g. runtimes: [runc, kata, urunc, kubevirt]")
+            d.error(
+                n.path, at: n.location, "expected a list or a mapping of runtimes, found \(n.kindName)",
+                hint: "e.g. runtimes: [runc, kata, urunc, kubevirt]")
         }
         var out: [RuntimeSpec] = []
         var seen = Set<String>()
@@ -711,23 +857,42 @@ private struct Context {
                 continue
             }
             switch name {
-            case "runc": out.append(.runc); body?.emptyMapping(&d, what: name)
-            case "crun": out.append(.crun); body?.emptyMapping(&d, what: name)
+            case "runc":
+                out.append(.runc)
+                body?.emptyMapping(&d, what: name)
+            case "crun":
+                out.append(.crun)
+                body?.emptyMapping(&d, what: name)
             case "kata":
-                var k = KataOptions(version: Versions.kata, hypervisors: [.qemu], defaultVCPUs: 1, defaultMemory: .mib(2048),
-                                 enableHugepages: false, sharedFS: .virtioFS, virtioFSCache: "auto")
-                if let body, let f = body.fields(&d, keys: ["version", "hypervisors", "defaultVCPUs", "defaultMemory",
-                                                             "enableHugepages", "sharedFS", "virtioFSCache"]) {
+                var k = KataOptions(
+                    version: Versions.kata, hypervisors: [.qemu], defaultVCPUs: 1, defaultMemory: .mib(2048),
+                    enableHugepages: false, sharedFS: .virtioFS, virtioFSCache: "auto")
+                if let body,
+                    let f = body.fields(
+                        &d,
+                        keys: [
+                            "version", "hypervisors", "defaultVCPUs", "defaultMemory",
+                            "enableHugepages", "sharedFS", "virtioFSCache",
+                        ])
+                {
                     if let v = f["version"], let s = v.nonEmptyString(&d) {
-                        if VersionGrammar.plain.matches(s) { k.version = s } else {
-                            d.error(v.path, at: v.location, "'\(s.prefix(64))' is not a Kata Containers release version",
-                                    hint: VersionGrammar.plain.hint(example: Versions.kata))
+                        if VersionGrammar.plain.matches(s) {
+                            k.version = s
+                        } else {
+                            d.error(
+                                v.path, at: v.location, "'\(s.prefix(64))' is not a Kata Containers release version",
+                                hint: VersionGrammar.plain.hint(example: Versions.kata))
                         }
                     }
                     if let v = f["hypervisors"] {
                         var hs: [KataOptions.Hypervisor] = []
-                        for e in v.sequence(&d) ?? [] { if let h = e.oneOf(&d, KataOptions.Hypervisor.self) { hs.append(h) } }
-                        if hs.isEmpty { d.error(v.path, at: v.location, "no hypervisor listed", hint: "one or more of qemu, clh, fc") }
+                        for e in v.sequence(&d) ?? [] {
+                            if let h = e.oneOf(&d, KataOptions.Hypervisor.self) { hs.append(h) }
+                        }
+                        if hs.isEmpty {
+                            d.error(
+                                v.path, at: v.location, "no hypervisor listed", hint: "one or more of qemu, clh, fc")
+                        }
                         k.hypervisors = hs
                     }
                     if let v = f["defaultVCPUs"] { k.defaultVCPUs = v.int(&d, in: 1...256) ?? 1 }
@@ -735,27 +900,37 @@ private struct Context {
                     if let v = f["enableHugepages"] { k.enableHugepages = v.bool(&d) ?? false }
                     if let v = f["sharedFS"] { k.sharedFS = v.oneOf(&d, KataOptions.SharedFS.self) ?? .virtioFS }
                     if let v = f["virtioFSCache"], let s = v.string(&d) {
-                        if ["auto", "always", "never", "metadata"].contains(s) { k.virtioFSCache = s } else {
-                            d.error(v.path, at: v.location, "'\(s)' is not a virtio-fs cache mode", hint: "one of: auto, always, never, metadata")
+                        if ["auto", "always", "never", "metadata"].contains(s) {
+                            k.virtioFSCache = s
+                        } else {
+                            d.error(
+                                v.path, at: v.location, "'\(s)' is not a virtio-fs cache mode",
+                                hint: "one of: auto, always, never, metadata")
                         }
                     }
                 }
                 if k.hypervisors.contains(.clh) && k.sharedFS == .virtio9p {
-                    d.error("\(clusterPath).runtimes.kata", at: at.location, "kata-clh cannot share files over virtio-9p",
-                            hint: "use sharedFS: virtio-fs (or none), or drop clh")
+                    d.error(
+                        "\(clusterPath).runtimes.kata", at: at.location, "kata-clh cannot share files over virtio-9p",
+                        hint: "use sharedFS: virtio-fs (or none), or drop clh")
                 }
                 if k.defaultMemory < .mib(256) {
-                    d.error("\(clusterPath).runtimes.kata.defaultMemory", at: at.location, "Kata guests need at least 256MiB",
-                            hint: "defaultMemory: 2048MiB is Kata's own default")
+                    d.error(
+                        "\(clusterPath).runtimes.kata.defaultMemory", at: at.location,
+                        "Kata guests need at least 256MiB",
+                        hint: "defaultMemory: 2048MiB is Kata's own default")
                 }
                 out.append(.kata(k))
             case "urunc":
                 var u = UruncOptions(version: Versions.urunc, monitors: [.qemu, .firecracker], thinPoolSize: .gib(20))
                 if let body, let f = body.fields(&d, keys: ["version", "monitors", "thinPoolSize"]) {
                     if let v = f["version"], let s = v.nonEmptyString(&d) {
-                        if VersionGrammar.plain.matches(s) { u.version = s } else {
-                            d.error(v.path, at: v.location, "'\(s.prefix(64))' is not a urunc release version",
-                                    hint: VersionGrammar.plain.hint(example: Versions.urunc))
+                        if VersionGrammar.plain.matches(s) {
+                            u.version = s
+                        } else {
+                            d.error(
+                                v.path, at: v.location, "'\(s.prefix(64))' is not a urunc release version",
+                                hint: VersionGrammar.plain.hint(example: Versions.urunc))
                         }
                     }
                     if let v = f["monitors"] {
@@ -764,13 +939,18 @@ private struct Context {
                             guard let m = e.oneOf(&d, UruncOptions.Monitor.self) else { continue }
                             if m == .solo5Hvt || m == .solo5Spt {
                                 // Solo5 ships sources only; building it on every node is out of scope for now.
-                                d.error(e.path, at: e.location, "nestlab cannot install the \(m.rawValue) monitor yet (Solo5 publishes no release binaries)",
-                                        hint: "use qemu or firecracker")
+                                d.error(
+                                    e.path, at: e.location,
+                                    "nestlab cannot install the \(m.rawValue) monitor yet (Solo5 publishes no release binaries)",
+                                    hint: "use qemu or firecracker")
                                 continue
                             }
                             ms.append(m)
                         }
-                        if ms.isEmpty { d.error(v.path, at: v.location, "no monitor listed", hint: "one or more of qemu, firecracker") }
+                        if ms.isEmpty {
+                            d.error(
+                                v.path, at: v.location, "no monitor listed", hint: "one or more of qemu, firecracker")
+                        }
                         u.monitors = ms
                     }
                     if let v = f["thinPoolSize"], let s = v.size(&d) { u.thinPoolSize = s }
@@ -780,14 +960,19 @@ private struct Context {
                 var k = KubeVirtOptions(version: Versions.kubevirt, emulation: .auto)
                 if let body, let f = body.fields(&d, keys: ["version", "emulation"]) {
                     if let v = f["version"], let s = v.nonEmptyString(&d) {
-                        if VersionGrammar.prefixed.matches(s) { k.version = s } else {
-                            d.error(v.path, at: v.location, "'\(s.prefix(64))' is not a KubeVirt release version",
-                                    hint: VersionGrammar.prefixed.hint(example: Versions.kubevirt))
+                        if VersionGrammar.prefixed.matches(s) {
+                            k.version = s
+                        } else {
+                            d.error(
+                                v.path, at: v.location, "'\(s.prefix(64))' is not a KubeVirt release version",
+                                hint: VersionGrammar.prefixed.hint(example: Versions.kubevirt))
                         }
                     }
                     if let v = f["emulation"] {
                         note("\(clusterPath).runtimes.kubevirt.emulation", v.location)
-                        if case .scalar(let s) = v.node, s.string == "true" { k.emulation = .on } else if case .scalar(let s) = v.node, s.string == "false" {
+                        if case .scalar(let s) = v.node, s.string == "true" {
+                            k.emulation = .on
+                        } else if case .scalar(let s) = v.node, s.string == "false" {
                             k.emulation = .off
                         } else {
                             k.emulation = v.oneOf(&d, KubeVirtOptions.Emulation.self) ?? .auto
@@ -808,22 +993,29 @@ private struct Context {
 
     mutating func handoff(_ n: YNode, _ d: inout Diagnostics) -> Handoff? {
         guard let f = n.fields(&d, keys: ["command", "env", "workdir"]) else { return nil }
-        guard let c = f.required("command", &d, hint: "the benchmark runner, e.g. command: [./bench/run, --suite, paper]") else { return nil }
+        guard
+            let c = f.required("command", &d, hint: "the benchmark runner, e.g. command: [./bench/run, --suite, paper]")
+        else { return nil }
         note("handoff.command", c.location)
         var command: [String] = []
         if case .scalar = c.node {
-            d.error(c.path, at: c.location, "expected a list of arguments, found \(c.kindName)",
-                    hint: "write the command as a list, e.g. [./bench/run, --suite, paper]; nestlab runs it without a shell")
+            d.error(
+                c.path, at: c.location, "expected a list of arguments, found \(c.kindName)",
+                hint: "write the command as a list, e.g. [./bench/run, --suite, paper]; nestlab runs it without a shell"
+            )
         } else {
             command = c.stringList(&d) ?? []
-            if command.isEmpty { d.error(c.path, at: c.location, "the command is empty", hint: "at least the program to run") }
+            if command.isEmpty {
+                d.error(c.path, at: c.location, "the command is empty", hint: "at least the program to run")
+            }
         }
         var env: [String: String] = [:]
         if let e = f["env"] {
             for kv in e.mapping(&d, keys: []) ?? [] {
                 if kv.key.range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) == nil {
-                    d.error(kv.keyNode.path, at: kv.keyNode.location, "'\(kv.key)' is not an environment variable name",
-                            hint: "letters, digits and '_', not starting with a digit")
+                    d.error(
+                        kv.keyNode.path, at: kv.keyNode.location, "'\(kv.key)' is not an environment variable name",
+                        hint: "letters, digits and '_', not starting with a digit")
                 }
                 if let v = kv.value.string(&d) { env[kv.key] = v }
             }

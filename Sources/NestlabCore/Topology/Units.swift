@@ -52,8 +52,10 @@ public struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible,
             let (r, o) = n.multipliedReportingOverflow(by: mult)
             return o ? .failure(.overflow(s)) : .success(ByteSize(bytes: r))
         }
-        let decimal = ["K": "KiB", "KB": "KiB", "k": "KiB", "kB": "KiB", "M": "MiB", "MB": "MiB",
-                       "G": "GiB", "GB": "GiB", "T": "TiB", "TB": "TiB"]
+        let decimal = [
+            "K": "KiB", "KB": "KiB", "k": "KiB", "kB": "KiB", "M": "MiB", "MB": "MiB",
+            "G": "GiB", "GB": "GiB", "T": "TiB", "TB": "TiB",
+        ]
         if let bin = decimal[unit] { return .failure(.decimalUnit(s, suggestion: "\(digits)\(bin)")) }
         return .failure(.unknownUnit(s))
     }
@@ -167,7 +169,8 @@ public struct IPv4: Sendable, Hashable, Comparable, CustomStringConvertible, Cod
         guard parts.count == 4 else { return nil }
         var v: UInt32 = 0
         for p in parts {
-            guard !p.isEmpty, p.count <= 3, p.allSatisfy({ $0.isASCII && $0.isNumber }), let n = UInt32(p), n <= 255 else {
+            guard !p.isEmpty, p.count <= 3, p.allSatisfy({ $0.isASCII && $0.isNumber }), let n = UInt32(p), n <= 255
+            else {
                 return nil
             }
             v = v << 8 | n
@@ -186,7 +189,9 @@ public struct IPv4: Sendable, Hashable, Comparable, CustomStringConvertible, Cod
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         let s = try c.decode(String.self)
-        guard let ip = IPv4(s) else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "bad address \(s)") }
+        guard let ip = IPv4(s) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "bad address \(s)")
+        }
         self = ip
     }
 

@@ -37,8 +37,9 @@ public enum Versions {
         let t = text.hasPrefix("v") ? String(text.dropFirst()) : text
         let parts = t.split(separator: ".", omittingEmptySubsequences: false)
         // ASCII digits only: `Character.isNumber` also takes Arabic-Indic and full-width digits.
-        guard (2...3).contains(parts.count), parts.allSatisfy({ (1...4).contains($0.count) && $0.allSatisfy(\.isASCIIDigit) }),
-              parts[0] == "1", let minor = Int(parts[1])
+        guard (2...3).contains(parts.count),
+            parts.allSatisfy({ (1...4).contains($0.count) && $0.allSatisfy(\.isASCIIDigit) }),
+            parts[0] == "1", let minor = Int(parts[1])
         else { return .malformed(text) }
         if minor < minimumKubernetesMinor { return .tooOld(text) }
         if parts.count == 3 { return .resolved(t) }

@@ -21,13 +21,15 @@ struct YNode {
     }
 
     func child(_ key: String, _ value: Node, after keyMark: Mark? = nil) -> YNode {
-        YNode(node: value, path: path.isEmpty ? key : "\(path).\(key)", file: file, text: text,
-              via: via ?? aliasSite(value, after: keyMark, orAt: false))
+        YNode(
+            node: value, path: path.isEmpty ? key : "\(path).\(key)", file: file, text: text,
+            via: via ?? aliasSite(value, after: keyMark, orAt: false))
     }
 
     func element(_ index: Int, _ value: Node, after previous: Mark? = nil) -> YNode {
-        YNode(node: value, path: "\(path)[\(index)]", file: file, text: text,
-              via: via ?? aliasSite(value, after: previous ?? node.mark, orAt: index > 0))
+        YNode(
+            node: value, path: "\(path)[\(index)]", file: file, text: text,
+            via: via ?? aliasSite(value, after: previous ?? node.mark, orAt: index > 0))
     }
 
     /// A list element renamed by its `name` key (`machines.cp` instead of `machines[0]`), for readable key paths.
@@ -46,8 +48,11 @@ struct YNode {
         let before = (v.line, v.column) < (m.line, m.column) || (same && (v.line, v.column) == (m.line, m.column))
         guard before else { return nil }
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { Array($0) }
-        func token(at i: Int, _ c: Int) -> String { String(lines[i][c...].prefix { !$0.isWhitespace && !",[]{}".contains($0) }) }
-        guard v.line - 1 < lines.count, v.column - 1 < lines[v.line - 1].count, lines[v.line - 1][v.column - 1] == "&" else {
+        func token(at i: Int, _ c: Int) -> String {
+            String(lines[i][c...].prefix { !$0.isWhitespace && !",[]{}".contains($0) })
+        }
+        guard v.line - 1 < lines.count, v.column - 1 < lines[v.line - 1].count, lines[v.line - 1][v.column - 1] == "&"
+        else {
             return FileLocation(file: file, line: m.line, column: m.column)
         }
         let alias = "*" + token(at: v.line - 1, v.column - 1).dropFirst()
@@ -86,10 +91,13 @@ struct YNode {
         var out: [(String, YNode, YNode)] = []
         for (k, v) in m {
             guard case .scalar(let ks) = k else {
-                d.error(path, at: YNode(node: k, path: path, file: file, text: text, via: via).location, "keys must be plain strings")
+                d.error(
+                    path, at: YNode(node: k, path: path, file: file, text: text, via: via).location,
+                    "keys must be plain strings")
                 continue
             }
-            let keyNode = YNode(node: k, path: path.isEmpty ? ks.string : "\(path).\(ks.string)", file: file, text: text, via: via)
+            let keyNode = YNode(
+                node: k, path: path.isEmpty ? ks.string : "\(path).\(ks.string)", file: file, text: text, via: via)
             if !allowed.isEmpty && !allowed.contains(ks.string) {
                 let hint: String
                 if let near = Spelling.closest(to: ks.string, in: allowed) {
@@ -108,8 +116,9 @@ struct YNode {
     /// A mapping that takes no keys (`runc: {}`): every key in it is unknown.
     func emptyMapping(_ d: inout Diagnostics, what: String) {
         for e in mapping(&d, keys: []) ?? [] {
-            d.error(e.keyNode.path, at: e.keyNode.location, "unknown key '\(shown(e.key))'",
-                    hint: "\(what) takes no settings; write \(what): {}")
+            d.error(
+                e.keyNode.path, at: e.keyNode.location, "unknown key '\(shown(e.key))'",
+                hint: "\(what) takes no settings; write \(what): {}")
         }
     }
 
@@ -148,12 +157,15 @@ struct YNode {
 
     func int(_ d: inout Diagnostics, in range: ClosedRange<Int>) -> Int? {
         guard case .scalar(let s) = node, s.style == .plain, let n = Int(s.string) else {
-            d.error(path, at: location, "expected a whole number, found \(kindName)",
-                    hint: "a number from \(range.lowerBound) to \(range.upperBound)")
+            d.error(
+                path, at: location, "expected a whole number, found \(kindName)",
+                hint: "a number from \(range.lowerBound) to \(range.upperBound)")
             return nil
         }
         guard range.contains(n) else {
-            d.error(path, at: location, "\(n) is out of range", hint: "a number from \(range.lowerBound) to \(range.upperBound)")
+            d.error(
+                path, at: location, "\(n) is out of range",
+                hint: "a number from \(range.lowerBound) to \(range.upperBound)")
             return nil
         }
         return n
@@ -168,7 +180,8 @@ struct YNode {
         return nil
     }
 
-    func oneOf<E: RawRepresentable & CaseIterable>(_ d: inout Diagnostics, _ type: E.Type) -> E? where E.RawValue == String {
+    func oneOf<E: RawRepresentable & CaseIterable>(_ d: inout Diagnostics, _ type: E.Type) -> E?
+    where E.RawValue == String {
         guard let s = string(&d) else { return nil }
         if let e = E(rawValue: s) { return e }
         let all = E.allCases.map(\.rawValue)
@@ -185,14 +198,16 @@ struct YNode {
         switch ByteSize.parse(s) {
         case .success(let v):
             if v > max {
-                d.error(path, at: location, "'\(s.prefix(64))' is more than nestlab accepts here", hint: "at most \(max)")
+                d.error(
+                    path, at: location, "'\(s.prefix(64))' is more than nestlab accepts here", hint: "at most \(max)")
                 return nil
             }
             return v
         case .failure(let e):
             switch e {
             case .decimalUnit(_, let suggestion):
-                d.error(path, at: location, "'\(s)' has an ambiguous unit", hint: "sizes are binary: write '\(suggestion)'")
+                d.error(
+                    path, at: location, "'\(s)' has an ambiguous unit", hint: "sizes are binary: write '\(suggestion)'")
             case .noUnit:
                 d.error(path, at: location, "'\(s)' has no unit", hint: "a size such as 8GiB or 512MiB")
             default:
@@ -204,7 +219,9 @@ struct YNode {
 
     func cpuSet(_ d: inout Diagnostics) -> CPUSet? {
         let text: String
-        if case .scalar(let s) = node { text = s.string } else {
+        if case .scalar(let s) = node {
+            text = s.string
+        } else {
             d.error(path, at: location, "expected a CPU set, found \(kindName)", hint: "a CPU set such as 2-5,8")
             return nil
         }
@@ -234,7 +251,9 @@ struct YNode {
         case .failure(.hostBitsSet(_, let net)):
             d.error(path, at: location, "'\(s)' has host bits set", hint: "did you mean '\(net)'?")
         case .failure(.tooSmall):
-            d.error(path, at: location, "'\(s)' leaves no room for machines", hint: "a prefix of /30 or shorter, e.g. 10.77.0.0/24")
+            d.error(
+                path, at: location, "'\(s)' leaves no room for machines",
+                hint: "a prefix of /30 or shorter, e.g. 10.77.0.0/24")
         case .failure(.syntax):
             d.error(path, at: location, "'\(s)' is not a CIDR", hint: "a network such as 10.77.0.0/24")
         }
@@ -263,7 +282,9 @@ struct Fields {
 
     func required(_ key: String, _ d: inout Diagnostics, hint: String) -> YNode? {
         if let v = self[key] { return v }
-        d.error(node.path.isEmpty ? key : "\(node.path).\(key)", at: node.location, "missing required key '\(key)'", hint: hint)
+        d.error(
+            node.path.isEmpty ? key : "\(node.path).\(key)", at: node.location, "missing required key '\(key)'",
+            hint: hint)
         return nil
     }
 }

@@ -14,11 +14,14 @@ public enum ConsoleAttach {
         let access = try AccessCommands.load(lab: lab)
         let m = try AccessCommands.machine(machine, in: access)
         guard m.kind == .vm, let uri = m.libvirt, let domainName = m.domain else {
-            throw UsageError("'\(m.name)' is a bare-metal host: it has no console nestlab can reach (use nestlab ssh \(lab) \(m.name))")
+            throw UsageError(
+                "'\(m.name)' is a bare-metal host: it has no console nestlab can reach (use nestlab ssh \(lab) \(m.name))"
+            )
         }
         let tty = isatty(STDIN_FILENO) == 1
         guard tty || allowNonTTY else {
-            throw UsageError("nestlab console needs a terminal on stdin (Ctrl-] detaches); give --no-tty to read stdin as it is")
+            throw UsageError(
+                "nestlab console needs a terminal on stdin (Ctrl-] detaches); give --no-tty to read stdin as it is")
         }
         let connection: Connection
         let stream: Libvirt.Stream
@@ -30,8 +33,12 @@ public enum ConsoleAttach {
             }
             stream = try domain.openConsole(flags: force ? [.force] : [])
         } catch let e as LibvirtError {
-            var text = "cannot open the console of '\(m.name)' (domain \(domainName) on host '\(m.host)', \(uri)): \(e.message)"
-            if e.message.contains("Active console session") { text += "; another client holds it (a running `nestlab up` watches it on remote hosts): give --force to take it over" }
+            var text =
+                "cannot open the console of '\(m.name)' (domain \(domainName) on host '\(m.host)', \(uri)): \(e.message)"
+            if e.message.contains("Active console session") {
+                text +=
+                    "; another client holds it (a running `nestlab up` watches it on remote hosts): give --force to take it over"
+            }
             throw OperationError(text)
         }
         _ = connection
@@ -61,7 +68,10 @@ public enum ConsoleAttach {
         var buf = [UInt8](repeating: 0, count: 4096)
         var stdinOpen = true
         while ended.withLock({ $0 }) == nil {
-            guard stdinOpen else { usleep(100_000); continue }
+            guard stdinOpen else {
+                usleep(100_000)
+                continue
+            }
             let n = poll(&fds, 1, 200)
             if n <= 0 { continue }
             let r = read(STDIN_FILENO, &buf, buf.count)

@@ -36,27 +36,34 @@ public struct LabAccess: Sendable {
             }
             var roles = [m.group]
             if let r = clusterRole[.machine(m.name)] ?? clusterRole[.machine(m.group)] { roles.append(r) }
-            out.append(MachineAccess(name: m.name, kind: .vm, host: m.host.name, aliases: ["\(lab.name)-\(m.name)"],
-                                     address: address.description, user: Self.user, identityFile: state.sshKey.path,
-                                     knownHostsFile: state.knownHosts.path, proxyJump: jump, roles: roles,
-                                     networks: m.nics.map(\.network.name), cluster: m.cluster, libvirt: m.host.libvirt,
-                                     domain: m.domainName))
+            out.append(
+                MachineAccess(
+                    name: m.name, kind: .vm, host: m.host.name, aliases: ["\(lab.name)-\(m.name)"],
+                    address: address.description, user: Self.user, identityFile: state.sshKey.path,
+                    knownHostsFile: state.knownHosts.path, proxyJump: jump, roles: roles,
+                    networks: m.nics.map(\.network.name), cluster: m.cluster, libvirt: m.host.libvirt,
+                    domain: m.domainName))
         }
         for h in Self.bareMetalNodes(lab.topology) {
             let (user, hostName) = Self.splitTarget(h.ssh ?? h.name)
             var roles = ["baremetal"]
             if let r = clusterRole[.host(h.name)] { roles.append(r) }
             let cluster = lab.topology.clusters.first { $0.allNodes.contains(.host(h.name)) }?.name
-            out.append(MachineAccess(name: h.name, kind: .baremetal, host: h.name, aliases: ["\(lab.name)-\(h.name)"],
-                                     address: hostName, user: user, identityFile: nil, knownHostsFile: state.knownHosts.path,
-                                     roles: roles, networks: [], cluster: cluster))
+            out.append(
+                MachineAccess(
+                    name: h.name, kind: .baremetal, host: h.name, aliases: ["\(lab.name)-\(h.name)"],
+                    address: hostName, user: user, identityFile: nil, knownHostsFile: state.knownHosts.path,
+                    roles: roles, networks: [], cluster: cluster))
         }
         machines = out
     }
 
     /// Bare-metal hosts that are cluster nodes (nestlab runs the node scripts on them over SSH).
     static func bareMetalNodes(_ t: Topology) -> [LabHost] {
-        let names = Set(t.clusters.flatMap { c in c.allNodes.compactMap { n -> String? in if case .host(let h) = n { return h } else { return nil } } })
+        let names = Set(
+            t.clusters.flatMap { c in
+                c.allNodes.compactMap { n -> String? in if case .host(let h) = n { return h } else { return nil } }
+            })
         return t.hosts.filter { names.contains($0.name) }
     }
 
@@ -107,15 +114,21 @@ public struct LabAccess: Sendable {
     // MARK: files
 
     /// The lab's OpenSSH config, as `ssh-config` prints it and `ssh`/`exec` use it.
-    public func sshConfig() throws -> String { try SSHConfig.render(lab: lab, machines: machines, configFile: state.sshConfig.path) }
+    public func sshConfig() throws -> String {
+        try SSHConfig.render(lab: lab, machines: machines, configFile: state.sshConfig.path)
+    }
 
     /// Hosts whose keys nestlab must read (it made none of them): jump hosts and bare-metal nodes.
     public var externalHosts: [(name: String, hostName: String, port: Int)] {
         var seen = Set<String>()
         var out: [(String, String, Int)] = []
         for m in machines {
-            if m.kind == .baremetal, seen.insert("\(m.address):\(m.port)").inserted { out.append((m.name, m.address, m.port)) }
-            if let j = m.proxyJump, seen.insert("\(j.hostName):\(j.port)").inserted { out.append((j.alias, j.hostName, j.port)) }
+            if m.kind == .baremetal, seen.insert("\(m.address):\(m.port)").inserted {
+                out.append((m.name, m.address, m.port))
+            }
+            if let j = m.proxyJump, seen.insert("\(j.hostName):\(j.port)").inserted {
+                out.append((j.alias, j.hostName, j.port))
+            }
         }
         return out
     }
@@ -126,7 +139,8 @@ public struct LabAccess: Sendable {
         var entries: [KnownHosts.Entry] = []
         for m in machines where m.kind == .vm {
             guard let key = hostKeys[m.name] else { continue }
-            entries.append(KnownHosts.Entry(names: [m.name] + m.aliases + [m.address], port: m.port, key: key.keyWithoutComment))
+            entries.append(
+                KnownHosts.Entry(names: [m.name] + m.aliases + [m.address], port: m.port, key: key.keyWithoutComment))
         }
         entries += external
         try SecretFile.createPrivateDirectory(at: state.knownHosts.deletingLastPathComponent())
@@ -148,15 +162,21 @@ public struct LabAccess: Sendable {
         var entries: [KnownHosts.Entry] = []
         var notes: [String] = []
         for h in externalHosts {
-            let keys = (try? await Blocking.run { HostKeyReader.keys(hostName: h.hostName, port: h.port) }) ?? .none("cancelled")
+            let keys =
+                (try? await Blocking.run { HostKeyReader.keys(hostName: h.hostName, port: h.port) })
+                ?? .none("cancelled")
             switch keys {
             case .known(let k):
                 entries += k.map { KnownHosts.Entry(names: [h.hostName], port: h.port, key: $0) }
             case .scanned(let k):
                 entries += k.map { KnownHosts.Entry(names: [h.hostName], port: h.port, key: $0) }
-                notes.append("\(h.name): host key of \(h.hostName) read with ssh-keyscan (it was not in your known_hosts) and recorded for this lab")
+                notes.append(
+                    "\(h.name): host key of \(h.hostName) read with ssh-keyscan (it was not in your known_hosts) and recorded for this lab"
+                )
             case .none(let why):
-                notes.append("warning: \(h.name): cannot read the host key of \(h.hostName): \(why); ssh to it through nestlab will be refused")
+                notes.append(
+                    "warning: \(h.name): cannot read the host key of \(h.hostName): \(why); ssh to it through nestlab will be refused"
+                )
             }
         }
         return (entries, notes)
@@ -178,11 +198,13 @@ enum HostKeyReader {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
         let userFile = home + "/.ssh/known_hosts"
         if FileManager.default.fileExists(atPath: userFile),
-           let r = try? ChildProcess.capture(["ssh-keygen", "-F", pattern, "-f", userFile], timeout: 10), r.status == 0 {
+            let r = try? ChildProcess.capture(["ssh-keygen", "-F", pattern, "-f", userFile], timeout: 10), r.status == 0
+        {
             let k = parse(r.stdout)
             if !k.isEmpty { return .known(k) }
         }
-        guard let r = try? ChildProcess.capture(["ssh-keyscan", "-T", "10", "-p", String(port), hostName], timeout: 30) else {
+        guard let r = try? ChildProcess.capture(["ssh-keyscan", "-T", "10", "-p", String(port), hostName], timeout: 30)
+        else {
             return .none("ssh-keyscan could not run")
         }
         let k = parse(r.stdout)

@@ -1,10 +1,11 @@
 import Crypto
 import Curl
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The content-addressed cache of downloaded artifacts.
@@ -43,7 +44,8 @@ public actor ArtifactCache {
         if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
             return URL(fileURLWithPath: xdg, isDirectory: true).appendingPathComponent("nestlab", isDirectory: true)
         }
-        let home = environment["HOME"].map { URL(fileURLWithPath: $0, isDirectory: true) }
+        let home =
+            environment["HOME"].map { URL(fileURLWithPath: $0, isDirectory: true) }
             ?? FileManager.default.homeDirectoryForCurrentUser
         return home.appendingPathComponent(".cache/nestlab", isDirectory: true)
     }
@@ -71,8 +73,10 @@ public actor ArtifactCache {
     ///     was fetched before (to re-resolve a lock file); the bytes are still stored once.
     ///     A pinned digest is always looked up by digest.
     /// - Throws: ``ArtifactError``: `.digestMismatch` names the artifact and both digests.
-    public func fetch(_ request: ArtifactRequest, for topologyPath: String? = nil,
-                      refresh: Bool = false) async throws -> CachedArtifact {
+    public func fetch(
+        _ request: ArtifactRequest, for topologyPath: String? = nil,
+        refresh: Bool = false
+    ) async throws -> CachedArtifact {
         let request = try Self.validated(request)
         let refreshing = refresh && request.sha256 == nil
         if !refreshing, let hit = try cached(request) {
@@ -96,8 +100,10 @@ public actor ArtifactCache {
 
     /// Fetches several artifacts in parallel (bounded by the download options) and
     /// returns them in the order asked. The first failure cancels the rest and is thrown.
-    public func fetchAll(_ requests: [ArtifactRequest], for topologyPath: String? = nil,
-                         refresh: Bool = false) async throws -> [CachedArtifact] {
+    public func fetchAll(
+        _ requests: [ArtifactRequest], for topologyPath: String? = nil,
+        refresh: Bool = false
+    ) async throws -> [CachedArtifact] {
         try await withThrowingTaskGroup(of: (Int, CachedArtifact).self) { group in
             for (index, request) in requests.enumerated() {
                 group.addTask { (index, try await self.fetch(request, for: topologyPath, refresh: refresh)) }
@@ -122,22 +128,27 @@ public actor ArtifactCache {
         let path = blobPath(sha256: entry.sha256)
         // A blob missing or cut short on disk is a miss; the download replaces it.
         guard let size = Self.fileSize(path.path), size == entry.size else { return nil }
-        return CachedArtifact(name: request.name, url: request.url, sha256: entry.sha256, size: entry.size,
-                              path: path, fetchedAt: entry.fetchedAt, downloaded: false)
+        return CachedArtifact(
+            name: request.name, url: request.url, sha256: entry.sha256, size: entry.size,
+            path: path, fetchedAt: entry.fetchedAt, downloaded: false)
     }
 
     /// A blob present on disk whose index entry was lost: still a valid hit for its digest.
     private nonisolated func blobEntryWithoutIndex(_ digest: String, request: ArtifactRequest) -> CacheEntry? {
         let path = blobPath(sha256: digest).path
         guard let size = Self.fileSize(path),
-              let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
-        return CacheEntry(sha256: digest, name: request.name, url: request.url.absoluteString, size: size,
-                          fetchedAt: attributes[.modificationDate] as? Date ?? Date())
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        else { return nil }
+        return CacheEntry(
+            sha256: digest, name: request.name, url: request.url.absoluteString, size: size,
+            fetchedAt: attributes[.modificationDate] as? Date ?? Date())
     }
 
     /// Downloads under the per-artifact lock; runs once per key at a time in this process.
-    private nonisolated func download(_ request: ArtifactRequest, key: String,
-                                      refresh: Bool) async throws -> CachedArtifact {
+    private nonisolated func download(
+        _ request: ArtifactRequest, key: String,
+        refresh: Bool
+    ) async throws -> CachedArtifact {
         try createDirectories()
         let lockName = Self.hex(SHA256.hash(data: Data(key.utf8)))
         return try await FileLock.withLock(lockDirectory.appendingPathComponent("\(lockName).lock").path) {
@@ -155,8 +166,9 @@ public actor ArtifactCache {
             }
             let result: DownloadResult
             do {
-                result = try await downloader.download(from: request.url, to: staging, checksum: checksum,
-                                                       label: request.name)
+                result = try await downloader.download(
+                    from: request.url, to: staging, checksum: checksum,
+                    label: request.name)
             } catch let error as CurlError {
                 if case .checksumMismatch(let url, let expected, let actual) = error {
                     throw ArtifactError.digestMismatch(name: request.name, url: url, expected: expected, actual: actual)
@@ -185,13 +197,15 @@ public actor ArtifactCache {
                     entry.size = result.size
                     index.artifacts[result.sha256] = entry
                 } else {
-                    index.artifacts[result.sha256] = CacheEntry(sha256: result.sha256, name: request.name,
-                                                      url: request.url.absoluteString, size: result.size,
-                                                      fetchedAt: fetchedAt)
+                    index.artifacts[result.sha256] = CacheEntry(
+                        sha256: result.sha256, name: request.name,
+                        url: request.url.absoluteString, size: result.size,
+                        fetchedAt: fetchedAt)
                 }
             }
-            return CachedArtifact(name: request.name, url: request.url, sha256: result.sha256, size: result.size,
-                                  path: blob, fetchedAt: fetchedAt, downloaded: true)
+            return CachedArtifact(
+                name: request.name, url: request.url, sha256: result.sha256, size: result.size,
+                path: blob, fetchedAt: fetchedAt, downloaded: true)
         }
     }
 

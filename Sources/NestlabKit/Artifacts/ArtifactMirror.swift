@@ -37,14 +37,20 @@ public final class ArtifactMirror: @unchecked Sendable {
             close(s)
             throw HostError.system("'\(address)' is not an IPv4 address for the artifact mirror", errno: EINVAL)
         }
-        let bound = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let bound = withUnsafePointer(to: &sa) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
         guard bound == 0, listen(s, 64) == 0 else {
             let e = errno
             close(s)
             throw HostError.system("cannot serve the artifact mirror on \(address):\(port)", errno: e)
         }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        _ = withUnsafeMutablePointer(to: &sa) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) }
+        }
         self.port = UInt16(bigEndian: sa.sin_port)
         fd = s
         let t = Thread { [self] in acceptLoop() }
@@ -99,7 +105,8 @@ public final class ArtifactMirror: @unchecked Sendable {
         lock.withLock { served.append(path) }
         let comps = path.split(separator: "/", omittingEmptySubsequences: true)
         guard comps.count == 2, comps[0].count == 64, comps[0].allSatisfy({ $0.isASCIIHexDigit && !$0.isUppercase }),
-              !comps[1].contains(".."), !comps[1].isEmpty else {
+            !comps[1].contains(".."), !comps[1].isEmpty
+        else {
             respond(c, status: "404 Not Found", body: "not a cached artifact: \(path)\n")
             return
         }
@@ -113,18 +120,23 @@ public final class ArtifactMirror: @unchecked Sendable {
         var st = stat()
         fstat(f, &st)
         let size = Int(st.st_size)
-        let header = "HTTP/1.1 200 OK\r\nContent-Length: \(size)\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n"
+        let header =
+            "HTTP/1.1 200 OK\r\nContent-Length: \(size)\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n"
         guard sendAll(c, Array(header.utf8)) else { return }
         if parts[0] == "HEAD" { return }
         var off: off_t = 0
         while off < off_t(size) {
             let n = sendfile(c, f, &off, size - Int(off))
-            if n <= 0 { if errno == EINTR { continue }; return }
+            if n <= 0 {
+                if errno == EINTR { continue }
+                return
+            }
         }
     }
 
     private func respond(_ c: Int32, status: String, body: String) {
-        let text = "HTTP/1.1 \(status)\r\nContent-Length: \(body.utf8.count)\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n\(body)"
+        let text =
+            "HTTP/1.1 \(status)\r\nContent-Length: \(body.utf8.count)\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n\(body)"
         _ = sendAll(c, Array(text.utf8))
     }
 
@@ -132,7 +144,10 @@ public final class ArtifactMirror: @unchecked Sendable {
         var sent = 0
         while sent < bytes.count {
             let n = bytes.withUnsafeBytes { send(c, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { if errno == EINTR { continue }; return false }
+            if n <= 0 {
+                if errno == EINTR { continue }
+                return false
+            }
             sent += n
         }
         return true

@@ -60,8 +60,10 @@ public struct CacheEntry: Sendable, Hashable, Codable {
     /// Topology files (absolute paths, sorted) that use this blob.
     public var usedBy: [String]
 
-    public init(sha256: String, name: String, url: String, otherURLs: [String] = [], size: Int64,
-                fetchedAt: Date, usedBy: [String] = []) {
+    public init(
+        sha256: String, name: String, url: String, otherURLs: [String] = [], size: Int64,
+        fetchedAt: Date, usedBy: [String] = []
+    ) {
         self.sha256 = sha256
         self.name = name
         self.url = url

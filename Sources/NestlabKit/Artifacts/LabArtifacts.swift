@@ -13,7 +13,9 @@ public enum LabArtifacts {
     /// Everything the topology downloads. Digests come from the topology (`sha256:`), then
     /// the lock file (unless `updateLock`), then upstream checksum files; what has none is
     /// pinned on first download and recorded in the lock.
-    public static func wanted(_ t: Topology, lock: LockFile?, updateLock: Bool, imagesOnly: Bool = false) throws -> [Wanted] {
+    public static func wanted(_ t: Topology, lock: LockFile?, updateLock: Bool, imagesOnly: Bool = false) throws
+        -> [Wanted]
+    {
         func locked(_ name: String, _ url: String) -> String? {
             guard !updateLock, let e = lock?.entry(name), e.url == url else { return nil }
             return e.sha256
@@ -23,8 +25,11 @@ public enum LabArtifacts {
         for img in t.images where used.contains(img.name) {
             guard case .url(let u, let sha, let sums) = img.source, let url = URL(string: u) else { continue }
             let name = ArtifactCatalog.imageName(img.name)
-            out.append(Wanted(request: ArtifactRequest(name: name, url: url, sha256: sha ?? locked(name, u),
-                                                       checksumsURL: sums.flatMap(URL.init(string:))), isImage: true))
+            out.append(
+                Wanted(
+                    request: ArtifactRequest(
+                        name: name, url: url, sha256: sha ?? locked(name, u),
+                        checksumsURL: sums.flatMap(URL.init(string:))), isImage: true))
         }
         if imagesOnly { return out }
         var seen = Set<String>()
@@ -32,9 +37,12 @@ public enum LabArtifacts {
             for r in ArtifactCatalog.refs(for: c) where seen.insert(r.name).inserted {
                 guard let url = URL(string: r.url) else { continue }
                 let pinned = locked(r.name, r.url)
-                out.append(Wanted(request: ArtifactRequest(name: r.name, url: url, sha256: pinned,
-                                                           checksumsURL: pinned == nil && r.upstreamChecksum ? URL(string: r.url + ".sha256") : nil),
-                                  isImage: false))
+                out.append(
+                    Wanted(
+                        request: ArtifactRequest(
+                            name: r.name, url: url, sha256: pinned,
+                            checksumsURL: pinned == nil && r.upstreamChecksum ? URL(string: r.url + ".sha256") : nil),
+                        isImage: false))
             }
         }
         return out
@@ -42,8 +50,10 @@ public enum LabArtifacts {
 
     /// Downloads (or finds in the cache) what the topology needs and writes its lock file.
     @discardableResult
-    public static func fetch(file: String, topology: Topology? = nil, updateLock: Bool, imagesOnly: Bool = false,
-                             cache: ArtifactCache) async throws -> (LockFile, [CachedArtifact]) {
+    public static func fetch(
+        file: String, topology: Topology? = nil, updateLock: Bool, imagesOnly: Bool = false,
+        cache: ArtifactCache
+    ) async throws -> (LockFile, [CachedArtifact]) {
         let t = try topology ?? TopologyParser().load(path: file).0
         let lock = try LockFile.load(forTopology: file)
         let wanted = try wanted(t, lock: lock, updateLock: updateLock, imagesOnly: imagesOnly)
@@ -52,7 +62,8 @@ public enum LabArtifacts {
         if !imagesOnly { try await cache.recordUse(topologyPath: topoPath, digests: fetched.map(\.sha256)) }
         var entries = (updateLock ? [] : lock?.artifacts ?? []).filter { e in !fetched.contains { $0.name == e.name } }
         for a in fetched {
-            entries.append(LockFile.Entry(name: a.name, url: a.url.absoluteString, sha256: a.sha256, size: UInt64(a.size)))
+            entries.append(
+                LockFile.Entry(name: a.name, url: a.url.absoluteString, sha256: a.sha256, size: UInt64(a.size)))
         }
         let newLock = LockFile(artifacts: entries)
         if newLock != lock {
@@ -66,7 +77,8 @@ public enum LabArtifacts {
         guard case .url(let u, let sha, let sums) = img.source, let url = URL(string: u) else { return nil }
         let name = ArtifactCatalog.imageName(img.name)
         let pinned = sha ?? lock?.entry(name).flatMap { $0.url == u ? $0.sha256 : nil }
-        return try? cache.cached(ArtifactRequest(name: name, url: url, sha256: pinned, checksumsURL: sums.flatMap(URL.init(string:))))
+        return try? cache.cached(
+            ArtifactRequest(name: name, url: url, sha256: pinned, checksumsURL: sums.flatMap(URL.init(string:))))
     }
 }
 
@@ -76,35 +88,56 @@ public enum CacheCommands {
     }
 
     public static func fetch(file: String, updateLock: Bool, format: OutputFormat) async throws {
-        let (lock, fetched) = try await LabArtifacts.fetch(file: file, updateLock: updateLock, cache: cache(progress: format == .text))
+        let (lock, fetched) = try await LabArtifacts.fetch(
+            file: file, updateLock: updateLock, cache: cache(progress: format == .text))
         if format == .json {
-            struct J: Codable { var lock: String; var artifacts: [LockFile.Entry]; var downloaded: [String] }
-            Console.out(try JSONOutput.string(J(lock: LockFile.path(forTopology: file), artifacts: lock.artifacts,
-                                                downloaded: fetched.filter(\.downloaded).map(\.name))))
+            struct J: Codable {
+                var lock: String
+                var artifacts: [LockFile.Entry]
+                var downloaded: [String]
+            }
+            Console.out(
+                try JSONOutput.string(
+                    J(
+                        lock: LockFile.path(forTopology: file), artifacts: lock.artifacts,
+                        downloaded: fetched.filter(\.downloaded).map(\.name))))
             return
         }
         for a in fetched {
-            Console.out("\(a.downloaded ? "fetched" : "cached ") \(a.name)  \(a.sha256.prefix(16))…  \(ByteCount.human(UInt64(a.size)))")
+            Console.out(
+                "\(a.downloaded ? "fetched" : "cached ") \(a.name)  \(a.sha256.prefix(16))…  \(ByteCount.human(UInt64(a.size)))"
+            )
         }
         Console.out("lock: \(LockFile.path(forTopology: file)) (\(lock.artifacts.count) artifacts pinned)")
     }
 
     public static func list(format: OutputFormat) throws {
         let entries = try cache(progress: false).list()
-        if format == .json { Console.out(try JSONOutput.string(entries)); return }
-        if entries.isEmpty { Console.out("the cache is empty (\(ArtifactCache.defaultRoot().path))"); return }
+        if format == .json {
+            Console.out(try JSONOutput.string(entries))
+            return
+        }
+        if entries.isEmpty {
+            Console.out("the cache is empty (\(ArtifactCache.defaultRoot().path))")
+            return
+        }
         var total: UInt64 = 0
         for e in entries {
             total += UInt64(e.size)
             let users = e.usedBy.isEmpty ? "unused" : e.usedBy.joined(separator: ", ")
-            Console.out("\(e.sha256.prefix(16))…  \(ByteCount.human(UInt64(e.size)).padding(toLength: 9, withPad: " ", startingAt: 0))  \(e.name)  used by: \(users)")
+            Console.out(
+                "\(e.sha256.prefix(16))…  \(ByteCount.human(UInt64(e.size)).padding(toLength: 9, withPad: " ", startingAt: 0))  \(e.name)  used by: \(users)"
+            )
         }
         Console.out("\(entries.count) artifacts, \(ByteCount.human(total)) in \(ArtifactCache.defaultRoot().path)")
     }
 
     public static func prune(all: Bool, format: OutputFormat) async throws {
         let r = try await cache(progress: false).prune(all ? .all : .unreferenced)
-        if format == .json { Console.out(try JSONOutput.string(r)); return }
+        if format == .json {
+            Console.out(try JSONOutput.string(r))
+            return
+        }
         Console.out("removed \(r.removed.count) artifact(s), freed \(ByteCount.human(UInt64(r.bytesFreed)))")
     }
 }
@@ -114,7 +147,10 @@ enum ByteCount {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var v = Double(n)
         var i = 0
-        while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
+        while v >= 1024 && i < units.count - 1 {
+            v /= 1024
+            i += 1
+        }
         return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
     }
 }

@@ -87,7 +87,9 @@ public enum BenchRunner {
 
         static func new() -> RunPlace {
             let id = UUID().uuidString.prefix(8).lowercased()
-            return RunPlace(script: "/var/tmp/nestlab-bench-\(id).sh", dir: "/var/tmp/nestlab-bench-\(id)", port: Int.random(in: 20_000...59_999))
+            return RunPlace(
+                script: "/var/tmp/nestlab-bench-\(id).sh", dir: "/var/tmp/nestlab-bench-\(id)",
+                port: Int.random(in: 20_000...59_999))
         }
 
         var environment: [String] { ["BENCH_DIR=\(dir)", "BENCH_PORT=\(port)"] }
@@ -114,26 +116,33 @@ public enum BenchRunner {
             resultsFile = options.resultsDir.appendingPathComponent(ResultsFile.name)
             if !fm.fileExists(atPath: resultsFile.path) { _ = fm.createFile(atPath: resultsFile.path, contents: nil) }
             script = try NodeScripts.benchScript()
-            left = Double(machines) * options.benchmarks.reduce(0) { $0 + options.parameters.expectedSeconds(for: $1) } * Double(Self.runs(options))
+            left =
+                Double(machines) * options.benchmarks.reduce(0) { $0 + options.parameters.expectedSeconds(for: $1) }
+                * Double(Self.runs(options))
         }
 
         static func runs(_ o: Options) -> Int { o.repetitions + (o.warmup ? 1 : 0) }
         var runsPerBench: Int { Self.runs(options) }
 
         func report(runtime: String? = nil) -> Report {
-            Report(environment: options.environment, runtime: runtime ?? options.runtime, results: resultsFile.path, samples: samples,
-                   runs: runs, failures: failures, skipped: skipped, seconds: Date().timeIntervalSince(started))
+            Report(
+                environment: options.environment, runtime: runtime ?? options.runtime, results: resultsFile.path,
+                samples: samples,
+                runs: runs, failures: failures, skipped: skipped, seconds: Date().timeIntervalSince(started))
         }
     }
 
     /// Machines mode: every benchmark on each target in turn; the benchmarks with a server
     /// use `server` when given (else a server on the target itself).
-    public static func run(targets: [Target], server: Target? = nil, options: Options, progress: ProgressView) async throws -> Report {
+    public static func run(targets: [Target], server: Target? = nil, options: Options, progress: ProgressView)
+        async throws -> Report
+    {
         var run = try Run(options: options, machines: targets.count, progress: progress)
         let serverPlace = RunPlace.new()
         var serverReady = false
         if let server {
-            serverReady = await copyScript(server, serverPlace, benchmarks: options.benchmarks.filter(withServer.contains), &run)
+            serverReady = await copyScript(
+                server, serverPlace, benchmarks: options.benchmarks.filter(withServer.contains), &run)
         }
         for t in targets {
             let place = RunPlace.new()
@@ -144,7 +153,8 @@ public enum BenchRunner {
                         run.left -= options.parameters.expectedSeconds(for: bench) * Double(run.runsPerBench)
                         continue
                     }
-                    try await measure(bench, on: t, place, server: (server, serverPlace), runtime: options.runtime, &run)
+                    try await measure(
+                        bench, on: t, place, server: (server, serverPlace), runtime: options.runtime, &run)
                 } else {
                     try await measure(bench, on: t, place, server: nil, runtime: options.runtime, &run)
                 }
@@ -152,7 +162,9 @@ public enum BenchRunner {
             _ = try? await execute(t, ["rm", "-f", place.script], root: true, timeout: 60)
             finish(t.name, &run)
         }
-        if let server, serverReady { _ = try? await execute(server, ["rm", "-f", serverPlace.script], root: true, timeout: 60) }
+        if let server, serverReady {
+            _ = try? await execute(server, ["rm", "-f", serverPlace.script], root: true, timeout: 60)
+        }
         progress.close()
         return run.report()
     }
@@ -162,7 +174,9 @@ public enum BenchRunner {
         run.progress.update(t.name, "copying the benchmark script", detail: run.options.environment)
         let copy: ChildProcess.Captured
         do {
-            copy = try await execute(t, ["sh", "-c", "echo \(run.script.base64EncodedString()) | base64 -d > \(place.script)"], root: false, timeout: 120)
+            copy = try await execute(
+                t, ["sh", "-c", "echo \(run.script.base64EncodedString()) | base64 -d > \(place.script)"], root: false,
+                timeout: 120)
         } catch {
             copy = ChildProcess.Captured(status: -1, stdout: "", stderr: "\(error)", timedOut: false, seconds: 0)
         }
@@ -170,21 +184,25 @@ public enum BenchRunner {
         let why = "cannot copy the benchmark script (exit \(copy.status)): \(lastLine(copy.stderr))"
         for b in benchmarks { run.failures.append(Failure(machine: t.name, benchmark: b, step: "copy", message: why)) }
         run.progress.finish(t.name, "failed", failed: true, detail: why)
-        run.left -= benchmarks.reduce(0) { $0 + run.options.parameters.expectedSeconds(for: $1) } * Double(run.runsPerBench)
+        run.left -=
+            benchmarks.reduce(0) { $0 + run.options.parameters.expectedSeconds(for: $1) } * Double(run.runsPerBench)
         return false
     }
 
     static func finish(_ name: String, _ run: inout Run) {
         let mine = run.failures.filter { $0.machine == name }
-        run.progress.finish(name, mine.isEmpty ? "done" : "\(mine.count) failed", failed: !mine.isEmpty,
-                            detail: mine.map { "\($0.benchmark) \($0.step): \($0.message)" }.joined(separator: "; "))
+        run.progress.finish(
+            name, mine.isEmpty ? "done" : "\(mine.count) failed", failed: !mine.isEmpty,
+            detail: mine.map { "\($0.benchmark) \($0.step): \($0.message)" }.joined(separator: "; "))
     }
 
     /// One benchmark on one machine: setup (the server's first), the warm-up and the
     /// measurements, teardown (always). Samples are labelled with `runtime` and the machine.
     /// `endpoint`: a server nestlab does not run (a unikernel), at this address and port.
-    static func measure(_ bench: String, on t: Target, _ place: RunPlace, server: (Target, RunPlace)?,
-                        endpoint: (address: String, port: Int)? = nil, runtime: String, _ run: inout Run) async throws {
+    static func measure(
+        _ bench: String, on t: Target, _ place: RunPlace, server: (Target, RunPlace)?,
+        endpoint: (address: String, port: Int)? = nil, runtime: String, _ run: inout Run
+    ) async throws {
         let options = run.options
         let key = t.name
         let each = options.parameters.expectedSeconds(for: bench)
@@ -194,63 +212,91 @@ public enum BenchRunner {
         var clientArgs = place.environment + t.environment + paramArgs
         var serverArgs: [String] = []
         if server == nil, let e = endpoint {
-            clientArgs = ["BENCH_DIR=\(place.dir)", "BENCH_PORT=\(e.port)", "BENCH_SERVER=\(e.address)"] + t.environment + paramArgs
+            clientArgs =
+                ["BENCH_DIR=\(place.dir)", "BENCH_PORT=\(e.port)", "BENCH_SERVER=\(e.address)"] + t.environment
+                + paramArgs
         }
         if let (s, sp) = server {
             guard let address = s.address else {
-                run.failures.append(Failure(machine: t.name, benchmark: bench, step: "setup", message: "the server \(s.name) has no known address"))
+                run.failures.append(
+                    Failure(
+                        machine: t.name, benchmark: bench, step: "setup",
+                        message: "the server \(s.name) has no known address"))
                 run.left -= each * Double(run.runsPerBench)
                 return
             }
             // The server's port is the client's: BENCH_PORT of the server's place.
-            serverArgs = ["BENCH_DIR=\(sp.dir)", "BENCH_PORT=\(sp.port)", "BENCH_LISTEN=0.0.0.0"]
+            serverArgs =
+                ["BENCH_DIR=\(sp.dir)", "BENCH_PORT=\(sp.port)", "BENCH_LISTEN=0.0.0.0"]
                 + (t.address.map { ["BENCH_ALLOW=\(cidr($0))"] } ?? []) + s.environment + paramArgs
-            clientArgs = ["BENCH_DIR=\(place.dir)", "BENCH_PORT=\(sp.port)", "BENCH_SERVER=\(address)"] + t.environment + paramArgs
+            clientArgs =
+                ["BENCH_DIR=\(place.dir)", "BENCH_PORT=\(sp.port)", "BENCH_SERVER=\(address)"] + t.environment
+                + paramArgs
             run.progress.update(key, "\(bench): setting up the server on \(s.name)", detail: "[\(options.environment)]")
-            let setup = try await execute(s, ["env"] + serverArgs + ["sh", sp.script, "setup", bench], root: true, timeout: 900)
+            let setup = try await execute(
+                s, ["env"] + serverArgs + ["sh", sp.script, "setup", bench], root: true, timeout: 900)
             if setup.status != 0 {
-                run.failures.append(Failure(machine: t.name, benchmark: bench, step: "server setup on \(s.name)", message: lastLine(setup.stderr)))
-                _ = try? await execute(s, ["env"] + serverArgs + ["sh", sp.script, "teardown", bench], root: true, timeout: 300)
+                run.failures.append(
+                    Failure(
+                        machine: t.name, benchmark: bench, step: "server setup on \(s.name)",
+                        message: lastLine(setup.stderr)))
+                _ = try? await execute(
+                    s, ["env"] + serverArgs + ["sh", sp.script, "teardown", bench], root: true, timeout: 300)
                 run.left -= each * Double(run.runsPerBench)
                 return
             }
         }
-        run.progress.update(key, "\(bench): setting up", detail: "[\(options.environment)] about \(Self.format(run.left)) left")
-        let setup = try await execute(t, ["env"] + clientArgs + ["sh", place.script, "setup", bench], root: true, timeout: 900)
+        run.progress.update(
+            key, "\(bench): setting up", detail: "[\(options.environment)] about \(Self.format(run.left)) left")
+        let setup = try await execute(
+            t, ["env"] + clientArgs + ["sh", place.script, "setup", bench], root: true, timeout: 900)
         if setup.status == 0 {
-            try await measurements(bench, on: t, args: clientArgs, script: place.script, parameters: parameters, runtime: runtime, &run)
+            try await measurements(
+                bench, on: t, args: clientArgs, script: place.script, parameters: parameters, runtime: runtime, &run)
         } else {
-            run.failures.append(Failure(machine: t.name, benchmark: bench, step: "setup", message: lastLine(setup.stderr)))
+            run.failures.append(
+                Failure(machine: t.name, benchmark: bench, step: "setup", message: lastLine(setup.stderr)))
             run.left -= each * Double(run.runsPerBench)
         }
         run.progress.update(key, "\(bench): tearing down", detail: "[\(options.environment)]")
-        let down = try await execute(t, ["env"] + clientArgs + ["sh", place.script, "teardown", bench], root: true, timeout: 300)
+        let down = try await execute(
+            t, ["env"] + clientArgs + ["sh", place.script, "teardown", bench], root: true, timeout: 300)
         if down.status != 0 {
-            run.failures.append(Failure(machine: t.name, benchmark: bench, step: "teardown", message: lastLine(down.stderr)))
+            run.failures.append(
+                Failure(machine: t.name, benchmark: bench, step: "teardown", message: lastLine(down.stderr)))
         }
         if let (s, sp) = server {
-            let down = try await execute(s, ["env"] + serverArgs + ["sh", sp.script, "teardown", bench], root: true, timeout: 300)
+            let down = try await execute(
+                s, ["env"] + serverArgs + ["sh", sp.script, "teardown", bench], root: true, timeout: 300)
             if down.status != 0 {
-                run.failures.append(Failure(machine: t.name, benchmark: bench, step: "server teardown on \(s.name)", message: lastLine(down.stderr)))
+                run.failures.append(
+                    Failure(
+                        machine: t.name, benchmark: bench, step: "server teardown on \(s.name)",
+                        message: lastLine(down.stderr)))
             }
         }
     }
 
     /// The warm-up and the measurements of one benchmark, set up already.
-    static func measurements(_ bench: String, on t: Target, args: [String], script: String, parameters: [String: String],
-                             runtime: String, _ run: inout Run) async throws {
+    static func measurements(
+        _ bench: String, on t: Target, args: [String], script: String, parameters: [String: String],
+        runtime: String, _ run: inout Run
+    ) async throws {
         let options = run.options
         let each = options.parameters.expectedSeconds(for: bench)
         // Runtimes measured on one machine (Kubernetes mode) each get their own folder.
-        let rawPath = "raw/\(safe(options.environment))/" + (runtime == "none" ? "" : "\(safe(runtime))/") + safe(t.name)
+        let rawPath =
+            "raw/\(safe(options.environment))/" + (runtime == "none" ? "" : "\(safe(runtime))/") + safe(t.name)
         let rawDir = options.resultsDir.appendingPathComponent(rawPath)
         try FileManager.default.createDirectory(at: rawDir, withIntermediateDirectories: true)
         for i in 0..<run.runsPerBench {
             let rep = options.warmup ? i : i + 1
             let label = rep == 0 ? "warm-up" : "\(rep)/\(options.repetitions)"
-            run.progress.update(t.name, "\(bench) \(label)", detail: "[\(options.environment)] about \(Self.format(run.left)) left")
+            run.progress.update(
+                t.name, "\(bench) \(label)", detail: "[\(options.environment)] about \(Self.format(run.left)) left")
             let begin = Date()
-            let r = try await execute(t, ["env"] + args + ["sh", script, "run", bench], root: true, timeout: each * 3 + 300)
+            let r = try await execute(
+                t, ["env"] + args + ["sh", script, "run", bench], root: true, timeout: each * 3 + 300)
             let end = Date()
             run.left -= each
             run.runs += 1
@@ -258,8 +304,10 @@ public enum BenchRunner {
             try Data(r.stdout.utf8).write(to: rawDir.appendingPathComponent("\(name).out"))
             if !r.stderr.isEmpty { try Data(r.stderr.utf8).write(to: rawDir.appendingPathComponent("\(name).err")) }
             guard r.status == 0 else {
-                run.failures.append(Failure(machine: t.name, benchmark: bench, step: label,
-                                            message: r.timedOut ? "timed out" : "exit \(r.status): \(lastLine(r.stderr))"))
+                run.failures.append(
+                    Failure(
+                        machine: t.name, benchmark: bench, step: label,
+                        message: r.timedOut ? "timed out" : "exit \(r.status): \(lastLine(r.stderr))"))
                 run.left -= each * Double(run.runsPerBench - i - 1)
                 return
             }
@@ -269,10 +317,11 @@ public enum BenchRunner {
                 let metrics = try BenchParsers.parse(benchmark: bench, output: Data(r.stdout.utf8), file: relative)
                 var lines = ""
                 for m in metrics {
-                    lines += try ResultsFile.line(BenchSample(
-                        benchmark: bench, metric: m.name, unit: m.unit, value: m.value, direction: m.direction,
-                        environment: options.environment, runtime: runtime, machine: t.name, repetition: rep,
-                        start: begin, end: end, parameters: parameters, raw: relative))
+                    lines += try ResultsFile.line(
+                        BenchSample(
+                            benchmark: bench, metric: m.name, unit: m.unit, value: m.value, direction: m.direction,
+                            environment: options.environment, runtime: runtime, machine: t.name, repetition: rep,
+                            start: begin, end: end, parameters: parameters, raw: relative))
                 }
                 try append(lines, to: run.resultsFile)
                 run.samples += metrics.count
@@ -289,7 +338,9 @@ public enum BenchRunner {
 
     /// Runs a command on the target (a remote shell joins the words: each is quoted; kubectl
     /// exec passes them on as they are).
-    static func execute(_ t: Target, _ argv: [String], root: Bool, timeout: Double) async throws -> ChildProcess.Captured {
+    static func execute(_ t: Target, _ argv: [String], root: Bool, timeout: Double) async throws
+        -> ChildProcess.Captured
+    {
         let words = (root && !t.isRoot ? ["sudo", "-n"] : []) + argv
         let command = t.remoteShell ? t.ssh + ["--", words.map(Shell.quote).joined(separator: " ")] : t.ssh + words
         return try await Blocking.run { try ChildProcess.capture(command, timeout: timeout) }
@@ -313,7 +364,9 @@ public enum BenchRunner {
     static func lastLine(_ s: String) -> String {
         let lines = s.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard let last = lines.last else { return "(no message)" }
-        if let why = lines.dropLast().last(where: { $0.contains("FATAL") }) { return String("\(why) / \(last)".prefix(400)) }
+        if let why = lines.dropLast().last(where: { $0.contains("FATAL") }) {
+            return String("\(why) / \(last)".prefix(400))
+        }
         return String(last.prefix(400))
     }
 

@@ -28,8 +28,10 @@ public enum KubernetesBench {
         /// urunc's unikernel servers: benchmark (iperf3, redis) → image.
         public var unikernels: [String: String] = [:]
 
-        public init(kubectl: [String], cluster: String, runtimes: [Testbed.RuntimeClass], serverNode: Testbed.Node,
-                    clientNode: Testbed.Node, image: String, install: Bool, cpus: Int, memory: String) {
+        public init(
+            kubectl: [String], cluster: String, runtimes: [Testbed.RuntimeClass], serverNode: Testbed.Node,
+            clientNode: Testbed.Node, image: String, install: Bool, cpus: Int, memory: String
+        ) {
             self.kubectl = kubectl
             self.cluster = cluster
             self.runtimes = runtimes
@@ -42,16 +44,23 @@ public enum KubernetesBench {
         }
     }
 
-    public static func run(_ plan: Plan, options: BenchRunner.Options, progress: ProgressView) async throws -> BenchRunner.Report {
+    public static func run(_ plan: Plan, options: BenchRunner.Options, progress: ProgressView) async throws
+        -> BenchRunner.Report
+    {
         let reach = try await kubectl(plan, ["get", "nodes", "-o", "name"], timeout: 60)
         guard reach.status == 0 else {
-            throw OperationError("cannot reach cluster \(plan.cluster) with kubectl: \(BenchRunner.lastLine(reach.stderr))")
+            throw OperationError(
+                "cannot reach cluster \(plan.cluster) with kubectl: \(BenchRunner.lastLine(reach.stderr))")
         }
-        let runnable = plan.runtimes.filter { BenchPods.unsupported(runtime: $0.runtime, kind: $0.kind, unikernels: plan.unikernels) == nil }
+        let runnable = plan.runtimes.filter {
+            BenchPods.unsupported(runtime: $0.runtime, kind: $0.kind, unikernels: plan.unikernels) == nil
+        }
         var run = try BenchRunner.Run(options: options, machines: runnable.count, progress: progress)
         for rt in plan.runtimes {
             if let why = BenchPods.unsupported(runtime: rt.runtime, kind: rt.kind, unikernels: plan.unikernels) {
-                for b in options.benchmarks { run.skipped.append(.init(machine: rt.name, benchmark: b, step: "skipped", message: why)) }
+                for b in options.benchmarks {
+                    run.skipped.append(.init(machine: rt.name, benchmark: b, step: "skipped", message: why))
+                }
                 progress.finish(rt.name, "skipped", detail: why)
             }
         }
@@ -61,9 +70,11 @@ public enum KubernetesBench {
         }
 
         let runID = UUID().uuidString.prefix(8).lowercased()
-        let settings = BenchPods.Settings(namespace: "nestlab-bench-\(runID)", runID: runID, image: plan.image, cpus: plan.cpus,
-                                          memory: plan.memory)
-        let keep = options.resultsDir.appendingPathComponent("raw/\(BenchRunner.safe(options.environment))/kubernetes/\(runID)")
+        let settings = BenchPods.Settings(
+            namespace: "nestlab-bench-\(runID)", runID: runID, image: plan.image, cpus: plan.cpus,
+            memory: plan.memory)
+        let keep = options.resultsDir.appendingPathComponent(
+            "raw/\(BenchRunner.safe(options.environment))/kubernetes/\(runID)")
         try FileManager.default.createDirectory(at: keep, withIntermediateDirectories: true)
         var failure: Error?
         do {
@@ -80,12 +91,14 @@ public enum KubernetesBench {
         }
         // The namespace holds everything of the run: deleting it is the cleanup, always.
         progress.update("cleanup", "deleting namespace \(settings.namespace)", detail: plan.cluster)
-        let gone = try? await kubectl(plan, ["delete", "namespace", settings.namespace, "--ignore-not-found", "--wait=true", "--timeout=300s"],
-                                      timeout: 360)
+        let gone = try? await kubectl(
+            plan, ["delete", "namespace", settings.namespace, "--ignore-not-found", "--wait=true", "--timeout=300s"],
+            timeout: 360)
         if gone?.status == 0 {
             progress.finish("cleanup", "done")
         } else {
-            let why = "namespace \(settings.namespace) was not deleted: \(BenchRunner.lastLine(gone?.stderr ?? "")); delete it with kubectl delete namespace \(settings.namespace)"
+            let why =
+                "namespace \(settings.namespace) was not deleted: \(BenchRunner.lastLine(gone?.stderr ?? "")); delete it with kubectl delete namespace \(settings.namespace)"
             run.failures.append(.init(machine: plan.cluster, benchmark: "-", step: "cleanup", message: why))
             progress.finish("cleanup", "failed", failed: true, detail: why)
         }
@@ -95,26 +108,39 @@ public enum KubernetesBench {
     }
 
     /// One runtime: its two pods, every benchmark, then the pods go.
-    static func measure(runtime rt: Testbed.RuntimeClass, _ plan: Plan, _ s: BenchPods.Settings, keep: URL,
-                        _ run: inout BenchRunner.Run) async throws {
+    static func measure(
+        runtime rt: Testbed.RuntimeClass, _ plan: Plan, _ s: BenchPods.Settings, keep: URL,
+        _ run: inout BenchRunner.Run
+    ) async throws {
         let options = run.options
-        let client = BenchPods.Pod(name: BenchPods.podName(runtime: rt.name, role: "client"), role: "client", runtime: rt.name,
-                                   runtimeClassName: rt.runtimeClassName, node: plan.clientNode.name,
-                                   controlPlane: plan.clientNode.role == "control-plane")
-        let server = BenchPods.Pod(name: BenchPods.podName(runtime: rt.name, role: "server"), role: "server", runtime: rt.name,
-                                   runtimeClassName: rt.runtimeClassName, node: plan.serverNode.name,
-                                   controlPlane: plan.serverNode.role == "control-plane")
+        let client = BenchPods.Pod(
+            name: BenchPods.podName(runtime: rt.name, role: "client"), role: "client", runtime: rt.name,
+            runtimeClassName: rt.runtimeClassName, node: plan.clientNode.name,
+            controlPlane: plan.clientNode.role == "control-plane")
+        let server = BenchPods.Pod(
+            name: BenchPods.podName(runtime: rt.name, role: "server"), role: "server", runtime: rt.name,
+            runtimeClassName: rt.runtimeClassName, node: plan.serverNode.name,
+            controlPlane: plan.serverNode.role == "control-plane")
         let needServer = options.benchmarks.contains(where: BenchRunner.withServer.contains)
         let pods = needServer ? [client, server] : [client]
         let key = rt.name
-        let each = options.benchmarks.reduce(0) { $0 + options.parameters.expectedSeconds(for: $1) } * Double(run.runsPerBench)
-        run.progress.update(key, "starting pods", detail: "[\(options.environment)] on \(Set(pods.map(\.node)).sorted().joined(separator: ", "))")
-        try await apply(plan, pods.map { BenchPods.pod($0, s) }, file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name)).yaml"))
+        let each =
+            options.benchmarks.reduce(0) { $0 + options.parameters.expectedSeconds(for: $1) } * Double(run.runsPerBench)
+        run.progress.update(
+            key, "starting pods",
+            detail: "[\(options.environment)] on \(Set(pods.map(\.node)).sorted().joined(separator: ", "))")
+        try await apply(
+            plan, pods.map { BenchPods.pod($0, s) },
+            file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name)).yaml"))
         let ready = try await waitReady(plan, s, pods)
-        keepPods(plan, s, label: "nestlab.dev/runtime=\(rt.name)", file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name)).json"))
+        keepPods(
+            plan, s, label: "nestlab.dev/runtime=\(rt.name)",
+            file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name)).json"))
         guard ready.status == 0 else {
             let why = "the pods did not become ready: \(BenchRunner.lastLine(ready.stderr))"
-            for b in options.benchmarks { run.failures.append(.init(machine: rt.name, benchmark: b, step: "pods", message: why)) }
+            for b in options.benchmarks {
+                run.failures.append(.init(machine: rt.name, benchmark: b, step: "pods", message: why))
+            }
             run.left -= each
             run.progress.finish(key, "failed", failed: true, detail: why)
             try await deletePods(plan, s, pods)
@@ -122,7 +148,8 @@ public enum KubernetesBench {
         }
         let clientTarget = try await target(client, plan, s)
         let serverTarget = needServer ? try await target(server, plan, s) : nil
-        let clientPlace = BenchRunner.RunPlace.new(), serverPlace = BenchRunner.RunPlace.new()
+        let clientPlace = BenchRunner.RunPlace.new()
+        let serverPlace = BenchRunner.RunPlace.new()
         var copied = await BenchRunner.copyScript(clientTarget, clientPlace, benchmarks: options.benchmarks, &run)
         if copied, let serverTarget {
             copied = await BenchRunner.copyScript(serverTarget, serverPlace, benchmarks: options.benchmarks, &run)
@@ -130,7 +157,8 @@ public enum KubernetesBench {
         if copied {
             for bench in options.benchmarks {
                 let server = BenchRunner.withServer.contains(bench) ? serverTarget.map { ($0, serverPlace) } : nil
-                try await BenchRunner.measure(bench, on: clientTarget, clientPlace, server: server, endpoint: nil, runtime: rt.name, &run)
+                try await BenchRunner.measure(
+                    bench, on: clientTarget, clientPlace, server: server, endpoint: nil, runtime: rt.name, &run)
             }
         }
         BenchRunner.finish(clientTarget.name, &run)
@@ -143,23 +171,32 @@ public enum KubernetesBench {
     /// image (`--unikernel redis=IMAGE`), that image runs under urunc's runtime class on the
     /// server node, and a client pod on the node's default runtime measures it at its port;
     /// the other benchmarks are skipped with the reason.
-    static func measureUnikernels(runtime rt: Testbed.RuntimeClass, _ plan: Plan, _ s: BenchPods.Settings, keep: URL,
-                                  _ run: inout BenchRunner.Run) async throws {
+    static func measureUnikernels(
+        runtime rt: Testbed.RuntimeClass, _ plan: Plan, _ s: BenchPods.Settings, keep: URL,
+        _ run: inout BenchRunner.Run
+    ) async throws {
         let options = run.options
         let key = rt.name
         var benches: [String] = []
         for b in options.benchmarks {
-            if plan.unikernels[b] != nil { benches.append(b) } else {
-                let why = BenchPods.unikernelPorts[b] == nil ? "\(b) has no server a unikernel could be" : "no unikernel image for \(b) (--unikernel \(b)=IMAGE)"
+            if plan.unikernels[b] != nil {
+                benches.append(b)
+            } else {
+                let why =
+                    BenchPods.unikernelPorts[b] == nil
+                    ? "\(b) has no server a unikernel could be" : "no unikernel image for \(b) (--unikernel \(b)=IMAGE)"
                 run.skipped.append(.init(machine: rt.name, benchmark: b, step: "skipped", message: why))
                 run.left -= options.parameters.expectedSeconds(for: b) * Double(run.runsPerBench)
             }
         }
         guard !benches.isEmpty else { return }
-        let client = BenchPods.Pod(name: BenchPods.podName(runtime: rt.name, role: "client"), role: "client", runtime: rt.name,
-                                   runtimeClassName: nil, node: plan.clientNode.name, controlPlane: plan.clientNode.role == "control-plane")
+        let client = BenchPods.Pod(
+            name: BenchPods.podName(runtime: rt.name, role: "client"), role: "client", runtime: rt.name,
+            runtimeClassName: nil, node: plan.clientNode.name, controlPlane: plan.clientNode.role == "control-plane")
         run.progress.update(key, "starting the client pod", detail: "[\(options.environment)] on \(client.node)")
-        try await apply(plan, [BenchPods.pod(client, s)], file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-client.yaml"))
+        try await apply(
+            plan, [BenchPods.pod(client, s)],
+            file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-client.yaml"))
         let ready = try await waitReady(plan, s, [client])
         guard ready.status == 0 else {
             let why = "the client pod did not become ready: \(BenchRunner.lastLine(ready.stderr))"
@@ -173,20 +210,29 @@ public enum KubernetesBench {
         if await BenchRunner.copyScript(clientTarget, place, benchmarks: benches, &run) {
             for b in benches {
                 guard let image = plan.unikernels[b], let port = BenchPods.unikernelPorts[b] else { continue }
-                let server = BenchPods.Pod(name: BenchPods.podName(runtime: "\(rt.name)-\(b)", role: "server"), role: "server",
-                                           runtime: rt.name, runtimeClassName: rt.runtimeClassName, node: plan.serverNode.name,
-                                           controlPlane: plan.serverNode.role == "control-plane", unikernel: image)
+                let server = BenchPods.Pod(
+                    name: BenchPods.podName(runtime: "\(rt.name)-\(b)", role: "server"), role: "server",
+                    runtime: rt.name, runtimeClassName: rt.runtimeClassName, node: plan.serverNode.name,
+                    controlPlane: plan.serverNode.role == "control-plane", unikernel: image)
                 run.progress.update(key, "\(b): starting the unikernel", detail: "[\(options.environment)] \(image)")
-                try await apply(plan, [BenchPods.pod(server, s)], file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-\(b).yaml"))
+                try await apply(
+                    plan, [BenchPods.pod(server, s)],
+                    file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-\(b).yaml"))
                 let up = try await waitReady(plan, s, [server])
-                keepPods(plan, s, label: "nestlab.dev/runtime=\(rt.name)", file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-\(b).json"))
-                let ip = try await kubectl(plan, ["-n", s.namespace, "get", "pod", server.name, "-o", "jsonpath={.status.podIP}"], timeout: 60)
+                keepPods(
+                    plan, s, label: "nestlab.dev/runtime=\(rt.name)",
+                    file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-\(b).json"))
+                let ip = try await kubectl(
+                    plan, ["-n", s.namespace, "get", "pod", server.name, "-o", "jsonpath={.status.podIP}"], timeout: 60)
                 let address = ip.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
                 if up.status == 0, !address.isEmpty {
-                    try await BenchRunner.measure(b, on: clientTarget, place, server: nil, endpoint: (address, port), runtime: rt.name, &run)
+                    try await BenchRunner.measure(
+                        b, on: clientTarget, place, server: nil, endpoint: (address, port), runtime: rt.name, &run)
                 } else {
-                    run.failures.append(.init(machine: rt.name, benchmark: b, step: "server",
-                                              message: "the unikernel \(image) did not become ready: \(BenchRunner.lastLine(up.stderr))"))
+                    run.failures.append(
+                        .init(
+                            machine: rt.name, benchmark: b, step: "server",
+                            message: "the unikernel \(image) did not become ready: \(BenchRunner.lastLine(up.stderr))"))
                     run.left -= options.parameters.expectedSeconds(for: b) * Double(run.runsPerBench)
                 }
                 try await deletePods(plan, s, [server])
@@ -197,31 +243,43 @@ public enum KubernetesBench {
         run.progress.finish(key, "done")
     }
 
-    static func waitReady(_ plan: Plan, _ s: BenchPods.Settings, _ pods: [BenchPods.Pod]) async throws -> ChildProcess.Captured {
-        try await kubectl(plan, ["-n", s.namespace, "wait", "--for=condition=Ready"] + pods.map { "pod/\($0.name)" } + ["--timeout=900s"],
-                          timeout: 960)
+    static func waitReady(_ plan: Plan, _ s: BenchPods.Settings, _ pods: [BenchPods.Pod]) async throws
+        -> ChildProcess.Captured
+    {
+        try await kubectl(
+            plan,
+            ["-n", s.namespace, "wait", "--for=condition=Ready"] + pods.map { "pod/\($0.name)" } + ["--timeout=900s"],
+            timeout: 960)
     }
 
     /// Keeps the pods as the API server describes them (node, runtime class, image digest).
     static func keepPods(_ plan: Plan, _ s: BenchPods.Settings, label: String, file: URL) {
         let argv = plan.kubectl + ["-n", s.namespace, "get", "pods", "-l", label, "-o", "json"]
-        if let d = try? ChildProcess.capture(argv, timeout: 60), d.status == 0 { try? Data(d.stdout.utf8).write(to: file) }
+        if let d = try? ChildProcess.capture(argv, timeout: 60), d.status == 0 {
+            try? Data(d.stdout.utf8).write(to: file)
+        }
     }
 
     /// How to run commands in a ready pod: `kubectl exec`, as root (the images' user), at its IP.
     /// The target is named after the node: samples say which node measured.
     static func target(_ pod: BenchPods.Pod, _ plan: Plan, _ s: BenchPods.Settings) async throws -> BenchRunner.Target {
-        let ip = try await kubectl(plan, ["-n", s.namespace, "get", "pod", pod.name, "-o", "jsonpath={.status.podIP}"], timeout: 60)
+        let ip = try await kubectl(
+            plan, ["-n", s.namespace, "get", "pod", pod.name, "-o", "jsonpath={.status.podIP}"], timeout: 60)
         let address = ip.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        var t = BenchRunner.Target(name: pod.node, ssh: plan.kubectl + ["-n", s.namespace, "exec", pod.name, "-c", "bench", "--"],
-                                   isRoot: true, remoteShell: false, address: address.isEmpty ? nil : address)
+        var t = BenchRunner.Target(
+            name: pod.node, ssh: plan.kubectl + ["-n", s.namespace, "exec", pod.name, "-c", "bench", "--"],
+            isRoot: true, remoteShell: false, address: address.isEmpty ? nil : address)
         if plan.install { t.environment = ["BENCH_INSTALL=apt"] }
         return t
     }
 
     static func deletePods(_ plan: Plan, _ s: BenchPods.Settings, _ pods: [BenchPods.Pod]) async throws {
-        _ = try await kubectl(plan, ["-n", s.namespace, "delete", "pod"] + pods.map(\.name) + ["--ignore-not-found", "--wait=true", "--timeout=300s"],
-                              timeout: 360)
+        _ = try await kubectl(
+            plan,
+            ["-n", s.namespace, "delete", "pod"] + pods.map(\.name) + [
+                "--ignore-not-found", "--wait=true", "--timeout=300s",
+            ],
+            timeout: 360)
     }
 
     /// Writes the documents to `file` (kept with the results) and applies them.

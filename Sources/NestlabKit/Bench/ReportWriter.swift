@@ -23,7 +23,8 @@ public enum ReportWriter {
     /// The python3 interpreters tried for the charts, in order: `NESTLAB_PYTHON` alone when set;
     /// else the `python3` on PATH, then Debian's (a pyenv or venv python3 often lacks matplotlib).
     public static func defaultPythons(environment: [String: String] = ProcessInfo.processInfo.environment)
-        -> [String] {
+        -> [String]
+    {
         if let p = environment["NESTLAB_PYTHON"], !p.isEmpty { return [p] }
         return ["python3", "/usr/bin/python3"]
     }
@@ -93,14 +94,17 @@ public enum ReportWriter {
     /// `wrote` sees each file as soon as it is written. Without a python3 that has matplotlib,
     /// report.md is written and the error names the package to install.
     @discardableResult
-    public static func write(inputs: [String], baseline: String, out: String, pythons: [String]? = nil,
-                             wrote: (String) -> Void = { _ in }) throws -> ReportOutcome {
+    public static func write(
+        inputs: [String], baseline: String, out: String, pythons: [String]? = nil,
+        wrote: (String) -> Void = { _ in }
+    ) throws -> ReportOutcome {
         let samples = try loadSamples(inputs)
         let report = try build(samples: samples, baseline: baseline)
         let dir = URL(fileURLWithPath: out)
         try makeDirectory(dir)
-        var outcome = ReportOutcome(directory: dir.path, baseline: baseline, samples: report.sampleCount, files: [],
-                                    charts: [])
+        var outcome = ReportOutcome(
+            directory: dir.path, baseline: baseline, samples: report.sampleCount, files: [],
+            charts: [])
         func save(_ data: Data, _ name: String) throws {
             let url = dir.appendingPathComponent(name)
             do {
@@ -139,8 +143,9 @@ public enum ReportWriter {
             return
         }
         do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o755])
+            try FileManager.default.createDirectory(
+                at: dir, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o755])
         } catch {
             throw OperationError("cannot make \(dir.path): \(error.localizedDescription)")
         }
@@ -165,14 +170,16 @@ public enum ReportWriter {
                 tried.append("\(python): no matplotlib")
             default:
                 let tail = result.stderr.split(separator: "\n").suffix(15).joined(separator: "\n")
-                throw OperationError("plot.py failed with \(python) (exit \(result.status)"
-                                     + (result.timedOut ? ", timed out" : "") + "):\n" + tail)
+                throw OperationError(
+                    "plot.py failed with \(python) (exit \(result.status)"
+                        + (result.timedOut ? ", timed out" : "") + "):\n" + tail)
             }
         }
-        throw OperationError("cannot draw the charts: no python3 with matplotlib (\(tried.joined(separator: "; "))); "
-                             + "install the Debian package python3-matplotlib "
-                             + "(apt-get install python3-matplotlib), or point NESTLAB_PYTHON at a python3 that has "
-                             + "matplotlib. \(markdownName) was written; \(htmlName) was not")
+        throw OperationError(
+            "cannot draw the charts: no python3 with matplotlib (\(tried.joined(separator: "; "))); "
+                + "install the Debian package python3-matplotlib "
+                + "(apt-get install python3-matplotlib), or point NESTLAB_PYTHON at a python3 that has "
+                + "matplotlib. \(markdownName) was written; \(htmlName) was not")
     }
 }
 

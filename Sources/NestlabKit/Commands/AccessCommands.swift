@@ -7,7 +7,8 @@ public enum AccessCommands {
     /// what would be valid: an unknown lab names the labs there are; a lab that is not up says so.
     public static func load(lab: String, store: StateStore = .default()) throws -> LabAccess {
         guard lab.range(of: #"^[a-z][a-z0-9-]{0,29}$"#, options: .regularExpression) != nil else {
-            throw UsageError("'\(lab.prefix(64))' is not a lab name (lower-case letters, digits and '-'); \(known(store))")
+            throw UsageError(
+                "'\(lab.prefix(64))' is not a lab name (lower-case letters, digits and '-'); \(known(store))")
         }
         let state = store.lab(lab)
         guard state.exists else { throw UsageError("there is no lab '\(lab)'; \(known(store))") }
@@ -21,14 +22,16 @@ public enum AccessCommands {
     /// "labs that are up: a, b" (or that there are none).
     static func known(_ store: StateStore) -> String {
         let up = store.labs().filter { FileManager.default.fileExists(atPath: store.lab($0).access.path) }
-        return up.isEmpty ? "no lab is up (nestlab up TOPOLOGY brings one up)" : "labs that are up: " + up.joined(separator: ", ")
+        return up.isEmpty
+            ? "no lab is up (nestlab up TOPOLOGY brings one up)" : "labs that are up: " + up.joined(separator: ", ")
     }
 
     /// One machine of the lab, or exit 2 with the machines there are.
     public static func machine(_ name: String, in access: LabAccess) throws -> MachineAccess {
         guard let m = access.machine(named: name) else {
-            throw UsageError("lab '\(access.lab)' has no machine '\(name.prefix(64))'; its machines: "
-                             + access.machines.map(\.name).joined(separator: ", "))
+            throw UsageError(
+                "lab '\(access.lab)' has no machine '\(name.prefix(64))'; its machines: "
+                    + access.machines.map(\.name).joined(separator: ", "))
         }
         return m
     }
@@ -39,14 +42,20 @@ public enum AccessCommands {
         if let machines {
             var out: [MachineAccess] = []
             for n in machines where !out.contains(where: { $0.name == n }) { out.append(try machine(n, in: access)) }
-            if out.isEmpty { throw UsageError("--machines names no machine; the lab's machines: " + access.machines.map(\.name).joined(separator: ", ")) }
+            if out.isEmpty {
+                throw UsageError(
+                    "--machines names no machine; the lab's machines: "
+                        + access.machines.map(\.name).joined(separator: ", "))
+            }
             return out
         }
         if let role {
             let out = access.machines.filter { $0.roles.contains(role) }
             if out.isEmpty {
                 let roles = Set(access.machines.flatMap(\.roles)).sorted()
-                throw UsageError("lab '\(access.lab)' has no machine with role '\(role.prefix(64))'; its roles: " + roles.joined(separator: ", "))
+                throw UsageError(
+                    "lab '\(access.lab)' has no machine with role '\(role.prefix(64))'; its roles: "
+                        + roles.joined(separator: ", "))
             }
             return out
         }
@@ -60,7 +69,9 @@ public enum AccessCommands {
     }
 
     /// `ssh -F CONFIG [options] NAME [-- command]`: what `nestlab ssh` runs.
-    public static func sshArguments(_ access: LabAccess, _ m: MachineAccess, command: [String], batch: Bool) throws -> [String] {
+    public static func sshArguments(_ access: LabAccess, _ m: MachineAccess, command: [String], batch: Bool) throws
+        -> [String]
+    {
         var argv = ["ssh", "-F", try config(access)]
         if batch { argv += ["-o", "BatchMode=yes", "-o", "ConnectTimeout=15"] }
         argv.append(m.name)
@@ -106,11 +117,17 @@ public enum AccessCommands {
     /// Runs `command` on the chosen machines at once (`parallel` at a time), each over ssh
     /// with the lab's config. Text output prefixes each line with the machine's name, as the
     /// lines come; the exit code is the worst of all.
-    public static func exec(lab: String, machines: [String]?, role: String?, parallel: Int, timeout: Double?,
-                            command: [String], format: OutputFormat) async throws -> Int32 {
-        guard !command.isEmpty else { throw UsageError("give the command after --, e.g. nestlab exec \(lab) -- hostname") }
+    public static func exec(
+        lab: String, machines: [String]?, role: String?, parallel: Int, timeout: Double?,
+        command: [String], format: OutputFormat
+    ) async throws -> Int32 {
+        guard !command.isEmpty else {
+            throw UsageError("give the command after --, e.g. nestlab exec \(lab) -- hostname")
+        }
         guard parallel >= 1 else { throw UsageError("--parallel must be at least 1") }
-        if let timeout, !(timeout > 0 && timeout.isFinite) { throw UsageError("--timeout must be a positive number of seconds") }
+        if let timeout, !(timeout > 0 && timeout.isFinite) {
+            throw UsageError("--timeout must be a positive number of seconds")
+        }
         let access = try load(lab: lab)
         let chosen = try select(access, machines: machines, role: role)
         let width = chosen.map(\.name.count).max() ?? 0
@@ -130,16 +147,22 @@ public enum AccessCommands {
                             if stream == .stdout { Console.out(prefix + line) } else { Console.err(prefix + line) }
                         }
                     }
-                    return ExecResult(machine: m.name, exitCode: r.status, stdout: r.stdout, stderr: r.stderr,
-                                      durationSeconds: (r.seconds * 1000).rounded() / 1000, timedOut: r.timedOut)
+                    return ExecResult(
+                        machine: m.name, exitCode: r.status, stdout: r.stdout, stderr: r.stderr,
+                        durationSeconds: (r.seconds * 1000).rounded() / 1000, timedOut: r.timedOut)
                 }
             }
             while next < min(parallel, chosen.count) { try start() }
             while let r = try await group.next() {
                 results[r.machine] = r
                 if text, r.exitCode != 0 {
-                    let why = r.timedOut ? "timed out after \(timeout.map { String(format: "%g", $0) } ?? "?") s" : "exit \(r.exitCode)"
-                    Console.err("nestlab: \(r.machine): \(why)" + (r.exitCode == 255 && !r.timedOut ? " (ssh could not connect, or the connection failed)" : ""))
+                    let why =
+                        r.timedOut
+                        ? "timed out after \(timeout.map { String(format: "%g", $0) } ?? "?") s" : "exit \(r.exitCode)"
+                    Console.err(
+                        "nestlab: \(r.machine): \(why)"
+                            + (r.exitCode == 255 && !r.timedOut
+                                ? " (ssh could not connect, or the connection failed)" : ""))
                 }
                 if next < chosen.count { try start() }
             }
@@ -147,7 +170,9 @@ public enum AccessCommands {
         let ordered = chosen.compactMap { results[$0.name] }
         let worst = ordered.map(\.exitCode).max() ?? 0
         if format == .json {
-            Console.out(try JSONOutput.string(ExecReport(lab: access.lab, command: command, exitCode: worst, machines: ordered)))
+            Console.out(
+                try JSONOutput.string(ExecReport(lab: access.lab, command: command, exitCode: worst, machines: ordered))
+            )
         }
         return worst
     }
@@ -159,7 +184,11 @@ public enum AccessCommands {
         Console.outRaw(Data(try access.sshConfig().utf8))
     }
 
-    public enum InventoryForm { case yaml, list, host(String) }
+    public enum InventoryForm {
+        case yaml
+        case list
+        case host(String)
+    }
 
     public static func inventory(lab: String, form: InventoryForm) throws {
         let access = try load(lab: lab)
@@ -175,7 +204,8 @@ public enum AccessCommands {
     }
 
     static func jsonText(_ object: [String: Any]) throws -> String {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let data = try JSONSerialization.data(
+            withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
     }
 }

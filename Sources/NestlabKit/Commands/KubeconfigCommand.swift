@@ -10,8 +10,9 @@ public enum Kubeconfigs {
         var out: [String: URL] = [:]
         for c in s.clusters {
             guard let sec = s.secrets.clusters[c.cluster.name] else { continue }
-            let kc = try Kubeconfig(clusterName: c.cluster.name, server: c.apiServer, ca: sec.ca, userName: "nestlab-admin",
-                                    credential: sec.admin)
+            let kc = try Kubeconfig(
+                clusterName: c.cluster.name, server: c.apiServer, ca: sec.ca, userName: "nestlab-admin",
+                credential: sec.admin)
             let url = s.state.kubeconfig(c.cluster.name)
             try kc.write(to: url)
             out[c.cluster.name] = url
@@ -27,7 +28,10 @@ public enum KubeconfigCommand {
         let state = store.lab(lab)
         guard state.exists else {
             let known = store.labs()
-            throw UsageError("no lab '\(lab)' here" + (known.isEmpty ? " (no labs yet; `nestlab up FILE` makes one)" : "; labs: \(known.joined(separator: ", "))"))
+            throw UsageError(
+                "no lab '\(lab)' here"
+                    + (known.isEmpty
+                        ? " (no labs yet; `nestlab up FILE` makes one)" : "; labs: \(known.joined(separator: ", "))"))
         }
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: state.dir.path)) ?? [])
             .filter { $0.hasPrefix("kubeconfig-") }.sorted()
@@ -35,13 +39,18 @@ public enum KubeconfigCommand {
         let chosen: String
         if let cluster {
             guard clusters.contains(cluster) else {
-                throw UsageError("lab '\(lab)' has no cluster '\(cluster)'" + (clusters.isEmpty ? " (it has no clusters)" : "; clusters: \(clusters.joined(separator: ", "))"))
+                throw UsageError(
+                    "lab '\(lab)' has no cluster '\(cluster)'"
+                        + (clusters.isEmpty
+                            ? " (it has no clusters)" : "; clusters: \(clusters.joined(separator: ", "))"))
             }
             chosen = cluster
         } else {
             guard clusters.count == 1 else {
-                throw UsageError(clusters.isEmpty ? "lab '\(lab)' has no clusters (or `nestlab up` has not run yet)"
-                                 : "lab '\(lab)' has several clusters; name one: \(clusters.joined(separator: ", "))")
+                throw UsageError(
+                    clusters.isEmpty
+                        ? "lab '\(lab)' has no clusters (or `nestlab up` has not run yet)"
+                        : "lab '\(lab)' has several clusters; name one: \(clusters.joined(separator: ", "))")
             }
             chosen = clusters[0]
         }

@@ -12,8 +12,10 @@ public struct LabTarget: Sendable {
 
     /// A path to an existing file is a topology; anything else is a lab name whose
     /// topology nestlab recorded at `up` (or, failing that, the default local host).
-    public static func resolve(_ arg: String, store: StateStore, connect: String?,
-                               environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LabTarget {
+    public static func resolve(
+        _ arg: String, store: StateStore, connect: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> LabTarget {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: arg, isDirectory: &isDir), !isDir.boolValue {
             let (t, _) = try TopologyParser(environment: environment).load(path: arg)
@@ -27,7 +29,8 @@ public struct LabTarget: Sendable {
         }
         let state = store.lab(arg)
         if let src = state.recordedSource, FileManager.default.fileExists(atPath: src),
-           let (t, _) = try? TopologyParser(environment: environment).load(path: src), t.name == arg {
+            let (t, _) = try? TopologyParser(environment: environment).load(path: src), t.name == arg
+        {
             return LabTarget(lab: arg, file: src, hosts: hosts(t, connect), topology: t)
         }
         let uri = connect ?? LabHost.defaultURI
@@ -36,7 +39,11 @@ public struct LabTarget: Sendable {
 
     static func hosts(_ t: Topology, _ connect: String?) -> [LabHost] {
         guard let connect else { return t.hosts }
-        return t.hosts.map { var h = $0; h.libvirt = connect; return h }
+        return t.hosts.map {
+            var h = $0
+            h.libvirt = connect
+            return h
+        }
     }
 }
 
@@ -45,7 +52,8 @@ public enum LabCommands {
 
     public struct PlanJSON: Codable, Sendable {
         public struct Machine: Codable, Sendable {
-            var name: String, host: String, action: String, drift: [String]?, domain: String, overlay: String, seed: String
+            var name: String, host: String, action: String, drift: [String]?, domain: String, overlay: String,
+                seed: String
             var vcpus: Int, memory: String, accel: String, addresses: [String], vcpuPins: [String]
         }
         var lab: String
@@ -68,7 +76,9 @@ public enum LabCommands {
         opts.persistSecrets = false
         let s = try LabSession.open(file: file, options: opts)
         let plan: LabPlan? = offline ? nil : try Planner.plan(s)
-        if let dir = renderDir { try RenderWriter.write(s.rendered, to: URL(fileURLWithPath: dir), hosts: s.topology.hosts) }
+        if let dir = renderDir {
+            try RenderWriter.write(s.rendered, to: URL(fileURLWithPath: dir), hosts: s.topology.hosts)
+        }
 
         switch format {
         case .json:
@@ -76,34 +86,48 @@ public enum LabCommands {
                 let mp = plan?.machines.first { $0.rendered.machine.name == rm.machine.name }
                 var drift: [String]?
                 if case .drift(let d)? = mp?.action { drift = d }
-                return PlanJSON.Machine(name: rm.machine.name, host: rm.machine.host.name, action: mp?.action.label ?? "create",
-                                        drift: drift, domain: rm.machine.domainName, overlay: rm.machine.overlayVolume, seed: rm.seedVolume,
-                                        vcpus: rm.machine.vcpus, memory: rm.machine.memory.description, accel: rm.machine.accel.rawValue,
-                                        addresses: rm.machine.nics.map { "\($0.network.name)=\($0.address)" },
-                                        vcpuPins: rm.machine.vcpuPins.map(\.description))
+                return PlanJSON.Machine(
+                    name: rm.machine.name, host: rm.machine.host.name, action: mp?.action.label ?? "create",
+                    drift: drift, domain: rm.machine.domainName, overlay: rm.machine.overlayVolume, seed: rm.seedVolume,
+                    vcpus: rm.machine.vcpus, memory: rm.machine.memory.description, accel: rm.machine.accel.rawValue,
+                    addresses: rm.machine.nics.map { "\($0.network.name)=\($0.address)" },
+                    vcpuPins: rm.machine.vcpuPins.map(\.description))
             }
             let nets = s.rendered.networks.filter { $0.xml != nil }.map { n in
-                ["name": n.network.libvirtName, "cidr": n.network.network.cidr.description, "mode": n.network.network.mode.rawValue,
-                 "action": plan.map { p in p.networks.contains { $0.network.libvirtName == n.network.libvirtName && $0.exists } ? "exists" : "create" } ?? "create"]
+                [
+                    "name": n.network.libvirtName, "cidr": n.network.network.cidr.description,
+                    "mode": n.network.network.mode.rawValue,
+                    "action": plan.map { p in
+                        p.networks.contains { $0.network.libvirtName == n.network.libvirtName && $0.exists }
+                            ? "exists" : "create"
+                    } ?? "create",
+                ]
             }
-            let j = PlanJSON(lab: s.lab.name, offline: offline, noop: plan?.isNoop ?? false, networks: nets,
-                             images: plan?.missingImages ?? [:], machines: machines, rendered: renderDir,
-                             warnings: s.warnings.map(DiagnosticJSON.init))
+            let j = PlanJSON(
+                lab: s.lab.name, offline: offline, noop: plan?.isNoop ?? false, networks: nets,
+                images: plan?.missingImages ?? [:], machines: machines, rendered: renderDir,
+                warnings: s.warnings.map(DiagnosticJSON.init))
             Console.out(try JSONOutput.string(j))
         case .text:
             for w in s.warnings { Console.err(w.description) }
-            var out = "lab \(s.lab.name)" + (offline ? " (offline: host facts assumed, libvirt not consulted)" : "") + "\n"
+            var out =
+                "lab \(s.lab.name)" + (offline ? " (offline: host facts assumed, libvirt not consulted)" : "") + "\n"
             for h in s.topology.hosts where s.lab.machines.contains(where: { $0.host.name == h.name }) {
                 out += "host \(h.name) (\(h.libvirt)):\n"
                 out += "  pool \(Lab.poolName(lab: s.lab.name)) at \(Lab.poolPath(lab: s.lab.name, host: h))\n"
                 for (n, xml) in s.rendered.networks where xml != nil && n.hosts.contains(h.name) {
-                    let exists = plan?.networks.contains { $0.network.libvirtName == n.libvirtName && $0.host == h.name && $0.exists } ?? false
-                    out += "  \(exists ? "=" : "+") network \(n.libvirtName) \(n.network.mode.rawValue) \(n.network.cidr)\n"
+                    let exists =
+                        plan?.networks.contains {
+                            $0.network.libvirtName == n.libvirtName && $0.host == h.name && $0.exists
+                        } ?? false
+                    out +=
+                        "  \(exists ? "=" : "+") network \(n.libvirtName) \(n.network.mode.rawValue) \(n.network.cidr)\n"
                 }
                 let missing = Set(plan?.missingImages[h.name] ?? [])
                 var shown = Set<String>()
                 for rm in s.rendered.machines where rm.machine.host.name == h.name {
-                    for v in [rm.base.disk.name, rm.base.kernel?.name, rm.base.initrd?.name].compactMap({ $0 }) where shown.insert(v).inserted {
+                    for v in [rm.base.disk.name, rm.base.kernel?.name, rm.base.initrd?.name].compactMap({ $0 })
+                    where shown.insert(v).inserted {
                         out += "  \(plan == nil || missing.contains(v) ? "+" : "=") image \(v)\n"
                     }
                 }
@@ -117,17 +141,28 @@ public enum LabCommands {
                     case .drift: mark = "~"
                     case .foreign: mark = "!"
                     }
-                    let pins = m.vcpuPins.isEmpty ? "floating" : "pinned " + m.vcpuPins.map(\.description).joined(separator: ",")
+                    let pins =
+                        m.vcpuPins.isEmpty
+                        ? "floating" : "pinned " + m.vcpuPins.map(\.description).joined(separator: ",")
                     out += "  \(mark) machine \(m.name): \(m.vcpus) vCPU (\(pins)), \(m.memory)"
                     out += m.profile.hugepages == .none ? "" : " on \(m.profile.hugepages.rawValue) pages"
-                    out += ", \(m.accel.rawValue), " + m.nics.map { "\($0.network.name) \($0.address)" }.joined(separator: ", ") + "\n"
-                    out += "      domain \(m.domainName), overlay \(m.overlayVolume) (\(m.disk)), seed \(rm.seedVolume)\n"
-                    if case .drift(let d)? = mp?.action { out += "      differs: " + d.joined(separator: ", ") + " (up --recreate applies it)\n" }
-                    if case .foreign? = mp?.action { out += "      a domain named \(m.domainName) exists and is not this lab's\n" }
+                    out +=
+                        ", \(m.accel.rawValue), "
+                        + m.nics.map { "\($0.network.name) \($0.address)" }.joined(separator: ", ") + "\n"
+                    out +=
+                        "      domain \(m.domainName), overlay \(m.overlayVolume) (\(m.disk)), seed \(rm.seedVolume)\n"
+                    if case .drift(let d)? = mp?.action {
+                        out += "      differs: " + d.joined(separator: ", ") + " (up --recreate applies it)\n"
+                    }
+                    if case .foreign? = mp?.action {
+                        out += "      a domain named \(m.domainName) exists and is not this lab's\n"
+                    }
                 }
             }
             if let plan {
-                out += plan.isNoop ? "no changes: libvirt already matches the topology\n"
+                out +=
+                    plan.isNoop
+                    ? "no changes: libvirt already matches the topology\n"
                     : "legend: + create, = unchanged, > start, ~ differs, ! conflict\n"
             }
             if let renderDir { out += "rendered every file to \(renderDir)\n" }
@@ -143,26 +178,39 @@ public enum RenderWriter {
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
         for (n, xml) in r.networks {
             guard let xml else { continue }
-            try xml.render().write(to: dir.appendingPathComponent("network-\(n.libvirtName).xml"), atomically: true, encoding: .utf8)
+            try xml.render().write(
+                to: dir.appendingPathComponent("network-\(n.libvirtName).xml"), atomically: true, encoding: .utf8)
         }
         for h in hosts where r.machines.contains(where: { $0.machine.host.name == h.name }) {
             let lab = r.lab.name
-            try StorageRenderer.pool(name: Lab.poolName(lab: lab), path: Lab.poolPath(lab: lab, host: h), uuid: Identity.uuid("pool", lab))
-                .render().write(to: dir.appendingPathComponent("pool-\(h.name)-\(Lab.poolName(lab: lab)).xml"), atomically: true, encoding: .utf8)
-            try StorageRenderer.pool(name: Lab.imagePoolName, path: Lab.imagePoolPath(host: h), uuid: Identity.uuid("pool", "images"))
-                .render().write(to: dir.appendingPathComponent("pool-\(h.name)-\(Lab.imagePoolName).xml"), atomically: true, encoding: .utf8)
+            try StorageRenderer.pool(
+                name: Lab.poolName(lab: lab), path: Lab.poolPath(lab: lab, host: h), uuid: Identity.uuid("pool", lab)
+            )
+            .render().write(
+                to: dir.appendingPathComponent("pool-\(h.name)-\(Lab.poolName(lab: lab)).xml"), atomically: true,
+                encoding: .utf8)
+            try StorageRenderer.pool(
+                name: Lab.imagePoolName, path: Lab.imagePoolPath(host: h), uuid: Identity.uuid("pool", "images")
+            )
+            .render().write(
+                to: dir.appendingPathComponent("pool-\(h.name)-\(Lab.imagePoolName).xml"), atomically: true,
+                encoding: .utf8)
         }
         for m in r.machines {
             let md = dir.appendingPathComponent(m.machine.name)
             try fm.createDirectory(at: md, withIntermediateDirectories: true)
-            try SecretFile.write(m.domain.render(), to: md.appendingPathComponent("domain.xml"), mode: 0o644, durable: false)
-            try SecretFile.write(m.overlay.render(), to: md.appendingPathComponent("overlay.xml"), mode: 0o644, durable: false)
+            try SecretFile.write(
+                m.domain.render(), to: md.appendingPathComponent("domain.xml"), mode: 0o644, durable: false)
+            try SecretFile.write(
+                m.overlay.render(), to: md.appendingPathComponent("overlay.xml"), mode: 0o644, durable: false)
             // The seed may carry cluster secrets (CA key, token): written 0600 like every secret;
             // not synced to disk, since a render can be made again.
             try SecretFile.write(m.seed.userData, to: md.appendingPathComponent("user-data"), durable: false)
             try SecretFile.write(m.seed.metaData, to: md.appendingPathComponent("meta-data"), durable: false)
             try SecretFile.write(m.seed.networkConfig, to: md.appendingPathComponent("network-config"), durable: false)
-            let iso = try NoCloudSeed(userData: m.seed.userData, metaData: m.seed.metaData, networkConfig: m.seed.networkConfig).image()
+            let iso = try NoCloudSeed(
+                userData: m.seed.userData, metaData: m.seed.metaData, networkConfig: m.seed.networkConfig
+            ).image()
             try SecretFile.write(iso.bytes, to: md.appendingPathComponent(m.seedVolume), durable: false)
         }
     }

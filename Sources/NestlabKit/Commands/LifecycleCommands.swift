@@ -30,8 +30,9 @@ final class LabLog: @unchecked Sendable {
     private let fmt = ISO8601DateFormatter()
 
     init(file: URL) {
-        try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true,
-                                                 attributes: [.posixPermissions: 0o700])
+        try? FileManager.default.createDirectory(
+            at: file.deletingLastPathComponent(), withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         if !FileManager.default.fileExists(atPath: file.path) {
             FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
@@ -49,27 +50,37 @@ final class LabLog: @unchecked Sendable {
 public enum LifecycleCommands {
     // MARK: up
 
-    public static func up(file: String, options: UpOptions, flags: RunFlags, skipPreflight: Bool, handoff: Bool = false,
-                          sessionOptions: LabSession.Options = LabSession.Options()) async throws {
+    public static func up(
+        file: String, options: UpOptions, flags: RunFlags, skipPreflight: Bool, handoff: Bool = false,
+        sessionOptions: LabSession.Options = LabSession.Options()
+    ) async throws {
         let s = try await openForChange(file: file, flags: flags, sessionOptions: sessionOptions)
-        try await up(session: s, file: file, options: options, flags: flags, skipPreflight: skipPreflight, handoff: handoff)
+        try await up(
+            session: s, file: file, options: options, flags: flags, skipPreflight: skipPreflight, handoff: handoff)
     }
 
     /// Parses the topology once, fetches its URL images into the artifact cache (downloaded once,
     /// verified, pinned in the lock file), and opens the lab on that one parse.
-    static func openForChange(file: String, flags: RunFlags, sessionOptions: LabSession.Options) async throws -> LabSession {
+    static func openForChange(file: String, flags: RunFlags, sessionOptions: LabSession.Options) async throws
+        -> LabSession
+    {
         var o = sessionOptions
         let parsed = try o.parsed ?? TopologyParser(environment: o.environment, checksFiles: true).load(path: file)
         o.parsed = parsed
-        if !(try LabArtifacts.wanted(parsed.topology, lock: try LockFile.load(forTopology: file), updateLock: false, imagesOnly: true)).isEmpty {
-            try await LabArtifacts.fetch(file: file, topology: parsed.topology, updateLock: false, imagesOnly: true,
-                                         cache: CacheCommands.cache(progress: flags.format == .text))
+        if !(try LabArtifacts.wanted(
+            parsed.topology, lock: try LockFile.load(forTopology: file), updateLock: false, imagesOnly: true)).isEmpty
+        {
+            try await LabArtifacts.fetch(
+                file: file, topology: parsed.topology, updateLock: false, imagesOnly: true,
+                cache: CacheCommands.cache(progress: flags.format == .text))
         }
         return try LabSession.open(file: file, options: o)
     }
 
-    static func up(session s: LabSession, file: String, options: UpOptions, flags: RunFlags, skipPreflight: Bool,
-                   handoff: Bool) async throws {
+    static func up(
+        session s: LabSession, file: String, options: UpOptions, flags: RunFlags, skipPreflight: Bool,
+        handoff: Bool
+    ) async throws {
         let lock = try LabLock(s.state, command: "up \(file)")
         defer { withExtendedLifetime(lock) {} }
         try s.state.recordSource(file)
@@ -81,7 +92,11 @@ public enum LifecycleCommands {
         if !skipPreflight {
             let report = try await Preflight.run(session: s)
             if report.hasErrors {
-                if flags.format == .json { Console.out(try JSONOutput.string(report)) } else { Console.err(report.text(onlyProblems: true)) }
+                if flags.format == .json {
+                    Console.out(try JSONOutput.string(report))
+                } else {
+                    Console.err(report.text(onlyProblems: true))
+                }
                 throw PreflightFailed(errors: report.errorCount)
             }
             for f in report.findings where f.level == .warning && flags.format == .text {
@@ -90,7 +105,9 @@ public enum LifecycleCommands {
         }
         if !skipPreflight { phases.append(Testbed.Phase(name: "preflight", start: preflightStart, end: Date())) }
         let engine = UpEngine(session: s, options: options, progress: progress)
-        Interruption.shared.install { progress.note("interrupted: finishing the current steps (Ctrl-C again to quit at once)") }
+        Interruption.shared.install {
+            progress.note("interrupted: finishing the current steps (Ctrl-C again to quit at once)")
+        }
         let report: UpReport
         let upStart = Date()
         do {
@@ -99,7 +116,8 @@ public enum LifecycleCommands {
             if flags.format == .json { Console.out(try JSONOutput.string(r)) } else { printUp(r, verbose: true) }
             throw UpError.failed(r, reasons: reasons)
         }
-        phases.append(Testbed.Phase(name: options.wait ? "machines-ready" : "machines-started", start: upStart, end: Date()))
+        phases.append(
+            Testbed.Phase(name: options.wait ? "machines-ready" : "machines-started", start: upStart, end: Date()))
         let testbed = try await TestbedWriter.write(s, phases: phases)
         if flags.format == .json {
             Console.out(try JSONOutput.string(report))
@@ -122,11 +140,15 @@ public enum LifecycleCommands {
             if let e = m.error { line += ": \(e)" }
             out += line + "\n"
             if m.error != nil, let tail = m.consoleTail, !tail.isEmpty {
-                out += "  last console lines of \(m.name):\n" + tail.suffix(15).map { "    | \($0)" }.joined(separator: "\n") + "\n"
+                out +=
+                    "  last console lines of \(m.name):\n"
+                    + tail.suffix(15).map { "    | \($0)" }.joined(separator: "\n") + "\n"
             }
         }
         if r.ok {
-            out += r.changed ? "lab \(r.lab) is up (\(String(format: "%.1f", r.seconds))s)\n"
+            out +=
+                r.changed
+                ? "lab \(r.lab) is up (\(String(format: "%.1f", r.seconds))s)\n"
                 : "lab \(r.lab) is up; nothing changed (\(String(format: "%.1f", r.seconds))s)\n"
         }
         Console.out(out)
@@ -144,7 +166,10 @@ public enum LifecycleCommands {
         // Bare-metal cluster nodes: kubeadm reset and removal of what nestlab installed, over SSH.
         var resetFailures: [String] = []
         if let file = t.file, state.exists, let topo = t.topology,
-           topo.clusters.contains(where: { $0.allNodes.contains { if case .host = $0 { return true } else { return false } } }) {
+            topo.clusters.contains(where: {
+                $0.allNodes.contains { if case .host = $0 { return true } else { return false } }
+            })
+        {
             var o = LabSession.Options()
             o.offline = true
             o.allowUnfetched = true
@@ -163,10 +188,15 @@ public enum LifecycleCommands {
                     guard case .host(let h) = n.kind else { continue }
                     let key = "host:\(h.name)"
                     progress.update(key, "kubeadm reset over ssh")
-                    let reset = try NodeBootstrapRenderer.reset(cluster: c.spec, node: NodeSpec(name: n.name, ip: n.address, role: .worker))
-                    let o = try await BareMetal.run(node: n.name, target: h.ssh ?? h.name, files: reset.files, command: reset.entryCommand,
-                                                    log: state.log, knownHosts: state.knownHosts) { phase, status, detail in progress.update(key, "\(phase): \(status)", detail: detail) }
-                    if o.ok { progress.finish(key, "reset") } else {
+                    let reset = try NodeBootstrapRenderer.reset(
+                        cluster: c.spec, node: NodeSpec(name: n.name, ip: n.address, role: .worker))
+                    let o = try await BareMetal.run(
+                        node: n.name, target: h.ssh ?? h.name, files: reset.files, command: reset.entryCommand,
+                        log: state.log, knownHosts: state.knownHosts
+                    ) { phase, status, detail in progress.update(key, "\(phase): \(status)", detail: detail) }
+                    if o.ok {
+                        progress.finish(key, "reset")
+                    } else {
                         progress.finish(key, "reset failed", failed: true, detail: o.detail ?? "")
                         resetFailures.append("\(key): \(o.detail ?? "reset failed")")
                     }
@@ -178,15 +208,18 @@ public enum LifecycleCommands {
         var sessions: [HostSession] = []
         var unreachable: [String] = []
         for h in t.hosts where t.topology?.machines.contains(where: { $0.host == h.name }) ?? true {
-            do { sessions.append(try HostSession(host: h)) } catch { unreachable.append("host '\(h.name)' at \(h.libvirt): \(error)") }
+            do { sessions.append(try HostSession(host: h)) } catch {
+                unreachable.append("host '\(h.name)' at \(h.libvirt): \(error)")
+            }
         }
         if sessions.isEmpty && !unreachable.isEmpty {
             throw OperationError("cannot reach " + unreachable.joined(separator: "; ") + "; nothing was removed")
         }
         var opts = DownEngine.Options()
         opts.purge = purge && unreachable.isEmpty  // the state says where the rest of the lab is
-        let report = try await DownEngine.run(lab: t.lab, sessions: sessions, state: state, options: opts,
-                                              progress: flags.progress(log: purge || !hadState ? nil : state.log))
+        let report = try await DownEngine.run(
+            lab: t.lab, sessions: sessions, state: state, options: opts,
+            progress: flags.progress(log: purge || !hadState ? nil : state.log))
         // Down everywhere: the lab can no longer be reached (`ssh`, `exec` and the rest say so).
         if unreachable.isEmpty { LabAccess.removeFiles(state) }
         // The lock made a state folder; for a lab nestlab never knew, `status` would list it forever.
@@ -196,8 +229,10 @@ public enum LifecycleCommands {
             return
         }
         var out = ""
-        for (kind, items) in [("domain", report.domains), ("volume", report.volumes), ("network", report.networks),
-                              ("pool", report.pools), ("base image", report.images)] where !items.isEmpty {
+        for (kind, items) in [
+            ("domain", report.domains), ("volume", report.volumes), ("network", report.networks),
+            ("pool", report.pools), ("base image", report.images),
+        ] where !items.isEmpty {
             out += "removed \(items.count) \(kind)\(items.count == 1 ? "" : "s"): \(items.joined(separator: ", "))\n"
         }
         for k in report.kept { out += "kept \(k)\n" }
@@ -208,8 +243,9 @@ public enum LifecycleCommands {
             throw OperationError("bare-metal reset failed on: " + resetFailures.joined(separator: "; "))
         }
         if !unreachable.isEmpty {
-            throw OperationError("the lab's objects on other hosts are removed, but not on: " + unreachable.joined(separator: "; ")
-                                 + "; run `nestlab down` again once the host answers")
+            throw OperationError(
+                "the lab's objects on other hosts are removed, but not on: " + unreachable.joined(separator: "; ")
+                    + "; run `nestlab down` again once the host answers")
         }
     }
 
@@ -228,8 +264,11 @@ public enum LifecycleCommands {
             // Drift needs the rendered lab, whose seeds need the lab's secrets: only for labs that have them.
             var o = LabSession.Options()
             o.parsed = t.topology.map { ($0, []) }
-            let rendered = store.lab(t.lab).exists ? t.file.flatMap { try? LabSession.open(file: $0, options: o).rendered } : nil
-            let hostsUsed = rendered.map { r in t.hosts.filter { h in r.machines.contains { $0.machine.host.name == h.name } } } ?? t.hosts
+            let rendered =
+                store.lab(t.lab).exists ? t.file.flatMap { try? LabSession.open(file: $0, options: o).rendered } : nil
+            let hostsUsed =
+                rendered.map { r in t.hosts.filter { h in r.machines.contains { $0.machine.host.name == h.name } } }
+                ?? t.hosts
             let sessions = try hostsUsed.map { try HostSession(host: $0) }
             reports.append(try await StatusEngine.run(lab: t.lab, sessions: sessions, rendered: rendered))
         }
@@ -237,7 +276,10 @@ public enum LifecycleCommands {
         case .json:
             Console.out(try JSONOutput.string(target == nil ? AnyStatus.many(reports) : AnyStatus.one(reports[0])))
         case .text:
-            if reports.isEmpty { Console.out("no labs known here (nothing under \(store.root.path))"); return }
+            if reports.isEmpty {
+                Console.out("no labs known here (nothing under \(store.root.path))")
+                return
+            }
             for r in reports { Console.out(statusText(r)) }
         }
     }
@@ -256,15 +298,20 @@ public enum LifecycleCommands {
     static func statusText(_ r: StatusReport) -> String {
         var rows = [["MACHINE", "HOST", "STATE", "ACCEL", "ADDRESS", "VCPU PINS", "HUGEPAGES", "READY"]]
         for m in r.machines {
-            let pins = m.vcpuPins.allSatisfy { $0.isEmpty } ? "-" : m.vcpuPins.map { CPUSet($0).description }.joined(separator: " ")
+            let pins =
+                m.vcpuPins.allSatisfy { $0.isEmpty }
+                ? "-" : m.vcpuPins.map { CPUSet($0).description }.joined(separator: " ")
             let huge = m.hugepageKiB.map { $0 >= 1 << 20 ? "\($0 >> 20)G" : "\($0 >> 10)M" } ?? "-"
-            rows.append([m.machine, m.host, m.state + (m.drift == nil ? "" : " (drift)"), m.accel,
-                         m.addresses.joined(separator: ","), pins, huge, m.ready ? "yes" : "no"])
+            rows.append([
+                m.machine, m.host, m.state + (m.drift == nil ? "" : " (drift)"), m.accel,
+                m.addresses.joined(separator: ","), pins, huge, m.ready ? "yes" : "no",
+            ])
         }
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
         var out = "lab \(r.lab)\n"
         for row in rows {
-            out += row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+            out +=
+                row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
         }
         if r.machines.isEmpty { out += "(no machines in libvirt)\n" }
@@ -279,12 +326,15 @@ public enum LifecycleCommands {
 
     /// `nestlab rebuild`: from the newest golden state (or `golden`) when there is one and the
     /// whole lab is rebuilt, unless `fresh`; otherwise down and up. One parse, one session.
-    public static func rebuild(file: String, machines: [String], golden: String? = nil, fresh: Bool = false, options: UpOptions,
-                               flags: RunFlags, skipPreflight: Bool = false,
-                               sessionOptions: LabSession.Options = LabSession.Options()) async throws {
+    public static func rebuild(
+        file: String, machines: [String], golden: String? = nil, fresh: Bool = false, options: UpOptions,
+        flags: RunFlags, skipPreflight: Bool = false,
+        sessionOptions: LabSession.Options = LabSession.Options()
+    ) async throws {
         let s = try await openForChange(file: file, flags: flags, sessionOptions: sessionOptions)
         if !fresh && machines.isEmpty,
-           try await SnapshotCommands.rebuildFrom(session: s, file: file, name: golden, options: options, flags: flags) {
+            try await SnapshotCommands.rebuildFrom(session: s, file: file, name: golden, options: options, flags: flags)
+        {
             return
         }
         for m in machines where s.lab.machine(named: m) == nil {
@@ -296,15 +346,19 @@ public enum LifecycleCommands {
             defer { withExtendedLifetime(lock) {} }
             var opts = DownEngine.Options()
             if !machines.isEmpty { opts.only = Set(machines) }
-            let report = try await DownEngine.run(lab: s.lab.name, sessions: Array(s.sessions.values), state: s.state, options: opts,
-                                                  progress: flags.progress(log: s.state.log))
+            let report = try await DownEngine.run(
+                lab: s.lab.name, sessions: Array(s.sessions.values), state: s.state, options: opts,
+                progress: flags.progress(log: s.state.log))
             if flags.format == .text {
-                Console.err("rebuild: removed \(report.domains.count) domain(s) and \(report.volumes.count) volume(s); base images kept")
+                Console.err(
+                    "rebuild: removed \(report.domains.count) domain(s) and \(report.volumes.count) volume(s); base images kept"
+                )
             }
         }
         var up = options
         if !machines.isEmpty { up.only = Set(machines) }
-        try await Self.up(session: s, file: file, options: up, flags: flags, skipPreflight: skipPreflight, handoff: false)
+        try await Self.up(
+            session: s, file: file, options: up, flags: flags, skipPreflight: skipPreflight, handoff: false)
     }
 }
 

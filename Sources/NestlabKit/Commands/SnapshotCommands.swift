@@ -26,7 +26,9 @@ public enum SnapshotCommands {
         if flags.format == .json {
             Console.out(try JSONOutput.string(g))
         } else {
-            Console.out("golden state '\(g.name)' of lab \(g.lab): \(g.machines.count) machine layer(s); `nestlab rebuild FILE` now starts from it")
+            Console.out(
+                "golden state '\(g.name)' of lab \(g.lab): \(g.machines.count) machine layer(s); `nestlab rebuild FILE` now starts from it"
+            )
         }
     }
 
@@ -38,10 +40,15 @@ public enum SnapshotCommands {
             Console.out(try JSONOutput.string(states))
             return
         }
-        if states.isEmpty { Console.out("lab \(t.lab) has no golden states"); return }
+        if states.isEmpty {
+            Console.out("lab \(t.lab) has no golden states")
+            return
+        }
         let f = ISO8601DateFormatter()
         for g in states {
-            Console.out("\(g.name)  \(f.string(from: g.createdAt))  \(g.machines.count) machine(s)  topology \(g.topologyDigest.prefix(12))")
+            Console.out(
+                "\(g.name)  \(f.string(from: g.createdAt))  \(g.machines.count) machine(s)  topology \(g.topologyDigest.prefix(12))"
+            )
         }
     }
 
@@ -55,16 +62,26 @@ public enum SnapshotCommands {
     }
 
     /// `rebuild FILE --from NAME`: the default once a golden state exists; false when there is none.
-    static func rebuildFrom(session s: LabSession, file: String, name: String?, options: UpOptions, flags: RunFlags) async throws -> Bool {
+    static func rebuildFrom(session s: LabSession, file: String, name: String?, options: UpOptions, flags: RunFlags)
+        async throws -> Bool
+    {
         let states = GoldenState.list(s.state)
         guard let g = try name.map({ try GoldenState.load(s.state, $0) }) ?? states.last else { return false }
         let lock = try LabLock(s.state, command: "rebuild \(file) --from \(g.name)")
         defer { withExtendedLifetime(lock) {} }
-        if flags.format == .text { Console.err("rebuild: from golden state '\(g.name)' (use --fresh for a full bring-up)") }
+        if flags.format == .text {
+            Console.err("rebuild: from golden state '\(g.name)' (use --fresh for a full bring-up)")
+        }
         let started = Date()
-        let report = try await SnapshotEngine.restore(s, golden: g, options: options, progress: flags.progress(log: s.state.log))
-        try await TestbedWriter.write(s, phases: [Testbed.Phase(name: "restore-\(g.name)", start: started, end: Date())])
-        if flags.format == .json { Console.out(try JSONOutput.string(report)) } else { LifecycleCommands.printUp(report, verbose: flags.verbose) }
+        let report = try await SnapshotEngine.restore(
+            s, golden: g, options: options, progress: flags.progress(log: s.state.log))
+        try await TestbedWriter.write(
+            s, phases: [Testbed.Phase(name: "restore-\(g.name)", start: started, end: Date())])
+        if flags.format == .json {
+            Console.out(try JSONOutput.string(report))
+        } else {
+            LifecycleCommands.printUp(report, verbose: flags.verbose)
+        }
         return true
     }
 }

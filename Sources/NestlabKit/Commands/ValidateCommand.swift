@@ -20,8 +20,10 @@ public struct ValidateReport: Sendable {
     public func print(format: OutputFormat) throws {
         switch format {
         case .json:
-            let j = JSON(file: file, valid: !hasErrors, lab: topology?.name,
-                         machines: topology?.machines.flatMap(\.instanceNames), diagnostics: diagnostics.map(DiagnosticJSON.init))
+            let j = JSON(
+                file: file, valid: !hasErrors, lab: topology?.name,
+                machines: topology?.machines.flatMap(\.instanceNames), diagnostics: diagnostics.map(DiagnosticJSON.init)
+            )
             Console.out(try JSONOutput.string(j))
         case .text:
             for d in diagnostics { Console.err(d.description) }
@@ -29,23 +31,30 @@ public struct ValidateReport: Sendable {
             let warnings = diagnostics.count - errors
             if let t = topology, errors == 0 {
                 let n = t.machines.reduce(0) { $0 + $1.instanceNames.count }
-                Console.out("\(file): lab '\(t.name)' is valid: \(n) machine\(n == 1 ? "" : "s"), \(t.networks.count) network\(t.networks.count == 1 ? "" : "s"), \(t.clusters.count) cluster\(t.clusters.count == 1 ? "" : "s")" + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : ""))
+                Console.out(
+                    "\(file): lab '\(t.name)' is valid: \(n) machine\(n == 1 ? "" : "s"), \(t.networks.count) network\(t.networks.count == 1 ? "" : "s"), \(t.clusters.count) cluster\(t.clusters.count == 1 ? "" : "s")"
+                        + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : ""))
             } else {
-                Console.err("\(file): \(errors) error\(errors == 1 ? "" : "s")" + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : ""))
+                Console.err(
+                    "\(file): \(errors) error\(errors == 1 ? "" : "s")"
+                        + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : ""))
             }
         }
     }
 }
 
 public enum ValidateCommand {
-    public static func run(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> ValidateReport {
+    public static func run(file: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> ValidateReport
+    {
         do {
             let (t, warnings) = try TopologyParser(environment: environment, checksFiles: true).load(path: file)
             return ValidateReport(file: file, diagnostics: warnings, topology: t)
         } catch let e as TopologyError {
             return ValidateReport(file: file, diagnostics: e.diagnostics, topology: nil)
         } catch {
-            return ValidateReport(file: file, diagnostics: [Diagnostic(.error, at: nil, path: "", "\(error)")], topology: nil)
+            return ValidateReport(
+                file: file, diagnostics: [Diagnostic(.error, at: nil, path: "", "\(error)")], topology: nil)
         }
     }
 }

@@ -12,11 +12,16 @@ public enum BareMetal {
     /// `ssh` with options that never prompt and never hang on a dead host. With the lab's
     /// `knownHosts` (the node's key, read at `up`), the node is checked strictly against that
     /// file alone; ssh takes the first value of an option, so these come before `options`.
-    static func ssh(_ target: String, _ remote: [String], options: [String] = extraOptions, knownHosts: URL? = nil) -> [String] {
+    static func ssh(_ target: String, _ remote: [String], options: [String] = extraOptions, knownHosts: URL? = nil)
+        -> [String]
+    {
         var argv = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o", "ServerAliveInterval=15"]
         if let knownHosts {
-            argv += ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=\(SSHConfig.escapeTokens(knownHosts.path))",
-                     "-o", "GlobalKnownHostsFile=/dev/null"]
+            argv += [
+                "-o", "StrictHostKeyChecking=yes", "-o",
+                "UserKnownHostsFile=\(SSHConfig.escapeTokens(knownHosts.path))",
+                "-o", "GlobalKnownHostsFile=/dev/null",
+            ]
         } else {
             argv += ["-o", "StrictHostKeyChecking=accept-new"]
         }
@@ -30,7 +35,9 @@ public enum BareMetal {
 
     /// One shell word (the remote side of ssh always goes through a shell).
     static func quote(_ s: String) -> String {
-        if !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,@".contains($0)) }) { return s }
+        if !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,@".contains($0)) }) {
+            return s
+        }
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
@@ -44,15 +51,19 @@ public enum BareMetal {
 
     /// Copies the node's files (as a tar stream, root-owned, with their modes) and runs its
     /// entry command; output goes to `log` and phase lines to `onPhase`.
-    public static func run(node: String, target: String, files: [NodeFile], command: [String], log: URL,
-                           sshOptions: [String] = extraOptions, knownHosts: URL? = nil,
-                           onPhase: @escaping @Sendable (String, String, String) -> Void) async throws -> Outcome {
-        let staging = FileManager.default.temporaryDirectory.appendingPathComponent("nestlab-node-\(node)-\(UUID().uuidString.prefix(8))")
+    public static func run(
+        node: String, target: String, files: [NodeFile], command: [String], log: URL,
+        sshOptions: [String] = extraOptions, knownHosts: URL? = nil,
+        onPhase: @escaping @Sendable (String, String, String) -> Void
+    ) async throws -> Outcome {
+        let staging = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nestlab-node-\(node)-\(UUID().uuidString.prefix(8))")
         try SecretFile.createPrivateDirectory(at: staging)
         defer { try? FileManager.default.removeItem(at: staging) }
         for f in files {
             let dest = staging.appendingPathComponent(String(f.path.drop { $0 == "/" }))
-            try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
             try SecretFile.write(Data(f.content), to: dest, mode: f.mode)
         }
         // Copy: tar here | ssh node tar -x -C /. The archive names only the files, never a
@@ -60,15 +71,19 @@ public enum BareMetal {
         // "/" (and "./etc" its mode onto /etc). Missing parents are made with the node's
         // defaults, and --no-overwrite-dir leaves existing directories as they are.
         let members = Set(files.map { "./" + String($0.path.drop { $0 == "/" }) }).sorted()
-        let remoteTar = asRoot(target, ["tar", "-xpf", "-", "-C", "/", "--no-same-owner", "--no-overwrite-dir"]).map(quote)
-        let copy = "tar --owner=0 --group=0 --no-recursion -C \(quote(staging.path)) -cf - "
+        let remoteTar = asRoot(target, ["tar", "-xpf", "-", "-C", "/", "--no-same-owner", "--no-overwrite-dir"]).map(
+            quote)
+        let copy =
+            "tar --owner=0 --group=0 --no-recursion -C \(quote(staging.path)) -cf - "
             + members.map(quote).joined(separator: " ") + " | "
             + ssh(target, remoteTar, options: sshOptions, knownHosts: knownHosts).map(quote).joined(separator: " ")
         let copied = try await Blocking.run { try Self.stream(["/bin/sh", "-c", copy], log: log) { _ in } }
         guard copied.status == 0 else {
-            return Outcome(node: node, ok: false, failedPhase: "copy-files",
-                           detail: "copying the node files over ssh to \(target) failed (exit \(copied.status)): \(copied.tail.last ?? "")",
-                           tail: copied.tail)
+            return Outcome(
+                node: node, ok: false, failedPhase: "copy-files",
+                detail:
+                    "copying the node files over ssh to \(target) failed (exit \(copied.status)): \(copied.tail.last ?? "")",
+                tail: copied.tail)
         }
         let remote = asRoot(target, command).map(quote)
         let scanner = LockedScanner()
@@ -80,9 +95,11 @@ public enum BareMetal {
             }
         }
         let failed = scanner.phases.first { $0.status == "failed" }
-        return Outcome(node: node, ok: run.status == 0, failedPhase: run.status == 0 ? nil : failed?.name ?? "ssh",
-                       detail: run.status == 0 ? nil : failed?.detail ?? "ssh \(target) exited \(run.status): \(run.tail.last ?? "")",
-                       tail: run.tail)
+        return Outcome(
+            node: node, ok: run.status == 0, failedPhase: run.status == 0 ? nil : failed?.name ?? "ssh",
+            detail: run.status == 0
+                ? nil : failed?.detail ?? "ssh \(target) exited \(run.status): \(run.tail.last ?? "")",
+            tail: run.tail)
     }
 
     /// Runs argv, appending its output to `log` line by line; returns the exit status and the last lines.

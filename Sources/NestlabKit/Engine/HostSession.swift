@@ -15,7 +15,8 @@ public final class HostSession: @unchecked Sendable {
         do {
             connection = try connections?.connection(uri: host.libvirt) ?? Connection(uri: host.libvirt)
         } catch {
-            throw ErrorWithContext("connecting to libvirt at \(host.libvirt) for host '\(host.name)'", HostError.unreachable(error))
+            throw ErrorWithContext(
+                "connecting to libvirt at \(host.libvirt) for host '\(host.name)'", HostError.unreachable(error))
         }
     }
 
@@ -25,7 +26,9 @@ public final class HostSession: @unchecked Sendable {
 
     /// CPUs, NUMA layout and CPU vendor from libvirt's capabilities.
     public func facts(kvmUsable: Bool) throws -> HostFacts {
-        let caps = try ErrorWithContext.wrap("reading capabilities of host '\(host.name)'") { try connection.capabilities() }
+        let caps = try ErrorWithContext.wrap("reading capabilities of host '\(host.name)'") {
+            try connection.capabilities()
+        }
         return Self.facts(fromCapabilities: caps, kvmUsable: kvmUsable)
     }
 
@@ -38,7 +41,10 @@ public final class HostSession: @unchecked Sendable {
         var nodes: [Int: CPUSet] = [:]
         var current: Int?
         for e in elements {
-            if e.localName == "cell", let id = e.attributes["id"].flatMap(Int.init) { current = id; nodes[id] = nodes[id] ?? .empty }
+            if e.localName == "cell", let id = e.attributes["id"].flatMap(Int.init) {
+                current = id
+                nodes[id] = nodes[id] ?? .empty
+            }
             if e.localName == "cpu", let id = e.attributes["id"].flatMap(Int.init), let c = current {
                 nodes[c] = nodes[c, default: .empty].union(CPUSet([id]))
             }
@@ -96,10 +102,14 @@ public final class HostSession: @unchecked Sendable {
                     current = try existing.xmlDesc()
                 }
                 if let ip = MiniXML.first(current, "ip"),
-                   ip.attributes["address"] != net.network.cidr.firstHost.description
-                    || ip.attributes["netmask"] != net.network.cidr.netmask.description {
-                    throw HostError.networkDrift(name: net.libvirtName, host: host.name,
-                                                 detail: "it has \(ip.attributes["address"] ?? "?")/\(ip.attributes["netmask"] ?? "?"), the topology wants \(net.network.cidr)")
+                    ip.attributes["address"] != net.network.cidr.firstHost.description
+                        || ip.attributes["netmask"] != net.network.cidr.netmask.description
+                {
+                    throw HostError.networkDrift(
+                        name: net.libvirtName, host: host.name,
+                        detail:
+                            "it has \(ip.attributes["address"] ?? "?")/\(ip.attributes["netmask"] ?? "?"), the topology wants \(net.network.cidr)"
+                    )
                 }
                 if !(try existing.isActive()) { try existing.create() }
                 return .unchanged
@@ -137,7 +147,9 @@ public final class HostSession: @unchecked Sendable {
             for d in try connection.listAllDomains() {
                 let xml: String?
                 do {
-                    xml = try d.metadataIfPresent(uri: NestlabXMLNS.uri, flags: .config) ?? d.metadataIfPresent(uri: NestlabXMLNS.uri)
+                    xml =
+                        try d.metadataIfPresent(uri: NestlabXMLNS.uri, flags: .config)
+                        ?? d.metadataIfPresent(uri: NestlabXMLNS.uri)
                 } catch let e as LibvirtError where e.code == .noDomain {
                     continue  // undefined between the listing and this call (another task, or another tool)
                 }
@@ -153,7 +165,8 @@ public final class HostSession: @unchecked Sendable {
         let name = d.name
         try ErrorWithContext.wrap("removing domain \(name) on \(host.name)") {
             if try d.isActive() {
-                do { try d.destroy() } catch let e as LibvirtError where e.code == .operationInvalid {}  // already stopped
+                // operationInvalid: it stopped meanwhile.
+                do { try d.destroy() } catch let e as LibvirtError where e.code == .operationInvalid {}
             }
             // Managed-save images and snapshot metadata go too; NVRAM is not used by nestlab domains.
             try d.undefine(flags: [.managedSave, .snapshotsMetadata])
@@ -197,9 +210,11 @@ public enum HostError: Error, CustomStringConvertible {
         case .unreachable(let e):
             return "\(e); is libvirtd running? (start it with `libvirtd -d`, or check the URI and your access to it)"
         case .foreignObject(let kind, let name, let host):
-            return "\(kind) '\(name)' on \(host) exists but was not created by nestlab for this lab; rename or remove it, or rename the lab"
+            return
+                "\(kind) '\(name)' on \(host) exists but was not created by nestlab for this lab; rename or remove it, or rename the lab"
         case .networkDrift(let name, let host, let detail):
-            return "network '\(name)' on \(host) differs from the topology: \(detail); run `nestlab down` first to recreate it"
+            return
+                "network '\(name)' on \(host) differs from the topology: \(detail); run `nestlab down` first to recreate it"
         case .system(let what, let e):
             return "\(what): \(String(cString: strerror(e)))"
         case .placementUnverified(let volume, let host, let reason):
@@ -241,19 +256,27 @@ enum FileCopy {
             while off < end {
                 let want = Int(min(off_t(chunk), end - off))
                 let n = buf.withUnsafeMutableBytes { pread(inFD, $0.baseAddress, want, off) }
-                if n < 0 { if errno == EINTR { continue }; throw HostError.system("cannot read \(src)", errno: errno) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw HostError.system("cannot read \(src)", errno: errno)
+                }
                 if n == 0 { break }
                 var w = 0
                 while w < n {
                     let m = buf.withUnsafeBytes { pwrite(outFD, $0.baseAddress! + w, n - w, off + off_t(w)) }
-                    if m < 0 { if errno == EINTR { continue }; throw HostError.system("cannot write \(dst)", errno: errno) }
+                    if m < 0 {
+                        if errno == EINTR { continue }
+                        throw HostError.system("cannot write \(dst)", errno: errno)
+                    }
                     w += m
                 }
                 off += off_t(n)
                 progress?(UInt64(off))
             }
         }
-        guard ftruncate(outFD, size) == 0, fsync(outFD) == 0 else { throw HostError.system("cannot finish \(dst)", errno: errno) }
+        guard ftruncate(outFD, size) == 0, fsync(outFD) == 0 else {
+            throw HostError.system("cannot finish \(dst)", errno: errno)
+        }
         ok = true
     }
 }
@@ -271,10 +294,12 @@ extension HostSession {
             try pool.refresh()
             return try pool.volumeIfExists(named: name)?.download()
         }
-        let xml = XMLElement("pool", [("type", "dir")], [
-            .element(XMLElement("name", text: "nestlab-consoles-\(UUID().uuidString.prefix(8).lowercased())")),
-            .element(XMLElement("target", [], [.element(XMLElement("path", text: dir))])),
-        ])
+        let xml = XMLElement(
+            "pool", [("type", "dir")],
+            [
+                .element(XMLElement("name", text: "nestlab-consoles-\(UUID().uuidString.prefix(8).lowercased())")),
+                .element(XMLElement("target", [], [.element(XMLElement("path", text: dir))])),
+            ])
         let pool = try connection.createStoragePool(xml: xml.render())
         defer { try? pool.destroy() }
         return try pool.volumeIfExists(named: name)?.download()

@@ -36,7 +36,9 @@ public final class DigestCache: @unchecked Sendable {
     }
 
     public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
-        if let x = environment["XDG_CACHE_HOME"], !x.isEmpty { return URL(fileURLWithPath: x).appendingPathComponent("nestlab") }
+        if let x = environment["XDG_CACHE_HOME"], !x.isEmpty {
+            return URL(fileURLWithPath: x).appendingPathComponent("nestlab")
+        }
         return URL(fileURLWithPath: environment["HOME"] ?? NSHomeDirectory()).appendingPathComponent(".cache/nestlab")
     }
 
@@ -52,7 +54,8 @@ public final class DigestCache: @unchecked Sendable {
         let digest = try Self.hash(path)
         lock.withLock {
             entries[path] = Entry(size: size, mtime: mtime, inode: inode, sha256: digest)
-            try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             if let data = try? JSONEncoder().encode(entries) { try? data.write(to: file, options: .atomic) }
         }
         return LocalFile(path: path, sha256: digest, size: size)
@@ -78,7 +81,8 @@ public enum ImageError: Error, CustomStringConvertible {
             if p.contains("nestlab/test-image") { hint = "; build it with Tests/Scripts/build-test-image" }
             return "cannot read image file \(p): \(String(cString: strerror(e)))\(hint)"
         case .notFetched(let i, let u):
-            return "image '\(i)' (\(u)) is not in the artifact cache; `nestlab cache fetch FILE` (or `nestlab up`) downloads it"
+            return
+                "image '\(i)' (\(u)) is not in the artifact cache; `nestlab cache fetch FILE` (or `nestlab up`) downloads it"
         }
     }
 }
@@ -93,8 +97,10 @@ public enum BaseImages {
             return VolumeRef(pool: Lab.imagePoolName, name: name, path: "\(dir)/\(name)", identity: f.sha256)
         }
         let diskName = Lab.baseVolumeName(sha256: local.disk.sha256, format: local.image.format)
-        return BaseVolumeRef(disk: VolumeRef(pool: Lab.imagePoolName, name: diskName, path: "\(dir)/\(diskName)", identity: local.disk.sha256),
-                             format: local.image.format, kernel: local.kernel.map { vol($0, "kernel") },
-                             initrd: local.initrd.map { vol($0, "initrd") })
+        return BaseVolumeRef(
+            disk: VolumeRef(
+                pool: Lab.imagePoolName, name: diskName, path: "\(dir)/\(diskName)", identity: local.disk.sha256),
+            format: local.image.format, kernel: local.kernel.map { vol($0, "kernel") },
+            initrd: local.initrd.map { vol($0, "initrd") })
     }
 }

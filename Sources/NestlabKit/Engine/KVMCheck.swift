@@ -11,7 +11,9 @@ public enum KVMCheck {
     /// (a `/dev/kvm` without them is what hangs on nested CI machines).
     public static func quick(_ s: HostSession) throws -> Result {
         if s.isTestDriver { return Result(usable: true, reason: "test driver") }
-        let caps = try ErrorWithContext.wrap("reading capabilities of host '\(s.host.name)'") { try s.connection.capabilities() }
+        let caps = try ErrorWithContext.wrap("reading capabilities of host '\(s.host.name)'") {
+            try s.connection.capabilities()
+        }
         return judge(capabilities: caps)
     }
 
@@ -34,10 +36,16 @@ public enum KVMCheck {
             if e.localName == "guest" { inHost = false }
             if inHost && e.localName == "feature", let n = e.attributes["name"] { hostFeatures.insert(n) }
         }
-        if !kvmDomain { return Result(usable: false, reason: "libvirt offers no kvm domains (no /dev/kvm, or QEMU lacks KVM)") }
-        if !hostFeatures.contains("vmx") && !hostFeatures.contains("svm") {
-            return Result(usable: false, reason: "the host CPU shows neither vmx nor svm, so /dev/kvm cannot run guests reliably (nested KVM off)")
+        if !kvmDomain {
+            return Result(usable: false, reason: "libvirt offers no kvm domains (no /dev/kvm, or QEMU lacks KVM)")
         }
-        return Result(usable: true, reason: "kvm domains offered and the CPU has \(hostFeatures.contains("vmx") ? "vmx" : "svm")")
+        if !hostFeatures.contains("vmx") && !hostFeatures.contains("svm") {
+            return Result(
+                usable: false,
+                reason:
+                    "the host CPU shows neither vmx nor svm, so /dev/kvm cannot run guests reliably (nested KVM off)")
+        }
+        return Result(
+            usable: true, reason: "kvm domains offered and the CPU has \(hostFeatures.contains("vmx") ? "vmx" : "svm")")
     }
 }

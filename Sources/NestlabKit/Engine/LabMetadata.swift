@@ -31,7 +31,8 @@ public struct LabMetadata: Sendable, Hashable {
     public static func parse(_ xml: String) -> LabMetadata? {
         let elements = MiniXML.elements(xml)
         guard let root = elements.first(where: { $0.localName == NestlabXMLNS.key }),
-              let lab = root.attributes["lab"], let machine = root.attributes["machine"] else { return nil }
+            let lab = root.attributes["lab"], let machine = root.attributes["machine"]
+        else { return nil }
         var fields: [(String, String)] = []
         var digest = ""
         var volumes: [(String, String, String)] = []
@@ -41,19 +42,24 @@ public struct LabMetadata: Sendable, Hashable {
             case "spec": digest = e.attributes["digest"] ?? ""
             case "field": if let n = e.attributes["name"], let v = e.attributes["value"] { fields.append((n, v)) }
             case "volume":
-                if let r = e.attributes["role"], let p = e.attributes["pool"], let n = e.attributes["name"] { volumes.append((r, p, n)) }
+                if let r = e.attributes["role"], let p = e.attributes["pool"], let n = e.attributes["name"] {
+                    volumes.append((r, p, n))
+                }
             case "ready": ready = e.attributes["instance"]
             default: break
             }
         }
-        return LabMetadata(lab: lab, machine: machine, cluster: root.attributes["cluster"], spec: MachineSpec(fields: fields),
-                           specDigest: digest, volumes: volumes, readyInstance: ready)
+        return LabMetadata(
+            lab: lab, machine: machine, cluster: root.attributes["cluster"], spec: MachineSpec(fields: fields),
+            specDigest: digest, volumes: volumes, readyInstance: ready)
     }
 
     /// The metadata element with a `<ready instance=…/>` child added (recorded once the guest reported ready).
     public static func withReady(_ element: XMLElement, instance: String) -> XMLElement {
         var e = element
-        e.children.removeAll { if case .element(let c) = $0 { return c.name.hasSuffix(":ready") } else { return false } }
+        e.children.removeAll {
+            if case .element(let c) = $0 { return c.name.hasSuffix(":ready") } else { return false }
+        }
         e.append(XMLElement("\(NestlabXMLNS.prefix):ready", [("instance", instance)]))
         return e
     }

@@ -46,9 +46,12 @@ public final class LabSession: @unchecked Sendable {
         public init() {}
     }
 
-    init(topology: Topology, warnings: [Diagnostic], state: LabState, sessions: [String: HostSession], facts: [String: HostFacts],
-         lab: Lab, secrets: LabSecrets, images: [String: LocalImage], rendered: RenderedLab, cacheRoot: URL,
-         clusters: [PlannedCluster], lock: LockFile?, mirrors: [String]) {
+    init(
+        topology: Topology, warnings: [Diagnostic], state: LabState, sessions: [String: HostSession],
+        facts: [String: HostFacts],
+        lab: Lab, secrets: LabSecrets, images: [String: LocalImage], rendered: RenderedLab, cacheRoot: URL,
+        clusters: [PlannedCluster], lock: LockFile?, mirrors: [String]
+    ) {
         self.topology = topology
         self.warnings = warnings
         self.state = state
@@ -66,7 +69,9 @@ public final class LabSession: @unchecked Sendable {
 
     /// Clusters whose nodes can install from nestlab's mirror instead of the internet: every
     /// node a VM on a local host, every artifact pinned by the lock file and in the cache.
-    static func mirrorPlan(topology: Topology, lab: Lab, lock: LockFile?, cache: ArtifactCache) -> [String: (url: String, address: String)] {
+    static func mirrorPlan(topology: Topology, lab: Lab, lock: LockFile?, cache: ArtifactCache) -> [String: (
+        url: String, address: String
+    )] {
         guard let lock else { return [:] }
         var out: [String: (String, String)] = [:]
         for c in topology.clusters {
@@ -78,8 +83,10 @@ public final class LabSession: @unchecked Sendable {
                 case .machine(let m): vms += lab.machines.filter { $0.group == m || $0.name == m }
                 }
             }
-            guard allVMs, let cp = vms.first, vms.allSatisfy({ $0.host.isLocal && !LibvirtURI.isTestDriver($0.host.libvirt) }),
-                  let gw = cp.nics.first?.network.effectiveGateway, cp.nics.first?.network.mode == .nat else { continue }
+            guard allVMs, let cp = vms.first,
+                vms.allSatisfy({ $0.host.isLocal && !LibvirtURI.isTestDriver($0.host.libvirt) }),
+                let gw = cp.nics.first?.network.effectiveGateway, cp.nics.first?.network.mode == .nat
+            else { continue }
             let cached = ArtifactCatalog.refs(for: c).allSatisfy { r in
                 guard let e = lock.entry(r.name), e.url == r.url, let url = URL(string: r.url) else { return false }
                 return (try? cache.cached(ArtifactRequest(name: r.name, url: url, sha256: e.sha256))) != nil
@@ -92,7 +99,8 @@ public final class LabSession: @unchecked Sendable {
     /// Loads and validates the topology (throws `TopologyError`), connects to its hosts
     /// (unless offline), and renders the lab.
     public static func open(file: String, options: Options = Options()) throws -> LabSession {
-        let (topology, warnings) = try options.parsed ?? TopologyParser(environment: options.environment, checksFiles: true).load(path: file)
+        let (topology, warnings) =
+            try options.parsed ?? TopologyParser(environment: options.environment, checksFiles: true).load(path: file)
         let store = options.stateStore ?? StateStore.default(environment: options.environment)
         let state = store.lab(topology.name)
         let cacheRoot = options.cacheRoot ?? DigestCache.defaultRoot(environment: options.environment)
@@ -111,15 +119,17 @@ public final class LabSession: @unchecked Sendable {
         }
         let lab = try LabResolver(topology: topology, facts: facts).resolve()
 
-        let secrets = try LabSecrets.ensure(state, clusters: topology.clusters.map(\.name), machines: lab.machines.map(\.name),
-                                            persist: options.persistSecrets)
+        let secrets = try LabSecrets.ensure(
+            state, clusters: topology.clusters.map(\.name), machines: lab.machines.map(\.name),
+            persist: options.persistSecrets)
         let lock = try LockFile.load(forTopology: file)
         let digests = DigestCache(cacheRoot: cacheRoot)
         let artifacts = ArtifactCache(root: cacheRoot)
         var images: [String: LocalImage] = [:]
         for name in Set(lab.machines.map(\.image.name)) {
             guard let img = topology.image(named: name) else { continue }
-            images[name] = try localImage(img, digests: digests, lock: lock, cache: artifacts, allowUnfetched: options.allowUnfetched)
+            images[name] = try localImage(
+                img, digests: digests, lock: lock, cache: artifacts, allowUnfetched: options.allowUnfetched)
         }
         var bases: [String: [String: BaseVolumeRef]] = [:]
         for m in lab.machines {
@@ -128,26 +138,36 @@ public final class LabSession: @unchecked Sendable {
         }
         var material: [String: ClusterMaterial] = [:]
         for (name, c) in secrets.clusters {
-            material[name] = ClusterMaterial(token: c.token.value, caCertificatePEM: try c.ca.certificatePEM,
-                                             caKeyPEM: c.ca.privateKeyPEM, discoveryHash: c.discoveryHash)
+            material[name] = ClusterMaterial(
+                token: c.token.value, caCertificatePEM: try c.ca.certificatePEM,
+                caKeyPEM: c.ca.privateKeyPEM, discoveryHash: c.discoveryHash)
         }
         let mirrors = mirrorPlan(topology: topology, lab: lab, lock: lock, cache: artifacts)
-        let clusters = try ClusterPlanner.plan(lab: lab, material: material, lock: lock, mirrors: mirrors.mapValues(\.url))
+        let clusters = try ClusterPlanner.plan(
+            lab: lab, material: material, lock: lock, mirrors: mirrors.mapValues(\.url))
         let payloads = ClusterPlanner.payloads(clusters)
         var clusterWarnings: [Diagnostic] = []
         for c in clusters {
             let unpinned = c.artifacts.filter { ArtifactCatalog.digest($0, lock: lock) == Artifact.unpinnedDigest }
             if !unpinned.isEmpty {
-                clusterWarnings.append(Diagnostic(.warning, at: topology.locations["clusters.\(c.cluster.name)"], path: "clusters.\(c.cluster.name)",
-                    "\(unpinned.count) artifact(s) have no pinned digest (\(unpinned.map(\.name).joined(separator: ", "))); nodes refuse them until they are pinned",
-                    hint: "run `nestlab cache fetch \(file)` on a machine with internet to write \(URL(fileURLWithPath: LockFile.path(forTopology: file)).lastPathComponent)"))
+                clusterWarnings.append(
+                    Diagnostic(
+                        .warning, at: topology.locations["clusters.\(c.cluster.name)"],
+                        path: "clusters.\(c.cluster.name)",
+                        "\(unpinned.count) artifact(s) have no pinned digest (\(unpinned.map(\.name).joined(separator: ", "))); nodes refuse them until they are pinned",
+                        hint:
+                            "run `nestlab cache fetch \(file)` on a machine with internet to write \(URL(fileURLWithPath: LockFile.path(forTopology: file)).lastPathComponent)"
+                    ))
             }
         }
-        let rendered = try LabRenderer.render(lab: lab, bases: bases, sshKeys: [secrets.ssh.authorizedKey],
-                                              hostKeys: secrets.hostKeys) { payloads[$0.name] ?? .empty }
-        return LabSession(topology: topology, warnings: warnings + lab.warnings + clusterWarnings, state: state, sessions: sessions,
-                          facts: facts, lab: lab, secrets: secrets, images: images, rendered: rendered, cacheRoot: cacheRoot,
-                          clusters: clusters, lock: lock, mirrors: Array(Set(mirrors.values.map(\.address))).sorted())
+        let rendered = try LabRenderer.render(
+            lab: lab, bases: bases, sshKeys: [secrets.ssh.authorizedKey],
+            hostKeys: secrets.hostKeys
+        ) { payloads[$0.name] ?? .empty }
+        return LabSession(
+            topology: topology, warnings: warnings + lab.warnings + clusterWarnings, state: state, sessions: sessions,
+            facts: facts, lab: lab, secrets: secrets, images: images, rendered: rendered, cacheRoot: cacheRoot,
+            clusters: clusters, lock: lock, mirrors: Array(Set(mirrors.values.map(\.address))).sorted())
     }
 
     /// Connects to every host at once and reads its facts. Nothing is created on any host: a
@@ -176,7 +196,9 @@ public final class LabSession: @unchecked Sendable {
         return ok
     }
 
-    static func localImage(_ img: Image, digests: DigestCache, lock: LockFile?, cache: ArtifactCache, allowUnfetched: Bool) throws -> LocalImage {
+    static func localImage(
+        _ img: Image, digests: DigestCache, lock: LockFile?, cache: ArtifactCache, allowUnfetched: Bool
+    ) throws -> LocalImage {
         let disk: LocalFile
         switch img.source {
         case .file(let path):
@@ -186,15 +208,18 @@ public final class LabSession: @unchecked Sendable {
                 disk = LocalFile(path: a.path.path, sha256: a.sha256, size: UInt64(a.size))
             } else if allowUnfetched {
                 // Not downloaded yet: the plan names it by its pinned digest, or by its URL until fetched.
-                let id = pinned ?? lock?.entry(ArtifactCatalog.imageName(img.name))?.sha256 ?? "unfetched-" + Identity.hex(url)
+                let id =
+                    pinned ?? lock?.entry(ArtifactCatalog.imageName(img.name))?.sha256 ?? "unfetched-"
+                    + Identity.hex(url)
                 disk = LocalFile(path: "", sha256: id, size: 0)
             } else {
                 throw ImageError.notFetched(image: img.name, url: url)
             }
         }
-        return LocalImage(image: img, disk: disk,
-                          kernel: try img.kernel.map { try digests.sha256(of: $0) },
-                          initrd: try img.initrd.map { try digests.sha256(of: $0) })
+        return LocalImage(
+            image: img, disk: disk,
+            kernel: try img.kernel.map { try digests.sha256(of: $0) },
+            initrd: try img.initrd.map { try digests.sha256(of: $0) })
     }
 }
 
@@ -214,11 +239,17 @@ public struct HostConnectError: Error, CustomStringConvertible {
     public var description: String {
         var lines = failures.map { f in
             let why: String
-            if case HostError.unreachable(let e)? = (f.error as? ErrorWithContext)?.underlying { why = "\(e)" } else { why = "\(f.error)" }
+            if case HostError.unreachable(let e)? = (f.error as? ErrorWithContext)?.underlying {
+                why = "\(e)"
+            } else {
+                why = "\(f.error)"
+            }
             return "cannot reach host '\(f.host)' at \(f.uri): \(why)"
         }
-        lines.append("nothing was created on any host" + (reached.isEmpty ? "" : " (reached: \(reached.joined(separator: ", ")))")
-                     + "; check that libvirtd runs there and that the URI, the SSH user and key are right")
+        lines.append(
+            "nothing was created on any host"
+                + (reached.isEmpty ? "" : " (reached: \(reached.joined(separator: ", ")))")
+                + "; check that libvirtd runs there and that the URI, the SSH user and key are right")
         return lines.joined(separator: "\n")
     }
 }

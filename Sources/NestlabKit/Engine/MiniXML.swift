@@ -18,7 +18,10 @@ enum MiniXML {
         let s = Array(xml.unicodeScalars)
         var i = 0
         while i < s.count {
-            guard s[i] == "<" else { i += 1; continue }
+            guard s[i] == "<" else {
+                i += 1
+                continue
+            }
             let next = i + 1 < s.count ? s[i + 1] : " "
             if next == "/" || next == "?" || next == "!" {
                 while i < s.count && s[i] != ">" { i += 1 }
@@ -27,14 +30,19 @@ enum MiniXML {
             var j = i + 1
             var name = ""
             while j < s.count, !CharacterSet.whitespacesAndNewlines.contains(s[j]), s[j] != ">", s[j] != "/" {
-                name.unicodeScalars.append(s[j]); j += 1
+                name.unicodeScalars.append(s[j])
+                j += 1
             }
             var attrs: [String: String] = [:]
             while j < s.count && s[j] != ">" {
-                if CharacterSet.whitespacesAndNewlines.contains(s[j]) || s[j] == "/" { j += 1; continue }
+                if CharacterSet.whitespacesAndNewlines.contains(s[j]) || s[j] == "/" {
+                    j += 1
+                    continue
+                }
                 var key = ""
                 while j < s.count, s[j] != "=", s[j] != ">", !CharacterSet.whitespacesAndNewlines.contains(s[j]) {
-                    key.unicodeScalars.append(s[j]); j += 1
+                    key.unicodeScalars.append(s[j])
+                    j += 1
                 }
                 guard j < s.count, s[j] == "=" else { continue }
                 j += 1
@@ -42,7 +50,10 @@ enum MiniXML {
                 let quote = s[j]
                 j += 1
                 var value = ""
-                while j < s.count && s[j] != quote { value.unicodeScalars.append(s[j]); j += 1 }
+                while j < s.count && s[j] != quote {
+                    value.unicodeScalars.append(s[j])
+                    j += 1
+                }
                 j += 1
                 attrs[key] = unescape(value)
             }
@@ -50,9 +61,15 @@ enum MiniXML {
             var text = ""
             if !selfClosing {
                 var k = j + 1
-                while k < s.count && s[k] != "<" { text.unicodeScalars.append(s[k]); k += 1 }
+                while k < s.count && s[k] != "<" {
+                    text.unicodeScalars.append(s[k])
+                    k += 1
+                }
             }
-            out.append(Element(name: name, attributes: attrs, text: unescape(text.trimmingCharacters(in: .whitespacesAndNewlines))))
+            out.append(
+                Element(
+                    name: name, attributes: attrs, text: unescape(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+            )
             i = j + 1
         }
         return out
@@ -64,7 +81,10 @@ enum MiniXML {
         var rest = Substring(s)
         while let amp = rest.firstIndex(of: "&") {
             out += rest[..<amp]
-            guard let semi = rest[amp...].firstIndex(of: ";") else { out += rest[amp...]; return out }
+            guard let semi = rest[amp...].firstIndex(of: ";") else {
+                out += rest[amp...]
+                return out
+            }
             let entity = rest[rest.index(after: amp)..<semi]
             switch entity {
             case "amp": out += "&"

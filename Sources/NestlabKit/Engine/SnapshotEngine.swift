@@ -34,13 +34,16 @@ public struct GoldenState: Codable, Sendable {
         let f = file(state, name)
         guard FileManager.default.fileExists(atPath: f.path) else {
             let known = list(state).map(\.name)
-            throw UsageError("lab '\(state.name)' has no golden state '\(name)'" + (known.isEmpty ? "" : "; golden states: \(known.joined(separator: ", "))"))
+            throw UsageError(
+                "lab '\(state.name)' has no golden state '\(name)'"
+                    + (known.isEmpty ? "" : "; golden states: \(known.joined(separator: ", "))"))
         }
         return try decoder.decode(GoldenState.self, from: Data(contentsOf: f))
     }
 
     func save(_ state: LabState) throws {
-        try FileManager.default.createDirectory(at: state.golden, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: state.golden, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         e.dateEncodingStrategy = .iso8601
@@ -53,7 +56,9 @@ public struct GoldenState: Codable, Sendable {
         return d
     }
 
-    public static func volumeName(lab: String, machine: String, golden: String) -> String { "\(lab)-\(machine)-golden-\(golden).qcow2" }
+    public static func volumeName(lab: String, machine: String, golden: String) -> String {
+        "\(lab)-\(machine)-golden-\(golden).qcow2"
+    }
 
     /// Why this golden state cannot be used for the topology as it is now; nil when it can.
     public func mismatch(with s: LabSession) -> String? {
@@ -73,7 +78,8 @@ public struct GoldenState: Codable, Sendable {
         }
         if out.isEmpty && topologyDigest != s.topology.digest {
             // Same machines, other text (comments, a cluster knob): still a different testbed description.
-            out.append("the topology file changed (sha256 \(topologyDigest.prefix(12))… → \(s.topology.digest.prefix(12))…)")
+            out.append(
+                "the topology file changed (sha256 \(topologyDigest.prefix(12))… → \(s.topology.digest.prefix(12))…)")
         }
         return out.isEmpty ? nil : out.joined(separator: "; ")
     }
@@ -83,18 +89,24 @@ public struct GoldenState: Codable, Sendable {
 public enum SnapshotEngine {
     /// Shuts the machines down cleanly, turns each overlay into a golden layer with a
     /// fresh overlay on top, records the golden state, and starts the machines again.
-    public static func snapshot(_ s: LabSession, name: String, progress: ProgressView, options: UpOptions = UpOptions(),
-                                shutdownTimeout: TimeInterval = 300) async throws -> GoldenState {
+    public static func snapshot(
+        _ s: LabSession, name: String, progress: ProgressView, options: UpOptions = UpOptions(),
+        shutdownTimeout: TimeInterval = 300
+    ) async throws -> GoldenState {
         guard name.range(of: #"^[a-z0-9][a-z0-9-]{0,30}$"#, options: .regularExpression) != nil else {
             throw UsageError("'\(name)' is not a valid golden state name (lower-case letters, digits and '-')")
         }
         if (try? GoldenState.load(s.state, name)) != nil {
-            throw UsageError("golden state '\(name)' exists; remove it first with `nestlab snapshot rm \(name)` or choose another name")
+            throw UsageError(
+                "golden state '\(name)' exists; remove it first with `nestlab snapshot rm \(name)` or choose another name"
+            )
         }
         let plan = try await Blocking.run { try Planner.plan(s) }
         for mp in plan.machines {
             guard case .unchanged(running: true) = mp.action, mp.readyInstance == mp.rendered.seed.instanceID else {
-                throw UsageError("machine \(mp.rendered.machine.name) is not up and ready as the topology says (\(mp.action.label)); run `nestlab up` first")
+                throw UsageError(
+                    "machine \(mp.rendered.machine.name) is not up and ready as the topology says (\(mp.action.label)); run `nestlab up` first"
+                )
             }
         }
         var layers: [GoldenState.MachineLayer] = []
@@ -103,21 +115,26 @@ public enum SnapshotEngine {
                 let rm = mp.rendered
                 guard let hs = s.sessions[rm.machine.host.name] else { continue }
                 group.addTask {
-                    try await capture(rm, hs, lab: s.lab.name, golden: name, progress: progress, timeout: shutdownTimeout)
+                    try await capture(
+                        rm, hs, lab: s.lab.name, golden: name, progress: progress, timeout: shutdownTimeout)
                 }
             }
             for try await l in group { layers.append(l) }
         }
-        let g = GoldenState(name: name, lab: s.lab.name, createdAt: Date(), topologyDigest: s.topology.digest, lockDigest: s.lock?.digest,
-                            machines: layers.sorted { $0.machine < $1.machine })
+        let g = GoldenState(
+            name: name, lab: s.lab.name, createdAt: Date(), topologyDigest: s.topology.digest,
+            lockDigest: s.lock?.digest,
+            machines: layers.sorted { $0.machine < $1.machine })
         try g.save(s.state)
         // Start the machines again on their fresh overlays and wait until they are ready, like up.
         _ = try await UpEngine(session: s, options: options, progress: progress).run()
         return g
     }
 
-    static func capture(_ rm: RenderedMachine, _ hs: HostSession, lab: String, golden: String, progress: ProgressView,
-                        timeout: TimeInterval) async throws -> GoldenState.MachineLayer {
+    static func capture(
+        _ rm: RenderedMachine, _ hs: HostSession, lab: String, golden: String, progress: ProgressView,
+        timeout: TimeInterval
+    ) async throws -> GoldenState.MachineLayer {
         let m = rm.machine
         progress.update(m.name, "shutting down")
         let d = try await Blocking.run { try hs.connection.domain(named: m.domainName) }
@@ -125,7 +142,9 @@ public enum SnapshotEngine {
         let deadline = Date().addingTimeInterval(timeout)
         while try await Blocking.run({ try d.isActive() }) {
             if Date() > deadline {
-                throw ErrorWithContext("shutting down \(m.domainName)", SnapshotError.shutdownTimeout(machine: m.name, seconds: Int(timeout)))
+                throw ErrorWithContext(
+                    "shutting down \(m.domainName)",
+                    SnapshotError.shutdownTimeout(machine: m.name, seconds: Int(timeout)))
             }
             try await Task.sleep(nanoseconds: 1_000_000_000)
         }
@@ -140,45 +159,58 @@ public enum SnapshotEngine {
                 if hs.canWriteLocally(poolPath: poolPath), let path = try? overlay.path() {
                     // Local: the overlay file itself becomes the golden layer (no copy).
                     let goldenPath = "\(poolPath)/\(goldenName)"
-                    guard rename(path, goldenPath) == 0 else { throw HostError.system("cannot rename \(path)", errno: errno) }
+                    guard rename(path, goldenPath) == 0 else {
+                        throw HostError.system("cannot rename \(path)", errno: errno)
+                    }
                     _ = chmod(goldenPath, 0o444)
                     try pool.refresh()
                     if try pool.volumeIfExists(named: goldenName) == nil {
-                        _ = try pool.createVolume(xml: StorageRenderer.raw(name: goldenName, bytes: 0, mode: "0444").render())
+                        _ = try pool.createVolume(
+                            xml: StorageRenderer.raw(name: goldenName, bytes: 0, mode: "0444").render())
                     }
                     try? pool.volumeIfExists(named: m.overlayVolume)?.delete()
                 } else {
                     // Remote: libvirt copies the overlay (flattened) into the golden volume.
-                    let xml = XMLElement("volume", [("type", "file")], [
-                        .element(XMLElement("name", text: goldenName)),
-                        .element(XMLElement("capacity", [("unit", "bytes")], text: "\(m.disk.bytes)")),
-                        .element(XMLElement("target", [], [.element(XMLElement("format", [("type", "qcow2")]))])),
-                    ])
+                    let xml = XMLElement(
+                        "volume", [("type", "file")],
+                        [
+                            .element(XMLElement("name", text: goldenName)),
+                            .element(XMLElement("capacity", [("unit", "bytes")], text: "\(m.disk.bytes)")),
+                            .element(XMLElement("target", [], [.element(XMLElement("format", [("type", "qcow2")]))])),
+                        ])
                     _ = try pool.createVolume(xml: xml.render(), cloningFrom: overlay)
                     try overlay.delete()
                 }
                 let golden = try pool.volume(named: goldenName)
-                let top = StorageRenderer.overlay(name: m.overlayVolume, capacity: m.disk,
-                                                  backing: VolumeRef(pool: poolName, name: goldenName, path: try golden.path(), identity: ""),
-                                                  backingFormat: .qcow2)
+                let top = StorageRenderer.overlay(
+                    name: m.overlayVolume, capacity: m.disk,
+                    backing: VolumeRef(pool: poolName, name: goldenName, path: try golden.path(), identity: ""),
+                    backingFormat: .qcow2)
                 _ = try pool.createVolume(xml: top.render())
             }
         }
         progress.update(m.name, "captured", detail: goldenName)
-        return GoldenState.MachineLayer(machine: m.name, host: m.host.name, volume: goldenName, specDigest: rm.spec.digest,
-                                        spec: rm.spec.fields.map { [$0.0, $0.1] })
+        return GoldenState.MachineLayer(
+            machine: m.name, host: m.host.name, volume: goldenName, specDigest: rm.spec.digest,
+            spec: rm.spec.fields.map { [$0.0, $0.1] })
     }
 
     /// Discards each machine's current disk, puts a fresh overlay on its golden layer, boots,
     /// and waits for readiness like `up` (cloud-init does not run first boot again).
-    public static func restore(_ s: LabSession, golden g: GoldenState, options: UpOptions, progress: ProgressView) async throws -> UpReport {
+    public static func restore(_ s: LabSession, golden g: GoldenState, options: UpOptions, progress: ProgressView)
+        async throws -> UpReport
+    {
         if let why = g.mismatch(with: s) {
-            throw UsageError("golden state '\(g.name)' does not match the topology: \(why); use `nestlab rebuild --fresh`, or take a new snapshot")
+            throw UsageError(
+                "golden state '\(g.name)' does not match the topology: \(why); use `nestlab rebuild --fresh`, or take a new snapshot"
+            )
         }
         let lab = s.lab.name
         var backing: [String: String] = [:]
         for rm in s.rendered.machines {
-            guard let hs = s.sessions[rm.machine.host.name], let layer = g.machines.first(where: { $0.machine == rm.machine.name }) else { continue }
+            guard let hs = s.sessions[rm.machine.host.name],
+                let layer = g.machines.first(where: { $0.machine == rm.machine.name })
+            else { continue }
             let m = rm.machine
             progress.update(m.name, "restoring \(g.name)")
             backing[m.name] = try await Blocking.run {
@@ -186,16 +218,19 @@ public enum SnapshotEngine {
                     if try d.isActive() { try d.destroy() }
                 }
                 guard let pool = try hs.connection.storagePoolIfExists(named: Lab.poolName(lab: lab)),
-                      let golden = try pool.volumeIfExists(named: layer.volume) else {
+                    let golden = try pool.volumeIfExists(named: layer.volume)
+                else {
                     throw SnapshotError.missingLayer(machine: m.name, volume: layer.volume, host: m.host.name)
                 }
                 // The current disk is discarded for a fresh overlay on the golden layer.
                 let goldenPath = try golden.path()
                 try ErrorWithContext.wrap("replacing the disk of \(m.name) on \(m.host.name)") {
                     try pool.volumeIfExists(named: m.overlayVolume)?.delete()
-                    let top = StorageRenderer.overlay(name: m.overlayVolume, capacity: m.disk,
-                                                      backing: VolumeRef(pool: Lab.poolName(lab: lab), name: layer.volume,
-                                                                         path: goldenPath, identity: ""), backingFormat: .qcow2)
+                    let top = StorageRenderer.overlay(
+                        name: m.overlayVolume, capacity: m.disk,
+                        backing: VolumeRef(
+                            pool: Lab.poolName(lab: lab), name: layer.volume,
+                            path: goldenPath, identity: ""), backingFormat: .qcow2)
                     _ = try pool.createVolume(xml: top.render())
                 }
                 return goldenPath
@@ -218,8 +253,11 @@ public enum SnapshotEngine {
                 guard let v = try pool.volumeIfExists(named: layer.volume) else { return }
                 let path = try v.path()
                 for other in try pool.listAllVolumes() where other.name != layer.volume {
-                    if MiniXML.elements(try other.xmlDesc()).contains(where: { $0.localName == "path" && $0.text == path }),
-                       other.name.hasSuffix(".qcow2") && !other.name.contains("-golden-") {
+                    if MiniXML.elements(try other.xmlDesc()).contains(where: {
+                        $0.localName == "path" && $0.text == path
+                    }),
+                        other.name.hasSuffix(".qcow2") && !other.name.contains("-golden-")
+                    {
                         throw SnapshotError.layerInUse(volume: layer.volume, by: other.name)
                     }
                 }
@@ -238,11 +276,13 @@ public enum SnapshotError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .shutdownTimeout(let m, let s):
-            return "\(m) did not shut down within \(s)s (ACPI power button); check that the guest handles it, or shut it down by hand"
+            return
+                "\(m) did not shut down within \(s)s (ACPI power button); check that the guest handles it, or shut it down by hand"
         case .missingLayer(let m, let v, let h):
             return "the golden layer \(v) of \(m) is gone from \(h); take a new snapshot or rebuild --fresh"
         case .layerInUse(let v, let by):
-            return "golden layer \(v) is the base of \(by), the machine's current disk; rebuild --fresh first, or keep the golden state"
+            return
+                "golden layer \(v) is the base of \(by), the machine's current disk; rebuild --fresh first, or keep the golden state"
         }
     }
 }

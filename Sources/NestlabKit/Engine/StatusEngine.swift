@@ -69,14 +69,21 @@ public enum StatusEngine {
             if active {
                 for (src, label) in [(Domain.AddressSource.agent, "agent"), (.lease, "lease")] {
                     if let ifs = try? d.interfaceAddresses(source: src) {
-                        let ips = ifs.filter { $0.name != "lo" }.flatMap(\.addresses).filter { $0.family == .ipv4 }.map(\.address)
-                        if !ips.isEmpty { addresses = ips; source = label; break }
+                        let ips = ifs.filter { $0.name != "lo" }.flatMap(\.addresses).filter { $0.family == .ipv4 }.map(
+                            \.address)
+                        if !ips.isEmpty {
+                            addresses = ips
+                            source = label
+                            break
+                        }
                     }
                 }
             }
             if addresses.isEmpty {
                 // The addresses nestlab assigned (static, in the guest's network-config).
-                addresses = meta.spec.fields.filter { $0.0.hasPrefix("nic") }.compactMap { $0.1.split(separator: " ").last.map(String.init) }
+                addresses = meta.spec.fields.filter { $0.0.hasPrefix("nic") }.compactMap {
+                    $0.1.split(separator: " ").last.map(String.init)
+                }
                 source = addresses.isEmpty ? "none" : "assigned"
             }
             var drift: [String]?
@@ -85,10 +92,13 @@ public enum StatusEngine {
             }
             let expected = rendered?.machine(named: meta.machine)?.seed.instanceID
             let ready = active && meta.readyInstance != nil && (expected == nil || meta.readyInstance == expected)
-            rows.append(StatusReport.Row(
-                machine: meta.machine, host: s.host.name, domain: d.name, cluster: meta.cluster, state: "\(state)", accel: accel,
-                vcpus: vcpus, memoryMiB: memKiB / 1024, vcpuPins: pinRows, emulatorPin: emu, hugepageKiB: page,
-                addresses: addresses, addressSource: source, ready: ready, instance: meta.readyInstance, drift: drift))
+            rows.append(
+                StatusReport.Row(
+                    machine: meta.machine, host: s.host.name, domain: d.name, cluster: meta.cluster, state: "\(state)",
+                    accel: accel,
+                    vcpus: vcpus, memoryMiB: memKiB / 1024, vcpuPins: pinRows, emulatorPin: emu, hugepageKiB: page,
+                    addresses: addresses, addressSource: source, ready: ready, instance: meta.readyInstance,
+                    drift: drift))
         }
         return rows
     }

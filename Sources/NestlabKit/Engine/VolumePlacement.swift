@@ -41,8 +41,13 @@ public struct VolumeContent: Sendable {
             var buf = Data(count: Int(count))
             var got = 0
             while got < Int(count) {
-                let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, Int(count) - got, off_t(offset) + off_t(got)) }
-                if n < 0 { if errno == EINTR { continue }; throw HostError.system("cannot read \(path)", errno: errno) }
+                let n = buf.withUnsafeMutableBytes {
+                    pread(fd, $0.baseAddress! + got, Int(count) - got, off_t(offset) + off_t(got))
+                }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw HostError.system("cannot read \(path)", errno: errno)
+                }
                 if n == 0 { throw HostError.system("\(path) shrank while it was read", errno: EIO) }
                 got += n
             }
@@ -89,7 +94,9 @@ public struct VolumeContent: Sendable {
         if let p = facts.physical, p != bytes { return "it has \(p) bytes, not \(bytes)" }
         guard bytes > 0 else { return nil }
         let tailOffset = bytes - UInt64(tail.count)
-        guard let (first, last) = try edges(of: volume, localPath: localPath, tailOffset: tailOffset) else { return nil }
+        guard let (first, last) = try edges(of: volume, localPath: localPath, tailOffset: tailOffset) else {
+            return nil
+        }
         if first.count != head.count || last.count != tail.count { return "its file does not have \(bytes) bytes" }
         if first != head { return "its first \(head.count) bytes differ" }
         if last != tail { return "its last \(tail.count) bytes differ" }
@@ -103,7 +110,10 @@ public struct VolumeContent: Sendable {
             // A driver that reports no <physical> (the test driver): the file's own size.
             let size = (try? FileManager.default.attributesOfItem(atPath: localPath)[.size] as? UInt64) ?? nil
             if let size, size != tailOffset + UInt64(tail.count) { return (Data(), Data()) }
-            return (Self.readLocal(localPath, 0, head.count) ?? Data(), Self.readLocal(localPath, tailOffset, tail.count) ?? Data())
+            return (
+                Self.readLocal(localPath, 0, head.count) ?? Data(),
+                Self.readLocal(localPath, tailOffset, tail.count) ?? Data()
+            )
         }
         let first: Data
         do {
@@ -118,7 +128,9 @@ public struct VolumeContent: Sendable {
     private static func readLocal(_ path: String, _ offset: UInt64, _ count: Int) -> Data? {
         guard let h = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? h.close() }
-        guard (try? h.seek(toOffset: offset)) != nil, let d = try? h.read(upToCount: count), d.count == count else { return nil }
+        guard (try? h.seek(toOffset: offset)) != nil, let d = try? h.read(upToCount: count), d.count == count else {
+            return nil
+        }
         return d
     }
 
@@ -127,8 +139,9 @@ public struct VolumeContent: Sendable {
         guard !range.isEmpty else { return }
         switch source {
         case .file(let path):
-            try volume.upload(fromFile: path, fileOffset: range.lowerBound, offset: range.lowerBound, length: UInt64(range.count),
-                              progress: progress)
+            try volume.upload(
+                fromFile: path, fileOffset: range.lowerBound, offset: range.lowerBound, length: UInt64(range.count),
+                progress: progress)
         case .data(let data):
             try volume.upload(data[Int(range.lowerBound)..<Int(range.upperBound)], offset: range.lowerBound)
             progress?(UInt64(range.count))
@@ -187,8 +200,10 @@ extension HostSession {
     /// the first 64 KiB go in last, so a volume under the final name that an interruption
     /// left behind has no header and fails the check. The placed volume is checked before it
     /// is returned.
-    public func ensureVolume(pool: StoragePool, poolPath: String, name: String, content: VolumeContent, mode: String,
-                             progress: ((UInt64, UInt64) -> Void)? = nil) throws -> (volume: StorageVolume, outcome: PlacementOutcome) {
+    public func ensureVolume(
+        pool: StoragePool, poolPath: String, name: String, content: VolumeContent, mode: String,
+        progress: ((UInt64, UInt64) -> Void)? = nil
+    ) throws -> (volume: StorageVolume, outcome: PlacementOutcome) {
         try ErrorWithContext.wrap("placing volume \(name) on host '\(host.name)' (\(host.libvirt))") {
             let localPath = canWriteLocally(poolPath: poolPath) ? "\(poolPath)/\(name)" : nil
             var outcome = PlacementOutcome.placed
@@ -199,7 +214,8 @@ extension HostSession {
             }
             let report = { (sent: UInt64) -> Void in progress?(sent, content.bytes) }
             if let localPath {
-                try placeLocally(pool: pool, path: localPath, name: name, content: content, mode: mode, progress: report)
+                try placeLocally(
+                    pool: pool, path: localPath, name: name, content: content, mode: mode, progress: report)
             } else {
                 try placeRemotely(pool: pool, name: name, content: content, mode: mode, progress: report)
             }
@@ -207,8 +223,10 @@ extension HostSession {
         }
     }
 
-    private func placeLocally(pool: StoragePool, path: String, name: String, content: VolumeContent, mode: String,
-                              progress: @escaping (UInt64) -> Void) throws {
+    private func placeLocally(
+        pool: StoragePool, path: String, name: String, content: VolumeContent, mode: String,
+        progress: @escaping (UInt64) -> Void
+    ) throws {
         let dir = (path as NSString).deletingLastPathComponent
         let tmp = "\(dir)/.\(name).partial-\(getpid())"
         let m = mode_t(mode, radix: 8) ?? 0o600
@@ -224,8 +242,11 @@ extension HostSession {
         refreshWhenIdle(pool)
         if try pool.volumeIfExists(named: name) == nil {
             // The test driver does not scan folders: register the volume by XML, the file is already in place.
-            _ = try pool.createVolume(xml: StorageRenderer.file(name: name, capacity: content.virtualSize, format: content.format,
-                                                                mode: mode).render())
+            _ = try pool.createVolume(
+                xml: StorageRenderer.file(
+                    name: name, capacity: content.virtualSize, format: content.format,
+                    mode: mode
+                ).render())
         }
     }
 
@@ -242,8 +263,10 @@ extension HostSession {
         }
     }
 
-    private func placeRemotely(pool: StoragePool, name: String, content: VolumeContent, mode: String,
-                               progress: @escaping (UInt64) -> Void) throws {
+    private func placeRemotely(
+        pool: StoragePool, name: String, content: VolumeContent, mode: String,
+        progress: @escaping (UInt64) -> Void
+    ) throws {
         let head = min(VolumeContent.edge, content.bytes)
         let partialName = name + ".partial"
         if let stale = try pool.volumeIfExists(named: partialName) { try stale.delete() }
@@ -263,7 +286,9 @@ extension HostSession {
 
     /// The placed volume, once libvirt reports it as the content. libvirt refreshes a pool
     /// after an upload on a thread of its own, so its format can lag for a moment.
-    private func verifyPlaced(pool: StoragePool, name: String, content: VolumeContent, localPath: String?) throws -> StorageVolume {
+    private func verifyPlaced(pool: StoragePool, name: String, content: VolumeContent, localPath: String?) throws
+        -> StorageVolume
+    {
         var why = ""
         for attempt in 0..<20 {
             if attempt > 0 {
@@ -279,12 +304,16 @@ extension HostSession {
 
     /// Makes the machine's qcow2 overlay exist on `backingPath`: an overlay of that name on
     /// another base, of another format or over a base of another format is deleted and made anew.
-    public func ensureOverlay(pool: StoragePool, xml: XMLElement, name: String, backingPath: String,
-                              backingFormat: String) throws -> Bool {
+    public func ensureOverlay(
+        pool: StoragePool, xml: XMLElement, name: String, backingPath: String,
+        backingFormat: String
+    ) throws -> Bool {
         try ErrorWithContext.wrap("creating overlay \(name) on \(host.name)") {
             if let v = try pool.volumeIfExists(named: name) {
                 let f = VolumeFacts(xml: try v.xmlDesc())
-                if f.format == "qcow2", f.backingPath == backingPath, f.backingFormat == nil || f.backingFormat == backingFormat {
+                if f.format == "qcow2", f.backingPath == backingPath,
+                    f.backingFormat == nil || f.backingFormat == backingFormat
+                {
                     return false
                 }
                 // Another base (the image changed), or not an overlay at all: the machine's disk is made anew.

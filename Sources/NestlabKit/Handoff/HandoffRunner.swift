@@ -3,9 +3,9 @@ import NestlabCore
 import Subprocess
 
 #if canImport(System)
-import System
+    import System
 #else
-import SystemPackage
+    import SystemPackage
 #endif
 
 /// Runs a topology's hand-off command (the benchmark runner) against a finished testbed.
@@ -31,8 +31,10 @@ public struct HandoffRunner: Sendable {
     public var echo: @Sendable (Stream, [UInt8]) -> Void
 
     /// A runner with an explicit command, folder and full environment.
-    public init(command: [String], workdir: String, environment: [String: String], logFile: URL,
-                echo: @escaping @Sendable (Stream, [UInt8]) -> Void = HandoffRunner.terminal) {
+    public init(
+        command: [String], workdir: String, environment: [String: String], logFile: URL,
+        echo: @escaping @Sendable (Stream, [UInt8]) -> Void = HandoffRunner.terminal
+    ) {
         self.command = command
         self.workdir = workdir
         self.environment = environment
@@ -48,19 +50,24 @@ public struct HandoffRunner: Sendable {
     ///   - testbed: the testbed.json the command gets as `NESTLAB_TESTBED`.
     ///   - logFile: the lab log (`LabState.log`).
     ///   - baseEnvironment: what the command inherits (nestlab's own environment by default).
-    public init(handoff: Handoff, topologyFile: String, kubeconfig: String, testbed: URL, logFile: URL,
-                baseEnvironment: [String: String] = ProcessInfo.processInfo.environment,
-                echo: @escaping @Sendable (Stream, [UInt8]) -> Void = HandoffRunner.terminal) {
+    public init(
+        handoff: Handoff, topologyFile: String, kubeconfig: String, testbed: URL, logFile: URL,
+        baseEnvironment: [String: String] = ProcessInfo.processInfo.environment,
+        echo: @escaping @Sendable (Stream, [UInt8]) -> Void = HandoffRunner.terminal
+    ) {
         let dir = URL(fileURLWithPath: topologyFile).standardizedFileURL.deletingLastPathComponent().path
         var env = baseEnvironment
         for (k, v) in handoff.env { env[k] = v }
         env["KUBECONFIG"] = kubeconfig
         env["NESTLAB_TESTBED"] = testbed.standardizedFileURL.path
         // The nestlab that runs the hand-off, for a runner that calls it back (topologies/bench/run).
-        if let me = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), env["NESTLAB_BIN"] == nil {
+        if let me = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
+            env["NESTLAB_BIN"] == nil
+        {
             env["NESTLAB_BIN"] = me
         }
-        self.init(command: handoff.command, workdir: handoff.workdir ?? dir, environment: env, logFile: logFile, echo: echo)
+        self.init(
+            command: handoff.command, workdir: handoff.workdir ?? dir, environment: env, logFile: logFile, echo: echo)
     }
 
     /// Writes stdout chunks to nestlab's stdout and stderr chunks to its stderr.
@@ -89,7 +96,9 @@ public struct HandoffRunner: Sendable {
         log.write("== nestlab handoff \(Testbed.timestamp(started)): \(Self.shellQuoted(command)) (in \(workdir))\n")
 
         let echo = self.echo
-        let env = Dictionary(environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }, uniquingKeysWith: { _, last in last })
+        let env = Dictionary(
+            environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) },
+            uniquingKeysWith: { _, last in last })
         /// Copies one of the command's streams to the terminal (`echo`) and to the log.
         @Sendable func pump(_ chunks: SubprocessOutputSequence, _ stream: Stream) async throws {
             for try await chunk in chunks {
@@ -104,7 +113,8 @@ public struct HandoffRunner: Sendable {
         func launch(attempt: Int) async throws -> ExecutionResult<Void, SequenceOutput, SequenceOutput> {
             do {
                 return try await Subprocess.run(
-                    .path(FilePath(executable)), arguments: Arguments(Array(command.dropFirst())), environment: .custom(env),
+                    .path(FilePath(executable)), arguments: Arguments(Array(command.dropFirst())),
+                    environment: .custom(env),
                     workingDirectory: FilePath(workdir), input: .none, output: .sequence, error: .sequence
                 ) { execution in
                     async let out: Void = pump(execution.standardOutput, .standardOutput)
@@ -143,7 +153,9 @@ public struct HandoffRunner: Sendable {
     func resolve(_ program: String) throws -> String {
         let fm = FileManager.default
         if program.contains("/") {
-            let path = program.hasPrefix("/") ? program
+            let path =
+                program.hasPrefix("/")
+                ? program
                 : URL(fileURLWithPath: workdir).appendingPathComponent(program).standardizedFileURL.path
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
@@ -156,7 +168,9 @@ public struct HandoffRunner: Sendable {
         for dir in searchPath.split(separator: ":", omittingEmptySubsequences: true) {
             let candidate = URL(fileURLWithPath: String(dir)).appendingPathComponent(program).path
             var isDir: ObjCBool = false
-            if fm.fileExists(atPath: candidate, isDirectory: &isDir), !isDir.boolValue, fm.isExecutableFile(atPath: candidate) {
+            if fm.fileExists(atPath: candidate, isDirectory: &isDir), !isDir.boolValue,
+                fm.isExecutableFile(atPath: candidate)
+            {
                 return candidate
             }
         }
@@ -166,7 +180,9 @@ public struct HandoffRunner: Sendable {
     /// The command as a shell would need it typed, for the log.
     static func shellQuoted(_ argv: [String]) -> String {
         argv.map { a in
-            if !a.isEmpty, a.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0)) }) { return a }
+            if !a.isEmpty, a.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0)) }) {
+                return a
+            }
             return "'" + a.replacingOccurrences(of: "'", with: "'\\''") + "'"
         }.joined(separator: " ")
     }
@@ -210,7 +226,8 @@ public enum HandoffError: Error, CustomStringConvertible, Equatable {
         case .failed(let c, let code, let log):
             return "handoff command \(c) exited with \(code); its output is in \(log); the testbed is still up"
         case .signaled(let c, let signal, let log):
-            return "handoff command \(c) was killed by signal \(signal); its output is in \(log); the testbed is still up"
+            return
+                "handoff command \(c) was killed by signal \(signal); its output is in \(log); the testbed is still up"
         }
     }
 
@@ -236,8 +253,9 @@ final class HandoffLog: @unchecked Sendable {
 
     init(url: URL) throws {
         let fm = FileManager.default
-        try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-                               attributes: [.posixPermissions: 0o700])
+        try fm.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw HandoffLogError(path: url.path, errno: errno) }
         handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)

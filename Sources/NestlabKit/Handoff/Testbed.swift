@@ -184,10 +184,14 @@ public struct Testbed: Codable, Sendable, Hashable {
         public var configFile: String
         public var alias: String
 
-        enum CodingKeys: String, CodingKey { case host, port, user, identityFile, knownHostsFile, proxyJump, configFile, alias }
+        enum CodingKeys: String, CodingKey {
+            case host, port, user, identityFile, knownHostsFile, proxyJump, configFile, alias
+        }
 
-        public init(host: String, port: Int, user: String?, identityFile: String?, knownHostsFile: String, proxyJump: String?,
-                    configFile: String, alias: String) {
+        public init(
+            host: String, port: Int, user: String?, identityFile: String?, knownHostsFile: String, proxyJump: String?,
+            configFile: String, alias: String
+        ) {
             self.host = host
             self.port = port
             self.user = user
@@ -306,7 +310,9 @@ public struct Testbed: Codable, Sendable, Hashable {
         /// RuntimeClass `overhead.podFixed`; null when none.
         public var overhead: Overhead?
 
-        enum CodingKeys: String, CodingKey { case name, runtime, kind, runtimeClassName, handler, version, knobs, overhead }
+        enum CodingKeys: String, CodingKey {
+            case name, runtime, kind, runtimeClassName, handler, version, knobs, overhead
+        }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -385,17 +391,21 @@ public enum TestbedError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unknownMachine(let m, let known):
-            return "a machine report names '\(m)', which the lab does not have; machines: \(known.joined(separator: ", "))"
+            return
+                "a machine report names '\(m)', which the lab does not have; machines: \(known.joined(separator: ", "))"
         case .missingMachineReport(let m):
             return "no report for machine '\(m)': testbed.json needs its applied pinning and state from libvirt"
         case .unknownHost(let h, let known):
-            return "a host report names '\(h)', which the topology does not have; hosts: \(known.joined(separator: ", "))"
+            return
+                "a host report names '\(h)', which the topology does not have; hosts: \(known.joined(separator: ", "))"
         case .unknownCluster(let c, let known):
-            return "a cluster report names '\(c)', which the topology does not have; clusters: \(known.joined(separator: ", "))"
+            return
+                "a cluster report names '\(c)', which the topology does not have; clusters: \(known.joined(separator: ", "))"
         case .missingClusterReport(let c):
             return "no report for cluster '\(c)': testbed.json needs its API endpoint and kubeconfig"
         case .unknownNode(let c, let n, let known):
-            return "the report of cluster '\(c)' names node '\(n)', which is not in it; nodes: \(known.joined(separator: ", "))"
+            return
+                "the report of cluster '\(c)' names node '\(n)', which is not in it; nodes: \(known.joined(separator: ", "))"
         case .phaseEndsBeforeStart(let p):
             return "phase '\(p)' ends before it starts; give its start and end from one clock"
         case .unreadable(let p, let r):
@@ -421,8 +431,10 @@ extension Testbed {
         public var qemuVersion: String?
         public var kvmUsable: Bool?
 
-        public init(name: String, cpuModel: String? = nil, cpuVendor: CPUVendor? = nil, numa: [Int: CPUSet] = [:],
-                    kernel: String? = nil, libvirtVersion: String? = nil, qemuVersion: String? = nil, kvmUsable: Bool? = nil) {
+        public init(
+            name: String, cpuModel: String? = nil, cpuVendor: CPUVendor? = nil, numa: [Int: CPUSet] = [:],
+            kernel: String? = nil, libvirtVersion: String? = nil, qemuVersion: String? = nil, kvmUsable: Bool? = nil
+        ) {
             self.name = name
             self.cpuModel = cpuModel
             self.cpuVendor = cpuVendor
@@ -451,8 +463,10 @@ extension Testbed {
         /// How it is reached over SSH, as `up` recorded it.
         public var ssh: SSH? = nil
 
-        public init(name: String, vcpuPins: [CPUSet], emulatorPin: CPUSet? = nil, iothreadPin: CPUSet? = nil,
-                    state: String, ready: Bool, cpuMode: String? = nil, addresses: [String: String]? = nil) {
+        public init(
+            name: String, vcpuPins: [CPUSet], emulatorPin: CPUSet? = nil, iothreadPin: CPUSet? = nil,
+            state: String, ready: Bool, cpuMode: String? = nil, addresses: [String: String]? = nil
+        ) {
             self.name = name
             self.vcpuPins = vcpuPins
             self.emulatorPin = emulatorPin
@@ -483,9 +497,11 @@ extension Testbed {
         /// Whether KubeVirt runs with `useEmulation` (no `/dev/kvm` in the nodes); nil when not decided.
         public var kubevirtEmulation: Bool?
 
-        public init(name: String, apiEndpoint: String, kubeconfig: String, kubernetesVersion: String? = nil,
-                    nodeNames: [String: String] = [:], nodeReady: [String: Bool] = [:], versions: [String: String] = [:],
-                    kubevirtEmulation: Bool? = nil) {
+        public init(
+            name: String, apiEndpoint: String, kubeconfig: String, kubernetesVersion: String? = nil,
+            nodeNames: [String: String] = [:], nodeReady: [String: Bool] = [:], versions: [String: String] = [:],
+            kubevirtEmulation: Bool? = nil
+        ) {
             self.name = name
             self.apiEndpoint = apiEndpoint
             self.kubeconfig = kubeconfig
@@ -503,53 +519,71 @@ extension Testbed {
     /// `topology` and `lab`; everything only the running system knows (applied pinning,
     /// state, host facts, endpoints) comes from the reports. Every machine and cluster
     /// needs a report; hosts without one get nulls.
-    public static func build(topology: Topology, lab: NestlabCore.Lab, lock: FileDigest?, hosts: [HostReport],
-                             machines: [MachineReport], clusters: [ClusterReport], phases: [Phase],
-                             generatedAt: Date = Date(), stateDir: String? = nil) throws -> Testbed {
+    public static func build(
+        topology: Topology, lab: NestlabCore.Lab, lock: FileDigest?, hosts: [HostReport],
+        machines: [MachineReport], clusters: [ClusterReport], phases: [Phase],
+        generatedAt: Date = Date(), stateDir: String? = nil
+    ) throws -> Testbed {
         let hostNames = topology.hosts.map(\.name)
         for h in hosts where !hostNames.contains(h.name) { throw TestbedError.unknownHost(h.name, known: hostNames) }
         let machineNames = lab.machines.map(\.name)
-        for m in machines where !machineNames.contains(m.name) { throw TestbedError.unknownMachine(m.name, known: machineNames) }
+        for m in machines where !machineNames.contains(m.name) {
+            throw TestbedError.unknownMachine(m.name, known: machineNames)
+        }
         let clusterNames = topology.clusters.map(\.name)
-        for c in clusters where !clusterNames.contains(c.name) { throw TestbedError.unknownCluster(c.name, known: clusterNames) }
+        for c in clusters where !clusterNames.contains(c.name) {
+            throw TestbedError.unknownCluster(c.name, known: clusterNames)
+        }
         for p in phases where p.end < p.start { throw TestbedError.phaseEndsBeforeStart(p.name) }
 
         let outHosts = topology.hosts.map { h -> Host in
             let r = hosts.first { $0.name == h.name }
-            return Host(name: h.name, libvirt: h.libvirt, ssh: h.ssh, cpuModel: r?.cpuModel,
-                        cpuVendor: (r?.cpuVendor ?? h.cpuVendor)?.rawValue,
-                        numa: (r?.numa ?? [:]).sorted { $0.key < $1.key }.map { NUMANode(node: $0.key, cpus: $0.value.cpus) },
-                        kernel: r?.kernel, libvirtVersion: r?.libvirtVersion, qemuVersion: r?.qemuVersion, kvm: r?.kvmUsable)
+            return Host(
+                name: h.name, libvirt: h.libvirt, ssh: h.ssh, cpuModel: r?.cpuModel,
+                cpuVendor: (r?.cpuVendor ?? h.cpuVendor)?.rawValue,
+                numa: (r?.numa ?? [:]).sorted { $0.key < $1.key }.map { NUMANode(node: $0.key, cpus: $0.value.cpus) },
+                kernel: r?.kernel, libvirtVersion: r?.libvirtVersion, qemuVersion: r?.qemuVersion, kvm: r?.kvmUsable)
         }
 
         var outMachines: [Machine] = []
         for m in lab.machines {
-            guard let r = machines.first(where: { $0.name == m.name }) else { throw TestbedError.missingMachineReport(m.name) }
-            let addresses = m.nics.map { nic in
-                Address(network: nic.network.name, address: r.addresses?[nic.network.name] ?? nic.address.description, mac: nic.mac)
+            guard let r = machines.first(where: { $0.name == m.name }) else {
+                throw TestbedError.missingMachineReport(m.name)
             }
-            outMachines.append(Machine(
-                name: m.name, host: m.host.name, cluster: m.cluster, domain: m.domainName, uuid: m.uuid,
-                profile: m.profile.name, image: m.image.name, vcpus: m.vcpus,
-                pinning: r.vcpuPins.enumerated().map { VCPUPin(vcpu: $0.offset, cpus: $0.element.cpus) },
-                emulatorPin: r.emulatorPin?.cpus, iothreadPin: r.iothreadPin?.cpus, memoryMiB: m.memory.mib,
-                hugepageSize: m.profile.hugepages == .none ? nil : m.profile.hugepages.rawValue, numaNode: m.numaNode,
-                nestedVirtualization: m.profile.nested && m.accel == .kvm, accelerator: m.accel.rawValue,
-                cpuMode: r.cpuMode ?? effectiveCPUMode(m), addresses: addresses, state: r.state, ready: r.ready, ssh: r.ssh))
+            let addresses = m.nics.map { nic in
+                Address(
+                    network: nic.network.name, address: r.addresses?[nic.network.name] ?? nic.address.description,
+                    mac: nic.mac)
+            }
+            outMachines.append(
+                Machine(
+                    name: m.name, host: m.host.name, cluster: m.cluster, domain: m.domainName, uuid: m.uuid,
+                    profile: m.profile.name, image: m.image.name, vcpus: m.vcpus,
+                    pinning: r.vcpuPins.enumerated().map { VCPUPin(vcpu: $0.offset, cpus: $0.element.cpus) },
+                    emulatorPin: r.emulatorPin?.cpus, iothreadPin: r.iothreadPin?.cpus, memoryMiB: m.memory.mib,
+                    hugepageSize: m.profile.hugepages == .none ? nil : m.profile.hugepages.rawValue,
+                    numaNode: m.numaNode,
+                    nestedVirtualization: m.profile.nested && m.accel == .kvm, accelerator: m.accel.rawValue,
+                    cpuMode: r.cpuMode ?? effectiveCPUMode(m), addresses: addresses, state: r.state, ready: r.ready,
+                    ssh: r.ssh))
         }
 
         var outClusters: [Cluster] = []
         for c in topology.clusters {
-            guard let r = clusters.first(where: { $0.name == c.name }) else { throw TestbedError.missingClusterReport(c.name) }
+            guard let r = clusters.first(where: { $0.name == c.name }) else {
+                throw TestbedError.missingClusterReport(c.name)
+            }
             outClusters.append(try cluster(c, report: r, topology: topology, lab: lab))
         }
 
-        return Testbed(schemaVersion: currentSchemaVersion, generator: Generator(name: "nestlab", version: NestlabVersion.string),
-                       generatedAt: generatedAt,
-                       lab: LabInfo(name: topology.name, topology: FileDigest(path: absolute(topology.file), sha256: topology.digest),
-                                    lock: lock, stateDir: stateDir),
-                       hosts: outHosts, machines: outMachines, clusters: outClusters,
-                       phases: phases.sorted { ($0.start, $0.name) < ($1.start, $1.name) })
+        return Testbed(
+            schemaVersion: currentSchemaVersion, generator: Generator(name: "nestlab", version: NestlabVersion.string),
+            generatedAt: generatedAt,
+            lab: LabInfo(
+                name: topology.name, topology: FileDigest(path: absolute(topology.file), sha256: topology.digest),
+                lock: lock, stateDir: stateDir),
+            hosts: outHosts, machines: outMachines, clusters: outClusters,
+            phases: phases.sorted { ($0.start, $0.name) < ($1.start, $1.name) })
     }
 
     /// Under TCG, host-passthrough is rendered as QEMU's `maximum` model (see the validator's warning).
@@ -558,7 +592,9 @@ extension Testbed {
         return m.profile.cpuMode.rawValue
     }
 
-    static func cluster(_ c: NestlabCore.Cluster, report r: ClusterReport, topology: Topology, lab: NestlabCore.Lab) throws -> Cluster {
+    static func cluster(_ c: NestlabCore.Cluster, report r: ClusterReport, topology: Topology, lab: NestlabCore.Lab)
+        throws -> Cluster
+    {
         // A machine group stands for its instances (worker → worker-0, worker-1).
         func instances(_ ref: NodeRef) -> [String] {
             switch ref {
@@ -575,12 +611,16 @@ extension Testbed {
                 case .machine:
                     let m = lab.machine(named: inst)
                     let name = r.nodeNames[inst] ?? inst
-                    nodes.append(Node(name: name, role: role, kind: "vm", machine: inst, host: m?.host.name ?? "",
-                                      address: m?.primaryAddress?.description, ready: r.nodeReady[name]))
+                    nodes.append(
+                        Node(
+                            name: name, role: role, kind: "vm", machine: inst, host: m?.host.name ?? "",
+                            address: m?.primaryAddress?.description, ready: r.nodeReady[name]))
                 case .host(let h):
                     let name = r.nodeNames[inst] ?? h
-                    nodes.append(Node(name: name, role: role, kind: "baremetal", machine: nil, host: h,
-                                      address: nil, ready: r.nodeReady[name]))
+                    nodes.append(
+                        Node(
+                            name: name, role: role, kind: "baremetal", machine: nil, host: h,
+                            address: nil, ready: r.nodeReady[name]))
                 }
             }
         }
@@ -597,24 +637,32 @@ extension Testbed {
             kube = c.kubernetes
         }
         let cniPinned = c.cniVersion ?? (c.cni == .flannel ? Versions.flannel : Versions.calico)
-        return Cluster(name: c.name, kubernetesVersion: kube, apiEndpoint: r.apiEndpoint, kubeconfig: r.kubeconfig, nodes: nodes,
-                       cni: CNI(name: c.cni.rawValue, version: r.versions["cni"] ?? cniPinned),
-                       podCIDR: c.podCIDR.description, serviceCIDR: c.serviceCIDR.description,
-                       containerd: r.versions["containerd"] ?? c.containerd,
-                       kubelet: Kubelet(cpuManagerPolicy: c.cpuManagerPolicy.rawValue, reservedCPUs: c.reservedCPUs?.description,
-                                        topologyManagerPolicy: c.topologyManagerPolicy.rawValue),
-                       runtimeClasses: c.runtimes.flatMap { runtimeClasses($0, report: r) })
+        return Cluster(
+            name: c.name, kubernetesVersion: kube, apiEndpoint: r.apiEndpoint, kubeconfig: r.kubeconfig, nodes: nodes,
+            cni: CNI(name: c.cni.rawValue, version: r.versions["cni"] ?? cniPinned),
+            podCIDR: c.podCIDR.description, serviceCIDR: c.serviceCIDR.description,
+            containerd: r.versions["containerd"] ?? c.containerd,
+            kubelet: Kubelet(
+                cpuManagerPolicy: c.cpuManagerPolicy.rawValue, reservedCPUs: c.reservedCPUs?.description,
+                topologyManagerPolicy: c.topologyManagerPolicy.rawValue),
+            runtimeClasses: c.runtimes.flatMap { runtimeClasses($0, report: r) })
     }
 
     /// The runtime classes a runtime adds to a cluster, named as nestlab's RuntimeClasses are.
     static func runtimeClasses(_ rt: RuntimeSpec, report r: ClusterReport) -> [RuntimeClass] {
         switch rt {
         case .runc:
-            return [RuntimeClass(name: "runc", runtime: "runc", kind: "pod", runtimeClassName: nil, handler: "runc",
-                                 version: r.versions["runc"], knobs: ["SystemdCgroup": .bool(true)], overhead: nil)]
+            return [
+                RuntimeClass(
+                    name: "runc", runtime: "runc", kind: "pod", runtimeClassName: nil, handler: "runc",
+                    version: r.versions["runc"], knobs: ["SystemdCgroup": .bool(true)], overhead: nil)
+            ]
         case .crun:
-            return [RuntimeClass(name: "crun", runtime: "crun", kind: "pod", runtimeClassName: "crun", handler: "crun",
-                                 version: r.versions["crun"], knobs: ["SystemdCgroup": .bool(true)], overhead: nil)]
+            return [
+                RuntimeClass(
+                    name: "crun", runtime: "crun", kind: "pod", runtimeClassName: "crun", handler: "crun",
+                    version: r.versions["crun"], knobs: ["SystemdCgroup": .bool(true)], overhead: nil)
+            ]
         case .kata(let k):
             let overhead = PodOverhead.kataDefault
             return k.hypervisors.map { h in
@@ -629,24 +677,35 @@ extension Testbed {
                     knobs["shared_fs"] = .string(k.sharedFS.rawValue)
                     if k.sharedFS == .virtioFS { knobs["virtio_fs_cache"] = .string(k.virtioFSCache) }
                 }
-                return RuntimeClass(name: h.runtimeClass, runtime: "kata", kind: "pod", runtimeClassName: h.runtimeClass,
-                                    handler: h.runtimeClass, version: r.versions["kata"] ?? k.version, knobs: knobs,
-                                    overhead: Overhead(cpu: overhead.cpu, memory: overhead.memory))
+                return RuntimeClass(
+                    name: h.runtimeClass, runtime: "kata", kind: "pod", runtimeClassName: h.runtimeClass,
+                    handler: h.runtimeClass, version: r.versions["kata"] ?? k.version, knobs: knobs,
+                    overhead: Overhead(cpu: overhead.cpu, memory: overhead.memory))
             }
         case .urunc(let u):
-            return [RuntimeClass(name: "urunc", runtime: "urunc", kind: "pod", runtimeClassName: "urunc", handler: "urunc",
-                                 version: r.versions["urunc"] ?? u.version,
-                                 knobs: ["monitors": .string(u.monitors.map(\.rawValue).joined(separator: ",")),
-                                         "snapshotter": .string("devmapper"),
-                                         "thinPoolSize": .string(u.thinPoolSize.description)],
-                                 overhead: nil)]
+            return [
+                RuntimeClass(
+                    name: "urunc", runtime: "urunc", kind: "pod", runtimeClassName: "urunc", handler: "urunc",
+                    version: r.versions["urunc"] ?? u.version,
+                    knobs: [
+                        "monitors": .string(u.monitors.map(\.rawValue).joined(separator: ",")),
+                        "snapshotter": .string("devmapper"),
+                        "thinPoolSize": .string(u.thinPoolSize.description),
+                    ],
+                    overhead: nil)
+            ]
         case .kubevirt(let k):
             var knobs: [String: Knob] = ["emulation": .string(k.emulation.rawValue)]
-            if let e = r.kubevirtEmulation { knobs["useEmulation"] = .bool(e) } else if k.emulation != .auto {
+            if let e = r.kubevirtEmulation {
+                knobs["useEmulation"] = .bool(e)
+            } else if k.emulation != .auto {
                 knobs["useEmulation"] = .bool(k.emulation == .on)
             }
-            return [RuntimeClass(name: "kubevirt", runtime: "kubevirt", kind: "vm", runtimeClassName: nil, handler: nil,
-                                 version: r.versions["kubevirt"] ?? k.version, knobs: knobs, overhead: nil)]
+            return [
+                RuntimeClass(
+                    name: "kubevirt", runtime: "kubevirt", kind: "vm", runtimeClassName: nil, handler: nil,
+                    version: r.versions["kubevirt"] ?? k.version, knobs: knobs, overhead: nil)
+            ]
         }
     }
 
@@ -678,7 +737,9 @@ extension Testbed {
         struct Version: Decodable { var schemaVersion: Int }
         let d = JSONDecoder()
         let v = try d.decode(Version.self, from: data)
-        guard v.schemaVersion == currentSchemaVersion else { throw TestbedError.unsupportedSchemaVersion(v.schemaVersion) }
+        guard v.schemaVersion == currentSchemaVersion else {
+            throw TestbedError.unsupportedSchemaVersion(v.schemaVersion)
+        }
         d.dateDecodingStrategy = .custom { decoder in
             let c = try decoder.singleValueContainer()
             let s = try c.decode(String.self)

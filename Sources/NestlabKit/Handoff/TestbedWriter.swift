@@ -21,11 +21,13 @@ public enum TestbedWriter {
             }
             hosts.append(report)
         }
-        let status = try await StatusEngine.run(lab: s.lab.name, sessions: Array(s.sessions.values), rendered: s.rendered)
+        let status = try await StatusEngine.run(
+            lab: s.lab.name, sessions: Array(s.sessions.values), rendered: s.rendered)
         let access = LabAccess(lab: s.lab, state: s.state)
         for row in status.machines where s.lab.machine(named: row.machine) != nil {
             var report = Testbed.MachineReport(
-                name: row.machine, vcpuPins: row.vcpuPins.map { CPUSet($0) }, emulatorPin: row.emulatorPin.map { CPUSet($0) },
+                name: row.machine, vcpuPins: row.vcpuPins.map { CPUSet($0) },
+                emulatorPin: row.emulatorPin.map { CPUSet($0) },
                 state: row.state, ready: row.ready)
             report.ssh = access.machine(named: row.machine).map { Testbed.SSH($0, configFile: s.state.sshConfig.path) }
             machines.append(report)
@@ -41,14 +43,17 @@ public enum TestbedWriter {
                 default: break
                 }
             }
-            clusters.append(Testbed.ClusterReport(name: c.cluster.name, apiEndpoint: c.apiServer,
-                                                  kubeconfig: s.state.kubeconfig(c.cluster.name).path, versions: versions,
-                                                  kubevirtEmulation: c.spec.runtimes.kubevirt?.useEmulation))
+            clusters.append(
+                Testbed.ClusterReport(
+                    name: c.cluster.name, apiEndpoint: c.apiServer,
+                    kubeconfig: s.state.kubeconfig(c.cluster.name).path, versions: versions,
+                    kubevirtEmulation: c.spec.runtimes.kubevirt?.useEmulation))
         }
         let lockPath = LockFile.path(forTopology: s.topology.file)
         let lock = FileManager.default.fileExists(atPath: lockPath) ? try Testbed.FileDigest.of(path: lockPath) : nil
-        let tb = try Testbed.build(topology: s.topology, lab: s.lab, lock: lock, hosts: hosts, machines: machines,
-                                   clusters: clusters, phases: phases, stateDir: s.state.dir.path)
+        let tb = try Testbed.build(
+            topology: s.topology, lab: s.lab, lock: lock, hosts: hosts, machines: machines,
+            clusters: clusters, phases: phases, stateDir: s.state.dir.path)
         try tb.write(to: s.state.testbed)
         return s.state.testbed
     }
@@ -68,21 +73,26 @@ public enum HandoffCommand {
         let t = try topology ?? TopologyParser().load(path: file).0
         let state = StateStore.default().lab(t.name)
         guard let handoff = t.handoff else {
-            throw UsageError("\(file) has no handoff section; add handoff: {command: [./bench/run]} (see docs/handoff.md)")
+            throw UsageError(
+                "\(file) has no handoff section; add handoff: {command: [./bench/run]} (see docs/handoff.md)")
         }
         guard FileManager.default.fileExists(atPath: state.testbed.path) else {
             throw UsageError("lab '\(t.name)' has no testbed.json yet; run `nestlab up \(file)` first")
         }
-        let kubeconfigs = t.clusters.map { state.kubeconfig($0.name).path }.filter { FileManager.default.fileExists(atPath: $0) }
-        let runner = HandoffRunner(handoff: handoff, topologyFile: file, kubeconfig: kubeconfigs.joined(separator: ":"),
-                                   testbed: state.testbed, logFile: state.log)
+        let kubeconfigs = t.clusters.map { state.kubeconfig($0.name).path }.filter {
+            FileManager.default.fileExists(atPath: $0)
+        }
+        let runner = HandoffRunner(
+            handoff: handoff, topologyFile: file, kubeconfig: kubeconfigs.joined(separator: ":"),
+            testbed: state.testbed, logFile: state.log)
         return try await runner.run()
     }
 }
 
 extension Testbed.SSH {
     public init(_ m: MachineAccess, configFile: String) {
-        self.init(host: m.address, port: m.port, user: m.user, identityFile: m.identityFile, knownHostsFile: m.knownHostsFile,
-                  proxyJump: m.proxyJump?.target, configFile: configFile, alias: m.name)
+        self.init(
+            host: m.address, port: m.port, user: m.user, identityFile: m.identityFile, knownHostsFile: m.knownHostsFile,
+            proxyJump: m.proxyJump?.target, configFile: configFile, alias: m.name)
     }
 }

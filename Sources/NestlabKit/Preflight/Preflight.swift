@@ -1,7 +1,7 @@
 import Foundation
-import Spawn
 import Libvirt
 import NestlabCore
+import Spawn
 
 /// One preflight finding: ok, warning or error, with the command that fixes it.
 public struct Finding: Codable, Sendable {
@@ -47,10 +47,15 @@ public enum Preflight {
             for (hostName, hs) in s.sessions {
                 group.addTask {
                     let machines = s.lab.machines(on: hostName)
-                    return (hostName, try await Blocking.run {
-                        let running = Set(try hs.labDomains(s.lab.name).filter { try $0.domain.isActive() }.map(\.meta.machine))
-                        return try check(hs, machines: machines, alreadyRunning: running, topology: s.topology, images: s.images)
-                    })
+                    return (
+                        hostName,
+                        try await Blocking.run {
+                            let running = Set(
+                                try hs.labDomains(s.lab.name).filter { try $0.domain.isActive() }.map(\.meta.machine))
+                            return try check(
+                                hs, machines: machines, alreadyRunning: running, topology: s.topology, images: s.images)
+                        }
+                    )
                 }
             }
             var out: [String: [Finding]] = [:]
@@ -66,12 +71,19 @@ public enum Preflight {
         do {
             hs = try HostSession(host: host)
         } catch {
-            return PreflightReport(lab: nil, findings: [Finding(host: host.name, check: "libvirt", level: .error, message: "\(error)",
-                                                                fix: "libvirtd -d && virtlogd -d   (as root; or check the URI)")])
+            return PreflightReport(
+                lab: nil,
+                findings: [
+                    Finding(
+                        host: host.name, check: "libvirt", level: .error, message: "\(error)",
+                        fix: "libvirtd -d && virtlogd -d   (as root; or check the URI)")
+                ])
         }
-        return PreflightReport(lab: nil, findings: try await Blocking.run {
-            try check(hs, machines: [], alreadyRunning: [], topology: nil, images: [:])
-        })
+        return PreflightReport(
+            lab: nil,
+            findings: try await Blocking.run {
+                try check(hs, machines: [], alreadyRunning: [], topology: nil, images: [:])
+            })
     }
 
     /// Every host bridge that this host's machines are put on must exist there, be a bridge
@@ -79,31 +91,41 @@ public enum Preflight {
     static func bridgeFindings(_ hs: HostSession, bridges: Set<String>) -> [Finding] {
         let h = hs.host.name
         return bridges.sorted().map { br in
-            let fix = "ip link add \(br) type bridge && ip link set \(br) up   (on \(h); and join it to the other hosts' bridges)"
+            let fix =
+                "ip link add \(br) type bridge && ip link set \(br) up   (on \(h); and join it to the other hosts' bridges)"
             let iface: Interface?
             do {
                 iface = try hs.connection.interfaceIfExists(named: br)
             } catch {
-                return Finding(host: h, check: "bridge", level: .warning,
-                               message: "cannot ask libvirt at \(hs.host.libvirt) about bridge \(br): \(error)", fix: nil)
+                return Finding(
+                    host: h, check: "bridge", level: .warning,
+                    message: "cannot ask libvirt at \(hs.host.libvirt) about bridge \(br): \(error)", fix: nil)
             }
             guard let iface else {
-                return Finding(host: h, check: "bridge", level: .error, message: "bridge \(br) does not exist on host '\(h)'", fix: fix)
+                return Finding(
+                    host: h, check: "bridge", level: .error, message: "bridge \(br) does not exist on host '\(h)'",
+                    fix: fix)
             }
             let type = (try? iface.type()) ?? nil
             if let type, type != "bridge" {
-                return Finding(host: h, check: "bridge", level: .error, message: "\(br) on host '\(h)' is a \(type) interface, not a bridge",
-                               fix: fix)
+                return Finding(
+                    host: h, check: "bridge", level: .error,
+                    message: "\(br) on host '\(h)' is a \(type) interface, not a bridge",
+                    fix: fix)
             }
             guard (try? iface.isActive()) == true else {
-                return Finding(host: h, check: "bridge", level: .error, message: "bridge \(br) on host '\(h)' is down", fix: "ip link set \(br) up")
+                return Finding(
+                    host: h, check: "bridge", level: .error, message: "bridge \(br) on host '\(h)' is down",
+                    fix: "ip link set \(br) up")
             }
             return Finding(host: h, check: "bridge", level: .ok, message: "bridge \(br) exists and is up")
         }
     }
 
-    static func check(_ hs: HostSession, machines: [Machine], alreadyRunning: Set<String>, topology: Topology?,
-                      images: [String: LocalImage]) throws -> [Finding] {
+    static func check(
+        _ hs: HostSession, machines: [Machine], alreadyRunning: Set<String>, topology: Topology?,
+        images: [String: LocalImage]
+    ) throws -> [Finding] {
         let host = hs.host
         let h = host.name
         var f: [Finding] = []
@@ -115,7 +137,10 @@ public enum Preflight {
         let lv = (try? hs.connection.libVersion()).map(\.description) ?? "?"
         var hvError: String?
         let hv: String
-        do { hv = try hs.connection.hypervisorVersion()?.description ?? "?" } catch { hv = "?"; hvError = error.message }
+        do { hv = try hs.connection.hypervisorVersion()?.description ?? "?" } catch {
+            hv = "?"
+            hvError = error.message
+        }
         let hvType = (try? hs.connection.hypervisorType()) ?? "?"
         add("libvirt", .ok, "reachable at \(host.libvirt): libvirt \(lv), \(hvType) \(hv)")
         if hs.isTestDriver {
@@ -131,22 +156,26 @@ public enum Preflight {
             for dir in ["/", "/usr", "/usr/lib", "/var", "/var/lib"] {
                 var st = stat()
                 if stat(dir, &st) == 0, st.st_mode & S_IXOTH == 0 {
-                    add("permissions", .error,
+                    add(
+                        "permissions", .error,
                         "\(dir) is mode \(String(st.st_mode & 0o7777, radix: 8)): QEMU, which libvirt runs as an unprivileged user, cannot reach its modules or the disk images",
                         fix: "chmod o+x \(dir), then restart libvirtd")
                 }
             }
         }
         if let hvError {
-            add("qemu", .error, "libvirt reports no usable QEMU at \(host.libvirt): \(hvError)",
+            add(
+                "qemu", .error, "libvirt reports no usable QEMU at \(host.libvirt): \(hvError)",
                 fix: "apt-get install qemu-system-x86; check /var/log/libvirt for why the QEMU probe failed")
         }
 
         // Accelerator.
         let needKVM = machines.contains { $0.accel == .kvm }
-        let wantsKVM = machines.contains { $0.accel == .kvm } || topology.map { t in
-            t.machines.contains { ($0.accel ?? host.accel) == .auto && $0.host == h }
-        } ?? true
+        let wantsKVM =
+            machines.contains { $0.accel == .kvm }
+            || topology.map { t in
+                t.machines.contains { ($0.accel ?? host.accel) == .auto && $0.host == h }
+            } ?? true
         let quick = try KVMCheck.quick(hs)
         var kvmOK = quick.usable
         var kvmWhy = quick.reason
@@ -162,10 +191,12 @@ public enum Preflight {
         if kvmOK {
             add("kvm", .ok, kvmWhy)
         } else if needKVM {
-            add("kvm", .error, "machines ask for accel: kvm, but KVM does not work here: \(kvmWhy)",
+            add(
+                "kvm", .error, "machines ask for accel: kvm, but KVM does not work here: \(kvmWhy)",
                 fix: "enable VT-x/AMD-V (and nested virtualization when this host is itself a VM), or set accel: tcg")
         } else if wantsKVM {
-            add("kvm", .warning, "KVM does not work here (\(kvmWhy)); accel: auto machines run under TCG, far slower",
+            add(
+                "kvm", .warning, "KVM does not work here (\(kvmWhy)); accel: auto machines run under TCG, far slower",
                 fix: "set accel: tcg to say so, or enable hardware virtualization")
         } else {
             add("kvm", .ok, "not needed (all machines use TCG); \(kvmWhy)")
@@ -176,16 +207,23 @@ public enum Preflight {
         if !nested.isEmpty {
             if local {
                 let param = ["/sys/module/kvm_intel/parameters/nested", "/sys/module/kvm_amd/parameters/nested"]
-                    .compactMap { try? String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }.first
+                    .compactMap {
+                        try? String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                    }.first
                 if let p = param, p == "Y" || p == "1" {
                     add("nested", .ok, "nested virtualization is on (kvm module parameter nested=\(p))")
                 } else {
                     let mod = (machines.first?.cpuVendor ?? .intel) == .amd ? "kvm_amd" : "kvm_intel"
-                    add("nested", .error, "machines \(nested.map(\.name).joined(separator: ", ")) need nested virtualization, but \(mod) nested=\(param ?? "unknown")",
-                        fix: "modprobe -r \(mod) && modprobe \(mod) nested=1   (and echo 'options \(mod) nested=1' > /etc/modprobe.d/nested.conf)")
+                    add(
+                        "nested", .error,
+                        "machines \(nested.map(\.name).joined(separator: ", ")) need nested virtualization, but \(mod) nested=\(param ?? "unknown")",
+                        fix:
+                            "modprobe -r \(mod) && modprobe \(mod) nested=1   (and echo 'options \(mod) nested=1' > /etc/modprobe.d/nested.conf)"
+                    )
                 }
             } else {
-                add("nested", .warning, "cannot read the kvm module's nested parameter on a remote host",
+                add(
+                    "nested", .warning, "cannot read the kvm module's nested parameter on a remote host",
                     fix: "on \(h): cat /sys/module/kvm_*/parameters/nested (must be Y or 1)")
             }
         }
@@ -202,15 +240,23 @@ public enum Preflight {
             if free >= pages {
                 add("hugepages \(label)", .ok, "\(free) free, \(pages) needed")
             } else {
-                let total = local ? (try? String(contentsOfFile: "/sys/kernel/mm/hugepages/hugepages-\(kib)kB/nr_hugepages", encoding: .utf8))?
-                    .trimmingCharacters(in: .whitespacesAndNewlines) : nil
-                add("hugepages \(label)", .error, "\(pages) pages of \(label) needed, \(free) free" + (total.map { " (\($0) reserved)" } ?? ""),
-                    fix: "echo \(pages + (UInt64(total ?? "0") ?? 0) - free) > /sys/kernel/mm/hugepages/hugepages-\(kib)kB/nr_hugepages"
+                let total =
+                    local
+                    ? (try? String(
+                        contentsOfFile: "/sys/kernel/mm/hugepages/hugepages-\(kib)kB/nr_hugepages", encoding: .utf8))?
+                        .trimmingCharacters(in: .whitespacesAndNewlines) : nil
+                add(
+                    "hugepages \(label)", .error,
+                    "\(pages) pages of \(label) needed, \(free) free" + (total.map { " (\($0) reserved)" } ?? ""),
+                    fix:
+                        "echo \(pages + (UInt64(total ?? "0") ?? 0) - free) > /sys/kernel/mm/hugepages/hugepages-\(kib)kB/nr_hugepages"
                         + (kib >= 1 << 20 ? "   (1G pages are best reserved at boot: hugepagesz=1G hugepages=N)" : ""))
             }
             if local {
                 let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
-                let hugetlb = mounts.split(separator: "\n").filter { $0.split(separator: " ").count > 2 && $0.split(separator: " ")[2] == "hugetlbfs" }
+                let hugetlb = mounts.split(separator: "\n").filter {
+                    $0.split(separator: " ").count > 2 && $0.split(separator: " ")[2] == "hugetlbfs"
+                }
                 let matching = hugetlb.filter { line in
                     let opts = line.split(separator: " ").count > 3 ? String(line.split(separator: " ")[3]) : ""
                     if let ps = opts.split(separator: ",").first(where: { $0.hasPrefix("pagesize=") }) {
@@ -221,8 +267,12 @@ public enum Preflight {
                 }
                 if matching.isEmpty {
                     let dir = kib >= 1 << 20 ? "/dev/hugepages1G" : "/dev/hugepages"
-                    add("hugetlbfs \(label)", .error, "no hugetlbfs mount for \(label) pages, so libvirt cannot back guest memory with them",
-                        fix: "mkdir -p \(dir) && mount -t hugetlbfs \(kib >= 1 << 20 ? "-o pagesize=1G " : "")hugetlbfs \(dir), then restart libvirtd")
+                    add(
+                        "hugetlbfs \(label)", .error,
+                        "no hugetlbfs mount for \(label) pages, so libvirt cannot back guest memory with them",
+                        fix:
+                            "mkdir -p \(dir) && mount -t hugetlbfs \(kib >= 1 << 20 ? "-o pagesize=1G " : "")hugetlbfs \(dir), then restart libvirtd"
+                    )
                 } else {
                     add("hugetlbfs \(label)", .ok, "mounted at \(matching[0].split(separator: " ")[1])")
                 }
@@ -235,43 +285,66 @@ public enum Preflight {
             let facts = try hs.facts(kvmUsable: kvmOK)
             let missing = pinned.subtracting(facts.onlineCPUs)
             if !missing.isEmpty {
-                add("cpus", .error, "pinning uses CPUs \(missing) that host \(h) does not have (online: \(facts.onlineCPUs))",
+                add(
+                    "cpus", .error,
+                    "pinning uses CPUs \(missing) that host \(h) does not have (online: \(facts.onlineCPUs))",
                     fix: "pin within \(facts.onlineCPUs), or use pinning: auto")
             } else {
                 add("cpus", .ok, "\(pinned.count) pinned CPUs (\(pinned)) of \(facts.onlineCPUs.count) online")
             }
             if local {
-                let iso = (try? String(contentsOfFile: "/sys/devices/system/cpu/isolated", encoding: .utf8))?
+                let iso =
+                    (try? String(contentsOfFile: "/sys/devices/system/cpu/isolated", encoding: .utf8))?
                     .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
                 let isolated = iso.isEmpty ? CPUSet.empty : ((try? CPUSet.parse(iso).get()) ?? .empty)
                 let notIsolated = pinned.subtracting(isolated)
                 if notIsolated.isEmpty {
                     add("isolation", .ok, "pinned CPUs are isolated (\(isolated))")
                 } else {
-                    add("isolation", .warning, "pinned CPUs \(notIsolated) are not isolated, so host tasks can still run on them",
-                        fix: "boot the host with isolcpus=\(notIsolated) nohz_full=\(notIsolated) (and use the tuned profile virtual-host)")
+                    add(
+                        "isolation", .warning,
+                        "pinned CPUs \(notIsolated) are not isolated, so host tasks can still run on them",
+                        fix:
+                            "boot the host with isolcpus=\(notIsolated) nohz_full=\(notIsolated) (and use the tuned profile virtual-host)"
+                    )
                 }
             }
         }
 
-        f += bridgeFindings(hs, bridges: Set(machines.flatMap { $0.nics.filter { $0.network.mode == .bridge }.compactMap(\.network.bridge) }))
+        f += bridgeFindings(
+            hs,
+            bridges: Set(
+                machines.flatMap { $0.nics.filter { $0.network.mode == .bridge }.compactMap(\.network.bridge) }))
 
         // Tools and files nestlab or libvirt need here.
         if local {
             if topology?.networks.contains(where: { $0.mode != .bridge }) ?? false {
-                if let p = which("dnsmasq") { add("dnsmasq", .ok, "\(p) (libvirt's NAT/isolated networks need it)") } else {
-                    add("dnsmasq", .error, "dnsmasq is missing; libvirt cannot start NAT or isolated networks", fix: "apt-get install dnsmasq-base")
+                if let p = which("dnsmasq") {
+                    add("dnsmasq", .ok, "\(p) (libvirt's NAT/isolated networks need it)")
+                } else {
+                    add(
+                        "dnsmasq", .error, "dnsmasq is missing; libvirt cannot start NAT or isolated networks",
+                        fix: "apt-get install dnsmasq-base")
                 }
             }
             for img in images.values {
-                for file in [img.disk.path, img.kernel?.path, img.initrd?.path].compactMap({ $0 }) where access(file, R_OK) != 0 {
+                for file in [img.disk.path, img.kernel?.path, img.initrd?.path].compactMap({ $0 })
+                where access(file, R_OK) != 0 {
                     add("image", .error, "cannot read \(file)", fix: "check the path in images.\(img.image.name)")
                 }
             }
         }
-        if let t = topology, t.clusters.contains(where: { $0.allNodes.contains { if case .host = $0 { return true } else { return false } } }) {
-            if let p = which("ssh") { add("ssh", .ok, "\(p) (bare-metal nodes are bootstrapped over SSH)") } else {
-                add("ssh", .error, "the OpenSSH client is missing; bare-metal nodes cannot be bootstrapped", fix: "apt-get install openssh-client")
+        if let t = topology,
+            t.clusters.contains(where: {
+                $0.allNodes.contains { if case .host = $0 { return true } else { return false } }
+            })
+        {
+            if let p = which("ssh") {
+                add("ssh", .ok, "\(p) (bare-metal nodes are bootstrapped over SSH)")
+            } else {
+                add(
+                    "ssh", .error, "the OpenSSH client is missing; bare-metal nodes cannot be bootstrapped",
+                    fix: "apt-get install openssh-client")
             }
         }
         return f
@@ -294,7 +367,10 @@ public enum Preflight {
 /// serial port and halts; if QEMU with `-accel kvm` does not print it within a few
 /// seconds, KVM does not work.
 enum KVMProbe {
-    struct Result { var ok: Bool; var detail: String }
+    struct Result {
+        var ok: Bool
+        var detail: String
+    }
 
     /// x86 real-mode boot sector: mov dx,0x3f8; for each of "NLOK": mov al,c; out dx,al; then cli; hlt.
     static var bootSector: Data {
@@ -314,8 +390,10 @@ enum KVMProbe {
         defer { try? FileManager.default.removeItem(at: dir) }
         let img = dir.appendingPathComponent("boot.img")
         guard (try? bootSector.write(to: img)) != nil else { return nil }
-        let argv = [qemu, "-accel", "kvm", "-machine", "pc", "-m", "16", "-display", "none", "-nodefaults", "-no-user-config",
-                    "-serial", "stdio", "-drive", "file=\(img.path),format=raw,if=ide", "-no-reboot"]
+        let argv = [
+            qemu, "-accel", "kvm", "-machine", "pc", "-m", "16", "-display", "none", "-nodefaults", "-no-user-config",
+            "-serial", "stdio", "-drive", "file=\(img.path),format=raw,if=ide", "-no-reboot",
+        ]
         let child: SpawnedProcess
         do { child = try SpawnedProcess.start(argv, stdout: .pipe, stderr: .null) } catch {
             return Result(ok: false, detail: "cannot run \(qemu): \(error)")

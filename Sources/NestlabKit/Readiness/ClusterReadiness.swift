@@ -33,19 +33,24 @@ public enum ClusterReadiness {
         /// The files `LabSecrets` keeps for a cluster (ca.crt, admin.crt, admin.key, the key 0600).
         public static func lab(_ state: LabState, cluster: String) -> Credentials {
             let d = state.pki(cluster)
-            return Credentials(caFile: d.appendingPathComponent("ca.crt").path, certificateFile: d.appendingPathComponent("admin.crt").path,
-                               keyFile: d.appendingPathComponent("admin.key").path)
+            return Credentials(
+                caFile: d.appendingPathComponent("ca.crt").path,
+                certificateFile: d.appendingPathComponent("admin.crt").path,
+                keyFile: d.appendingPathComponent("admin.key").path)
         }
     }
 
     /// Polls `/readyz`, then `/api/v1/nodes` until every expected node is Ready.
     ///
     /// - Parameter onProgress: called with a short status line whenever it changes.
-    public static func wait(cluster: String, apiServer: String, expectedNodes: [String], credentials: Credentials,
-                            timeout: TimeInterval, interval: TimeInterval = 5,
-                            onProgress: @Sendable (String) -> Void = { _ in }) async throws -> Result {
-        var config = HTTPSClient.Configuration(caFile: credentials.caFile, clientCertificate: credentials.certificateFile,
-                                               clientKey: credentials.keyFile)
+    public static func wait(
+        cluster: String, apiServer: String, expectedNodes: [String], credentials: Credentials,
+        timeout: TimeInterval, interval: TimeInterval = 5,
+        onProgress: @Sendable (String) -> Void = { _ in }
+    ) async throws -> Result {
+        var config = HTTPSClient.Configuration(
+            caFile: credentials.caFile, clientCertificate: credentials.certificateFile,
+            clientKey: credentials.keyFile)
         config.connectTimeout = .seconds(5)
         config.timeout = .seconds(15)
         config.proxy = .none  // the API server is on the lab network, never behind the user's proxy
@@ -55,7 +60,12 @@ public enum ClusterReadiness {
         var lastProblem = "no answer yet"
         var lastLine = ""
         var nodes: [NodeState] = expectedNodes.map { NodeState(name: $0, ready: false, detail: "not registered yet") }
-        func say(_ s: String) { if s != lastLine { lastLine = s; onProgress(s) } }
+        func say(_ s: String) {
+            if s != lastLine {
+                lastLine = s
+                onProgress(s)
+            }
+        }
 
         while Date() < deadline {
             do {
@@ -71,17 +81,28 @@ public enum ClusterReadiness {
                     }
                     nodes = try parseNodes(list.body, expected: expectedNodes)
                     let readyCount = nodes.filter(\.ready).count
-                    say("API ready; nodes Ready \(readyCount)/\(expectedNodes.count)"
-                        + (readyCount < expectedNodes.count ? " (waiting for \(nodes.filter { !$0.ready }.map(\.name).joined(separator: ", ")))" : ""))
+                    say(
+                        "API ready; nodes Ready \(readyCount)/\(expectedNodes.count)"
+                            + (readyCount < expectedNodes.count
+                                ? " (waiting for \(nodes.filter { !$0.ready }.map(\.name).joined(separator: ", ")))"
+                                : ""))
                     if readyCount == expectedNodes.count {
-                        return Result(cluster: cluster, apiServer: apiServer, nodes: nodes, seconds: Date().timeIntervalSince(started))
+                        return Result(
+                            cluster: cluster, apiServer: apiServer, nodes: nodes,
+                            seconds: Date().timeIntervalSince(started))
                     }
-                    lastProblem = "nodes not Ready: " + nodes.filter { !$0.ready }.map { "\($0.name) (\($0.detail))" }.joined(separator: "; ")
+                    lastProblem =
+                        "nodes not Ready: "
+                        + nodes.filter { !$0.ready }.map { "\($0.name) (\($0.detail))" }.joined(separator: "; ")
                 }
             } catch let e as CurlError {
                 // Certificates that cannot work will not start working: stop at once.
-                if case .transfer(let f) = e, [.serverCertificateUntrusted, .caFileUnusable, .clientCertificateRejected,
-                                                .clientCertificateUnusable, .clientCertificateRequired].contains(f.reason) {
+                if case .transfer(let f) = e,
+                    [
+                        .serverCertificateUntrusted, .caFileUnusable, .clientCertificateRejected,
+                        .clientCertificateUnusable, .clientCertificateRequired,
+                    ].contains(f.reason)
+                {
                     throw ReadinessError.tls(cluster: cluster, apiServer: apiServer, "\(e)")
                 }
                 lastProblem = "\(e)"
@@ -90,8 +111,9 @@ public enum ClusterReadiness {
             if Interruption.shared.isRequested { throw Interrupted() }
             try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
         }
-        throw ReadinessError.timedOut(cluster: cluster, apiServer: apiServer, seconds: Int(timeout), lastProblem: lastProblem,
-                                      notReady: nodes.filter { !$0.ready })
+        throw ReadinessError.timedOut(
+            cluster: cluster, apiServer: apiServer, seconds: Int(timeout), lastProblem: lastProblem,
+            notReady: nodes.filter { !$0.ready })
     }
 
     static func shortReason(_ e: CurlError) -> String {
@@ -101,7 +123,9 @@ public enum ClusterReadiness {
 
     /// Reads `NodeList` JSON: each expected node's Ready condition.
     static func parseNodes(_ body: Data, expected: [String]) throws -> [NodeState] {
-        guard let obj = try JSONSerialization.jsonObject(with: body) as? [String: Any], let items = obj["items"] as? [[String: Any]] else {
+        guard let obj = try JSONSerialization.jsonObject(with: body) as? [String: Any],
+            let items = obj["items"] as? [[String: Any]]
+        else {
             throw ReadinessError.unexpected("the node list is not a Kubernetes NodeList")
         }
         var seen: [String: NodeState] = [:]
@@ -110,16 +134,21 @@ public enum ClusterReadiness {
             let conditions = ((item["status"] as? [String: Any])?["conditions"] as? [[String: Any]]) ?? []
             let ready = conditions.first { $0["type"] as? String == "Ready" }
             let ok = ready?["status"] as? String == "True"
-            let detail = ready.map { "\($0["reason"] as? String ?? "?"): \($0["message"] as? String ?? "")" } ?? "no Ready condition yet"
+            let detail =
+                ready.map { "\($0["reason"] as? String ?? "?"): \($0["message"] as? String ?? "")" }
+                ?? "no Ready condition yet"
             seen[name] = NodeState(name: name, ready: ok, detail: detail)
         }
-        return expected.map { seen[$0] ?? NodeState(name: $0, ready: false, detail: "not registered with the API server") }
+        return expected.map {
+            seen[$0] ?? NodeState(name: $0, ready: false, detail: "not registered with the API server")
+        }
     }
 }
 
 public enum ReadinessError: Error, CustomStringConvertible {
     case tls(cluster: String, apiServer: String, String)
-    case timedOut(cluster: String, apiServer: String, seconds: Int, lastProblem: String, notReady: [ClusterReadiness.NodeState])
+    case timedOut(
+        cluster: String, apiServer: String, seconds: Int, lastProblem: String, notReady: [ClusterReadiness.NodeState])
     case unexpected(String)
 
     public var description: String {
@@ -128,7 +157,9 @@ public enum ReadinessError: Error, CustomStringConvertible {
             return "cluster \(c): cannot talk to \(api) with the lab's CA and admin certificate: \(e)"
         case .timedOut(let c, let api, let s, let last, let nodes):
             var out = "cluster \(c) was not ready within \(s)s at \(api): \(last)"
-            if !nodes.isEmpty { out += "\n  stuck: " + nodes.map { "\($0.name): \($0.detail)" }.joined(separator: "\n  stuck: ") }
+            if !nodes.isEmpty {
+                out += "\n  stuck: " + nodes.map { "\($0.name): \($0.detail)" }.joined(separator: "\n  stuck: ")
+            }
             return out
         case .unexpected(let m):
             return m

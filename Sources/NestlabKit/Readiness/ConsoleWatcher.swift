@@ -22,7 +22,8 @@ public struct StallPolicy: Sendable {
     public var maxResets: Int
     /// Told about each reset, for the progress view and the log.
     public var note: @Sendable (String) -> Void
-    public init(silence: TimeInterval = 120, maxResets: Int = 1, note: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(silence: TimeInterval = 120, maxResets: Int = 1, note: @escaping @Sendable (String) -> Void = { _ in })
+    {
         self.silence = silence
         self.maxResets = maxResets
         self.note = note
@@ -50,9 +51,11 @@ public final class ConsoleWatcher: @unchecked Sendable {
     private var stallLoop = false
     private var domain: Domain?
 
-    public init(machine: String, expectedInstance: String, logFile: URL, stallPolicy: StallPolicy? = nil,
-                logAppearance: TimeInterval = 10,
-                onPhase: @escaping @Sendable (String, String, String) -> Void = { _, _, _ in }) {
+    public init(
+        machine: String, expectedInstance: String, logFile: URL, stallPolicy: StallPolicy? = nil,
+        logAppearance: TimeInterval = 10,
+        onPhase: @escaping @Sendable (String, String, String) -> Void = { _, _, _ in }
+    ) {
         self.machine = machine
         self.logAppearance = logAppearance
         self.expectedInstance = expectedInstance
@@ -95,7 +98,10 @@ public final class ConsoleWatcher: @unchecked Sendable {
         let body: @Sendable () -> Void
         switch source {
         case .stream:
-            guard let domain else { resolve(.consoleUnavailable("no domain to open a console on")); return }
+            guard let domain else {
+                resolve(.consoleUnavailable("no domain to open a console on"))
+                return
+            }
             let stream: Libvirt.Stream
             do {
                 stream = try domain.openConsole()
@@ -120,7 +126,8 @@ public final class ConsoleWatcher: @unchecked Sendable {
     /// The lab's own copy of the console, in the state folder.
     private func openCopy() -> FileHandle? {
         if !FileManager.default.fileExists(atPath: logFile.path) {
-            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(
+                atPath: logFile.path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         let log = try? FileHandle(forWritingTo: logFile)
         _ = try? log?.seekToEnd()
@@ -160,7 +167,8 @@ public final class ConsoleWatcher: @unchecked Sendable {
             if lock.withLock({ outcome != nil }) { return }
             let domain = lock.withLock { self.domain }
             guard reopened < Self.maxReopens, let domain, domain.connection.isAlive(), (try? domain.isActive()) == true,
-                  let next = try? domain.openConsole(flags: .force) else {
+                let next = try? domain.openConsole(flags: .force)
+            else {
                 let alive = domain?.connection.isAlive() ?? false
                 resolve(.consoleUnavailable(ended + (alive ? "" : " (the connection to libvirt is gone)")))
                 return
@@ -240,7 +248,8 @@ public final class ConsoleWatcher: @unchecked Sendable {
                 return
             }
             if lock.withLock({ outcome != nil }) { break }
-            var held = stat(), named = stat()
+            var held = stat()
+            var named = stat()
             if fd >= 0, fstat(fd, &held) == 0 {
                 if stat(path, &named) != 0 || named.st_ino != held.st_ino || named.st_dev != held.st_dev {
                     // Rotated or removed: read what the old file got before that; the rest is in the new one.
@@ -294,7 +303,11 @@ public final class ConsoleWatcher: @unchecked Sendable {
 
     /// Looks for a hung kernel every few seconds; resets the guest, or gives up on it.
     private func checkStall() {
-        enum Step { case none, reset(Domain?, String), fail(ReadyOutcome) }
+        enum Step {
+            case none
+            case reset(Domain?, String)
+            case fail(ReadyOutcome)
+        }
         let step: Step = lock.withLock {
             guard outcome == nil, let policy = stallPolicy, var d = stall, d.stalled(at: Self.now) else { return .none }
             let last = d.lastLine ?? ""
@@ -302,8 +315,10 @@ public final class ConsoleWatcher: @unchecked Sendable {
                 resets += 1
                 d.restarted(at: Self.now)
                 stall = d
-                return .reset(domain, "warning: \(machine): the guest kernel printed nothing for \(Int(policy.silence))s before starting init "
-                              + "(last line: \(last)); resetting it (\(resets) of \(policy.maxResets))")
+                return .reset(
+                    domain,
+                    "warning: \(machine): the guest kernel printed nothing for \(Int(policy.silence))s before starting init "
+                        + "(last line: \(last)); resetting it (\(resets) of \(policy.maxResets))")
             }
             stall = nil
             return .fail(.bootStalled(lastLine: last, silence: Int(policy.silence), resets: resets))
@@ -326,7 +341,12 @@ public final class ConsoleWatcher: @unchecked Sendable {
     public func wait(timeout: TimeInterval) async -> ReadyOutcome {
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [weak self] in self?.resolve(.timedOut) }
         // One stall check loop, however many waiters (the boot gate waits too).
-        if stallPolicy != nil, lock.withLock({ () -> Bool in defer { stallLoop = true }; return !stallLoop }) {
+        if stallPolicy != nil,
+            lock.withLock({ () -> Bool in
+                defer { stallLoop = true }
+                return !stallLoop
+            })
+        {
             DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [weak self] in self?.checkStall() }
         }
         return await withCheckedContinuation { c in

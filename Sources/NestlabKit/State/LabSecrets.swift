@@ -21,7 +21,9 @@ public struct LabSecrets: Sendable {
     /// Loads the lab's secrets, creating what is missing. With `persist: false` (a dry run:
     /// `plan`, `preflight`) nothing is written: what exists is read, what is missing is made
     /// in memory only and forgotten.
-    public static func ensure(_ state: LabState, clusters: [String], machines: [String] = [], persist: Bool = true) throws -> LabSecrets {
+    public static func ensure(_ state: LabState, clusters: [String], machines: [String] = [], persist: Bool = true)
+        throws -> LabSecrets
+    {
         if persist { try state.create() }
         let ssh: SSHKey
         if let text = try? String(contentsOf: state.sshKey, encoding: .utf8) {
@@ -41,11 +43,15 @@ public struct LabSecrets: Sendable {
         var out: [String: ClusterSecrets] = [:]
         for c in clusters {
             let dir = state.pki(c)
-            let caCrt = dir.appendingPathComponent("ca.crt"), caKey = dir.appendingPathComponent("ca.key")
+            let caCrt = dir.appendingPathComponent("ca.crt")
+            let caKey = dir.appendingPathComponent("ca.key")
             let tokenFile = dir.appendingPathComponent("token")
-            let adminCrt = dir.appendingPathComponent("admin.crt"), adminKey = dir.appendingPathComponent("admin.key")
+            let adminCrt = dir.appendingPathComponent("admin.crt")
+            let adminKey = dir.appendingPathComponent("admin.key")
             let ca: ClusterCA
-            if let crt = try? String(contentsOf: caCrt, encoding: .utf8), let key = try? String(contentsOf: caKey, encoding: .utf8) {
+            if let crt = try? String(contentsOf: caCrt, encoding: .utf8),
+                let key = try? String(contentsOf: caKey, encoding: .utf8)
+            {
                 ca = try ClusterCA(certificatePEM: crt, privateKeyPEM: key)
             } else {
                 ca = try ClusterCA.generate()
@@ -63,8 +69,10 @@ public struct LabSecrets: Sendable {
                 if persist { try SecretFile.write(token.value + "\n", to: tokenFile) }
             }
             let admin: ClientCredential
-            if let crt = try? String(contentsOf: adminCrt, encoding: .utf8), let key = try? String(contentsOf: adminKey, encoding: .utf8),
-               let loaded = try? ClientCredential(certificatePEM: crt, privateKeyPEM: key) {
+            if let crt = try? String(contentsOf: adminCrt, encoding: .utf8),
+                let key = try? String(contentsOf: adminKey, encoding: .utf8),
+                let loaded = try? ClientCredential(certificatePEM: crt, privateKeyPEM: key)
+            {
                 admin = loaded
             } else {
                 admin = try ca.issueClientCertificate(commonName: "nestlab-admin", organizations: ["system:masters"])
@@ -85,7 +93,9 @@ public struct LabSecrets: Sendable {
             return SSHHostKeyMaterial(privateKey: text, publicKey: key.authorizedKey)
         }
         let key = SSHKey(comment: "root@\(machine)")
-        guard persist else { return SSHHostKeyMaterial(privateKey: key.openSSHPrivateKey(), publicKey: key.authorizedKey) }
+        guard persist else {
+            return SSHHostKeyMaterial(privateKey: key.openSSHPrivateKey(), publicKey: key.authorizedKey)
+        }
         try SecretFile.createPrivateDirectory(at: file.deletingLastPathComponent().deletingLastPathComponent())
         try SecretFile.createPrivateDirectory(at: file.deletingLastPathComponent())
         let (priv, _) = try key.write(to: file.deletingLastPathComponent(), name: file.lastPathComponent)

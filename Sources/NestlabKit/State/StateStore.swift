@@ -37,7 +37,9 @@ public struct LabState: Sendable {
     public var sshKey: URL { dir.appendingPathComponent("ssh/id_ed25519") }
     public var sshPublicKey: URL { dir.appendingPathComponent("ssh/id_ed25519.pub") }
     /// A VM's SSH host key, made by nestlab before the VM exists (0600).
-    public func hostKey(_ machine: String) -> URL { dir.appendingPathComponent("ssh/hosts/\(machine)/ssh_host_ed25519_key") }
+    public func hostKey(_ machine: String) -> URL {
+        dir.appendingPathComponent("ssh/hosts/\(machine)/ssh_host_ed25519_key")
+    }
     /// Every host key of the lab, with the names and addresses it is reached by; written by
     /// `up`, removed by `down` (its presence means the lab was brought up).
     public var knownHosts: URL { dir.appendingPathComponent("ssh/known_hosts") }
@@ -60,8 +62,9 @@ public struct LabState: Sendable {
 
     /// Creates the folder (0700) and its logs folder.
     public func create() throws {
-        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: logs, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dir.path)
     }
 
@@ -88,7 +91,8 @@ public enum StateError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .busy(let lab, let holder):
-            return "lab '\(lab)' is busy: another nestlab run holds its lock (\(holder)); wait for it to finish, or stop it"
+            return
+                "lab '\(lab)' is busy: another nestlab run holds its lock (\(holder)); wait for it to finish, or stop it"
         case .cannotLock(let p, let e): return "cannot lock \(p): \(String(cString: strerror(e)))"
         }
     }
@@ -112,7 +116,8 @@ public final class LabLock: @unchecked Sendable {
             let e = errno
             var holder = "unknown holder"
             if e == EWOULDBLOCK, let text = try? String(contentsOf: state.lockFile, encoding: .utf8),
-               !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            {
                 holder = text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
             close(fd)

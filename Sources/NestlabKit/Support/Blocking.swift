@@ -34,7 +34,9 @@ public struct ErrorWithContext: Error, CustomStringConvertible, Sendable {
 extension ErrorWithContext {
     /// Runs `body`, wrapping any error with `context`.
     public static func wrap<T>(_ context: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as ErrorWithContext { throw e } catch { throw ErrorWithContext(context(), error) }
+        do { return try body() } catch let e as ErrorWithContext { throw e } catch {
+            throw ErrorWithContext(context(), error)
+        }
     }
 }
 

@@ -60,12 +60,15 @@ extension ChildProcess {
     /// sees each line as it comes. A run longer than `timeout` seconds is ended and reported as
     /// `timedOut` (status 124, as timeout(1) says). The program gets its own process group: a
     /// timeout ends ssh and whatever it started (a ProxyCommand).
-    static func capture(_ argv: [String], timeout: Double? = nil, environment: [String: String]? = nil,
-                        onLine: ((Stream, String) -> Void)? = nil) throws -> Captured {
+    static func capture(
+        _ argv: [String], timeout: Double? = nil, environment: [String: String]? = nil,
+        onLine: ((Stream, String) -> Void)? = nil
+    ) throws -> Captured {
         var partial: [Stream: [UInt8]] = [.stdout: [], .stderr: []]
         let finished: SpawnedProcess.Finished
         do {
-            finished = try SpawnedProcess.run(argv, environment: environment, timeout: timeout, newProcessGroup: true) { stream, bytes in
+            finished = try SpawnedProcess.run(argv, environment: environment, timeout: timeout, newProcessGroup: true) {
+                stream, bytes in
                 guard let onLine else { return }
                 partial[stream, default: []] += bytes
                 while let nl = partial[stream]!.firstIndex(of: 0x0A) {
@@ -81,7 +84,8 @@ extension ChildProcess {
                 onLine(s, String(decoding: partial[s]!, as: UTF8.self))
             }
         }
-        return Captured(status: finished.status, stdout: finished.output, stderr: finished.errors,
-                        timedOut: finished.timedOut, seconds: finished.seconds)
+        return Captured(
+            status: finished.status, stdout: finished.output, stderr: finished.errors,
+            timedOut: finished.timedOut, seconds: finished.seconds)
     }
 }

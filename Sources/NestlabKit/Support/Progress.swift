@@ -80,7 +80,9 @@ public final class ProgressView: @unchecked Sendable {
         guard let r = rows[key] else { return }
         let line = "\(key): \(r.phase)" + (r.detail.isEmpty ? "" : " (\(r.detail))")
         // Plain output: a detail-only change (a percentage) is printed at most every 5 seconds.
-        if mode == .lines, !r.done, let last = lastLinePhase[key], last.phase == r.phase, Date().timeIntervalSince(last.at) < 5 {
+        if mode == .lines, !r.done, let last = lastLinePhase[key], last.phase == r.phase,
+            Date().timeIntervalSince(last.at) < 5
+        {
             return
         }
         lastLinePhase[key] = (r.phase, Date())
@@ -110,10 +112,11 @@ public final class ProgressView: @unchecked Sendable {
             let mark = r.done ? (r.failed ? "✗" : "✓") : "…"
             let secs = Int(now.timeIntervalSince(r.since))
             let pad = String(repeating: " ", count: max(0, width - k.count))
-            out += "\(mark) \(k)\(pad)\(r.phase)" + (r.detail.isEmpty ? "" : "  \(r.detail)") + (r.done ? "" : "  \(secs)s") + "\n"
+            out +=
+                "\(mark) \(k)\(pad)\(r.phase)" + (r.detail.isEmpty ? "" : "  \(r.detail)")
+                + (r.done ? "" : "  \(secs)s") + "\n"
         }
         Console.errRaw(out)
         drawnLines = order.count
     }
 }
-

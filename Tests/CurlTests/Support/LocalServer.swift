@@ -1,7 +1,8 @@
 import Foundation
 import Spawn
 
-/// A request as the test server logged it.
+/// A request as the test server logged it (keys as it writes them).
+// swift-format-ignore: AlwaysUseLowerCamelCase
 struct LoggedRequest: Decodable, Equatable {
     var method: String?
     var path: String?
@@ -72,7 +73,8 @@ final class LocalServer {
         // started with Foundation's Process once held another Process's exit socket and
         // stalled the unit tier until the server ended by itself, 15 minutes later.
         let errors = scratch.path("server.err")
-        process = try SpawnedProcess.start(["python3"] + arguments, stdin: .pipe, stdout: .pipe, stderr: .file(errors.path))
+        process = try SpawnedProcess.start(
+            ["python3"] + arguments, stdin: .pipe, stdout: .pipe, stderr: .file(errors.path))
 
         // Read "PORT n\n"; EOF first means the server failed to start.
         var text = ""

@@ -36,7 +36,8 @@ private struct CacheFixture {
     }
 
     func blobNames() -> [String] {
-        (try? FileManager.default.contentsOfDirectory(atPath: cacheRoot.appendingPathComponent("artifacts/sha256").path))?.sorted() ?? []
+        (try? FileManager.default.contentsOfDirectory(atPath: cacheRoot.appendingPathComponent("artifacts/sha256").path))?
+            .sorted() ?? []
     }
 
     func cleanUp() {
@@ -91,8 +92,9 @@ struct ArtifactCacheTests {
         try fixture.server.serve("noble.img", image)
         try fixture.server.serve("kubeadm", binary)
         let pinned = ArtifactRequest(name: "image", url: fixture.server.url("/files/noble.img"), sha256: hex(image))
-        let summed = ArtifactRequest(name: "kubeadm", url: fixture.server.url("/files/kubeadm"),
-                                     checksumsURL: fixture.server.url("/SHA256SUMS"))
+        let summed = ArtifactRequest(
+            name: "kubeadm", url: fixture.server.url("/files/kubeadm"),
+            checksumsURL: fixture.server.url("/SHA256SUMS"))
 
         _ = try await fixture.cache().fetchAll([pinned, summed])
         let before = try fixture.server.requestPaths()
@@ -119,12 +121,17 @@ struct ArtifactCacheTests {
             try await fixture.cache().fetch(ArtifactRequest(name: "ubuntu-24.04", url: url, sha256: pinned))
         }
 
-        #expect(error == .digestMismatch(name: "ubuntu-24.04", url: url.absoluteString, expected: pinned, actual: hex(image)))
-        #expect(error?.description.hasPrefix(
-            "artifact 'ubuntu-24.04' from \(url.absoluteString) does not match its pinned digest: expected sha256 \(pinned), downloaded bytes have sha256 \(hex(image))") == true)
+        #expect(
+            error
+                == .digestMismatch(name: "ubuntu-24.04", url: url.absoluteString, expected: pinned, actual: hex(image)))
+        #expect(
+            error?.description.hasPrefix(
+                "artifact 'ubuntu-24.04' from \(url.absoluteString) does not match its pinned digest: expected sha256 \(pinned), downloaded bytes have sha256 \(hex(image))"
+            ) == true)
         #expect(fixture.blobNames().isEmpty)
         #expect(try fixture.cache().list().isEmpty)
-        let partials = try FileManager.default.contentsOfDirectory(atPath: fixture.cacheRoot.appendingPathComponent("partial").path)
+        let partials = try FileManager.default.contentsOfDirectory(
+            atPath: fixture.cacheRoot.appendingPathComponent("partial").path)
         #expect(partials.isEmpty)
     }
 
@@ -167,9 +174,11 @@ struct ArtifactCacheTests {
 
         // util-linux flock(1) plays a second nestlab: it takes the lock, "downloads" until the
         // test lets it go on (30 s at most), puts the blob in place and lets go of the lock.
-        let other = try SpawnedProcess.start(["/usr/bin/flock", locks.appendingPathComponent("\(lockName).lock").path, "sh", "-c",
-                           "touch '\(marker.path)'; i=0; while [ ! -e '\(release.path)' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done; "
-                           + "cp '\(source.path)' '\(cache.blobPath(sha256: hex(image)).path)'"])
+        let other = try SpawnedProcess.start([
+            "/usr/bin/flock", locks.appendingPathComponent("\(lockName).lock").path, "sh", "-c",
+            "touch '\(marker.path)'; i=0; while [ ! -e '\(release.path)' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done; "
+                + "cp '\(source.path)' '\(cache.blobPath(sha256: hex(image)).path)'",
+        ])
         defer {
             _ = FileManager.default.createFile(atPath: release.path, contents: nil)
             other.wait()
@@ -198,7 +207,9 @@ struct ArtifactCacheTests {
     func pruneAndRecordUse() async throws {
         let fixture = try await CacheFixture.make()
         defer { fixture.cleanUp() }
-        let a = bytes(10_000, 7), b = bytes(20_000, 8), c = bytes(30_000, 9)
+        let a = bytes(10_000, 7)
+        let b = bytes(20_000, 8)
+        let c = bytes(30_000, 9)
         try fixture.server.serve("a", a)
         try fixture.server.serve("b", b)
         try fixture.server.serve("c", c)
@@ -272,7 +283,8 @@ struct ArtifactCacheTests {
     func refreshUnpinned() async throws {
         let fixture = try await CacheFixture.make()
         defer { fixture.cleanUp() }
-        let old = bytes(10_000, 14), new = bytes(12_000, 15)
+        let old = bytes(10_000, 14)
+        let new = bytes(12_000, 15)
         try fixture.server.serve("current.img", old)
         let request = ArtifactRequest(name: "current", url: fixture.server.url("/files/current.img"))
         let cache = fixture.cache()
@@ -316,7 +328,8 @@ struct ArtifactCacheTests {
         let a = bytes(10_000, 13)
         try fixture.server.serve("a", a)
         let cache = fixture.cache()
-        let artifact = try await cache.fetch(ArtifactRequest(name: "a", url: fixture.server.url("/files/a"), sha256: hex(a)))
+        let artifact = try await cache.fetch(
+            ArtifactRequest(name: "a", url: fixture.server.url("/files/a"), sha256: hex(a)))
         try await cache.verify(sha256: artifact.sha256)
 
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: artifact.path.path)
@@ -333,10 +346,14 @@ struct ArtifactCacheTests {
         let fixture = try await CacheFixture.make()
         defer { fixture.cleanUp() }
         let cache = fixture.cache()
-        await #expect(throws: ArtifactError.invalidRequest(name: "x", reason: "sha256 'abc' is not 64 hexadecimal characters")) {
+        await #expect(
+            throws: ArtifactError.invalidRequest(name: "x", reason: "sha256 'abc' is not 64 hexadecimal characters")
+        ) {
             try await cache.fetch(ArtifactRequest(name: "x", url: fixture.server.url("/files/x"), sha256: "abc"))
         }
-        await #expect(throws: ArtifactError.invalidRequest(name: "x", reason: "url file:///etc/passwd is not http or https")) {
+        await #expect(
+            throws: ArtifactError.invalidRequest(name: "x", reason: "url file:///etc/passwd is not http or https")
+        ) {
             try await cache.fetch(ArtifactRequest(name: "x", url: URL(string: "file:///etc/passwd")!))
         }
         #expect(try fixture.server.requestPaths().isEmpty)
@@ -355,9 +372,11 @@ struct ArtifactCacheTests {
 
     @Test("the default root follows XDG_CACHE_HOME, ignoring relative values")
     func defaultRoot() {
-        #expect(ArtifactCache.defaultRoot(environment: ["XDG_CACHE_HOME": "/var/cache/me", "HOME": "/home/u"]).path
+        #expect(
+            ArtifactCache.defaultRoot(environment: ["XDG_CACHE_HOME": "/var/cache/me", "HOME": "/home/u"]).path
                 == "/var/cache/me/nestlab")
-        #expect(ArtifactCache.defaultRoot(environment: ["XDG_CACHE_HOME": "rel", "HOME": "/home/u"]).path
+        #expect(
+            ArtifactCache.defaultRoot(environment: ["XDG_CACHE_HOME": "rel", "HOME": "/home/u"]).path
                 == "/home/u/.cache/nestlab")
         #expect(ArtifactCache.defaultRoot(environment: ["HOME": "/home/u"]).path == "/home/u/.cache/nestlab")
     }

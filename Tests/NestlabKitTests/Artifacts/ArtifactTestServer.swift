@@ -29,8 +29,9 @@ final class ArtifactTestServer: Sendable {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         try Data().write(to: log)
         // Nothing inherited, reaped by waitpid: see SpawnedProcess (and LocalServer).
-        process = try SpawnedProcess.start(["python3", Self.script.path, "--root", root.path, "--log", log.path, "--port", "0"],
-                                           stdin: .pipe, stdout: .pipe, stderr: .inherit)
+        process = try SpawnedProcess.start(
+            ["python3", Self.script.path, "--root", root.path, "--log", log.path, "--port", "0"],
+            stdin: .pipe, stdout: .pipe, stderr: .inherit)
         var text = ""
         while !text.contains("\n") {
             let chunk = process.standardOutput!.availableData

@@ -2,6 +2,7 @@ import Crypto
 import Curl
 import Foundation
 import Testing
+
 @testable import NestlabCore
 @testable import NestlabKit
 
@@ -18,26 +19,33 @@ import Testing
 
     /// A topology whose one image is a URL on the local server, verified by a checksum file.
     static func lab(image: [UInt8]) async throws -> Lab {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nestlab-lock-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("www"), withIntermediateDirectories: true)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nestlab-lock-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(
+            at: dir.appendingPathComponent("www"), withIntermediateDirectories: true)
         let server = try await ArtifactTestServer.start(in: dir.appendingPathComponent("www"))
         try server.serve("disk.img", image)
         try server.serve("SHA256SUMS", Array("\(hex(image))  disk.img\n".utf8))
         let topo = dir.appendingPathComponent("lab.yaml")
         try """
-            name: locktest
-            images:
-              disk: {url: "\(server.url("/files/disk.img").absoluteString)", checksums: "\(server.url("/files/SHA256SUMS").absoluteString)", format: raw}
-            networks: {lab: {mode: nat, cidr: 10.77.0.0/24}}
-            machines: [{name: a}]
-            """.write(to: topo, atomically: true, encoding: .utf8)
-        return Lab(dir: dir, server: server, cache: ArtifactCache(root: dir.appendingPathComponent("cache")), topology: topo.path)
+        name: locktest
+        images:
+          disk: {url: "\(server.url("/files/disk.img").absoluteString)", checksums: "\(server.url("/files/SHA256SUMS").absoluteString)", format: raw}
+        networks: {lab: {mode: nat, cidr: 10.77.0.0/24}}
+        machines: [{name: a}]
+        """.write(to: topo, atomically: true, encoding: .utf8)
+        return Lab(
+            dir: dir, server: server, cache: ArtifactCache(root: dir.appendingPathComponent("cache")),
+            topology: topo.path)
     }
 
     @Test func fetchPinsTheImageAndASecondFetchDownloadsNothing() async throws {
         let image = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         let l = try await Self.lab(image: image)
-        defer { l.server.stop(); try? FileManager.default.removeItem(at: l.dir) }
+        defer {
+            l.server.stop()
+            try? FileManager.default.removeItem(at: l.dir)
+        }
         let (lock, fetched) = try await LabArtifacts.fetch(file: l.topology, updateLock: false, cache: l.cache)
         #expect(fetched.map(\.name) == ["image/disk"] && fetched[0].downloaded)
         #expect(lock.entry("image/disk")?.sha256 == Self.hex(image))
@@ -54,9 +62,15 @@ import Testing
     @Test func aLockedDigestThatNoLongerMatchesIsAnErrorNamingBoth() async throws {
         let image = [UInt8](repeating: 42, count: 10_000)
         let l = try await Self.lab(image: image)
-        defer { l.server.stop(); try? FileManager.default.removeItem(at: l.dir) }
+        defer {
+            l.server.stop()
+            try? FileManager.default.removeItem(at: l.dir)
+        }
         let wrong = String(repeating: "ab", count: 32)
-        let lock = LockFile(artifacts: [LockFile.Entry(name: "image/disk", url: l.server.url("/files/disk.img").absoluteString, sha256: wrong, size: nil)])
+        let lock = LockFile(artifacts: [
+            LockFile.Entry(
+                name: "image/disk", url: l.server.url("/files/disk.img").absoluteString, sha256: wrong, size: nil)
+        ])
         try lock.encoded().write(to: URL(fileURLWithPath: LockFile.path(forTopology: l.topology)))
         do {
             _ = try await LabArtifacts.fetch(file: l.topology, updateLock: false, cache: l.cache)
@@ -82,8 +96,12 @@ import Testing
         let t = try TopologyParser(environment: [:]).load(data: Data(yaml.utf8), file: "k.yaml").0
         let w = try LabArtifacts.wanted(t, lock: nil, updateLock: false)
         let byName = Dictionary(uniqueKeysWithValues: w.map { ($0.request.name, $0.request) })
-        #expect(byName["kubernetes/kubeadm@1.33.4"]?.url.absoluteString == "https://dl.k8s.io/release/v1.33.4/bin/linux/amd64/kubeadm")
-        #expect(byName["kubernetes/kubeadm@1.33.4"]?.checksumsURL?.absoluteString == "https://dl.k8s.io/release/v1.33.4/bin/linux/amd64/kubeadm.sha256")
+        #expect(
+            byName["kubernetes/kubeadm@1.33.4"]?.url.absoluteString
+                == "https://dl.k8s.io/release/v1.33.4/bin/linux/amd64/kubeadm")
+        #expect(
+            byName["kubernetes/kubeadm@1.33.4"]?.checksumsURL?.absoluteString
+                == "https://dl.k8s.io/release/v1.33.4/bin/linux/amd64/kubeadm.sha256")
         #expect(byName["cri-tools/crictl@v1.33.0"] != nil)
         #expect(byName["kata/kata-static@3.20.0"]?.checksumsURL == nil, "pinned by its first download")
         #expect(byName["kubevirt/kubevirt-operator.yaml@v1.6.0"] != nil)
@@ -91,7 +109,8 @@ import Testing
     }
 
     @Test func theMirrorServesVerifiedBlobsAndNothingElse() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nestlab-mirror-\(UUID().uuidString.prefix(8))")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nestlab-mirror-\(UUID().uuidString.prefix(8))")
         let blobs = dir.appendingPathComponent("artifacts/sha256")
         try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -105,9 +124,13 @@ import Testing
         // What a node does: fetch MIRROR/<sha256>/<name> and verify the digest.
         let artifact = Artifact(url: "https://dl.k8s.io/release/v1.33.4/bin/linux/amd64/kubeadm", sha256: sha)
         let target = dir.appendingPathComponent("kubeadm")
-        let result = try await Downloader().download(from: URL(string: artifact.resolvedURL(mirror: mirror.baseURL))!, to: target, checksum: .sha256(sha))
+        let result = try await Downloader().download(
+            from: URL(string: artifact.resolvedURL(mirror: mirror.baseURL))!, to: target, checksum: .sha256(sha))
         #expect(result.sha256 == sha && result.size == 200_000)
-        for bad in ["/\(String(repeating: "0", count: 64))/kubeadm", "/../index.json", "/index.json", "/\(sha)/../../index.json"] {
+        for bad in [
+            "/\(String(repeating: "0", count: 64))/kubeadm", "/../index.json", "/index.json",
+            "/\(sha)/../../index.json",
+        ] {
             do {
                 var once = DownloadOptions()
                 once.maxAttempts = 1

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NestlabKit
 
 /// The hung-kernel check, fed with console lines as the scanner splits them. The hung boot is
@@ -50,8 +51,10 @@ import Testing
         #expect(!d.stalled(at: 10_000))  // cloud-init can be quiet for a long time
     }
 
-    @Test(arguments: ["[    7.047664] systemd[1]: Inserted module 'autofs4'", "Welcome to Debian GNU/Linux 12 (bookworm)!",
-                      "[    2.0] Run /sbin/init as init process"])
+    @Test(arguments: [
+        "[    7.047664] systemd[1]: Inserted module 'autofs4'", "Welcome to Debian GNU/Linux 12 (bookworm)!",
+        "[    2.0] Run /sbin/init as init process",
+    ])
     func otherSignsOfInit(_ line: String) {
         var d = BootStallDetector(silence: 60)
         d.output(at: 0, lines: [line])

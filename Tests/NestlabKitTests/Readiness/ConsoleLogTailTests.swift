@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NestlabKit
 
 /// A watcher following a console log file the way it follows virtlogd's log on a local host:
@@ -12,12 +13,14 @@ import Testing
     }
     deinit { try? FileManager.default.removeItem(at: dir) }
 
-    static let kernel = "[    0.000000] Linux version 6.1.0-28-amd64\r\n[    1.300719] pci 0000:00:01.3: [8086:7113]\r\n"
+    static let kernel =
+        "[    0.000000] Linux version 6.1.0-28-amd64\r\n[    1.300719] pci 0000:00:01.3: [8086:7113]\r\n"
     static let ready = "NESTLAB ready instance=vm-0-abc status=done code=0 cloudinit=ran boot=1\r\n"
 
     func watcher(copy: String = "copy.log", logAppearance: TimeInterval = 10) -> ConsoleWatcher {
-        ConsoleWatcher(machine: "vm-0", expectedInstance: "vm-0-abc", logFile: dir.appendingPathComponent(copy),
-                       logAppearance: logAppearance)
+        ConsoleWatcher(
+            machine: "vm-0", expectedInstance: "vm-0-abc", logFile: dir.appendingPathComponent(copy),
+            logAppearance: logAppearance)
     }
 
     func append(_ text: String, to path: URL) throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NestlabCore
 @testable import NestlabKit
 
@@ -33,11 +34,16 @@ private typealias S = HandoffTestSupport
             for d in ["run/cloud-init", "etc/cloud", "var/lib/cloud/data", "proc/sys/kernel/random", "dev"] {
                 try fm.createDirectory(at: root.appendingPathComponent(d), withIntermediateDirectories: true)
             }
-            if let result { try result.write(to: root.appendingPathComponent("run/cloud-init/result.json"), atomically: true, encoding: .utf8) }
+            if let result {
+                try result.write(
+                    to: root.appendingPathComponent("run/cloud-init/result.json"), atomically: true, encoding: .utf8)
+            }
             if disabled { try "".write(to: self.disabled, atomically: true, encoding: .utf8) }
-            try "\(instance)\n".write(to: root.appendingPathComponent("var/lib/cloud/data/instance-id"), atomically: true, encoding: .utf8)
-            try "6f1c2a3b-0000-4000-8000-000000000000\n".write(to: root.appendingPathComponent("proc/sys/kernel/random/boot_id"),
-                                                              atomically: true, encoding: .utf8)
+            try "\(instance)\n".write(
+                to: root.appendingPathComponent("var/lib/cloud/data/instance-id"), atomically: true, encoding: .utf8)
+            try "6f1c2a3b-0000-4000-8000-000000000000\n".write(
+                to: root.appendingPathComponent("proc/sys/kernel/random/boot_id"),
+                atomically: true, encoding: .utf8)
             // The "serial console": a plain file the script can write.
             try "".write(to: root.appendingPathComponent("dev/ttyS0"), atomically: true, encoding: .utf8)
         }
@@ -45,7 +51,8 @@ private typealias S = HandoffTestSupport
         func report(_ args: [String] = []) throws -> (stdout: String, console: String) {
             let script = root.appendingPathComponent("report-ready")
             try CloudInitRenderer.reporterScript.write(to: script, atomically: true, encoding: .utf8)
-            let r = try S.run(["sh", script.path] + args, environment: ["NESTLAB_ROOT": root.path, "PATH": "/usr/bin:/bin"])
+            let r = try S.run(
+                ["sh", script.path] + args, environment: ["NESTLAB_ROOT": root.path, "PATH": "/usr/bin:/bin"])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stderr.isEmpty, "\(r.stderr)")
             let console = try String(contentsOf: root.appendingPathComponent("dev/ttyS0"), encoding: .utf8)
@@ -57,7 +64,8 @@ private typealias S = HandoffTestSupport
         let g = try Guest(result: try Self.resultJSON(errors: []))
         defer { try? FileManager.default.removeItem(at: g.root) }
         let out = try g.report()
-        let line = "NESTLAB ready instance=lab-vm-0-0123456789ab status=done code=0 cloudinit=ran boot=6f1c2a3b-0000-4000-8000-000000000000"
+        let line =
+            "NESTLAB ready instance=lab-vm-0-0123456789ab status=done code=0 cloudinit=ran boot=6f1c2a3b-0000-4000-8000-000000000000"
         #expect(out.stdout == line + "\n")
         #expect(out.console == line + "\r\n")
         #expect(ConsoleScanner.event(in: line) == .ready(instance: "lab-vm-0-0123456789ab", ok: true, code: 0))
@@ -71,20 +79,26 @@ private typealias S = HandoffTestSupport
     }
 
     @Test func errorsInTheResultReportErrorAndLeaveCloudInitOn() throws {
-        let g = try Guest(result: try Self.resultJSON(errors: ["('scripts_user', RuntimeError('Runparts: 1 failures in 1 attempted commands'))"]))
+        let g = try Guest(
+            result: try Self.resultJSON(errors: [
+                "('scripts_user', RuntimeError('Runparts: 1 failures in 1 attempted commands'))"
+            ]))
         defer { try? FileManager.default.removeItem(at: g.root) }
         let out = try g.report()
         #expect(out.stdout.hasPrefix("NESTLAB ready instance=lab-vm-0-0123456789ab status=error code=1 cloudinit=ran "))
         #expect(ConsoleScanner.event(in: out.stdout) == .ready(instance: "lab-vm-0-0123456789ab", ok: false, code: 1))
         _ = try g.report(["stop"])
-        #expect(!FileManager.default.fileExists(atPath: g.disabled.path), "a failed cloud-init must run again at the next boot")
+        #expect(
+            !FileManager.default.fileExists(atPath: g.disabled.path),
+            "a failed cloud-init must run again at the next boot")
     }
 
     @Test func aBootWithCloudInitOffReportsTheEarlierSuccess() throws {
         let g = try Guest(result: nil, disabled: true)
         defer { try? FileManager.default.removeItem(at: g.root) }
         let out = try g.report()
-        #expect(out.stdout.hasPrefix("NESTLAB ready instance=lab-vm-0-0123456789ab status=done code=0 cloudinit=skipped "))
+        #expect(
+            out.stdout.hasPrefix("NESTLAB ready instance=lab-vm-0-0123456789ab status=done code=0 cloudinit=skipped "))
         #expect(ConsoleScanner.event(in: out.console) == .ready(instance: "lab-vm-0-0123456789ab", ok: true, code: 0))
     }
 
@@ -92,13 +106,15 @@ private typealias S = HandoffTestSupport
         let g = try Guest(result: nil)
         defer { try? FileManager.default.removeItem(at: g.root) }
         let out = try g.report()
-        #expect(out.stdout.hasPrefix("NESTLAB ready instance=lab-vm-0-0123456789ab status=error code=2 cloudinit=missing "))
+        #expect(
+            out.stdout.hasPrefix("NESTLAB ready instance=lab-vm-0-0123456789ab status=error code=2 cloudinit=missing "))
         _ = try g.report(["stop"])
         #expect(!FileManager.default.fileExists(atPath: g.disabled.path))
     }
 
     @Test func theScriptPassesShellcheck() throws {
-        let r = try S.run(["shellcheck", "--shell=sh", "--severity=style", "-"], stdin: Data(CloudInitRenderer.reporterScript.utf8))
+        let r = try S.run(
+            ["shellcheck", "--shell=sh", "--severity=style", "-"], stdin: Data(CloudInitRenderer.reporterScript.utf8))
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
     }
 
@@ -114,11 +130,15 @@ private typealias S = HandoffTestSupport
         try CloudInitRenderer.reporterUnit.write(to: unit, atomically: true, encoding: .utf8)
         try CloudInitRenderer.reporterScript.write(to: script, atomically: true, encoding: .utf8)
         try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
-        let r = try S.run(["systemd-analyze", "verify", "--man=no", "--root=\(root.path)", "/etc/systemd/system/nestlab-ready.service"])
+        let r = try S.run([
+            "systemd-analyze", "verify", "--man=no", "--root=\(root.path)", "/etc/systemd/system/nestlab-ready.service",
+        ])
         #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stdout)\(r.stderr)")
         // A unit systemd would warn about is caught: the check itself can fail.
         try (CloudInitRenderer.reporterUnit + "Bogus=1\n").write(to: unit, atomically: true, encoding: .utf8)
-        let bad = try S.run(["systemd-analyze", "verify", "--man=no", "--root=\(root.path)", "/etc/systemd/system/nestlab-ready.service"])
+        let bad = try S.run([
+            "systemd-analyze", "verify", "--man=no", "--root=\(root.path)", "/etc/systemd/system/nestlab-ready.service",
+        ])
         #expect(!bad.stderr.isEmpty, "systemd-analyze did not object to an unknown key")
     }
 }
@@ -136,8 +156,12 @@ private typealias S = HandoffTestSupport
 
     @Test func theBaselineSeedCarriesNestlabsReporterAndUnit() throws {
         let text = try String(contentsOf: Self.baseline, encoding: .utf8)
-        #expect(text.contains(Self.block(CloudInitRenderer.reporterScript)), "the baseline's report-ready differs from nestlab's")
-        #expect(text.contains(Self.block(CloudInitRenderer.reporterUnit)), "the baseline's nestlab-ready.service differs from nestlab's")
+        #expect(
+            text.contains(Self.block(CloudInitRenderer.reporterScript)),
+            "the baseline's report-ready differs from nestlab's")
+        #expect(
+            text.contains(Self.block(CloudInitRenderer.reporterUnit)),
+            "the baseline's nestlab-ready.service differs from nestlab's")
         #expect(text.contains("- [systemctl, enable, --no-block, --now, nestlab-ready.service]"))
     }
 
@@ -145,7 +169,9 @@ private typealias S = HandoffTestSupport
     /// shellcheck for sh and bash, Python's own parser for python3. A script in another language fails
     /// the test until a checker is added here.
     @Test func repoScriptsPassShellcheck() throws {
-        var shell: [String] = [], python: [String] = [], unknown: [String] = []
+        var shell: [String] = []
+        var python: [String] = []
+        var unknown: [String] = []
         var files = [S.root.appendingPathComponent(".ci/run").path]
         for dir in ["Tests/Bench", "Tests/Scripts", "topologies/bench"] {
             let d = S.root.appendingPathComponent(dir)
@@ -155,11 +181,17 @@ private typealias S = HandoffTestSupport
             }
         }
         for path in files {
-            let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 64)).flatMap { $0 } ?? Data()
+            let head =
+                (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 64)).flatMap { $0 }
+                ?? Data()
             let line = String(decoding: head, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-            if line.hasSuffix("/sh") || line.hasSuffix("bash") { shell.append(path) } else if line.hasSuffix("python3") {
+            if line.hasSuffix("/sh") || line.hasSuffix("bash") {
+                shell.append(path)
+            } else if line.hasSuffix("python3") {
                 python.append(path)
-            } else { unknown.append("\(path): \(line)") }
+            } else {
+                unknown.append("\(path): \(line)")
+            }
         }
         #expect(shell.count >= 8)
         #expect(unknown.isEmpty, "scripts no checker covers: \(unknown)")

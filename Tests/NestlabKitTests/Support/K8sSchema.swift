@@ -47,8 +47,10 @@ enum K8sSchema {
         var problems: [String] = []
         var ok: Bool { problems.isEmpty && !passed.isEmpty }
         var description: String {
-            ok ? "\(file.lastPathComponent): \(passed.joined(separator: ", ")) passed"
-                : "\(file.lastPathComponent): " + (problems.isEmpty ? "nothing validated" : problems.joined(separator: "; "))
+            ok
+                ? "\(file.lastPathComponent): \(passed.joined(separator: ", ")) passed"
+                : "\(file.lastPathComponent): "
+                    + (problems.isEmpty ? "nothing validated" : problems.joined(separator: "; "))
         }
     }
 
@@ -58,7 +60,8 @@ enum K8sSchema {
         var description: String {
             switch self {
             case .notInstalled(let m): return m
-            case .validatorFailed(let s, let o): return "kubernetes-validate exited \(s) without a verdict per file: \(o)"
+            case .validatorFailed(let s, let o):
+                return "kubernetes-validate exited \(s) without a verdict per file: \(o)"
             }
         }
     }
@@ -84,7 +87,8 @@ enum K8sSchema {
             guard parts.count == 3, let i = files.firstIndex(where: { $0.path == parts[1] }) else { continue }
             switch parts[0] {
             case "INFO" where parts[2].hasPrefix("passed for resource "):
-                let resource = parts[2].dropFirst("passed for resource ".count).split(separator: " ").first.map(String.init) ?? "?"
+                let resource =
+                    parts[2].dropFirst("passed for resource ".count).split(separator: " ").first.map(String.init) ?? "?"
                 results[i].passed.append(resource)
             case "ERROR", "WARN":
                 results[i].problems.append(parts[2])

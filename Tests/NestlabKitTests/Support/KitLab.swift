@@ -1,8 +1,8 @@
 import Foundation
-import Spawn
 import Libvirt
 import NestlabCore
 import NestlabKit
+import Spawn
 
 /// A lab on a throwaway libvirt test-driver host, all of it in one temp folder.
 ///
@@ -70,7 +70,8 @@ final class KitLab: @unchecked Sendable {
         """
 
     /// Two machines `vm-0`, `vm-1`: 2 vCPUs pinned by nestlab, 512 MiB on 2M hugepages.
-    static let twoVMs = machineGroup(name: "vm", count: 2, vcpus: 2, memory: "512MiB", disk: "2GiB", address: "10.77.0.10")
+    static let twoVMs = machineGroup(
+        name: "vm", count: 2, vcpus: 2, memory: "512MiB", disk: "2GiB", address: "10.77.0.10")
 
     static let tunedProfile = """
           tuned:
@@ -79,8 +80,10 @@ final class KitLab: @unchecked Sendable {
             memory: {hugepages: 2M}
         """
 
-    static func machineGroup(name: String, count: Int? = nil, vcpus: Int, memory: String, disk: String, address: String,
-                             profile: String = "tuned") -> String {
+    static func machineGroup(
+        name: String, count: Int? = nil, vcpus: Int, memory: String, disk: String, address: String,
+        profile: String = "tuned"
+    ) -> String {
         """
           - name: \(name)
         \(count.map { "    count: \($0)\n" } ?? "")    host: h1
@@ -127,8 +130,10 @@ final class KitLab: @unchecked Sendable {
     // MARK: nestlab's engine
 
     var environment: [String: String] {
-        ["HOME": dir.path, "XDG_CACHE_HOME": dir.appendingPathComponent("cache").path,
-         "NESTLAB_STATE_DIR": store.root.path, "PATH": "/usr/bin:/bin"]
+        [
+            "HOME": dir.path, "XDG_CACHE_HOME": dir.appendingPathComponent("cache").path,
+            "NESTLAB_STATE_DIR": store.root.path, "PATH": "/usr/bin:/bin",
+        ]
     }
 
     var options: LabSession.Options {
@@ -156,7 +161,9 @@ final class KitLab: @unchecked Sendable {
     @discardableResult
     func up(recreate: Bool = false, only: Set<String>? = nil) async throws -> UpReport {
         let s = try open()
-        return try await UpEngine(session: s, options: Self.upOptions(recreate: recreate, only: only), progress: Self.quiet).run()
+        return try await UpEngine(
+            session: s, options: Self.upOptions(recreate: recreate, only: only), progress: Self.quiet
+        ).run()
     }
 
     @discardableResult
@@ -165,7 +172,8 @@ final class KitLab: @unchecked Sendable {
         var o = DownEngine.Options()
         o.only = only
         o.purge = purge
-        return try await DownEngine.run(lab: name, sessions: Array(s.sessions.values), state: s.state, options: o, progress: Self.quiet)
+        return try await DownEngine.run(
+            lab: name, sessions: Array(s.sessions.values), state: s.state, options: o, progress: Self.quiet)
     }
 
     func plan() throws -> LabPlan { try Planner.plan(try open()) }
@@ -208,7 +216,8 @@ struct LibvirtSnapshot: Equatable, CustomStringConvertible {
 
     init(_ c: Connection) throws {
         for d in try c.listAllDomains() {
-            domains[d.name] = DomainFacts(uuid: d.uuid, id: d.id, active: try d.isActive(), xml: try d.xmlDesc(flags: .inactive))
+            domains[d.name] = DomainFacts(
+                uuid: d.uuid, id: d.id, active: try d.isActive(), xml: try d.xmlDesc(flags: .inactive))
         }
         for n in try c.listAllNetworks() { networks[n.name] = "\(n.uuid) \(try n.isActive())" }
         for p in try c.listAllStoragePools() {

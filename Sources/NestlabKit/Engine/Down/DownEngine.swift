@@ -31,8 +31,10 @@ public enum DownEngine {
         return steps
     }
 
-    public static func run(lab: String, sessions: [HostSession], state: LabState, options: Options,
-                           progress: ProgressView) async throws -> DownReport {
+    public static func run(
+        lab: String, sessions: [HostSession], state: LabState, options: Options,
+        progress: ProgressView
+    ) async throws -> DownReport {
         let started = Date()
         var report = DownReport(lab: lab)
         // All hosts at once; the report lists them in the order given.

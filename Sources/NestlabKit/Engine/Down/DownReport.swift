@@ -13,5 +13,7 @@ public struct DownReport: Codable, Sendable {
     public var stateRemoved = false
     public var seconds: Double = 0
 
-    public var removedAnything: Bool { !(domains.isEmpty && volumes.isEmpty && networks.isEmpty && pools.isEmpty && images.isEmpty) }
+    public var removedAnything: Bool {
+        !(domains.isEmpty && volumes.isEmpty && networks.isEmpty && pools.isEmpty && images.isEmpty)
+    }
 }

@@ -25,9 +25,10 @@ final class UpContext: Sendable {
         self.progress = progress
         self.plan = plan
         selected = plan.machines.filter { options.only == nil || options.only!.contains($0.rendered.machine.name) }
-        clusterMembers = Set(session.clusters.flatMap { c in
-            c.nodes.compactMap { n -> String? in if case .host = n.kind { return nil } else { return n.name } }
-        })
+        clusterMembers = Set(
+            session.clusters.flatMap { c in
+                c.nodes.compactMap { n -> String? in if case .host = n.kind { return nil } else { return n.name } }
+            })
     }
 
     // MARK: the ledger
@@ -48,10 +49,16 @@ final class UpContext: Sendable {
         case .present:
             return
         case .placed:
-            ledger.withLock { $0.imagesPlaced.append("\(host):\(volume)"); $0.created += 1 }
+            ledger.withLock {
+                $0.imagesPlaced.append("\(host):\(volume)")
+                $0.created += 1
+            }
         case .replaced(let why):
             noteReplaced(volume, host: host, why: why)
-            ledger.withLock { $0.imagesPlaced.append("\(host):\(volume)"); $0.created += 1 }
+            ledger.withLock {
+                $0.imagesPlaced.append("\(host):\(volume)")
+                $0.created += 1
+            }
         }
     }
 
@@ -66,7 +73,10 @@ final class UpContext: Sendable {
     func keep(_ mirror: ArtifactMirror) { mirrors.withLock { $0.append(mirror) } }
 
     func stopMirrors() {
-        for m in mirrors.withLock({ list in defer { list = [] }; return list }) { m.stop() }
+        for m in mirrors.withLock({ list in
+            defer { list = [] }
+            return list
+        }) { m.stop() }
     }
 
     // MARK: boot gates
@@ -109,11 +119,14 @@ final class UpContext: Sendable {
 
     func watcher(for rm: RenderedMachine, stallCheck: Bool = true) -> ConsoleWatcher {
         let name = rm.machine.name
-        let policy = StallPolicy(silence: options.bootStallSeconds, maxResets: options.bootStallResets) { [progress] message in
+        let policy = StallPolicy(silence: options.bootStallSeconds, maxResets: options.bootStallResets) {
+            [progress] message in
             progress.note(message)  // also goes to the lab log
         }
-        return ConsoleWatcher(machine: name, expectedInstance: rm.seed.instanceID, logFile: s.state.consoleLog(name),
-                              stallPolicy: stallCheck && options.bootStallSeconds > 0 ? policy : nil) { [progress] phase, status, detail in
+        return ConsoleWatcher(
+            machine: name, expectedInstance: rm.seed.instanceID, logFile: s.state.consoleLog(name),
+            stallPolicy: stallCheck && options.bootStallSeconds > 0 ? policy : nil
+        ) { [progress] phase, status, detail in
             progress.update(name, "\(phase): \(status)", detail: detail)
         }
     }
@@ -127,8 +140,8 @@ final class UpContext: Sendable {
     /// and to exercise the remote hosts' way on a local one).
     func consoleSource(_ m: Machine, from position: ConsolePosition) -> ConsoleWatcher.Source {
         guard ProcessInfo.processInfo.environment["NESTLAB_CONSOLE"] != "stream",
-              m.host.isLocal, let path = DomainRenderer.consoleLogPath(m, lab: s.lab.name),
-              access((path as NSString).deletingLastPathComponent, R_OK | X_OK) == 0
+            m.host.isLocal, let path = DomainRenderer.consoleLogPath(m, lab: s.lab.name),
+            access((path as NSString).deletingLastPathComponent, R_OK | X_OK) == 0
         else { return .stream }
         var st = stat()
         if stat(path, &st) == 0 {
@@ -150,13 +163,17 @@ final class UpContext: Sendable {
     func report(started: Date) -> UpReport {
         ledger.withLock { l in
             let plans = selected
-            let ms = plans.compactMap { l.results[$0.rendered.machine.name] }
+            let ms =
+                plans.compactMap { l.results[$0.rendered.machine.name] }
                 + l.results.keys.filter { $0.hasPrefix("host:") }.sorted().compactMap { l.results[$0] }
-            let changed = l.created > 0 || plans.contains { if case .unchanged(true) = $0.action { return false } else { return true } }
+            let changed =
+                l.created > 0
+                || plans.contains { if case .unchanged(true) = $0.action { return false } else { return true } }
             let ok = ms.allSatisfy { $0.error == nil && ($0.drift ?? []).isEmpty } && ms.count >= plans.count
-            var r = UpReport(lab: s.lab.name, changed: changed, machines: ms, networksCreated: l.networksCreated,
-                             imagesPlaced: l.imagesPlaced, volumesReplaced: l.volumesReplaced,
-                             seconds: Date().timeIntervalSince(started), warnings: s.warnings.map(\.description), ok: ok)
+            var r = UpReport(
+                lab: s.lab.name, changed: changed, machines: ms, networksCreated: l.networksCreated,
+                imagesPlaced: l.imagesPlaced, volumesReplaced: l.volumesReplaced,
+                seconds: Date().timeIntervalSince(started), warnings: s.warnings.map(\.description), ok: ok)
             r.clusters = l.clusterResults
             if r.clusters.contains(where: { !$0.ready }) { r.ok = false }
             return r

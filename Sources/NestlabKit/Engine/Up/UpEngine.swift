@@ -33,8 +33,10 @@ public final class UpEngine: Sendable {
     }
 
     static func pipeline(_ options: UpOptions) -> [any UpStep] {
-        var steps: [any UpStep] = [RefuseForeignDomains(), WriteAccessFiles(), PrepareHosts(), ServeArtifactMirror(),
-                                   ConvergeMachines()]
+        var steps: [any UpStep] = [
+            RefuseForeignDomains(), WriteAccessFiles(), PrepareHosts(), ServeArtifactMirror(),
+            ConvergeMachines(),
+        ]
         if options.wait { steps += [WaitForNodes(), WaitForClusters()] }
         return steps
     }
@@ -65,7 +67,9 @@ public final class UpEngine: Sendable {
         for m in report.machines {
             if let e = m.error { reasons.append("\(m.name): \(e)") }
             if let d = m.drift, !d.isEmpty {
-                reasons.append("\(m.name) differs from the topology: \(d.joined(separator: ", ")); run `nestlab up --recreate` to recreate it")
+                reasons.append(
+                    "\(m.name) differs from the topology: \(d.joined(separator: ", ")); run `nestlab up --recreate` to recreate it"
+                )
             }
         }
         return reasons

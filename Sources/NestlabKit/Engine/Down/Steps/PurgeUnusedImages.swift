@@ -16,14 +16,18 @@ struct PurgeUnusedImages: DownStep {
     static func purge(session: HostSession) throws -> [String] {
         let c = session.connection
         guard let pool = try c.storagePoolIfExists(named: Lab.imagePoolName),
-              pool.uuid.lowercased() == Identity.uuid("pool", "images").lowercased() else { return [] }
+            pool.uuid.lowercased() == Identity.uuid("pool", "images").lowercased()
+        else { return [] }
         return try ErrorWithContext.wrap("purging unused base images on \(session.host.name)") {
             var referenced = Set<String>()
             for d in try c.listAllDomains() {
                 let xml = try d.xmlDesc(flags: .inactive)
-                for e in MiniXML.elements(xml) where ["kernel", "initrd", "path"].contains(e.localName) { referenced.insert(e.text) }
+                for e in MiniXML.elements(xml) where ["kernel", "initrd", "path"].contains(e.localName) {
+                    referenced.insert(e.text)
+                }
                 if let meta = try d.metadataIfPresent(uri: NestlabXMLNS.uri, flags: .config).flatMap(LabMetadata.parse),
-                   let base = meta.volume("base") {
+                    let base = meta.volume("base")
+                {
                     referenced.insert(base.name)
                 }
             }
@@ -39,7 +43,11 @@ struct PurgeUnusedImages: DownStep {
             for v in try pool.listAllVolumes() {
                 let n = v.name
                 guard n.hasPrefix("base-") || n.hasPrefix("kernel-") || n.hasPrefix("initrd-") else { continue }
-                if referenced.contains(n) || referenced.contains("\(dir)/\(n)") || referenced.contains((try? v.path()) ?? "") { continue }
+                if referenced.contains(n) || referenced.contains("\(dir)/\(n)")
+                    || referenced.contains((try? v.path()) ?? "")
+                {
+                    continue
+                }
                 try v.delete()
                 removed.append("\(session.host.name):\(n)")
             }

@@ -8,7 +8,9 @@ struct RemoveDomains: DownStep {
 
     func run(_ host: DownHost) throws {
         let wanted = host.options.only
-        let domains = try host.session.labDomains(host.lab).filter { wanted == nil || wanted!.contains($0.meta.machine) }
+        let domains = try host.session.labDomains(host.lab).filter {
+            wanted == nil || wanted!.contains($0.meta.machine)
+        }
         let failures = Mutex<[Int: any Error]>([:])
         DispatchQueue.concurrentPerform(iterations: domains.count) { i in
             let (d, meta) = domains[i]

@@ -22,7 +22,11 @@ struct RemoveVolumes: DownStep {
                 // Golden layers outlive down (rebuild --from uses them); --purge removes them.
                 if n.contains("-golden-") && !purge { continue }
                 guard DownEngine.isLabVolume(n, lab: lab, only: wanted) else {
-                    if wanted == nil { host.note { $0.kept.append("\(host.hostName): volume \(n) in \(poolName) (not named by nestlab)") } }
+                    if wanted == nil {
+                        host.note {
+                            $0.kept.append("\(host.hostName): volume \(n) in \(poolName) (not named by nestlab)")
+                        }
+                    }
                     continue
                 }
                 try v.delete()

@@ -28,7 +28,9 @@ struct ConvergeMachines: UpStep {
                 // Queued in the topology's order as it is launched, so that the first queued
                 // machine is always being prepared or waiting at the gate: never a deadlock.
                 let name = p.rendered.machine.name
-                let gate = options.wait ? s.sessions[p.rendered.machine.host.name].flatMap { context.bootGate(for: p.rendered, $0) } : nil
+                let gate =
+                    options.wait
+                    ? s.sessions[p.rendered.machine.host.name].flatMap { context.bootGate(for: p.rendered, $0) } : nil
                 gate?.enqueue(name)
                 group.addTask {
                     let w = await MachineConvergence(context: context, plan: p).run()
@@ -36,7 +38,10 @@ struct ConvergeMachines: UpStep {
                     return (name, w)
                 }
             }
-            while running < max(1, options.parallel), let p = it.next() { launch(p); running += 1 }
+            while running < max(1, options.parallel), let p = it.next() {
+                launch(p)
+                running += 1
+            }
             while let (name, w) = try await group.next() {
                 if let w { context.ledger.withLock { $0.watchers[name] = w } }
                 if !Interruption.shared.isRequested, let p = it.next() { launch(p) }

@@ -16,41 +16,71 @@ struct GuestOutcome {
             context.record(name) { $0.ready = true }
             progress.finish(name, "ready", detail: rm.machine.primaryAddress?.description ?? "")
         case .failed(let code, let phase, let detail):
-            let what = phase.map { "node script phase '\($0)' failed" + (detail.map { ": \($0)" } ?? "") }
-                ?? (code == 2 ? "cloud-init finished without a result (no /run/cloud-init/result.json in the guest)"
+            let what =
+                phase.map { "node script phase '\($0)' failed" + (detail.map { ": \($0)" } ?? "") }
+                ?? (code == 2
+                    ? "cloud-init finished without a result (no /run/cloud-init/result.json in the guest)"
                     : "cloud-init reported an error (its errors are in /run/cloud-init/result.json in the guest)")
-            context.record(name) { $0.ready = false; $0.error = what; $0.failedPhase = phase; $0.consoleTail = w.tail }
+            context.record(name) {
+                $0.ready = false
+                $0.error = what
+                $0.failedPhase = phase
+                $0.consoleTail = w.tail
+            }
             progress.finish(name, "failed", failed: true, detail: what)
         case .kernelPanic(let line):
-            context.record(name) { $0.ready = false; $0.error = "guest kernel panic: \(line)"; $0.consoleTail = w.tail }
+            context.record(name) {
+                $0.ready = false
+                $0.error = "guest kernel panic: \(line)"
+                $0.consoleTail = w.tail
+            }
             progress.finish(name, "kernel panic", failed: true)
         case .timedOut:
-            let what = Interruption.shared.isRequested ? "interrupted while waiting for cloud-init"
+            let what =
+                Interruption.shared.isRequested
+                ? "interrupted while waiting for cloud-init"
                 : "no readiness report within \(Int(context.options.readyTimeout))s"
-            context.record(name) { $0.ready = false; $0.error = what; $0.consoleTail = w.tail }
+            context.record(name) {
+                $0.ready = false
+                $0.error = what
+                $0.consoleTail = w.tail
+            }
             progress.finish(name, "timed out", failed: true, detail: what)
         case .bootStalled(let line, let silence, let resets):
-            let what = "the guest kernel stopped during boot: nothing on the console for \(silence)s before it started init"
+            let what =
+                "the guest kernel stopped during boot: nothing on the console for \(silence)s before it started init"
                 + (resets > 0 ? ", also after \(resets) reset(s)" : "") + " (last line: \(line))"
-            context.record(name) { $0.ready = false; $0.error = what; $0.consoleTail = w.tail }
+            context.record(name) {
+                $0.ready = false
+                $0.error = what
+                $0.consoleTail = w.tail
+            }
             progress.finish(name, "boot stalled", failed: true, detail: what)
         case .consoleUnavailable(let why):
             let host = rm.machine.host
             let what = "cannot read the console on host '\(host.name)' (\(host.libvirt)) to see readiness: \(why)"
-            context.record(name) { $0.ready = nil; $0.error = what }
+            context.record(name) {
+                $0.ready = nil
+                $0.error = what
+            }
             progress.finish(name, "console unavailable", failed: true, detail: what)
         }
     }
 
     /// Readiness goes into libvirt, so later runs and `status` know without reading the console.
     private func recordReady(_ rm: RenderedMachine, instance: String, _ session: HostSession) async {
-        let meta = LabMetadata.withReady(DomainRenderer.metadata(.init(machine: rm.machine, lab: context.s.lab.name, base: rm.base,
-                                                                      seedVolume: rm.seedVolume, spec: rm.spec)), instance: instance)
+        let meta = LabMetadata.withReady(
+            DomainRenderer.metadata(
+                .init(
+                    machine: rm.machine, lab: context.s.lab.name, base: rm.base,
+                    seedVolume: rm.seedVolume, spec: rm.spec)), instance: instance)
         do {
             try await Blocking.run {
                 try ErrorWithContext.wrap("recording readiness of \(rm.machine.domainName) in its metadata") {
                     let d = try session.connection.domain(named: rm.machine.domainName)
-                    try d.setMetadata(meta.unprefixed().render(), key: NestlabXMLNS.key, uri: NestlabXMLNS.uri, flags: [.live, .config])
+                    try d.setMetadata(
+                        meta.unprefixed().render(), key: NestlabXMLNS.key, uri: NestlabXMLNS.uri,
+                        flags: [.live, .config])
                 }
             }
         } catch {

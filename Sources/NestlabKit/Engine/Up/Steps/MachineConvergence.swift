@@ -16,8 +16,9 @@ struct MachineConvergence {
     func run() async -> ConsoleWatcher? {
         let name = m.name
         context.ledger.withLock {
-            $0.results[name] = UpReport.MachineResult(name: name, host: m.host.name, action: plan.action.label, state: .unknown,
-                                                      address: m.primaryAddress?.description, ready: nil, instance: rm.seed.instanceID)
+            $0.results[name] = UpReport.MachineResult(
+                name: name, host: m.host.name, action: plan.action.label, state: .unknown,
+                address: m.primaryAddress?.description, ready: nil, instance: rm.seed.instanceID)
         }
         guard let session = context.s.sessions[m.host.name] else { return nil }
         if Interruption.shared.isRequested { return nil }
@@ -33,7 +34,10 @@ struct MachineConvergence {
                 return try await keep(running: running, session)
             }
         } catch {
-            context.record(name) { $0.error = "\(error)"; $0.state = .failed }
+            context.record(name) {
+                $0.error = "\(error)"
+                $0.state = .failed
+            }
             progress.finish(name, "failed", failed: true, detail: "\(error)")
             return nil
         }
@@ -43,7 +47,10 @@ struct MachineConvergence {
     private func recreate(after diff: [String], _ session: HostSession) async throws -> ConsoleWatcher? {
         let name = m.name
         guard context.options.recreate else {
-            context.record(name) { $0.drift = diff; $0.state = .drift }
+            context.record(name) {
+                $0.drift = diff
+                $0.state = .drift
+            }
             progress.finish(name, "differs from the topology", failed: true, detail: diff.joined(separator: ", "))
             return nil
         }
@@ -58,7 +65,10 @@ struct MachineConvergence {
                 try pool.volumeIfExists(named: m.overlayVolume)?.delete()
             }
         }
-        context.record(name) { $0.action = "recreate"; $0.drift = nil }
+        context.record(name) {
+            $0.action = "recreate"
+            $0.drift = nil
+        }
         return try await create(session)
     }
 
@@ -122,7 +132,8 @@ struct MachineConvergence {
         // Seeds of earlier specs of this machine are not needed any more.
         try await Blocking.run {
             let pool = try session.connection.storagePool(named: Lab.poolName(lab: lab))
-            for v in try pool.listAllVolumes() where v.name.hasPrefix("\(lab)-\(m.name)-seed-") && v.name != rm.seedVolume {
+            for v in try pool.listAllVolumes()
+            where v.name.hasPrefix("\(lab)-\(m.name)-seed-") && v.name != rm.seedVolume {
                 try? v.delete()
             }
         }
@@ -140,13 +151,15 @@ struct MachineConvergence {
         let golden = context.options.goldenBacking[m.name]
         if let golden {
             backingPath = golden
-            overlayXML = StorageRenderer.overlay(name: m.overlayVolume, capacity: m.disk,
-                                                 backing: VolumeRef(pool: poolName, name: "", path: golden, identity: ""), backingFormat: .qcow2)
+            overlayXML = StorageRenderer.overlay(
+                name: m.overlayVolume, capacity: m.disk,
+                backing: VolumeRef(pool: poolName, name: "", path: golden, identity: ""), backingFormat: .qcow2)
         }
         let made = try await Blocking.run { [overlayXML, backingPath] in
             let pool = try session.connection.storagePool(named: poolName)
-            return try session.ensureOverlay(pool: pool, xml: overlayXML, name: m.overlayVolume, backingPath: backingPath,
-                                             backingFormat: golden == nil ? rm.base.format.rawValue : "qcow2")
+            return try session.ensureOverlay(
+                pool: pool, xml: overlayXML, name: m.overlayVolume, backingPath: backingPath,
+                backingFormat: golden == nil ? rm.base.format.rawValue : "qcow2")
         }
         if made { context.count() }
     }
@@ -156,11 +169,15 @@ struct MachineConvergence {
         let (m, rm) = (self.m, self.rm)
         let lab = context.s.lab.name
         progress.update(m.name, "writing seed")
-        let iso = try NoCloudSeed(userData: rm.seed.userData, metaData: rm.seed.metaData, networkConfig: rm.seed.networkConfig).image()
+        let iso = try NoCloudSeed(
+            userData: rm.seed.userData, metaData: rm.seed.metaData, networkConfig: rm.seed.networkConfig
+        ).image()
         let seed = try await Blocking.run {
             let pool = try session.connection.storagePool(named: Lab.poolName(lab: lab))
-            return try session.ensureVolume(pool: pool, poolPath: Lab.poolPath(lab: lab, host: m.host), name: rm.seedVolume,
-                                            content: VolumeContent(data: iso.bytes), mode: "0600").outcome
+            return try session.ensureVolume(
+                pool: pool, poolPath: Lab.poolPath(lab: lab, host: m.host), name: rm.seedVolume,
+                content: VolumeContent(data: iso.bytes), mode: "0600"
+            ).outcome
         }
         if case .replaced(let why) = seed { context.noteReplaced(rm.seedVolume, host: m.host.name, why: why) }
         if seed != .present { context.count() }
@@ -173,8 +190,9 @@ struct MachineConvergence {
         let gate = options.wait ? context.bootGate(for: rm, session) : nil
         let weight = context.bootWeight(rm)
         if let gate, !gate.tryAcquire(weight, machine: m.name) {
-            progress.update(m.name, "waiting to boot",
-                            detail: "\(gate.waitReason(machine: m.name)) on \(m.host.name) (--boot-limit \(options.bootLimit))")
+            progress.update(
+                m.name, "waiting to boot",
+                detail: "\(gate.waitReason(machine: m.name)) on \(m.host.name) (--boot-limit \(options.bootLimit))")
             guard await gate.acquire(weight, machine: m.name, stop: { Interruption.shared.isRequested }) else {
                 try context.checkInterrupt()
                 return nil
@@ -183,7 +201,9 @@ struct MachineConvergence {
         progress.update(m.name, "starting")
         let source = context.consoleSource(m, from: .end)
         do {
-            try await Blocking.run { try ErrorWithContext.wrap("starting domain \(m.domainName) on \(m.host.name)") { try d.create() } }
+            try await Blocking.run {
+                try ErrorWithContext.wrap("starting domain \(m.domainName) on \(m.host.name)") { try d.create() }
+            }
         } catch {
             gate?.release(weight)
             throw error
@@ -199,7 +219,10 @@ struct MachineConvergence {
         if let gate {
             // The share goes back once the guest is ready, has failed, or has timed out.
             let timeout = options.readyTimeout
-            Task { _ = await w.wait(timeout: timeout); gate.release(weight) }
+            Task {
+                _ = await w.wait(timeout: timeout)
+                gate.release(weight)
+            }
         }
         return w
     }

@@ -22,9 +22,11 @@ struct PrepareHosts: UpStep {
         let hostName = host.name
         context.progress.update(hostName, "storage pools", detail: host.libvirt)
         try await Blocking.run {
-            let images = try session.ensurePool(name: Lab.imagePoolName, path: Lab.imagePoolPath(host: host), uuid: Identity.uuid("pool", "images"))
-            try session.ensurePool(name: Lab.poolName(lab: s.lab.name), path: Lab.poolPath(lab: s.lab.name, host: host),
-                                   uuid: Identity.uuid("pool", s.lab.name))
+            let images = try session.ensurePool(
+                name: Lab.imagePoolName, path: Lab.imagePoolPath(host: host), uuid: Identity.uuid("pool", "images"))
+            try session.ensurePool(
+                name: Lab.poolName(lab: s.lab.name), path: Lab.poolPath(lab: s.lab.name, host: host),
+                uuid: Identity.uuid("pool", s.lab.name))
             // What libvirt holds for the folder must be what is on disk before volumes are checked.
             try? images.refresh()
         }
@@ -34,7 +36,10 @@ struct PrepareHosts: UpStep {
             context.progress.update(hostName, "network \(net.libvirtName)")
             let r = try await Blocking.run { try session.ensureNetwork(net, xml: xml) }
             if r == .created {
-                context.ledger.withLock { $0.networksCreated.append("\(hostName):\(net.libvirtName)"); $0.created += 1 }
+                context.ledger.withLock {
+                    $0.networksCreated.append("\(hostName):\(net.libvirtName)")
+                    $0.created += 1
+                }
             }
         }
         try await placeImages(session, context)
@@ -60,7 +65,9 @@ struct PrepareHosts: UpStep {
                 let r = try await Blocking.run {
                     let pool = try session.connection.storagePool(named: Lab.imagePoolName)
                     let content = try VolumeContent(file: file.path)
-                    return try session.ensureVolume(pool: pool, poolPath: poolPath, name: ref.name, content: content, mode: "0644") { sent, total in
+                    return try session.ensureVolume(
+                        pool: pool, poolPath: poolPath, name: ref.name, content: content, mode: "0644"
+                    ) { sent, total in
                         let pct = total > 0 ? Int(Double(sent) / Double(total) * 100) : 100
                         progress.update(hostName, "image \(ref.name)", detail: "\(pct)%")
                     }

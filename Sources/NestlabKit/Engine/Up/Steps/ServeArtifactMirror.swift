@@ -8,14 +8,18 @@ struct ServeArtifactMirror: UpStep {
     func run(_ context: UpContext) async throws {
         let s = context.s
         if !s.mirrorAddresses.isEmpty && !context.options.wait {
-            context.progress.note("warning: --no-wait stops the artifact mirror when up returns, while the nodes may still be installing from it")
+            context.progress.note(
+                "warning: --no-wait stops the artifact mirror when up returns, while the nodes may still be installing from it"
+            )
         }
         for address in s.mirrorAddresses {
             // The seeds point the guests here: without the mirror they could not install anything.
-            context.keep(try ErrorWithContext.wrap("serving the artifact cache on the lab network") {
-                try ArtifactMirror(cacheRoot: s.cacheRoot, address: address)
-            })
-            context.progress.note("serving the artifact cache to guests at http://\(address):\(ArtifactMirror.defaultPort)")
+            context.keep(
+                try ErrorWithContext.wrap("serving the artifact cache on the lab network") {
+                    try ArtifactMirror(cacheRoot: s.cacheRoot, address: address)
+                })
+            context.progress.note(
+                "serving the artifact cache to guests at http://\(address):\(ArtifactMirror.defaultPort)")
         }
     }
 }

@@ -12,14 +12,20 @@ struct WaitForClusters: UpStep {
         let progress = context.progress
         await withTaskGroup(of: UpReport.ClusterResult?.self) { group in
             for c in s.clusters {
-                let nodeRows = c.nodes.map { n -> String in if case .host(let h) = n.kind { return "host:\(h.name)" } else { return n.name } }
+                let nodeRows = c.nodes.map { n -> String in
+                    if case .host(let h) = n.kind { return "host:\(h.name)" } else { return n.name }
+                }
                 let nodesOK = context.ledger.withLock { l in
-                    nodeRows.allSatisfy { l.results[$0]?.ready == true || (l.results[$0] == nil && options.only != nil) }
+                    nodeRows.allSatisfy {
+                        l.results[$0]?.ready == true || (l.results[$0] == nil && options.only != nil)
+                    }
                 }
                 guard nodesOK else {
                     context.ledger.withLock {
-                        $0.clusterResults.append(UpReport.ClusterResult(name: c.cluster.name, apiServer: c.apiServer, ready: false, nodes: [],
-                                                                        error: "not checked: a node's bootstrap failed (see the machines)"))
+                        $0.clusterResults.append(
+                            UpReport.ClusterResult(
+                                name: c.cluster.name, apiServer: c.apiServer, ready: false, nodes: [],
+                                error: "not checked: a node's bootstrap failed (see the machines)"))
                     }
                     continue
                 }
@@ -31,7 +37,9 @@ struct WaitForClusters: UpStep {
         }
     }
 
-    private func wait(for c: PlannedCluster, _ s: LabSession, _ options: UpOptions, _ progress: ProgressView) async -> UpReport.ClusterResult {
+    private func wait(for c: PlannedCluster, _ s: LabSession, _ options: UpOptions, _ progress: ProgressView) async
+        -> UpReport.ClusterResult
+    {
         let key = "cluster \(c.cluster.name)"
         progress.update(key, "waiting for the API server", detail: c.apiServer)
         do {
@@ -45,7 +53,8 @@ struct WaitForClusters: UpStep {
             progress.finish(key, "not ready", failed: true, detail: "\(error)")
             var nodes: [ClusterReadiness.NodeState] = []
             if case ReadinessError.timedOut(_, _, _, _, let stuck) = error { nodes = stuck }
-            return UpReport.ClusterResult(name: c.cluster.name, apiServer: c.apiServer, ready: false, nodes: nodes, error: "\(error)")
+            return UpReport.ClusterResult(
+                name: c.cluster.name, apiServer: c.apiServer, ready: false, nodes: nodes, error: "\(error)")
         }
     }
 }
