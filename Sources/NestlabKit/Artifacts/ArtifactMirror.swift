@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A read-only HTTP server for the artifact cache, bound to a lab network's gateway
 /// address while `up` runs, so that guests install pinned artifacts without internet
@@ -6,21 +7,20 @@ import Foundation
 ///
 /// It serves only content-addressed blobs that are already verified in the cache: no
 /// secrets, no directory listing, nothing outside `artifacts/sha256/`.
-public final class ArtifactMirror: @unchecked Sendable {
+public final class ArtifactMirror: Sendable {
     public static let defaultPort: UInt16 = 8931
 
     private let blobs: URL
     private let fd: Int32
-    private let lock = NSLock()
-    private var stopped = false
-    private var served: [String] = []
+    /// Whether `stop` was called, and the paths requested so far.
+    private let state = Mutex<(stopped: Bool, served: [String])>((false, []))
     public let address: String
     public let port: UInt16
 
     public var baseURL: String { "http://\(address):\(port)" }
 
     /// Paths requested so far (for logs and tests).
-    public var requests: [String] { lock.withLock { served } }
+    public var requests: [String] { state.withLock { $0.served } }
 
     /// Binds `address:port` (port 0 picks a free one) and starts serving `cacheRoot/artifacts/sha256`.
     public init(cacheRoot: URL, address: String, port: UInt16 = ArtifactMirror.defaultPort) throws {
@@ -61,9 +61,9 @@ public final class ArtifactMirror: @unchecked Sendable {
     deinit { stop() }
 
     public func stop() {
-        let first = lock.withLock { () -> Bool in
-            defer { stopped = true }
-            return !stopped
+        let first = state.withLock { s -> Bool in
+            defer { s.stopped = true }
+            return !s.stopped
         }
         if first {
             shutdown(fd, Int32(SHUT_RDWR))
@@ -72,7 +72,7 @@ public final class ArtifactMirror: @unchecked Sendable {
     }
 
     private func acceptLoop() {
-        while !lock.withLock({ stopped }) {
+        while !state.withLock({ $0.stopped }) {
             let c = accept(fd, nil, nil)
             if c < 0 {
                 if errno == EINTR { continue }
@@ -102,7 +102,7 @@ public final class ArtifactMirror: @unchecked Sendable {
             return
         }
         let path = String(parts[1])
-        lock.withLock { served.append(path) }
+        state.withLock { $0.served.append(path) }
         let comps = path.split(separator: "/", omittingEmptySubsequences: true)
         guard comps.count == 2, comps[0].count == 64, comps[0].allSatisfy({ $0.isASCIIHexDigit && !$0.isUppercase }),
             !comps[1].contains(".."), !comps[1].isEmpty

@@ -1,5 +1,6 @@
 import Foundation
 import NestlabCore
+import Synchronization
 
 /// Shared flags of the commands that change a lab.
 public struct RunFlags: Sendable {
@@ -24,27 +25,27 @@ public struct RunFlags: Sendable {
 }
 
 /// Appends timestamped lines to the lab's log file (never secrets: only progress and errors).
-final class LabLog: @unchecked Sendable {
-    private let handle: FileHandle?
-    private let lock = NSLock()
-    private let fmt = ISO8601DateFormatter()
+final class LabLog: Sendable {
+    private let handle: Mutex<FileHandle?>
 
     init(file: URL) {
         try? FileManager.default.createDirectory(
             at: file.deletingLastPathComponent(), withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
         if !FileManager.default.fileExists(atPath: file.path) {
-            FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
-        handle = try? FileHandle(forWritingTo: file)
-        _ = try? handle?.seekToEnd()
+        let h = try? FileHandle(forWritingTo: file)
+        _ = try? h?.seekToEnd()
+        handle = Mutex(h)
     }
 
     func write(_ line: String) {
-        lock.withLock { try? handle?.write(contentsOf: Data("\(fmt.string(from: Date())) \(line)\n".utf8)) }
+        let stamp = Date().formatted(.iso8601)
+        handle.withLock { h in try? h?.write(contentsOf: Data("\(stamp) \(line)\n".utf8)) }
     }
 
-    deinit { try? handle?.close() }
+    deinit { handle.withLock { h in try? h?.close() } }
 }
 
 public enum LifecycleCommands {

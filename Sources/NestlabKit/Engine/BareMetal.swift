@@ -1,5 +1,6 @@
 import Foundation
 import NestlabCore
+import Synchronization
 
 /// Bare-metal cluster nodes: the same node scripts as in VMs, copied and run over SSH
 /// with the system OpenSSH client (the user's keys, agent and ~/.ssh/config).
@@ -114,15 +115,16 @@ public enum BareMetal {
     }
 
     /// A console scanner shared with the output-reading thread.
-    final class LockedScanner: @unchecked Sendable {
-        private let lock = NSLock()
-        private var scanner = ConsoleScanner()
-        private(set) var phases: [(name: String, status: String, detail: String)] = []
+    final class LockedScanner: Sendable {
+        private let state = Mutex<(scanner: ConsoleScanner, phases: [(name: String, status: String, detail: String)])>(
+            (ConsoleScanner(), []))
+
+        var phases: [(name: String, status: String, detail: String)] { state.withLock { $0.phases } }
 
         func feed(_ line: String) -> [ConsoleEvent] {
-            lock.withLock {
-                let events = scanner.feed(Data((line + "\n").utf8))
-                for case .phase(let n, let s, let d) in events { phases.append((n, s, d)) }
+            state.withLock { s in
+                let events = s.scanner.feed(Data((line + "\n").utf8))
+                for case .phase(let n, let st, let d) in events { s.phases.append((n, st, d)) }
                 return events
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How many VMs may boot at once on one host (`up --boot-limit`).
 public enum BootLimit: Sendable, Equatable, CustomStringConvertible {
@@ -42,48 +43,50 @@ public enum BootLimit: Sendable, Equatable, CustomStringConvertible {
 /// starts preparing it, in that order, and may take a share only when no machine before it
 /// is still queued. A machine leaves the queue when it takes its share or when it will not
 /// boot after all (`withdraw`: it failed, was interrupted, or needed no boot).
-final class BootGate: @unchecked Sendable {
-    private let lock = NSLock()
+final class BootGate: Sendable {
     let capacity: Int
-    private var used = 0
-    /// Machines waiting for their turn, in the order they joined (the topology's).
-    private var queue: [String] = []
+    private struct Slots {
+        var used = 0
+        /// Machines waiting for their turn, in the order they joined (the topology's).
+        var queue: [String] = []
+
+        /// The queued machine that must start before this one, if any.
+        func ahead(of machine: String?) -> String? {
+            guard let machine, queue.contains(machine), let first = queue.first, first != machine else { return nil }
+            return first
+        }
+    }
+    private let slots = Mutex(Slots())
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
-    func enqueue(_ machine: String) { lock.withLock { queue.append(machine) } }
+    func enqueue(_ machine: String) { slots.withLock { $0.queue.append(machine) } }
 
-    func withdraw(_ machine: String) { lock.withLock { queue.removeAll { $0 == machine } } }
-
-    /// The queued machine that must start before this one, if any (call with the lock held).
-    private func ahead(of machine: String?) -> String? {
-        guard let machine, queue.contains(machine), let first = queue.first, first != machine else { return nil }
-        return first
-    }
+    func withdraw(_ machine: String) { slots.withLock { $0.queue.removeAll { $0 == machine } } }
 
     /// Takes `weight` if it fits, or if nothing else is booting (a VM larger than the host still
     /// boots), and if no machine queued before this one is still waiting for its turn.
     func tryAcquire(_ weight: Int, machine: String? = nil) -> Bool {
-        lock.withLock {
-            guard ahead(of: machine) == nil else { return false }
-            guard used == 0 || used + weight <= capacity else { return false }
-            used += weight
-            queue.removeAll { $0 == machine }
+        slots.withLock { s in
+            guard s.ahead(of: machine) == nil else { return false }
+            guard s.used == 0 || s.used + weight <= capacity else { return false }
+            s.used += weight
+            s.queue.removeAll { $0 == machine }
             return true
         }
     }
 
-    func release(_ weight: Int) { lock.withLock { used = max(0, used - weight) } }
+    func release(_ weight: Int) { slots.withLock { $0.used = max(0, $0.used - weight) } }
 
-    var inUse: Int { lock.withLock { used } }
+    var inUse: Int { slots.withLock { $0.used } }
 
     /// Why this machine cannot start now, for the progress line.
     func waitReason(machine: String?) -> String {
-        lock.withLock {
-            if let first = ahead(of: machine) {
-                return "boots after \(first) (topology order); \(used) of \(capacity) boot slots busy"
+        slots.withLock { s in
+            if let first = s.ahead(of: machine) {
+                return "boots after \(first) (topology order); \(s.used) of \(capacity) boot slots busy"
             }
-            return "\(used) of \(capacity) boot slots busy"
+            return "\(s.used) of \(capacity) boot slots busy"
         }
     }
 

@@ -1,11 +1,12 @@
 import Foundation
 import Libvirt
 import NestlabCore
+import Synchronization
 
 /// One libvirt connection to a host, with the lab-level operations nestlab
 /// performs there. Every operation names what it was doing in its errors.
-public final class HostSession: @unchecked Sendable {
-    // Connection is thread-safe (libvirt serializes per connection); the rest is immutable.
+public final class HostSession: Sendable {
+    // Connection is Sendable (libvirt serializes per connection); the rest is immutable.
     public let host: LabHost
     public let connection: Connection
 
@@ -180,21 +181,19 @@ public final class HostSession: @unchecked Sendable {
 /// a lab several times (tests, the benchmark) passes one pool to every
 /// `LabSession.open`, so that all of them talk to the same libvirt state: with the test
 /// driver and a node file, every new connection starts a fresh, empty fake host.
-public final class ConnectionPool: @unchecked Sendable {
-    // Guarded by `lock`; Connection itself is thread-safe.
-    private let lock = NSLock()
-    private var connections: [String: Connection] = [:]
+public final class ConnectionPool: Sendable {
+    private let connections = Mutex<[String: Connection]>([:])
 
     public init() {}
 
     /// The pool's connection to `uri`, opened on first use.
     public func connection(uri: String) throws(LibvirtError) -> Connection {
-        lock.lock()
-        defer { lock.unlock() }
-        if let c = connections[uri] { return c }
-        let c = try Connection(uri: uri)
-        connections[uri] = c
-        return c
+        try connections.withLock { (all: inout [String: Connection]) throws(LibvirtError) -> Connection in
+            if let c = all[uri] { return c }
+            let c = try Connection(uri: uri)
+            all[uri] = c
+            return c
+        }
     }
 }
 

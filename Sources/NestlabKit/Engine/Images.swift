@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NestlabCore
+import Synchronization
 
 /// Where a base image's bytes are on this machine, and their identity.
 public struct LocalImage: Sendable, Hashable {
@@ -18,10 +19,9 @@ public struct LocalFile: Sendable, Hashable {
 
 /// Content digests of local files, remembered by path, size, mtime and inode so
 /// that a 2 GiB image is hashed once, not on every `plan`.
-public final class DigestCache: @unchecked Sendable {
-    private let lock = NSLock()
+public final class DigestCache: Sendable {
     private let file: URL
-    private var entries: [String: Entry]
+    private let entries: Mutex<[String: Entry]>
 
     struct Entry: Codable {
         var size: UInt64
@@ -32,7 +32,7 @@ public final class DigestCache: @unchecked Sendable {
 
     public init(cacheRoot: URL) {
         file = cacheRoot.appendingPathComponent("digests.json")
-        entries = (try? JSONDecoder().decode([String: Entry].self, from: Data(contentsOf: file))) ?? [:]
+        entries = Mutex((try? JSONDecoder().decode([String: Entry].self, from: Data(contentsOf: file))) ?? [:])
     }
 
     public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
@@ -48,11 +48,11 @@ public final class DigestCache: @unchecked Sendable {
         let size = UInt64(st.st_size)
         let mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
         let inode = UInt64(st.st_ino)
-        if let e = lock.withLock({ entries[path] }), e.size == size, e.mtime == mtime, e.inode == inode {
+        if let e = entries.withLock({ $0[path] }), e.size == size, e.mtime == mtime, e.inode == inode {
             return LocalFile(path: path, sha256: e.sha256, size: size)
         }
         let digest = try Self.hash(path)
-        lock.withLock {
+        entries.withLock { entries in
             entries[path] = Entry(size: size, mtime: mtime, inode: inode, sha256: digest)
             try? FileManager.default.createDirectory(
                 at: file.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -4,7 +4,7 @@ import Synchronization
 
 /// Everything a command needs about one lab: the topology, its state folder,
 /// connections to its hosts, their facts, the resolved lab and its rendering.
-public final class LabSession: @unchecked Sendable {
+public final class LabSession: Sendable {
     // Built once in `open`, read-only afterwards.
     public let topology: Topology
     public let warnings: [Diagnostic]

@@ -102,8 +102,8 @@ public enum StateError: Error, CustomStringConvertible {
 ///
 /// The kernel drops the lock when the process dies, so a crashed run never
 /// leaves a lab locked.
-public final class LabLock: @unchecked Sendable {
-    // The descriptor is only touched in init and deinit.
+public final class LabLock: Sendable {
+    // The descriptor is only used in init and deinit.
     private let fd: Int32
     public let lab: String
 

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Runs blocking C calls (libvirt, file copies) off Swift's cooperative thread pool.
 ///
@@ -57,24 +58,27 @@ private func countSignal(_: Int32) {
 /// A plain `sigaction` handler counts the signals and a timer on a global queue acts on them.
 /// (A DispatchSource signal source needs the signal ignored, and on Linux an ignored signal
 /// is discarded before libdispatch's signalfd sees it: Ctrl-C did nothing.)
-public final class Interruption: @unchecked Sendable {
+public final class Interruption: Sendable {
     public static let shared = Interruption()
-    private let lock = NSLock()
-    private var flag = false
-    private var handlers: [@Sendable () -> Void] = []
-    private var timer: (any DispatchSourceTimer)?
-    private var seen: sig_atomic_t = 0
+    private struct State {
+        var flag = false
+        var handlers: [@Sendable () -> Void] = []
+        var installed = false
+        var seen: sig_atomic_t = 0
+    }
+    private let state = Mutex(State())
 
-    public var isRequested: Bool { lock.withLock { flag } }
+    public var isRequested: Bool { state.withLock { $0.flag } }
 
-    public func request() { lock.withLock { flag = true } }
+    public func request() { state.withLock { $0.flag = true } }
 
     /// Installs handlers for Ctrl-C and SIGTERM that set the flag and call every `onInterrupt`
     /// given so far (the second signal exits at once, with 130).
     public func install(onInterrupt: @escaping @Sendable () -> Void) {
-        let start: Bool = lock.withLock {
-            handlers.append(onInterrupt)
-            return timer == nil
+        let start: Bool = state.withLock { s in
+            s.handlers.append(onInterrupt)
+            defer { s.installed = true }
+            return !s.installed
         }
         guard start else { return }
         _ = signalCount.pointee
@@ -87,19 +91,21 @@ public final class Interruption: @unchecked Sendable {
         }
         let t = DispatchSource.makeTimerSource(queue: .global())
         t.schedule(deadline: .now() + .milliseconds(100), repeating: .milliseconds(100))
-        t.setEventHandler { [weak self] in self?.poll() }
-        lock.withLock { timer = t }
+        // The handler holds its timer: it polls for as long as the process lives.
+        t.setEventHandler { [weak self] in
+            withExtendedLifetime(t) { self?.poll() }
+        }
         t.resume()
     }
 
     private func poll() {
         let count = signalCount.pointee
-        let run: [@Sendable () -> Void] = lock.withLock {
-            guard count != seen else { return [] }
-            seen = count
-            if flag || count >= 2 { exit(130) }
-            flag = true
-            return handlers
+        let run: [@Sendable () -> Void] = state.withLock { s in
+            guard count != s.seen else { return [] }
+            s.seen = count
+            if s.flag || count >= 2 { exit(130) }
+            s.flag = true
+            return s.handlers
         }
         for h in run { h() }
     }

@@ -1,18 +1,18 @@
 import Foundation
+import Synchronization
 
 /// Shows what a long run is doing: a live view per machine on a terminal,
 /// plain timestamped lines otherwise, nothing on stdout in JSON mode.
-public final class ProgressView: @unchecked Sendable {
+///
+/// Called from many tasks at once; the screen's state lives behind a Mutex, and every write to
+/// the terminal happens while it is held, so lines never interleave.
+public final class ProgressView: Sendable {
     public enum Mode: Sendable { case live, lines, quiet }
 
-    private let lock = NSLock()
     private let mode: Mode
     private let start = Date()
-    private var order: [String] = []
-    private var rows: [String: (phase: String, detail: String, since: Date, done: Bool, failed: Bool)] = [:]
-    private var drawnLines = 0
-    private var lastDraw = Date.distantPast
     private let log: (@Sendable (String) -> Void)?
+    private let screen = Mutex(Screen())
 
     /// - Parameter log: also receives every change as a line (the lab log file).
     public init(mode: Mode, log: (@Sendable (String) -> Void)? = nil) {
@@ -29,33 +29,36 @@ public final class ProgressView: @unchecked Sendable {
 
     /// Sets a row's phase ("defining domain", "booting").
     public func update(_ key: String, _ phase: String, detail: String = "") {
-        lock.withLock {
-            if rows[key] == nil { order.append(key) }
-            let changed = rows[key]?.phase != phase || rows[key]?.detail != detail
-            rows[key] = (phase, detail, rows[key]?.phase == phase ? rows[key]!.since : Date(), false, false)
-            if changed { emit(key) }
+        screen.withLock { s in
+            if s.rows[key] == nil { s.order.append(key) }
+            let old = s.rows[key]
+            let changed = old?.phase != phase || old?.detail != detail
+            s.rows[key] = Row(
+                phase: phase, detail: detail, since: old?.phase == phase ? old!.since : Date(), done: false,
+                failed: false)
+            if changed { emit(key, &s) }
         }
     }
 
     public func finish(_ key: String, _ phase: String, failed: Bool = false, detail: String = "") {
-        lock.withLock {
-            if rows[key] == nil { order.append(key) }
-            rows[key] = (phase, detail, Date(), true, failed)
-            emit(key)
+        screen.withLock { s in
+            if s.rows[key] == nil { s.order.append(key) }
+            s.rows[key] = Row(phase: phase, detail: detail, since: Date(), done: true, failed: failed)
+            emit(key, &s)
         }
     }
 
     /// A message that is not about one row.
     public func note(_ message: String) {
-        lock.withLock {
+        screen.withLock { s in
             log?(message)
             switch mode {
             case .quiet: break
             case .lines: Console.err("[\(elapsed)] \(message)")
             case .live:
-                clear()
+                s.clear()
                 Console.err(message)
-                draw(force: true)
+                s.draw(force: true)
             }
         }
     }
@@ -68,55 +71,70 @@ public final class ProgressView: @unchecked Sendable {
 
     /// Leaves the live view in place and stops redrawing.
     public func close() {
-        lock.withLock {
-            if mode == .live { draw(force: true) }
-            drawnLines = 0
+        screen.withLock { s in
+            if mode == .live { s.draw(force: true) }
+            s.drawnLines = 0
         }
     }
 
-    private var lastLinePhase: [String: (phase: String, at: Date)] = [:]
-
-    private func emit(_ key: String) {
-        guard let r = rows[key] else { return }
+    private func emit(_ key: String, _ s: inout Screen) {
+        guard let r = s.rows[key] else { return }
         let line = "\(key): \(r.phase)" + (r.detail.isEmpty ? "" : " (\(r.detail))")
         // Plain output: a detail-only change (a percentage) is printed at most every 5 seconds.
-        if mode == .lines, !r.done, let last = lastLinePhase[key], last.phase == r.phase,
+        if mode == .lines, !r.done, let last = s.lastLinePhase[key], last.phase == r.phase,
             Date().timeIntervalSince(last.at) < 5
         {
             return
         }
-        lastLinePhase[key] = (r.phase, Date())
+        s.lastLinePhase[key] = (r.phase, Date())
         log?(line)
         switch mode {
         case .quiet: break
         case .lines: Console.err("[\(elapsed)] \(line)")
-        case .live: draw(force: r.done)
+        case .live: s.draw(force: r.done)
         }
     }
 
-    private func clear() {
-        guard drawnLines > 0 else { return }
-        Console.errRaw("\u{1B}[\(drawnLines)A\u{1B}[J")
-        drawnLines = 0
+    private struct Row {
+        var phase: String
+        var detail: String
+        var since: Date
+        var done: Bool
+        var failed: Bool
     }
 
-    private func draw(force: Bool) {
-        let now = Date()
-        if !force && now.timeIntervalSince(lastDraw) < 0.1 { return }
-        lastDraw = now
-        clear()
-        let width = (order.map(\.count).max() ?? 4) + 1
-        var out = ""
-        for k in order {
-            guard let r = rows[k] else { continue }
-            let mark = r.done ? (r.failed ? "✗" : "✓") : "…"
-            let secs = Int(now.timeIntervalSince(r.since))
-            let pad = String(repeating: " ", count: max(0, width - k.count))
-            out +=
-                "\(mark) \(k)\(pad)\(r.phase)" + (r.detail.isEmpty ? "" : "  \(r.detail)")
-                + (r.done ? "" : "  \(secs)s") + "\n"
+    /// The rows and what is on the terminal now.
+    private struct Screen {
+        var order: [String] = []
+        var rows: [String: Row] = [:]
+        var drawnLines = 0
+        var lastDraw = Date.distantPast
+        var lastLinePhase: [String: (phase: String, at: Date)] = [:]
+
+        mutating func clear() {
+            guard drawnLines > 0 else { return }
+            Console.errRaw("\u{1B}[\(drawnLines)A\u{1B}[J")
+            drawnLines = 0
         }
-        Console.errRaw(out)
-        drawnLines = order.count
+
+        mutating func draw(force: Bool) {
+            let now = Date()
+            if !force && now.timeIntervalSince(lastDraw) < 0.1 { return }
+            lastDraw = now
+            clear()
+            let width = (order.map(\.count).max() ?? 4) + 1
+            var out = ""
+            for k in order {
+                guard let r = rows[k] else { continue }
+                let mark = r.done ? (r.failed ? "✗" : "✓") : "…"
+                let secs = Int(now.timeIntervalSince(r.since))
+                let pad = String(repeating: " ", count: max(0, width - k.count))
+                out +=
+                    "\(mark) \(k)\(pad)\(r.phase)" + (r.detail.isEmpty ? "" : "  \(r.detail)")
+                    + (r.done ? "" : "  \(secs)s") + "\n"
+            }
+            Console.errRaw(out)
+            drawnLines = order.count
+        }
     }
 }
