@@ -95,70 +95,75 @@ public struct BenchParameters: Sendable, Hashable {
                 file: file, line: node.mark?.line,
                 message: "expected a mapping of parameters (duration, iperf3, redis, stress-ng, pgbench, fio)")
         }
-        for (k, v) in top {
-            let key = k.string ?? ""
-            switch key {
-            case "duration": p.duration = try int(v, file, "duration", 1...86_400)
-            case "iperf3":
-                try section(v, file, key, ["streams"]) { k, v in
-                    p.iperf3Streams = try int(v, file, "iperf3.\(k)", 1...128)
-                }
-            case "redis":
-                try section(v, file, key, ["requests", "clients", "pipeline"]) { k, v in
-                    switch k {
-                    case "requests": p.redisRequests = try int(v, file, "redis.requests", 1...1_000_000_000)
-                    case "clients": p.redisClients = try int(v, file, "redis.clients", 1...10_000)
-                    default: p.redisPipeline = try int(v, file, "redis.pipeline", 1...10_000)
-                    }
-                }
-            case "stress-ng":
-                try section(v, file, key, ["cpus", "method"]) { k, v in
-                    if k == "cpus" {
-                        p.stressCPUs = try int(v, file, "stress-ng.cpus", 0...4096)
-                    } else {
-                        p.stressMethod = try word(
-                            v, file, "stress-ng.method", #"^[a-z0-9][a-z0-9_-]{0,31}$"#,
-                            "a stress-ng CPU method such as all or matrixprod")
-                    }
-                }
-            case "pgbench":
-                try section(v, file, key, ["scale", "clients", "threads"]) { k, v in
-                    switch k {
-                    case "scale": p.pgbenchScale = try int(v, file, "pgbench.scale", 1...100_000)
-                    case "clients": p.pgbenchClients = try int(v, file, "pgbench.clients", 1...10_000)
-                    default: p.pgbenchThreads = try int(v, file, "pgbench.threads", 1...1_024)
-                    }
-                }
-            case "fio":
-                try section(v, file, key, ["size", "rw", "bs", "iodepth", "engine", "direct"]) { k, v in
-                    switch k {
-                    case "size":
-                        p.fioSize = try word(
-                            v, file, "fio.size", #"^[1-9][0-9]{0,8}[KMGT]?$"#, "a size such as 512M or 1G")
-                    case "rw":
-                        p.fioRW = try word(
-                            v, file, "fio.rw", #"^(read|write|randread|randwrite|rw|readwrite|randrw)$"#,
-                            "one of read, write, randread, randwrite, rw, readwrite, randrw")
-                    case "bs":
-                        p.fioBS = try word(
-                            v, file, "fio.bs", #"^[1-9][0-9]{0,6}[kKmM]?$"#, "a block size such as 4k or 1M")
-                    case "iodepth": p.fioIODepth = try int(v, file, "fio.iodepth", 1...65_536)
-                    case "engine":
-                        p.fioEngine = try word(
-                            v, file, "fio.engine", #"^[a-z0-9_]{1,32}$"#,
-                            "an fio ioengine such as libaio, io_uring or psync")
-                    default: p.fioDirect = try int(v, file, "fio.direct", 0...1)
-                    }
-                }
-            default:
-                throw BenchParameterError(
-                    file: file, line: k.mark?.line,
-                    message:
-                        "unknown parameter '\(key.prefix(64))'; valid: duration, iperf3, redis, stress-ng, pgbench, fio"
-                )
-            }
-        }
+        for (k, v) in top { try p.set(k, v, file) }
         return p
+    }
+
+    /// Sets the top-level parameter `k` (a number, or a section of them) from `v`.
+    private mutating func set(_ k: Node, _ v: Node, _ file: String) throws {
+        let key = k.string ?? ""
+        switch key {
+        case "duration": duration = try Self.int(v, file, "duration", 1...86_400)
+        case "iperf3":
+            try Self.section(v, file, key, ["streams"]) { k, v in
+                iperf3Streams = try Self.int(v, file, "iperf3.\(k)", 1...128)
+            }
+        case "redis":
+            try Self.section(v, file, key, ["requests", "clients", "pipeline"]) { k, v in
+                switch k {
+                case "requests": redisRequests = try Self.int(v, file, "redis.requests", 1...1_000_000_000)
+                case "clients": redisClients = try Self.int(v, file, "redis.clients", 1...10_000)
+                default: redisPipeline = try Self.int(v, file, "redis.pipeline", 1...10_000)
+                }
+            }
+        case "stress-ng":
+            try Self.section(v, file, key, ["cpus", "method"]) { k, v in
+                if k == "cpus" {
+                    stressCPUs = try Self.int(v, file, "stress-ng.cpus", 0...4096)
+                } else {
+                    stressMethod = try Self.word(
+                        v, file, "stress-ng.method", #"^[a-z0-9][a-z0-9_-]{0,31}$"#,
+                        "a stress-ng CPU method such as all or matrixprod")
+                }
+            }
+        case "pgbench":
+            try Self.section(v, file, key, ["scale", "clients", "threads"]) { k, v in
+                switch k {
+                case "scale": pgbenchScale = try Self.int(v, file, "pgbench.scale", 1...100_000)
+                case "clients": pgbenchClients = try Self.int(v, file, "pgbench.clients", 1...10_000)
+                default: pgbenchThreads = try Self.int(v, file, "pgbench.threads", 1...1_024)
+                }
+            }
+        case "fio":
+            try Self.section(v, file, key, ["size", "rw", "bs", "iodepth", "engine", "direct"]) { k, v in
+                try setFIO(k, v, file)
+            }
+        default:
+            throw BenchParameterError(
+                file: file, line: k.mark?.line,
+                message:
+                    "unknown parameter '\(key.prefix(64))'; valid: duration, iperf3, redis, stress-ng, pgbench, fio"
+            )
+        }
+    }
+
+    /// Sets one key of the `fio` section.
+    private mutating func setFIO(_ k: String, _ v: Node, _ file: String) throws {
+        switch k {
+        case "size":
+            fioSize = try Self.word(v, file, "fio.size", #"^[1-9][0-9]{0,8}[KMGT]?$"#, "a size such as 512M or 1G")
+        case "rw":
+            fioRW = try Self.word(
+                v, file, "fio.rw", #"^(read|write|randread|randwrite|rw|readwrite|randrw)$"#,
+                "one of read, write, randread, randwrite, rw, readwrite, randrw")
+        case "bs":
+            fioBS = try Self.word(v, file, "fio.bs", #"^[1-9][0-9]{0,6}[kKmM]?$"#, "a block size such as 4k or 1M")
+        case "iodepth": fioIODepth = try Self.int(v, file, "fio.iodepth", 1...65_536)
+        case "engine":
+            fioEngine = try Self.word(
+                v, file, "fio.engine", #"^[a-z0-9_]{1,32}$"#, "an fio ioengine such as libaio, io_uring or psync")
+        default: fioDirect = try Self.int(v, file, "fio.direct", 0...1)
+        }
     }
 
     static func section(

@@ -90,6 +90,24 @@ public enum BenchPods {
 
     /// A pod of the run.
     public static func pod(_ p: Pod, _ s: Settings) -> Node {
+        let spec = podSpec(p, container(p, s))
+        return YAMLBuilder.map([
+            ("apiVersion", YAMLBuilder.str("v1")),
+            ("kind", YAMLBuilder.str("Pod")),
+            (
+                "metadata",
+                YAMLBuilder.map([
+                    ("name", YAMLBuilder.str(p.name)),
+                    ("namespace", YAMLBuilder.str(s.namespace)),
+                    ("labels", labels(s, [("nestlab.dev/runtime", p.runtime), ("nestlab.dev/role", p.role)])),
+                ])
+            ),
+            ("spec", YAMLBuilder.map(spec)),
+        ])
+    }
+
+    /// The pod's one container: the unikernel image, or the bench image waiting with a scratch volume.
+    private static func container(_ p: Pod, _ s: Settings) -> Node {
         let resources = YAMLBuilder.map([
             ("cpu", YAMLBuilder.str(String(s.cpus))), ("memory", YAMLBuilder.str(s.memory)),
         ])
@@ -118,6 +136,11 @@ public enum BenchPods {
                 ),
             ])
         }
+        return container
+    }
+
+    /// The pod's spec: its runtime class, its node, and the container.
+    private static func podSpec(_ p: Pod, _ container: Node) -> [(String, Node)] {
         var spec: [(String, Node)] = []
         if let rc = p.runtimeClassName { spec.append(("runtimeClassName", YAMLBuilder.str(rc))) }
         spec.append(("nodeSelector", YAMLBuilder.map([("kubernetes.io/hostname", YAMLBuilder.str(p.node))])))
@@ -149,19 +172,7 @@ public enum BenchPods {
                     ])
                 ))
         }
-        return YAMLBuilder.map([
-            ("apiVersion", YAMLBuilder.str("v1")),
-            ("kind", YAMLBuilder.str("Pod")),
-            (
-                "metadata",
-                YAMLBuilder.map([
-                    ("name", YAMLBuilder.str(p.name)),
-                    ("namespace", YAMLBuilder.str(s.namespace)),
-                    ("labels", labels(s, [("nestlab.dev/runtime", p.runtime), ("nestlab.dev/role", p.role)])),
-                ])
-            ),
-            ("spec", YAMLBuilder.map(spec)),
-        ])
+        return spec
     }
 
     static func labels(_ s: Settings, _ more: [(String, String)]) -> Node {

@@ -45,68 +45,51 @@ public struct Kubeconfig: Sendable, Hashable {
 
     /// The kubeconfig as YAML.
     public func render() throws(PKIError) -> String {
-        func map(_ pairs: [(String, Node)]) -> Node {
-            .mapping(Node.Mapping(pairs.map { (Node($0.0), $0.1) }))
-        }
-        // Yams quotes a string that would otherwise read back as a bool, number or null.
-        func str(_ value: String) -> Node { .scalar(value.represented()) }
-        func base64(_ pem: String) -> Node { str(Data(pem.utf8).base64EncodedString()) }
-
-        let root = map([
-            ("apiVersion", str("v1")),
-            ("kind", str("Config")),
+        let root = Self.map([
+            ("apiVersion", Self.str("v1")),
+            ("kind", Self.str("Config")),
             (
                 "clusters",
-                .sequence(
-                    Node.Sequence([
-                        map([
-                            ("name", str(clusterName)),
-                            (
-                                "cluster",
-                                map([
-                                    ("server", str(server)),
-                                    ("certificate-authority-data", base64(certificateAuthorityPEM)),
-                                ])
-                            ),
-                        ])
+                Self.namedList(
+                    clusterName, "cluster",
+                    Self.map([
+                        ("server", Self.str(server)),
+                        ("certificate-authority-data", Self.base64(certificateAuthorityPEM)),
                     ]))
             ),
             (
                 "users",
-                .sequence(
-                    Node.Sequence([
-                        map([
-                            ("name", str(userName)),
-                            (
-                                "user",
-                                map([
-                                    ("client-certificate-data", base64(clientCertificatePEM)),
-                                    ("client-key-data", base64(clientKeyPEM)),
-                                ])
-                            ),
-                        ])
+                Self.namedList(
+                    userName, "user",
+                    Self.map([
+                        ("client-certificate-data", Self.base64(clientCertificatePEM)),
+                        ("client-key-data", Self.base64(clientKeyPEM)),
                     ]))
             ),
             (
                 "contexts",
-                .sequence(
-                    Node.Sequence([
-                        map([
-                            ("name", str(contextName)),
-                            (
-                                "context",
-                                map([
-                                    ("cluster", str(clusterName)),
-                                    ("user", str(userName)),
-                                ])
-                            ),
-                        ])
-                    ]))
+                Self.namedList(
+                    contextName, "context",
+                    Self.map([("cluster", Self.str(clusterName)), ("user", Self.str(userName))]))
             ),
-            ("current-context", str(contextName)),
+            ("current-context", Self.str(contextName)),
             ("preferences", .mapping(Node.Mapping([], .implicit, .flow))),
         ])
         return try PKIError.wrapping("rendering the kubeconfig") { try Yams.serialize(node: root) }
+    }
+
+    private static func map(_ pairs: [(String, Node)]) -> Node {
+        .mapping(Node.Mapping(pairs.map { (Node($0.0), $0.1) }))
+    }
+
+    /// Yams quotes a string that would otherwise read back as a bool, number or null.
+    private static func str(_ value: String) -> Node { .scalar(value.represented()) }
+
+    private static func base64(_ pem: String) -> Node { str(Data(pem.utf8).base64EncodedString()) }
+
+    /// A list of one entry: `- name: NAME` with `KEY: body`, as kubeconfig's clusters, users and contexts are.
+    private static func namedList(_ name: String, _ key: String, _ body: Node) -> Node {
+        .sequence(Node.Sequence([map([("name", str(name)), (key, body)])]))
     }
 
     /// Renders and writes the kubeconfig with mode 0600.

@@ -187,53 +187,72 @@ public enum DomainRenderer {
         }
         d.append(XMLElement("vcpu", [("placement", "static")], text: "\(m.vcpus)"))
         if p.iothread { d.append(XMLElement("iothreads", text: "1")) }
-        if !m.vcpuPins.isEmpty || m.emulatorPin != nil || m.iothreadPin != nil {
-            var ct = XMLElement("cputune")
-            for (i, set) in m.vcpuPins.enumerated() {
-                ct.append(XMLElement("vcpupin", [("vcpu", "\(i)"), ("cpuset", set.description)]))
-            }
-            if let e = m.emulatorPin { ct.append(XMLElement("emulatorpin", [("cpuset", e.description)])) }
-            if let io = m.iothreadPin {
-                ct.append(XMLElement("iothreadpin", [("iothread", "1"), ("cpuset", io.description)]))
-            }
-            d.append(ct)
-        }
+        if let ct = cputune(m) { d.append(ct) }
         if let n = m.numaNode, p.numa != .none {
             d.append(
                 XMLElement(
                     "numatune", [], [.element(XMLElement("memory", [("mode", p.numa.rawValue), ("nodeset", "\(n)")]))]))
         }
+        d.append(osElement(input))
+        d.append(XMLElement("features", [], [.element(XMLElement("acpi")), .element(XMLElement("apic"))]))
+        if let cpu = cpuElement(m) { d.append(cpu) }
+        d.append(XMLElement("clock", [("offset", "utc")]))
+        d.append(XMLElement("on_poweroff", text: "destroy"))
+        d.append(XMLElement("on_reboot", text: "restart"))
+        d.append(XMLElement("on_crash", text: "destroy"))
+        d.append(devices(input))
+        return d
+    }
+
+    /// `<cputune>`: vCPU, emulator and I/O thread pins, when any is set.
+    private static func cputune(_ m: Machine) -> XMLElement? {
+        guard !m.vcpuPins.isEmpty || m.emulatorPin != nil || m.iothreadPin != nil else { return nil }
+        var ct = XMLElement("cputune")
+        for (i, set) in m.vcpuPins.enumerated() {
+            ct.append(XMLElement("vcpupin", [("vcpu", "\(i)"), ("cpuset", set.description)]))
+        }
+        if let e = m.emulatorPin { ct.append(XMLElement("emulatorpin", [("cpuset", e.description)])) }
+        if let io = m.iothreadPin {
+            ct.append(XMLElement("iothreadpin", [("iothread", "1"), ("cpuset", io.description)]))
+        }
+        return ct
+    }
+
+    /// `<os>`: boot from the disk, or directly from the image's kernel.
+    private static func osElement(_ input: Input) -> XMLElement {
         var os = XMLElement("os")
         os.append(XMLElement("type", [("arch", "x86_64")], text: "hvm"))
         if let k = input.base.kernel {
             os.append(XMLElement("kernel", text: k.path))
             if let i = input.base.initrd { os.append(XMLElement("initrd", text: i.path)) }
-            os.append(XMLElement("cmdline", text: m.image.cmdline ?? "root=/dev/vda console=ttyS0"))
+            os.append(XMLElement("cmdline", text: input.machine.image.cmdline ?? "root=/dev/vda console=ttyS0"))
         } else {
             os.append(XMLElement("boot", [("dev", "hd")]))
         }
-        d.append(os)
-        d.append(XMLElement("features", [], [.element(XMLElement("acpi")), .element(XMLElement("apic"))]))
-        if m.accel == .tcg {
-            d.append(XMLElement("cpu", [("mode", "maximum"), ("check", "none")]))
-        } else {
-            switch p.cpuMode {
-            case .default:
-                break
-            case .hostPassthrough, .hostModel, .maximum:
-                var cpu = XMLElement("cpu", [("mode", p.cpuMode.rawValue), ("check", "none")])
-                if p.cpuMode == .hostPassthrough { cpu.attributes.append(("migratable", "off")) }
-                if p.nested {
-                    cpu.append(XMLElement("feature", [("policy", "require"), ("name", m.cpuVendor.virtFeature)]))
-                }
-                d.append(cpu)
-            }
-        }
-        d.append(XMLElement("clock", [("offset", "utc")]))
-        d.append(XMLElement("on_poweroff", text: "destroy"))
-        d.append(XMLElement("on_reboot", text: "restart"))
-        d.append(XMLElement("on_crash", text: "destroy"))
+        return os
+    }
 
+    /// `<cpu>`: QEMU's maximum model under TCG, or the profile's mode (none for `default`).
+    private static func cpuElement(_ m: Machine) -> XMLElement? {
+        let p = m.profile
+        if m.accel == .tcg { return XMLElement("cpu", [("mode", "maximum"), ("check", "none")]) }
+        switch p.cpuMode {
+        case .default:
+            return nil
+        case .hostPassthrough, .hostModel, .maximum:
+            var cpu = XMLElement("cpu", [("mode", p.cpuMode.rawValue), ("check", "none")])
+            if p.cpuMode == .hostPassthrough { cpu.attributes.append(("migratable", "off")) }
+            if p.nested {
+                cpu.append(XMLElement("feature", [("policy", "require"), ("name", m.cpuVendor.virtFeature)]))
+            }
+            return cpu
+        }
+    }
+
+    /// `<devices>`: the overlay and seed disks, the NICs, the serial console, the guest agent and the RNG.
+    private static func devices(_ input: Input) -> XMLElement {
+        let m = input.machine
+        let p = m.profile
         var dev = XMLElement("devices")
         var driver = [("name", "qemu"), ("type", "qcow2")]
         if p.diskCache != .default { driver.append(("cache", p.diskCache.rawValue)) }
@@ -259,24 +278,34 @@ public enum DomainRenderer {
                     .element(XMLElement("target", [("dev", "vdb"), ("bus", "virtio")])),
                     .element(XMLElement("readonly")),
                 ]))
-        for nic in m.nics {
-            var iface: XMLElement
-            if let net = nic.libvirtNetwork {
-                iface = XMLElement("interface", [("type", "network")])
-                iface.append(XMLElement("mac", [("address", nic.mac)]))
-                iface.append(XMLElement("source", [("network", net)]))
-            } else {
-                iface = XMLElement("interface", [("type", "bridge")])
-                iface.append(XMLElement("mac", [("address", nic.mac)]))
-                iface.append(XMLElement("source", [("bridge", nic.network.bridge ?? "")]))
-            }
-            iface.append(XMLElement("model", [("type", "virtio")]))
-            var drv: [(String, String)] = []
-            if p.vhost { drv.append(("name", "vhost")) } else { drv.append(("name", "qemu")) }
-            if let q = queues(m) { drv.append(("queues", "\(q)")) }
-            iface.append(XMLElement("driver", drv))
-            dev.append(iface)
+        for nic in m.nics { dev.append(interface(nic, of: m)) }
+        appendConsoleAndDevices(&dev, input)
+        return dev
+    }
+
+    /// One `<interface>`: on a libvirt network, or on a host bridge.
+    private static func interface(_ nic: NIC, of m: Machine) -> XMLElement {
+        var iface: XMLElement
+        if let net = nic.libvirtNetwork {
+            iface = XMLElement("interface", [("type", "network")])
+            iface.append(XMLElement("mac", [("address", nic.mac)]))
+            iface.append(XMLElement("source", [("network", net)]))
+        } else {
+            iface = XMLElement("interface", [("type", "bridge")])
+            iface.append(XMLElement("mac", [("address", nic.mac)]))
+            iface.append(XMLElement("source", [("bridge", nic.network.bridge ?? "")]))
         }
+        iface.append(XMLElement("model", [("type", "virtio")]))
+        var drv: [(String, String)] = []
+        if m.profile.vhost { drv.append(("name", "vhost")) } else { drv.append(("name", "qemu")) }
+        if let q = queues(m) { drv.append(("queues", "\(q)")) }
+        iface.append(XMLElement("driver", drv))
+        return iface
+    }
+
+    /// The serial console (logged on system-mode hosts), the guest agent channel, the RNG and the balloon.
+    private static func appendConsoleAndDevices(_ dev: inout XMLElement, _ input: Input) {
+        let m = input.machine
         var serial = XMLElement("serial", [("type", "pty")])
         if let log = consoleLogPath(m, lab: input.lab) {
             serial.append(XMLElement("log", [("file", log), ("append", "on")]))
@@ -296,9 +325,7 @@ public enum DomainRenderer {
             XMLElement(
                 "rng", [("model", "virtio")],
                 [.element(XMLElement("backend", [("model", "random")], text: "/dev/urandom"))]))
-        if p.hugepages != .none { dev.append(XMLElement("memballoon", [("model", "none")])) }
-        d.append(dev)
-        return d
+        if m.profile.hugepages != .none { dev.append(XMLElement("memballoon", [("model", "none")])) }
     }
 
     /// Where libvirt's virtlogd keeps the serial console on a system-mode host.

@@ -48,7 +48,20 @@ public struct ISO9660Writer: Sendable {
     public func image(files: [File]) throws(ISO9660Error) -> Data {
         try validateVolumeIdentifier()
         let stamp = try ISOTimestamp(date)
+        try Self.validateFiles(files)
+        let layout = Layout(files: files)
+        var image = [UInt8](repeating: 0, count: layout.totalSectors * Self.sectorSize)
+        writeDirectories(&image, layout, stamp)
+        for (file, extent) in zip(layout.sorted, layout.extents) where !file.contents.isEmpty {
+            image.replaceSubrange(at(extent), count: file.contents.count, with: file.contents)
+        }
+        writePathTables(&image, layout)
+        writeVolumeDescriptors(&image, layout, stamp)
+        return Data(image)
+    }
 
+    /// Each file's Joliet name is valid and unique, and its size fits a directory record.
+    private static func validateFiles(_ files: [File]) throws(ISO9660Error) {
         var jolietNames = Set<String>()
         for file in files {
             try Self.validateJolietName(file.name)
@@ -59,65 +72,90 @@ public struct ISO9660Writer: Sendable {
                 throw .fileTooLarge(name: file.name, size: file.contents.count)
             }
         }
+    }
 
-        // Files are laid out in Joliet order; each also gets a unique primary alias.
-        let sorted = files.sorted { Self.ucs2(of: $0.name).lexicographicallyPrecedes(Self.ucs2(of: $1.name)) }
-        let primaryNames = Self.primaryAliases(for: sorted.map(\.name))
+    /// Where everything goes: the two root directories after the path tables, then each file's data.
+    private struct Layout {
+        /// The files in Joliet order.
+        let sorted: [File]
+        /// Each sorted file's unique primary alias.
+        let primaryNames: [[UInt8]]
+        let primaryDirSector: Int
+        let primaryDirSectors: Int
+        let jolietDirSector: Int
+        let jolietDirSectors: Int
+        /// Each sorted file's first sector.
+        let extents: [Int]
+        let totalSectors: Int
 
-        let primaryRecordSizes = sorted.indices.map { Self.recordLength(identifierLength: primaryNames[$0].count) }
-        let jolietRecordSizes = sorted.map { Self.recordLength(identifierLength: Self.ucs2(of: $0.name).count) }
-        let primaryDirSectors = Self.directorySectors(recordSizes: primaryRecordSizes)
-        let jolietDirSectors = Self.directorySectors(recordSizes: jolietRecordSizes)
-
-        let primaryDirSector = Self.firstDirectorySector
-        let jolietDirSector = primaryDirSector + primaryDirSectors
-        var nextSector = jolietDirSector + jolietDirSectors
-        var extents: [Int] = []
-        for file in sorted {
-            extents.append(nextSector)
-            nextSector += Self.sectors(for: file.contents.count)
+        init(files: [File]) {
+            // Files are laid out in Joliet order; each also gets a unique primary alias.
+            sorted = files.sorted {
+                ISO9660Writer.ucs2(of: $0.name).lexicographicallyPrecedes(ISO9660Writer.ucs2(of: $1.name))
+            }
+            let primaryNames = ISO9660Writer.primaryAliases(for: sorted.map(\.name))
+            self.primaryNames = primaryNames
+            let primaryRecordSizes = sorted.indices.map {
+                ISO9660Writer.recordLength(identifierLength: primaryNames[$0].count)
+            }
+            let jolietRecordSizes = sorted.map {
+                ISO9660Writer.recordLength(identifierLength: ISO9660Writer.ucs2(of: $0.name).count)
+            }
+            primaryDirSectors = ISO9660Writer.directorySectors(recordSizes: primaryRecordSizes)
+            jolietDirSectors = ISO9660Writer.directorySectors(recordSizes: jolietRecordSizes)
+            primaryDirSector = ISO9660Writer.firstDirectorySector
+            jolietDirSector = primaryDirSector + primaryDirSectors
+            var nextSector = jolietDirSector + jolietDirSectors
+            var extents: [Int] = []
+            for file in sorted {
+                extents.append(nextSector)
+                nextSector += ISO9660Writer.sectors(for: file.contents.count)
+            }
+            self.extents = extents
+            totalSectors = nextSector
         }
-        let totalSectors = nextSector
+    }
 
-        var image = [UInt8](repeating: 0, count: totalSectors * Self.sectorSize)
-
+    /// The primary and Joliet root directories.
+    private func writeDirectories(_ image: inout [UInt8], _ l: Layout, _ stamp: ISOTimestamp) {
         // Primary tree: alias names sorted by their bytes (ISO 9660 section 9.3 order).
-        let primaryOrder = sorted.indices.sorted { primaryNames[$0].lexicographicallyPrecedes(primaryNames[$1]) }
+        let primaryOrder = l.sorted.indices.sorted { l.primaryNames[$0].lexicographicallyPrecedes(l.primaryNames[$1]) }
         let primaryDir = Self.directory(
-            selfSector: primaryDirSector, selfSectors: primaryDirSectors, date: stamp,
-            entries: primaryOrder.map { (primaryNames[$0], extents[$0], sorted[$0].contents.count) })
+            selfSector: l.primaryDirSector, selfSectors: l.primaryDirSectors, date: stamp,
+            entries: primaryOrder.map { (l.primaryNames[$0], l.extents[$0], l.sorted[$0].contents.count) })
         let jolietDir = Self.directory(
-            selfSector: jolietDirSector, selfSectors: jolietDirSectors, date: stamp,
-            entries: sorted.indices.map { (Self.ucs2(of: sorted[$0].name), extents[$0], sorted[$0].contents.count) })
-        image.replaceSubrange(at(primaryDirSector), count: primaryDir.count, with: primaryDir)
-        image.replaceSubrange(at(jolietDirSector), count: jolietDir.count, with: jolietDir)
+            selfSector: l.jolietDirSector, selfSectors: l.jolietDirSectors, date: stamp,
+            entries: l.sorted.indices.map {
+                (Self.ucs2(of: l.sorted[$0].name), l.extents[$0], l.sorted[$0].contents.count)
+            })
+        image.replaceSubrange(at(l.primaryDirSector), count: primaryDir.count, with: primaryDir)
+        image.replaceSubrange(at(l.jolietDirSector), count: jolietDir.count, with: jolietDir)
+    }
 
-        for (file, extent) in zip(sorted, extents) where !file.contents.isEmpty {
-            image.replaceSubrange(at(extent), count: file.contents.count, with: file.contents)
-        }
-
-        // Path tables: a single root entry each, little-endian (L) and big-endian (M).
+    /// Path tables: a single root entry each, little-endian (L) and big-endian (M).
+    private func writePathTables(_ image: inout [UInt8], _ l: Layout) {
         let pathTables: [(sector: Int, dirSector: Int, bigEndian: Bool)] = [
-            (19, primaryDirSector, false), (20, primaryDirSector, true),
-            (21, jolietDirSector, false), (22, jolietDirSector, true),
+            (19, l.primaryDirSector, false), (20, l.primaryDirSector, true),
+            (21, l.jolietDirSector, false), (22, l.jolietDirSector, true),
         ]
         for table in pathTables {
             let entry = Self.rootPathTableEntry(dirSector: table.dirSector, bigEndian: table.bigEndian)
             image.replaceSubrange(at(table.sector), count: entry.count, with: entry)
         }
+    }
 
+    /// The primary and supplementary (Joliet) volume descriptors, and the set terminator.
+    private func writeVolumeDescriptors(_ image: inout [UInt8], _ l: Layout, _ stamp: ISOTimestamp) {
         let primary = volumeDescriptor(
-            joliet: false, totalSectors: totalSectors, rootSector: primaryDirSector,
-            rootSectors: primaryDirSectors, pathTableL: 19, pathTableM: 20, stamp: stamp)
+            joliet: false, totalSectors: l.totalSectors, rootSector: l.primaryDirSector,
+            rootSectors: l.primaryDirSectors, pathTableL: 19, pathTableM: 20, stamp: stamp)
         let supplementary = volumeDescriptor(
-            joliet: true, totalSectors: totalSectors, rootSector: jolietDirSector,
-            rootSectors: jolietDirSectors, pathTableL: 21, pathTableM: 22, stamp: stamp)
+            joliet: true, totalSectors: l.totalSectors, rootSector: l.jolietDirSector,
+            rootSectors: l.jolietDirSectors, pathTableL: 21, pathTableM: 22, stamp: stamp)
         image.replaceSubrange(at(16), count: primary.count, with: primary)
         image.replaceSubrange(at(17), count: supplementary.count, with: supplementary)
         let terminator: [UInt8] = [255] + Array("CD001".utf8) + [1]
         image.replaceSubrange(at(18), count: terminator.count, with: terminator)
-
-        return Data(image)
     }
 
     private func at(_ sector: Int) -> Int { sector * Self.sectorSize }

@@ -33,7 +33,6 @@ struct AddressAllocator {
         for net in topology.networks {
             var used: [IPv4: String] = [:]
             var owner: [String: String] = [:]  // who holds an address → its key path
-            let gateway = net.effectiveGateway
             // Bare-metal hosts' addresses are taken: no machine gets one.
             for h in topology.hosts {
                 guard let a = h.address, net.cidr.contains(a) else { continue }
@@ -41,58 +40,73 @@ struct AddressAllocator {
                 owner["host:\(h.name)"] = "hosts.\(h.name).address"
             }
             // Explicit first, so that automatic ones flow around them.
-            for g in topology.machines {
-                guard let i = g.networks.firstIndex(where: { $0.name == net.name }), let first = g.networks[i].address
-                else { continue }
-                let path = "machines.\(g.name).network.\(net.name)"
-                for (k, inst) in g.instanceNames.enumerated() {
-                    let ip = first + k
-                    if let problem = check(ip, in: net, gateway: gateway) {
-                        r.issues.append(
-                            Issue(
-                                path: path, fallbackPath: "machines.\(g.name)",
-                                message: g.instanceNames.count > 1
-                                    ? "address \(ip) of '\(inst)' \(problem)" : "address \(ip) \(problem)",
-                                hint: hint(net, gateway)))
-                        break
-                    }
-                    if let other = used[ip] {
-                        r.issues.append(
-                            Issue(
-                                path: path, fallbackPath: "machines.\(g.name)",
-                                message: "address \(ip) of '\(inst)' is also given to '\(other)'",
-                                hint: "give each machine its own address on '\(net.name)'", otherPath: owner[other]))
-                        break
-                    }
-                    used[ip] = inst
-                    owner[inst] = path
-                    r.addresses[inst, default: [:]][net.name] = ip
-                }
-            }
-            var next = net.cidr.networkAddress + (Self.autoOffset + 1)
-            for g in topology.machines {
-                guard let i = g.networks.firstIndex(where: { $0.name == net.name }), g.networks[i].address == nil else {
-                    continue
-                }
-                for inst in g.instanceNames {
-                    while next < net.cidr.broadcast && (used[next] != nil || next == gateway || next == net.hostAddress)
-                    { next = next + 1 }
-                    guard net.cidr.contains(next), next < net.cidr.broadcast else {
-                        r.issues.append(
-                            Issue(
-                                path: "machines.\(g.name).network.\(net.name)", fallbackPath: "machines.\(g.name)",
-                                message:
-                                    "network '\(net.name)' \(net.cidr) has no free address for '\(inst)' (nestlab assigns from .\(Self.autoOffset + 1) up)",
-                                hint: "give it an address, or use a larger network (a shorter prefix)"))
-                        break
-                    }
-                    used[next] = inst
-                    r.addresses[inst, default: [:]][net.name] = next
-                    next = next + 1
-                }
-            }
+            allocateExplicit(on: net, &used, &owner, &r)
+            allocateAutomatic(on: net, &used, &r)
         }
         return r
+    }
+
+    /// The addresses the topology gives, each checked, on one network.
+    private func allocateExplicit(
+        on net: Network, _ used: inout [IPv4: String], _ owner: inout [String: String], _ r: inout Result
+    ) {
+        let gateway = net.effectiveGateway
+        for g in topology.machines {
+            guard let i = g.networks.firstIndex(where: { $0.name == net.name }), let first = g.networks[i].address
+            else { continue }
+            let path = "machines.\(g.name).network.\(net.name)"
+            for (k, inst) in g.instanceNames.enumerated() {
+                let ip = first + k
+                if let problem = check(ip, in: net, gateway: gateway) {
+                    r.issues.append(
+                        Issue(
+                            path: path, fallbackPath: "machines.\(g.name)",
+                            message: g.instanceNames.count > 1
+                                ? "address \(ip) of '\(inst)' \(problem)" : "address \(ip) \(problem)",
+                            hint: hint(net, gateway)))
+                    break
+                }
+                if let other = used[ip] {
+                    r.issues.append(
+                        Issue(
+                            path: path, fallbackPath: "machines.\(g.name)",
+                            message: "address \(ip) of '\(inst)' is also given to '\(other)'",
+                            hint: "give each machine its own address on '\(net.name)'", otherPath: owner[other]))
+                    break
+                }
+                used[ip] = inst
+                owner[inst] = path
+                r.addresses[inst, default: [:]][net.name] = ip
+            }
+        }
+    }
+
+    /// The next free addresses, from `.10` up, for the machines without one on one network.
+    private func allocateAutomatic(on net: Network, _ used: inout [IPv4: String], _ r: inout Result) {
+        let gateway = net.effectiveGateway
+        var next = net.cidr.networkAddress + (Self.autoOffset + 1)
+        for g in topology.machines {
+            guard let i = g.networks.firstIndex(where: { $0.name == net.name }), g.networks[i].address == nil else {
+                continue
+            }
+            for inst in g.instanceNames {
+                while next < net.cidr.broadcast && (used[next] != nil || next == gateway || next == net.hostAddress) {
+                    next = next + 1
+                }
+                guard net.cidr.contains(next), next < net.cidr.broadcast else {
+                    r.issues.append(
+                        Issue(
+                            path: "machines.\(g.name).network.\(net.name)", fallbackPath: "machines.\(g.name)",
+                            message:
+                                "network '\(net.name)' \(net.cidr) has no free address for '\(inst)' (nestlab assigns from .\(Self.autoOffset + 1) up)",
+                            hint: "give it an address, or use a larger network (a shorter prefix)"))
+                    break
+                }
+                used[next] = inst
+                r.addresses[inst, default: [:]][net.name] = next
+                next = next + 1
+            }
+        }
     }
 
     private func check(_ ip: IPv4, in net: Network, gateway: IPv4?) -> String? {

@@ -224,64 +224,12 @@ private struct Context {
     mutating func topology(_ root: YNode, _ d: inout Diagnostics) -> Topology? {
         let keys = ["name", "hosts", "images", "networks", "profiles", "machines", "clusters", "handoff"]
         guard let f = root.fields(&d, keys: keys) else { return nil }
-
-        var name = ""
-        if let n = f.required("name", &d, hint: "a lab name such as 'nested-tuned'") {
-            note(n)
-            if let s = n.string(&d) {
-                if s.range(of: #"^[a-z][a-z0-9-]{0,29}$"#, options: .regularExpression) == nil || s.hasSuffix("-") {
-                    d.error(
-                        "name", at: n.location, "'\(s)' is not a valid lab name",
-                        hint: "lower-case letters, digits and '-', starting with a letter, at most 30 characters")
-                }
-                name = s
-            }
-        }
-
-        var hosts: [LabHost] = []
-        if let h = f["hosts"] {
-            for (i, e) in (h.sequence(&d) ?? []).enumerated() {
-                if let host = self.host(e.named(under: "hosts"), index: i, &d) { hosts.append(host) }
-            }
-        } else {
-            hosts = [LabHost(name: LabHost.defaultName)]
-        }
-
-        var images: [Image] = []
-        if let i = f["images"], let entries = i.mapping(&d, keys: []) {
-            for e in entries {
-                note(e.keyNode)
-                if let img = image(e.key, e.value, &d) { images.append(img) }
-            }
-        }
-
-        var networks: [Network] = []
-        if let n = f["networks"], let entries = n.mapping(&d, keys: []) {
-            for e in entries {
-                note(e.keyNode)
-                if let net = network(e.key, e.value, &d) { networks.append(net) }
-            }
-        }
-
-        var profiles: [Profile] = []
-        if let p = f["profiles"], let entries = p.mapping(&d, keys: []) {
-            for e in entries {
-                note(e.keyNode)
-                if let prof = profile(e.key, e.value, &d) { profiles.append(prof) }
-            }
-        }
-
-        var machines: [MachineGroup] = []
-        if let m = f.required("machines", &d, hint: "a list of machines, each with at least 'name'") {
-            for (i, e) in (m.sequence(&d) ?? []).enumerated() {
-                if let mg = machine(
-                    e.named(under: "machines"), index: i, hosts: hosts, images: images, networks: networks, &d)
-                {
-                    machines.append(mg)
-                }
-            }
-        }
-
+        let name = labName(f, &d)
+        let hosts = self.hosts(f["hosts"], &d)
+        let images = named(f["images"], &d) { $0.image($1, $2, &$3) }
+        let networks = named(f["networks"], &d) { $0.network($1, $2, &$3) }
+        let profiles = named(f["profiles"], &d) { $0.profile($1, $2, &$3) }
+        let machines = self.machines(f, hosts: hosts, images: images, networks: networks, &d)
         var clusters: [Cluster] = []
         if let c = f["clusters"] {
             for (i, e) in (c.sequence(&d) ?? []).enumerated() {
@@ -295,6 +243,60 @@ private struct Context {
         return Topology(
             name: name, file: file, hosts: hosts, images: images, networks: networks, profiles: profiles,
             machines: machines, clusters: clusters, handoff: handoff, digest: "", locations: [:])
+    }
+
+    /// The lab's `name`, checked; "" when missing or not a string.
+    private mutating func labName(_ f: Fields, _ d: inout Diagnostics) -> String {
+        guard let n = f.required("name", &d, hint: "a lab name such as 'nested-tuned'") else { return "" }
+        note(n)
+        guard let s = n.string(&d) else { return "" }
+        if s.range(of: #"^[a-z][a-z0-9-]{0,29}$"#, options: .regularExpression) == nil || s.hasSuffix("-") {
+            d.error(
+                "name", at: n.location, "'\(s)' is not a valid lab name",
+                hint: "lower-case letters, digits and '-', starting with a letter, at most 30 characters")
+        }
+        return s
+    }
+
+    /// The `hosts` list, or the one default host when the key is absent.
+    private mutating func hosts(_ h: YNode?, _ d: inout Diagnostics) -> [LabHost] {
+        guard let h else { return [LabHost(name: LabHost.defaultName)] }
+        var hosts: [LabHost] = []
+        for (i, e) in (h.sequence(&d) ?? []).enumerated() {
+            if let host = self.host(e.named(under: "hosts"), index: i, &d) { hosts.append(host) }
+        }
+        return hosts
+    }
+
+    /// The entries of a mapping from names to definitions (`images`, `networks`, `profiles`), each parsed by `parse`.
+    private mutating func named<T>(
+        _ n: YNode?, _ d: inout Diagnostics, _ parse: (inout Context, String, YNode, inout Diagnostics) -> T?
+    ) -> [T] {
+        var out: [T] = []
+        guard let n, let entries = n.mapping(&d, keys: []) else { return out }
+        for e in entries {
+            note(e.keyNode)
+            if let value = parse(&self, e.key, e.value, &d) { out.append(value) }
+        }
+        return out
+    }
+
+    /// The `machines` list (required).
+    private mutating func machines(
+        _ f: Fields, hosts: [LabHost], images: [Image], networks: [Network], _ d: inout Diagnostics
+    ) -> [MachineGroup] {
+        var machines: [MachineGroup] = []
+        guard let m = f.required("machines", &d, hint: "a list of machines, each with at least 'name'") else {
+            return machines
+        }
+        for (i, e) in (m.sequence(&d) ?? []).enumerated() {
+            if let mg = machine(
+                e.named(under: "machines"), index: i, hosts: hosts, images: images, networks: networks, &d)
+            {
+                machines.append(mg)
+            }
+        }
+        return machines
     }
 
     // MARK: hosts
@@ -352,49 +354,7 @@ private struct Context {
     mutating func image(_ name: String, _ n: YNode, _ d: inout Diagnostics) -> Image? {
         let keys = ["file", "url", "sha256", "checksums", "format", "kernel", "initrd", "cmdline", "os"]
         guard let f = n.fields(&d, keys: keys) else { return nil }
-        var source: Image.Source?
-        switch (f["file"], f["url"]) {
-        case (let file?, nil):
-            note(file)
-            if let p = file.nonEmptyString(&d), let resolved = path(p, file, &d) { source = .file(path: resolved) }
-            for k in ["sha256", "checksums"] where f.has(k) {
-                d.warning(
-                    "\(n.path).\(k)", at: f.location(of: k), "'\(k)' is ignored for a local file",
-                    hint: "local files are used as they are")
-            }
-        case (nil, let url?):
-            if let u = url.nonEmptyString(&d) {
-                if !(u.hasPrefix("https://") || u.hasPrefix("http://")) {
-                    d.error(
-                        url.path, at: url.location, "'\(u)' is not an http(s) URL",
-                        hint: "an https:// URL, or use 'file' for a local image")
-                }
-                var sha: String?
-                if let s = f["sha256"], let v = s.string(&d) {
-                    let hex = v.hasPrefix("sha256:") ? String(v.dropFirst(7)) : v
-                    if hex.count != 64 || !hex.allSatisfy({ $0.isASCIIHexDigit && !$0.isUppercase }) {
-                        d.error(
-                            s.path, at: s.location, "'\(v)' is not a SHA-256 digest", hint: "64 lower-case hex digits")
-                    } else {
-                        sha = hex
-                    }
-                }
-                let sums = f["checksums"].flatMap { $0.nonEmptyString(&d) }
-                if sha == nil && sums == nil && !f.has("sha256") {
-                    d.error(
-                        n.path, at: n.location, "image '\(name)' has a URL but no way to verify it",
-                        hint: "add 'sha256: <digest>' or 'checksums: <URL of a SHA256SUMS file>'")
-                }
-                source = .url(u, sha256: sha, checksums: sums)
-            }
-        case (.some, .some):
-            d.error(
-                n.path, at: n.location, "image '\(name)' has both 'file' and 'url'", hint: "give exactly one of them")
-        case (nil, nil):
-            d.error(
-                n.path, at: n.location, "image '\(name)' has neither 'file' nor 'url'",
-                hint: "add 'url: https://...' with 'sha256', or 'file: path/to/image.qcow2'")
-        }
+        let source = imageSource(name, n, f, &d)
         var format: Image.Format = .qcow2
         if let v = f["format"] {
             format = v.oneOf(&d, Image.Format.self) ?? .qcow2
@@ -412,6 +372,69 @@ private struct Context {
             case .url(let u, _, _): img.os = NodeOS.guess(u)
             }
         }
+        directBoot(&img, n, f, &d)
+        // An image whose source was refused is kept (without a file), so that the machines using
+        // it are not also refused for naming an image that does not exist.
+        return img
+    }
+
+    /// An image's `file` or `url` (exactly one of them).
+    private mutating func imageSource(_ name: String, _ n: YNode, _ f: Fields, _ d: inout Diagnostics) -> Image.Source?
+    {
+        switch (f["file"], f["url"]) {
+        case (let file?, nil):
+            note(file)
+            var source: Image.Source?
+            if let p = file.nonEmptyString(&d), let resolved = path(p, file, &d) { source = .file(path: resolved) }
+            for k in ["sha256", "checksums"] where f.has(k) {
+                d.warning(
+                    "\(n.path).\(k)", at: f.location(of: k), "'\(k)' is ignored for a local file",
+                    hint: "local files are used as they are")
+            }
+            return source
+        case (nil, let url?):
+            return urlSource(name, n, f, url, &d)
+        case (.some, .some):
+            d.error(
+                n.path, at: n.location, "image '\(name)' has both 'file' and 'url'", hint: "give exactly one of them")
+        case (nil, nil):
+            d.error(
+                n.path, at: n.location, "image '\(name)' has neither 'file' nor 'url'",
+                hint: "add 'url: https://...' with 'sha256', or 'file: path/to/image.qcow2'")
+        }
+        return nil
+    }
+
+    /// An image's `url`, with the `sha256` or `checksums` that verify it.
+    private func urlSource(_ name: String, _ n: YNode, _ f: Fields, _ url: YNode, _ d: inout Diagnostics)
+        -> Image.Source?
+    {
+        guard let u = url.nonEmptyString(&d) else { return nil }
+        if !(u.hasPrefix("https://") || u.hasPrefix("http://")) {
+            d.error(
+                url.path, at: url.location, "'\(u)' is not an http(s) URL",
+                hint: "an https:// URL, or use 'file' for a local image")
+        }
+        var sha: String?
+        if let s = f["sha256"], let v = s.string(&d) {
+            let hex = v.hasPrefix("sha256:") ? String(v.dropFirst(7)) : v
+            if hex.count != 64 || !hex.allSatisfy({ $0.isASCIIHexDigit && !$0.isUppercase }) {
+                d.error(s.path, at: s.location, "'\(v)' is not a SHA-256 digest", hint: "64 lower-case hex digits")
+            } else {
+                sha = hex
+            }
+        }
+        let sums = f["checksums"].flatMap { $0.nonEmptyString(&d) }
+        if sha == nil && sums == nil && !f.has("sha256") {
+            d.error(
+                n.path, at: n.location, "image '\(name)' has a URL but no way to verify it",
+                hint: "add 'sha256: <digest>' or 'checksums: <URL of a SHA256SUMS file>'")
+        }
+        return .url(u, sha256: sha, checksums: sums)
+    }
+
+    /// An image's `kernel`, `initrd` and `cmdline` for direct kernel boot.
+    private mutating func directBoot(_ img: inout Image, _ n: YNode, _ f: Fields, _ d: inout Diagnostics) {
         if let v = f["kernel"], let p = v.nonEmptyString(&d) {
             img.kernel = path(p, v, &d)
             note(v)
@@ -432,9 +455,6 @@ private struct Context {
                 hint: "add 'kernel', or remove 'cmdline'")
         }
         if img.kernel != nil && img.cmdline == nil { img.cmdline = "root=/dev/vda console=ttyS0" }
-        // An image whose source was refused is kept (without a file), so that the machines using
-        // it are not also refused for naming an image that does not exist.
-        return img
     }
 
     /// Expands `~`, `${VAR}` and `${VAR:-default}`, and resolves relative paths against the topology's folder.
@@ -557,17 +577,7 @@ private struct Context {
         if let m = f["memory"], let mf = m.fields(&d, keys: ["hugepages", "numa", "numaNode"]) {
             if let v = mf["hugepages"] {
                 note(v)
-                if let s = v.string(&d) {
-                    switch s {
-                    case "none", "false": p.hugepages = HugePages.none
-                    case "2M", "2MiB": p.hugepages = .size2M
-                    case "1G", "1GiB": p.hugepages = .size1G
-                    default:
-                        d.error(
-                            v.path, at: v.location, "hugepage size '\(s)' is not supported",
-                            hint: "2M or 1G (the x86-64 page sizes), or none")
-                    }
-                }
+                if let s = v.string(&d) { hugepages(s, v, into: &p, &d) }
             }
             if let v = mf["numa"] { p.numa = v.oneOf(&d, NUMAMode.self) }
             if let v = mf["numaNode"] { p.numaNode = v.int(&d, in: 0...1023) }
@@ -578,23 +588,39 @@ private struct Context {
             if let v = kf["iothread"] { p.iothread = v.bool(&d) }
         }
         if let k = f["net"], let kf = k.fields(&d, keys: ["queues", "vhost"]) {
-            if let v = kf["queues"], let s = v.string(&d) {
-                switch s {
-                case "none": p.netQueues = Queues.none
-                case "auto": p.netQueues = .auto
-                default:
-                    if let q = Int(s), (1...256).contains(q) {
-                        p.netQueues = .count(q)
-                    } else {
-                        d.error(
-                            v.path, at: v.location, "'\(s)' is not a queue count",
-                            hint: "auto (one per vCPU), none, or a number from 1 to 256")
-                    }
-                }
-            }
+            if let v = kf["queues"], let s = v.string(&d) { netQueues(s, v, into: &p, &d) }
             if let v = kf["vhost"] { p.vhost = v.bool(&d) }
         }
         return p
+    }
+
+    /// A profile's `memory.hugepages`.
+    private func hugepages(_ s: String, _ v: YNode, into p: inout Profile, _ d: inout Diagnostics) {
+        switch s {
+        case "none", "false": p.hugepages = HugePages.none
+        case "2M", "2MiB": p.hugepages = .size2M
+        case "1G", "1GiB": p.hugepages = .size1G
+        default:
+            d.error(
+                v.path, at: v.location, "hugepage size '\(s)' is not supported",
+                hint: "2M or 1G (the x86-64 page sizes), or none")
+        }
+    }
+
+    /// A profile's `net.queues`.
+    private func netQueues(_ s: String, _ v: YNode, into p: inout Profile, _ d: inout Diagnostics) {
+        switch s {
+        case "none": p.netQueues = Queues.none
+        case "auto": p.netQueues = .auto
+        default:
+            if let q = Int(s), (1...256).contains(q) {
+                p.netQueues = .count(q)
+            } else {
+                d.error(
+                    v.path, at: v.location, "'\(s)' is not a queue count",
+                    hint: "auto (one per vCPU), none, or a number from 1 to 256")
+            }
+        }
     }
 
     func pinning(_ n: YNode, _ d: inout Diagnostics) -> Pinning? {
@@ -632,30 +658,54 @@ private struct Context {
             count = c.int(&d, in: 1...4096)
             note("\(path).count", c.location)
         }
-
-        func defaulted(_ key: String, _ all: [String], what: String) -> String? {
-            if let v = f[key] {
-                note("\(path).\(key)", v.location)
-                return v.nonEmptyString(&d)
-            }
-            if all.count == 1 { return all[0] }
-            d.error(
-                "\(n.path).\(key)", at: n.location,
-                all.isEmpty
-                    ? "machine '\(name)' needs \(what), and none is defined"
-                    : "machine '\(name)' needs '\(key)' because there are several \(what)s",
-                hint: all.isEmpty
-                    ? "define one under '\(key == "image" ? "images" : key + "s")'"
-                    : "one of: \(all.joined(separator: ", "))")
-            return nil
-        }
-        let host = defaulted("host", hosts.map(\.name), what: "host") ?? ""
-        let image = defaulted("image", images.map(\.name), what: "image") ?? ""
+        let host = defaulted("host", hosts.map(\.name), what: "host", f, n, machine: name, &d) ?? ""
+        let image = defaulted("image", images.map(\.name), what: "image", f, n, machine: name, &d) ?? ""
         var profile = Presets.defaultProfileName
         if let v = f["profile"] {
             profile = v.nonEmptyString(&d) ?? profile
             note("\(path).profile", v.location)
         }
+        let (vcpus, memory, disk) = machineSizes(f, path: path, &d)
+        var accel: Accel?
+        if let v = f["accel"] {
+            accel = v.oneOf(&d, Accel.self)
+            note("\(path).accel", v.location)
+        }
+        let nets = machineNetworks(f, n, machine: name, networks: networks, &d)
+        var pin: CPUSet?
+        if let v = f["pinning"] {
+            pin = v.cpuSet(&d)
+            note("\(path).pinning", v.location)
+        }
+        let numaNode = f["numaNode"].flatMap { $0.int(&d, in: 0...1023) }
+        return MachineGroup(
+            name: name, count: count, host: host, image: image, profile: profile, vcpus: vcpus,
+            memory: memory, disk: disk, accel: accel, networks: nets, pinning: pin, numaNode: numaNode)
+    }
+
+    /// A machine's `host` or `image`: the one given, or the only one defined.
+    private mutating func defaulted(
+        _ key: String, _ all: [String], what: String, _ f: Fields, _ n: YNode, machine name: String,
+        _ d: inout Diagnostics
+    ) -> String? {
+        if let v = f[key] {
+            note("machines.\(name).\(key)", v.location)
+            return v.nonEmptyString(&d)
+        }
+        if all.count == 1 { return all[0] }
+        d.error(
+            "\(n.path).\(key)", at: n.location,
+            all.isEmpty
+                ? "machine '\(name)' needs \(what), and none is defined"
+                : "machine '\(name)' needs '\(key)' because there are several \(what)s",
+            hint: all.isEmpty
+                ? "define one under '\(key == "image" ? "images" : key + "s")'"
+                : "one of: \(all.joined(separator: ", "))")
+        return nil
+    }
+
+    /// A machine's `vcpus`, `memory` and `disk`, with their defaults.
+    private mutating func machineSizes(_ f: Fields, path: String, _ d: inout Diagnostics) -> (Int, ByteSize, ByteSize) {
         let vcpus = f["vcpus"].flatMap { $0.int(&d, in: 1...512) } ?? 2
         if let v = f["vcpus"] { note("\(path).vcpus", v.location) }
         let memory = f["memory"].flatMap { $0.size(&d, max: .largestMemory) } ?? .gib(2)
@@ -673,12 +723,14 @@ private struct Context {
                 d.error(v.path, at: v.location, "\(disk) is too small for a disk", hint: "at least 1GiB")
             }
         }
-        var accel: Accel?
-        if let v = f["accel"] {
-            accel = v.oneOf(&d, Accel.self)
-            note("\(path).accel", v.location)
-        }
+        return (vcpus, memory, disk)
+    }
 
+    /// A machine's `network`: a name, a list of names, or a mapping from names to addresses (or `auto`).
+    private mutating func machineNetworks(
+        _ f: Fields, _ n: YNode, machine name: String, networks: [Network], _ d: inout Diagnostics
+    ) -> [(String, IPv4?)] {
+        let path = "machines.\(name)"
         var nets: [(String, IPv4?)] = []
         if let v = f["network"] {
             note("\(path).network", v.location)
@@ -711,15 +763,7 @@ private struct Context {
                     ? "define one, e.g. networks: {lab: {mode: nat, cidr: 10.77.0.0/24}}"
                     : "e.g. network: {\(networks[0].name): auto}")
         }
-        var pin: CPUSet?
-        if let v = f["pinning"] {
-            pin = v.cpuSet(&d)
-            note("\(path).pinning", v.location)
-        }
-        let numaNode = f["numaNode"].flatMap { $0.int(&d, in: 0...1023) }
-        return MachineGroup(
-            name: name, count: count, host: host, image: image, profile: profile, vcpus: vcpus,
-            memory: memory, disk: disk, accel: accel, networks: nets, pinning: pin, numaNode: numaNode)
+        return nets
     }
 
     // MARK: clusters
@@ -745,42 +789,9 @@ private struct Context {
             kube = s
             note("\(path).kubernetes", v.location)
         }
-
-        func refs(_ key: String) -> [NodeRef] {
-            guard let v = f[key] else { return [] }
-            note("\(path).\(key)", v.location)
-            var out: [NodeRef] = []
-            let items: [YNode]
-            if case .scalar = v.node { items = [v] } else { items = v.sequence(&d) ?? [] }
-            for e in items {
-                guard let s = e.nonEmptyString(&d) else { continue }
-                let ref: NodeRef = s.hasPrefix("host:") ? .host(String(s.dropFirst(5))) : .machine(s)
-                note("\(path).\(key).\(ref)", e.location)
-                out.append(ref)
-            }
-            return out
-        }
-        let cp = refs("controlPlane")
-        let workers = refs("workers")
-
-        var cni = Cluster.CNI.flannel
-        var cniVersion: String?
-        if let v = f["cni"] {
-            if case .mapping = v.node, let cf = v.fields(&d, keys: ["name", "version"]) {
-                if let c = cf["name"] { cni = c.oneOf(&d, Cluster.CNI.self) ?? .flannel }
-                if let c = cf["version"], let s = c.nonEmptyString(&d) {
-                    if VersionGrammar.prefixed.matches(s) {
-                        cniVersion = s
-                    } else {
-                        d.error(
-                            c.path, at: c.location, "'\(s.prefix(64))' is not a CNI release version",
-                            hint: VersionGrammar.prefixed.hint(example: Versions.flannel))
-                    }
-                }
-            } else {
-                cni = v.oneOf(&d, Cluster.CNI.self) ?? .flannel
-            }
-        }
+        let cp = refs(f, "controlPlane", path: path, &d)
+        let workers = refs(f, "workers", path: path, &d)
+        let (cni, cniVersion) = self.cni(f["cni"], &d)
         var podCIDR = IPv4Network(address: IPv4("10.244.0.0")!, prefix: 16)
         if let v = f["podCIDR"], let c = v.cidr(&d) {
             podCIDR = c
@@ -791,28 +802,82 @@ private struct Context {
             serviceCIDR = c
             note("\(path).serviceCIDR", v.location)
         }
-        var containerd = "distro"
-        if let v = f["containerd"], let s = v.nonEmptyString(&d) {
-            if s != "distro" && s.range(of: #"^2\.[0-9]+\.[0-9]+$"#, options: .regularExpression) == nil {
-                d.error(
-                    v.path, at: v.location, "'\(s)' is not a containerd version nestlab installs",
-                    hint: "distro (the OS package), or a 2.x release such as 2.1.4")
-            }
-            containerd = s
-        }
+        let containerd = self.containerd(f["containerd"], &d)
         var runtimes: [RuntimeSpec] = []
         if let v = f["runtimes"] {
             note("\(path).runtimes", v.location)
             runtimes = self.runtimes(v, clusterPath: path, &d)
         }
         if !runtimes.contains(.runc) { runtimes.insert(.runc, at: 0) }
+        let (cpuPolicy, reserved, topoPolicy) = kubelet(f["kubelet"], path: path, &d)
+        return Cluster(
+            name: name, kubernetes: kube, controlPlane: cp, workers: workers, cni: cni, cniVersion: cniVersion,
+            podCIDR: podCIDR, serviceCIDR: serviceCIDR, containerd: containerd, runtimes: runtimes,
+            cpuManagerPolicy: cpuPolicy, reservedCPUs: reserved, topologyManagerPolicy: topoPolicy)
+    }
 
+    /// A cluster's `controlPlane` or `workers`: one node or a list, each a machine or `host:<name>`.
+    private mutating func refs(_ f: Fields, _ key: String, path: String, _ d: inout Diagnostics) -> [NodeRef] {
+        guard let v = f[key] else { return [] }
+        note("\(path).\(key)", v.location)
+        var out: [NodeRef] = []
+        let items: [YNode]
+        if case .scalar = v.node { items = [v] } else { items = v.sequence(&d) ?? [] }
+        for e in items {
+            guard let s = e.nonEmptyString(&d) else { continue }
+            let ref: NodeRef = s.hasPrefix("host:") ? .host(String(s.dropFirst(5))) : .machine(s)
+            note("\(path).\(key).\(ref)", e.location)
+            out.append(ref)
+        }
+        return out
+    }
+
+    /// A cluster's `cni`: a name, or `{name, version}`.
+    private func cni(_ v: YNode?, _ d: inout Diagnostics) -> (Cluster.CNI, String?) {
+        var cni = Cluster.CNI.flannel
+        var cniVersion: String?
+        guard let v else { return (cni, cniVersion) }
+        if case .mapping = v.node, let cf = v.fields(&d, keys: ["name", "version"]) {
+            if let c = cf["name"] { cni = c.oneOf(&d, Cluster.CNI.self) ?? .flannel }
+            if let c = cf["version"], let s = c.nonEmptyString(&d) {
+                cniVersion = release(s, c, .prefixed, what: "CNI", example: Versions.flannel, &d)
+            }
+        } else {
+            cni = v.oneOf(&d, Cluster.CNI.self) ?? .flannel
+        }
+        return (cni, cniVersion)
+    }
+
+    /// `s` when it is a release version in `grammar`; otherwise nil, with an error naming `what`.
+    private func release(
+        _ s: String, _ v: YNode, _ grammar: VersionGrammar, what: String, example: String, _ d: inout Diagnostics
+    ) -> String? {
+        if grammar.matches(s) { return s }
+        d.error(
+            v.path, at: v.location, "'\(s.prefix(64))' is not a \(what) release version",
+            hint: grammar.hint(example: example))
+        return nil
+    }
+
+    /// A cluster's `containerd`: `distro` or a 2.x release.
+    private func containerd(_ v: YNode?, _ d: inout Diagnostics) -> String {
+        guard let v, let s = v.nonEmptyString(&d) else { return "distro" }
+        if s != "distro" && s.range(of: #"^2\.[0-9]+\.[0-9]+$"#, options: .regularExpression) == nil {
+            d.error(
+                v.path, at: v.location, "'\(s)' is not a containerd version nestlab installs",
+                hint: "distro (the OS package), or a 2.x release such as 2.1.4")
+        }
+        return s
+    }
+
+    /// A cluster's `kubelet` settings: CPU manager policy, reserved CPUs and topology manager policy.
+    private mutating func kubelet(_ k: YNode?, path: String, _ d: inout Diagnostics) -> (
+        Cluster.CPUManagerPolicy, CPUSet?, Cluster.TopologyManagerPolicy
+    ) {
         var cpuPolicy = Cluster.CPUManagerPolicy.none
         var reserved: CPUSet?
         var topoPolicy = Cluster.TopologyManagerPolicy.none
-        if let k = f["kubelet"],
-            let kf = k.fields(&d, keys: ["cpuManagerPolicy", "reservedCPUs", "topologyManagerPolicy"])
-        {
+        if let k, let kf = k.fields(&d, keys: ["cpuManagerPolicy", "reservedCPUs", "topologyManagerPolicy"]) {
             if let v = kf["cpuManagerPolicy"] {
                 cpuPolicy = v.oneOf(&d, Cluster.CPUManagerPolicy.self) ?? .none
                 note("\(path).kubelet.cpuManagerPolicy", v.location)
@@ -826,31 +891,15 @@ private struct Context {
                 note("\(path).kubelet.topologyManagerPolicy", v.location)
             }
         }
-        return Cluster(
-            name: name, kubernetes: kube, controlPlane: cp, workers: workers, cni: cni, cniVersion: cniVersion,
-            podCIDR: podCIDR, serviceCIDR: serviceCIDR, containerd: containerd, runtimes: runtimes,
-            cpuManagerPolicy: cpuPolicy, reservedCPUs: reserved, topologyManagerPolicy: topoPolicy)
+        return (cpuPolicy, reserved, topoPolicy)
     }
 
     /// `runtimes: [runc, kata]` or `runtimes: {kata: {version: 3.20.0, ...}, urunc: {}}`.
     mutating func runtimes(_ n: YNode, clusterPath: String, _ d: inout Diagnostics) -> [RuntimeSpec] {
         let known = ["runc", "crun", "kata", "urunc", "kubevirt"]
-        var entries: [(String, YNode?, YNode)] = []
-        switch n.node {
-        case .sequence:
-            for e in n.sequence(&d) ?? [] { if let s = e.nonEmptyString(&d) { entries.append((s, nil, e)) } }
-        case .mapping:
-            for e in n.mapping(&d, keys: []) ?? [] {
-                entries.append((e.key, e.value.isNull ? nil : e.value, e.keyNode))
-            }
-        default:
-            d.error(
-                n.path, at: n.location, "expected a list or a mapping of runtimes, found \(n.kindName)",
-                hint: "e.g. runtimes: [runc, kata, urunc, kubevirt]")
-        }
         var out: [RuntimeSpec] = []
         var seen = Set<String>()
-        for (name, body, at) in entries {
+        for (name, body, at) in runtimeEntries(n, &d) {
             note("\(clusterPath).runtimes.\(name)", at.location)
             if !seen.insert(name).inserted {
                 d.error(at.path, at: at.location, "runtime '\(name)' is listed twice", hint: "list each runtime once")
@@ -864,122 +913,11 @@ private struct Context {
                 out.append(.crun)
                 body?.emptyMapping(&d, what: name)
             case "kata":
-                var k = KataOptions(
-                    version: Versions.kata, hypervisors: [.qemu], defaultVCPUs: 1, defaultMemory: .mib(2048),
-                    enableHugepages: false, sharedFS: .virtioFS, virtioFSCache: "auto")
-                if let body,
-                    let f = body.fields(
-                        &d,
-                        keys: [
-                            "version", "hypervisors", "defaultVCPUs", "defaultMemory",
-                            "enableHugepages", "sharedFS", "virtioFSCache",
-                        ])
-                {
-                    if let v = f["version"], let s = v.nonEmptyString(&d) {
-                        if VersionGrammar.plain.matches(s) {
-                            k.version = s
-                        } else {
-                            d.error(
-                                v.path, at: v.location, "'\(s.prefix(64))' is not a Kata Containers release version",
-                                hint: VersionGrammar.plain.hint(example: Versions.kata))
-                        }
-                    }
-                    if let v = f["hypervisors"] {
-                        var hs: [KataOptions.Hypervisor] = []
-                        for e in v.sequence(&d) ?? [] {
-                            if let h = e.oneOf(&d, KataOptions.Hypervisor.self) { hs.append(h) }
-                        }
-                        if hs.isEmpty {
-                            d.error(
-                                v.path, at: v.location, "no hypervisor listed", hint: "one or more of qemu, clh, fc")
-                        }
-                        k.hypervisors = hs
-                    }
-                    if let v = f["defaultVCPUs"] { k.defaultVCPUs = v.int(&d, in: 1...256) ?? 1 }
-                    if let v = f["defaultMemory"], let s = v.size(&d, max: .largestMemory) { k.defaultMemory = s }
-                    if let v = f["enableHugepages"] { k.enableHugepages = v.bool(&d) ?? false }
-                    if let v = f["sharedFS"] { k.sharedFS = v.oneOf(&d, KataOptions.SharedFS.self) ?? .virtioFS }
-                    if let v = f["virtioFSCache"], let s = v.string(&d) {
-                        if ["auto", "always", "never", "metadata"].contains(s) {
-                            k.virtioFSCache = s
-                        } else {
-                            d.error(
-                                v.path, at: v.location, "'\(s)' is not a virtio-fs cache mode",
-                                hint: "one of: auto, always, never, metadata")
-                        }
-                    }
-                }
-                if k.hypervisors.contains(.clh) && k.sharedFS == .virtio9p {
-                    d.error(
-                        "\(clusterPath).runtimes.kata", at: at.location, "kata-clh cannot share files over virtio-9p",
-                        hint: "use sharedFS: virtio-fs (or none), or drop clh")
-                }
-                if k.defaultMemory < .mib(256) {
-                    d.error(
-                        "\(clusterPath).runtimes.kata.defaultMemory", at: at.location,
-                        "Kata guests need at least 256MiB",
-                        hint: "defaultMemory: 2048MiB is Kata's own default")
-                }
-                out.append(.kata(k))
+                out.append(.kata(kata(body, at: at, clusterPath: clusterPath, &d)))
             case "urunc":
-                var u = UruncOptions(version: Versions.urunc, monitors: [.qemu, .firecracker], thinPoolSize: .gib(20))
-                if let body, let f = body.fields(&d, keys: ["version", "monitors", "thinPoolSize"]) {
-                    if let v = f["version"], let s = v.nonEmptyString(&d) {
-                        if VersionGrammar.plain.matches(s) {
-                            u.version = s
-                        } else {
-                            d.error(
-                                v.path, at: v.location, "'\(s.prefix(64))' is not a urunc release version",
-                                hint: VersionGrammar.plain.hint(example: Versions.urunc))
-                        }
-                    }
-                    if let v = f["monitors"] {
-                        var ms: [UruncOptions.Monitor] = []
-                        for e in v.sequence(&d) ?? [] {
-                            guard let m = e.oneOf(&d, UruncOptions.Monitor.self) else { continue }
-                            if m == .solo5Hvt || m == .solo5Spt {
-                                // Solo5 ships sources only; building it on every node is out of scope for now.
-                                d.error(
-                                    e.path, at: e.location,
-                                    "nestlab cannot install the \(m.rawValue) monitor yet (Solo5 publishes no release binaries)",
-                                    hint: "use qemu or firecracker")
-                                continue
-                            }
-                            ms.append(m)
-                        }
-                        if ms.isEmpty {
-                            d.error(
-                                v.path, at: v.location, "no monitor listed", hint: "one or more of qemu, firecracker")
-                        }
-                        u.monitors = ms
-                    }
-                    if let v = f["thinPoolSize"], let s = v.size(&d) { u.thinPoolSize = s }
-                }
-                out.append(.urunc(u))
+                out.append(.urunc(urunc(body, &d)))
             case "kubevirt":
-                var k = KubeVirtOptions(version: Versions.kubevirt, emulation: .auto)
-                if let body, let f = body.fields(&d, keys: ["version", "emulation"]) {
-                    if let v = f["version"], let s = v.nonEmptyString(&d) {
-                        if VersionGrammar.prefixed.matches(s) {
-                            k.version = s
-                        } else {
-                            d.error(
-                                v.path, at: v.location, "'\(s.prefix(64))' is not a KubeVirt release version",
-                                hint: VersionGrammar.prefixed.hint(example: Versions.kubevirt))
-                        }
-                    }
-                    if let v = f["emulation"] {
-                        note("\(clusterPath).runtimes.kubevirt.emulation", v.location)
-                        if case .scalar(let s) = v.node, s.string == "true" {
-                            k.emulation = .on
-                        } else if case .scalar(let s) = v.node, s.string == "false" {
-                            k.emulation = .off
-                        } else {
-                            k.emulation = v.oneOf(&d, KubeVirtOptions.Emulation.self) ?? .auto
-                        }
-                    }
-                }
-                out.append(.kubevirt(k))
+                out.append(.kubevirt(kubevirt(body, clusterPath: clusterPath, &d)))
             default:
                 var hint = "one of: \(known.joined(separator: ", "))"
                 if let near = Spelling.closest(to: name, in: known) { hint = "did you mean '\(near)'? (\(hint))" }
@@ -987,6 +925,127 @@ private struct Context {
             }
         }
         return out
+    }
+
+    /// The runtimes listed, each with its options (if any) and the node that names it.
+    private func runtimeEntries(_ n: YNode, _ d: inout Diagnostics) -> [(String, YNode?, YNode)] {
+        var entries: [(String, YNode?, YNode)] = []
+        switch n.node {
+        case .sequence:
+            for e in n.sequence(&d) ?? [] { if let s = e.nonEmptyString(&d) { entries.append((s, nil, e)) } }
+        case .mapping:
+            for e in n.mapping(&d, keys: []) ?? [] {
+                entries.append((e.key, e.value.isNull ? nil : e.value, e.keyNode))
+            }
+        default:
+            d.error(
+                n.path, at: n.location, "expected a list or a mapping of runtimes, found \(n.kindName)",
+                hint: "e.g. runtimes: [runc, kata, urunc, kubevirt]")
+        }
+        return entries
+    }
+
+    /// The options of the `kata` runtime.
+    private func kata(_ body: YNode?, at: YNode, clusterPath: String, _ d: inout Diagnostics) -> KataOptions {
+        var k = KataOptions(
+            version: Versions.kata, hypervisors: [.qemu], defaultVCPUs: 1, defaultMemory: .mib(2048),
+            enableHugepages: false, sharedFS: .virtioFS, virtioFSCache: "auto")
+        let keys = [
+            "version", "hypervisors", "defaultVCPUs", "defaultMemory", "enableHugepages", "sharedFS", "virtioFSCache",
+        ]
+        if let body, let f = body.fields(&d, keys: keys) { kataFields(f, into: &k, &d) }
+        if k.hypervisors.contains(.clh) && k.sharedFS == .virtio9p {
+            d.error(
+                "\(clusterPath).runtimes.kata", at: at.location, "kata-clh cannot share files over virtio-9p",
+                hint: "use sharedFS: virtio-fs (or none), or drop clh")
+        }
+        if k.defaultMemory < .mib(256) {
+            d.error(
+                "\(clusterPath).runtimes.kata.defaultMemory", at: at.location,
+                "Kata guests need at least 256MiB",
+                hint: "defaultMemory: 2048MiB is Kata's own default")
+        }
+        return k
+    }
+
+    /// The keys given under the `kata` runtime, over the defaults in `k`.
+    private func kataFields(_ f: Fields, into k: inout KataOptions, _ d: inout Diagnostics) {
+        if let v = f["version"], let s = v.nonEmptyString(&d) {
+            if let r = release(s, v, .plain, what: "Kata Containers", example: Versions.kata, &d) { k.version = r }
+        }
+        if let v = f["hypervisors"] {
+            var hs: [KataOptions.Hypervisor] = []
+            for e in v.sequence(&d) ?? [] {
+                if let h = e.oneOf(&d, KataOptions.Hypervisor.self) { hs.append(h) }
+            }
+            if hs.isEmpty {
+                d.error(v.path, at: v.location, "no hypervisor listed", hint: "one or more of qemu, clh, fc")
+            }
+            k.hypervisors = hs
+        }
+        if let v = f["defaultVCPUs"] { k.defaultVCPUs = v.int(&d, in: 1...256) ?? 1 }
+        if let v = f["defaultMemory"], let s = v.size(&d, max: .largestMemory) { k.defaultMemory = s }
+        if let v = f["enableHugepages"] { k.enableHugepages = v.bool(&d) ?? false }
+        if let v = f["sharedFS"] { k.sharedFS = v.oneOf(&d, KataOptions.SharedFS.self) ?? .virtioFS }
+        if let v = f["virtioFSCache"], let s = v.string(&d) {
+            if ["auto", "always", "never", "metadata"].contains(s) {
+                k.virtioFSCache = s
+            } else {
+                d.error(
+                    v.path, at: v.location, "'\(s)' is not a virtio-fs cache mode",
+                    hint: "one of: auto, always, never, metadata")
+            }
+        }
+    }
+
+    /// The options of the `urunc` runtime.
+    private func urunc(_ body: YNode?, _ d: inout Diagnostics) -> UruncOptions {
+        var u = UruncOptions(version: Versions.urunc, monitors: [.qemu, .firecracker], thinPoolSize: .gib(20))
+        guard let body, let f = body.fields(&d, keys: ["version", "monitors", "thinPoolSize"]) else { return u }
+        if let v = f["version"], let s = v.nonEmptyString(&d) {
+            if let r = release(s, v, .plain, what: "urunc", example: Versions.urunc, &d) { u.version = r }
+        }
+        if let v = f["monitors"] {
+            var ms: [UruncOptions.Monitor] = []
+            for e in v.sequence(&d) ?? [] {
+                guard let m = e.oneOf(&d, UruncOptions.Monitor.self) else { continue }
+                if m == .solo5Hvt || m == .solo5Spt {
+                    // Solo5 ships sources only; building it on every node is out of scope for now.
+                    d.error(
+                        e.path, at: e.location,
+                        "nestlab cannot install the \(m.rawValue) monitor yet (Solo5 publishes no release binaries)",
+                        hint: "use qemu or firecracker")
+                    continue
+                }
+                ms.append(m)
+            }
+            if ms.isEmpty {
+                d.error(v.path, at: v.location, "no monitor listed", hint: "one or more of qemu, firecracker")
+            }
+            u.monitors = ms
+        }
+        if let v = f["thinPoolSize"], let s = v.size(&d) { u.thinPoolSize = s }
+        return u
+    }
+
+    /// The options of the `kubevirt` runtime.
+    private mutating func kubevirt(_ body: YNode?, clusterPath: String, _ d: inout Diagnostics) -> KubeVirtOptions {
+        var k = KubeVirtOptions(version: Versions.kubevirt, emulation: .auto)
+        guard let body, let f = body.fields(&d, keys: ["version", "emulation"]) else { return k }
+        if let v = f["version"], let s = v.nonEmptyString(&d) {
+            if let r = release(s, v, .prefixed, what: "KubeVirt", example: Versions.kubevirt, &d) { k.version = r }
+        }
+        if let v = f["emulation"] {
+            note("\(clusterPath).runtimes.kubevirt.emulation", v.location)
+            if case .scalar(let s) = v.node, s.string == "true" {
+                k.emulation = .on
+            } else if case .scalar(let s) = v.node, s.string == "false" {
+                k.emulation = .off
+            } else {
+                k.emulation = v.oneOf(&d, KubeVirtOptions.Emulation.self) ?? .auto
+            }
+        }
+        return k
     }
 
     // MARK: handoff

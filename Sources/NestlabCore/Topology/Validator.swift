@@ -135,79 +135,89 @@ public struct TopologyValidator {
         for h in t.hosts where seenHosts.insert(h.name).inserted {
             var claimed: [(machine: String, cpus: CPUSet)] = []
             for g in t.machines where g.host == h.name {
-                let p = "machines.\(g.name)"
-                guard let profile = try? ProfileResolver(topology: t).resolve(g.profile).get() else { continue }
-                var explicit: CPUSet?
-                var pinnedAt = "\(p).pinning"
-                if let pin = g.pinning {
-                    explicit = pin
-                } else if case .cpus(let set) = profile.pinning {
-                    explicit = set
-                    pinnedAt = "\(p).profile"
-                }
-                guard let set = explicit else { continue }
-                let n = g.instanceNames.count
-                // One host CPU per vCPU; an overcommitted host may give every instance the same vcpus-sized set.
-                let sharedOK = h.overcommit && set.count == g.vcpus
-                if set.count != g.vcpus * n && !sharedOK {
-                    let need = g.vcpus * n
-                    d.error(
-                        pinnedAt, at: loc(pinnedAt) ?? loc(p),
-                        "pinning \(set) has \(set.count) CPUs for \(n == 1 ? "" : "\(n) machines × ")\(g.vcpus) vCPUs",
-                        hint: "give exactly \(need) host CPUs (one per vCPU), or use pinning: auto")
-                    continue
-                }
-                if let allowed = h.cpus, !set.isSubset(of: allowed) {
-                    d.error(
-                        pinnedAt, at: loc(pinnedAt) ?? loc(p),
-                        "pinning \(set) uses CPUs \(set.subtracting(allowed)) outside host '\(h.name)' cpus \(allowed)",
-                        hint: "pin within \(allowed), or widen hosts[].cpus")
-                }
-                if let reserved = h.reservedCPUs, !set.intersection(reserved).isEmpty {
-                    d.error(
-                        pinnedAt, at: loc(pinnedAt) ?? loc(p),
-                        "pinning \(set) uses reserved CPUs \(set.intersection(reserved)) of host '\(h.name)'",
-                        hint: "reserved CPUs are kept for the host, emulator and I/O threads; pin elsewhere")
-                }
-                if !h.overcommit {
-                    for c in claimed {
-                        let both = c.cpus.intersection(set)
-                        if !both.isEmpty {
-                            d.error(
-                                pinnedAt, at: loc(pinnedAt) ?? loc(p),
-                                "pinned CPUs \(both) of '\(g.name)' overlap those of '\(c.machine)' on host '\(h.name)'",
-                                hint:
-                                    "give each machine its own host CPUs, or set overcommit: true on the host (CI only)"
-                            )
-                        }
-                    }
-                }
-                claimed.append((g.name, set))
+                guard let (set, pinnedAt) = explicitPinning(g) else { continue }
+                if checkPinned(set, at: pinnedAt, of: g, on: h, claimed: claimed, &d) { claimed.append((g.name, set)) }
             }
             if let cpus = h.cpus, let reserved = h.reservedCPUs, !cpus.intersection(reserved).isEmpty {
                 d.error(
                     "hosts.\(h.name)", at: loc("hosts.\(h.name)"), "cpus \(cpus) and reservedCPUs \(reserved) overlap",
                     hint: "cpus are for vCPUs, reservedCPUs for the host; keep them apart")
             }
-            // Auto pinning: check capacity when the host's CPUs are declared.
-            if let cpus = h.cpus, !h.overcommit {
-                let explicitUse = claimed.reduce(CPUSet.empty) { $0.union($1.cpus) }
-                let free = cpus.subtracting(explicitUse).subtracting(h.effectiveReservedCPUs(usable: cpus))
-                var autoNeed = 0
-                var autoNames: [String] = []
-                for g in t.machines where g.host == h.name && g.pinning == nil {
-                    if let pr = try? ProfileResolver(topology: t).resolve(g.profile).get(), pr.pinning == .auto {
-                        autoNeed += g.vcpus * g.instanceNames.count
-                        autoNames.append(g.name)
-                    }
-                }
-                if autoNeed > free.count {
+            checkAutoPinning(h, claimed: claimed, &d)
+        }
+    }
+
+    /// The host CPUs a machine group is pinned to (by itself or its profile), and the path that says so.
+    private func explicitPinning(_ g: MachineGroup) -> (CPUSet, String)? {
+        let p = "machines.\(g.name)"
+        guard let profile = try? ProfileResolver(topology: t).resolve(g.profile).get() else { return nil }
+        if let pin = g.pinning { return (pin, "\(p).pinning") }
+        if case .cpus(let set) = profile.pinning { return (set, "\(p).profile") }
+        return nil
+    }
+
+    /// Checks one group's pinned CPUs against its vCPUs, its host and the CPUs already claimed on that host.
+    /// False when the set has the wrong size (and so claims nothing).
+    private func checkPinned(
+        _ set: CPUSet, at pinnedAt: String, of g: MachineGroup, on h: LabHost,
+        claimed: [(machine: String, cpus: CPUSet)], _ d: inout Diagnostics
+    ) -> Bool {
+        let p = "machines.\(g.name)"
+        let n = g.instanceNames.count
+        // One host CPU per vCPU; an overcommitted host may give every instance the same vcpus-sized set.
+        let sharedOK = h.overcommit && set.count == g.vcpus
+        if set.count != g.vcpus * n && !sharedOK {
+            let need = g.vcpus * n
+            d.error(
+                pinnedAt, at: loc(pinnedAt) ?? loc(p),
+                "pinning \(set) has \(set.count) CPUs for \(n == 1 ? "" : "\(n) machines × ")\(g.vcpus) vCPUs",
+                hint: "give exactly \(need) host CPUs (one per vCPU), or use pinning: auto")
+            return false
+        }
+        if let allowed = h.cpus, !set.isSubset(of: allowed) {
+            d.error(
+                pinnedAt, at: loc(pinnedAt) ?? loc(p),
+                "pinning \(set) uses CPUs \(set.subtracting(allowed)) outside host '\(h.name)' cpus \(allowed)",
+                hint: "pin within \(allowed), or widen hosts[].cpus")
+        }
+        if let reserved = h.reservedCPUs, !set.intersection(reserved).isEmpty {
+            d.error(
+                pinnedAt, at: loc(pinnedAt) ?? loc(p),
+                "pinning \(set) uses reserved CPUs \(set.intersection(reserved)) of host '\(h.name)'",
+                hint: "reserved CPUs are kept for the host, emulator and I/O threads; pin elsewhere")
+        }
+        if !h.overcommit {
+            for c in claimed {
+                let both = c.cpus.intersection(set)
+                if !both.isEmpty {
                     d.error(
-                        "hosts.\(h.name).cpus", at: loc("hosts.\(h.name).cpus") ?? loc("hosts.\(h.name)"),
-                        "machines with pinning: auto (\(autoNames.joined(separator: ", "))) need \(autoNeed) host CPUs, but only \(free.count) are free on '\(h.name)'",
-                        hint: "fewer vCPUs, more host CPUs, or overcommit: true (CI only)")
+                        pinnedAt, at: loc(pinnedAt) ?? loc(p),
+                        "pinned CPUs \(both) of '\(g.name)' overlap those of '\(c.machine)' on host '\(h.name)'",
+                        hint: "give each machine its own host CPUs, or set overcommit: true on the host (CI only)")
                 }
             }
+        }
+        return true
+    }
+
+    /// Auto pinning: checks capacity when the host's CPUs are declared.
+    private func checkAutoPinning(_ h: LabHost, claimed: [(machine: String, cpus: CPUSet)], _ d: inout Diagnostics) {
+        guard let cpus = h.cpus, !h.overcommit else { return }
+        let explicitUse = claimed.reduce(CPUSet.empty) { $0.union($1.cpus) }
+        let free = cpus.subtracting(explicitUse).subtracting(h.effectiveReservedCPUs(usable: cpus))
+        var autoNeed = 0
+        var autoNames: [String] = []
+        for g in t.machines where g.host == h.name && g.pinning == nil {
+            if let pr = try? ProfileResolver(topology: t).resolve(g.profile).get(), pr.pinning == .auto {
+                autoNeed += g.vcpus * g.instanceNames.count
+                autoNames.append(g.name)
+            }
+        }
+        if autoNeed > free.count {
+            d.error(
+                "hosts.\(h.name).cpus", at: loc("hosts.\(h.name).cpus") ?? loc("hosts.\(h.name)"),
+                "machines with pinning: auto (\(autoNames.joined(separator: ", "))) need \(autoNeed) host CPUs, but only \(free.count) are free on '\(h.name)'",
+                hint: "fewer vCPUs, more host CPUs, or overcommit: true (CI only)")
         }
     }
 
@@ -280,207 +290,249 @@ public struct TopologyValidator {
         // machine instance or host:NAME → its cluster and role
         var member: [String: (cluster: String, role: String)] = [:]
         for c in t.clusters {
-            let p = "clusters.\(c.name)"
-            if c.controlPlane.isEmpty {
-                d.error(
-                    "\(p).controlPlane", at: loc(p), "cluster '\(c.name)' has no control plane",
-                    hint: "add controlPlane: [<machine or host:NAME>]"
-                        + (c.workers.isEmpty ? "" : "; workers cannot join without one"))
+            checkControlPlane(c, &d)
+            checkMembers(c, &member, &d)
+            checkClusterNetworks(c, &d)
+            checkKubelet(c, &d)
+            checkSnapshotter(c, &d)
+            checkKubeVirtEmulation(c, &d)
+            checkNestedKVM(c, &d)
+        }
+    }
+
+    /// A cluster's control plane (one node) and its Kubernetes version.
+    private func checkControlPlane(_ c: Cluster, _ d: inout Diagnostics) {
+        let p = "clusters.\(c.name)"
+        if c.controlPlane.isEmpty {
+            d.error(
+                "\(p).controlPlane", at: loc(p), "cluster '\(c.name)' has no control plane",
+                hint: "add controlPlane: [<machine or host:NAME>]"
+                    + (c.workers.isEmpty ? "" : "; workers cannot join without one"))
+        }
+        let cpNodes = c.controlPlane.flatMap { expand($0) }
+        if cpNodes.count > 1 {
+            d.error(
+                "\(p).controlPlane", at: loc("\(p).controlPlane"),
+                "cluster '\(c.name)' has \(cpNodes.count) control-plane nodes; nestlab builds single control-plane clusters",
+                hint: "give one control-plane node and make the others workers")
+        }
+        switch Versions.resolveKubernetes(c.kubernetes) {
+        case .resolved: break
+        case .malformed(let v):
+            d.error(
+                "\(p).kubernetes", at: loc("\(p).kubernetes") ?? loc(p), "'\(v)' is not a Kubernetes version",
+                hint: "a version such as 1.33 or 1.33.4")
+        case .tooOld(let v):
+            d.error(
+                "\(p).kubernetes", at: loc("\(p).kubernetes") ?? loc(p),
+                "Kubernetes \(v) is older than 1.\(Versions.minimumKubernetesMinor), which kubeadm v1beta4 needs",
+                hint: "1.\(Versions.minimumKubernetesMinor) or newer")
+        case .unknownMinor(let v):
+            d.error(
+                "\(p).kubernetes", at: loc("\(p).kubernetes") ?? loc(p),
+                "Kubernetes \(v) cannot be resolved to a release",
+                hint: "a minor nestlab knows (\(Versions.knownMinors)), or an exact version such as \(v).0")
+        }
+    }
+
+    /// Each node a cluster names exists, and belongs to one cluster, once.
+    private func checkMembers(
+        _ c: Cluster, _ member: inout [String: (cluster: String, role: String)], _ d: inout Diagnostics
+    ) {
+        let p = "clusters.\(c.name)"
+        // Each reference at its own line: a worker that is also the control plane is reported at the worker.
+        let roles = c.controlPlane.map { ("controlPlane", $0) } + c.workers.map { ("workers", $0) }
+        for (role, ref) in roles {
+            let refPath = "\(p).\(role).\(ref)"
+            switch ref {
+            case .machine(let m):
+                if t.machineGroup(named: m) == nil && !t.machines.contains(where: { $0.instanceNames.contains(m) }) {
+                    dangling(&d, refPath, what: "machine", m, t.machines.map(\.name))
+                    continue
+                }
+            case .host(let h):
+                guard let host = t.host(named: h) else {
+                    dangling(&d, refPath, what: "host", h, t.hosts.map(\.name))
+                    continue
+                }
+                if host.ssh == nil {
+                    d.error(
+                        refPath, at: loc(refPath), "bare-metal node host:\(h) has no ssh target",
+                        hint: "add ssh: root@\(h) to host '\(h)'")
+                }
+                if host.address == nil {
+                    d.error(
+                        refPath, at: loc(refPath), "bare-metal node host:\(h) has no address for the cluster",
+                        hint: "add address: <its IPv4 address on the cluster network> to host '\(h)'")
+                }
             }
-            let cpNodes = c.controlPlane.flatMap { expand($0) }
-            if cpNodes.count > 1 {
-                d.error(
-                    "\(p).controlPlane", at: loc("\(p).controlPlane"),
-                    "cluster '\(c.name)' has \(cpNodes.count) control-plane nodes; nestlab builds single control-plane clusters",
-                    hint: "give one control-plane node and make the others workers")
+            for inst in expand(ref) {
+                if let other = member[inst] {
+                    if other.cluster == c.name && other.role != role {
+                        d.error(
+                            refPath, at: loc(refPath),
+                            "'\(inst)' is both the control plane and a worker of cluster '\(c.name)'",
+                            hint: "list it once, under controlPlane (the control plane also runs pods)")
+                    } else {
+                        d.error(
+                            refPath, at: loc(refPath),
+                            other.cluster == c.name
+                                ? "'\(inst)' is listed twice in cluster '\(c.name)'"
+                                : "'\(inst)' is in clusters '\(other.cluster)' and '\(c.name)'",
+                            hint: "a node belongs to one cluster, once")
+                    }
+                }
+                member[inst] = (c.name, role)
             }
-            switch Versions.resolveKubernetes(c.kubernetes) {
-            case .resolved: break
-            case .malformed(let v):
+        }
+    }
+
+    /// A cluster's pod and service networks, against the lab's networks and each other.
+    private func checkClusterNetworks(_ c: Cluster, _ d: inout Diagnostics) {
+        let p = "clusters.\(c.name)"
+        // Addresses: pod and service networks must not collide with the lab's networks.
+        for net in t.networks {
+            if c.podCIDR.overlaps(net.cidr) {
                 d.error(
-                    "\(p).kubernetes", at: loc("\(p).kubernetes") ?? loc(p), "'\(v)' is not a Kubernetes version",
-                    hint: "a version such as 1.33 or 1.33.4")
-            case .tooOld(let v):
-                d.error(
-                    "\(p).kubernetes", at: loc("\(p).kubernetes") ?? loc(p),
-                    "Kubernetes \(v) is older than 1.\(Versions.minimumKubernetesMinor), which kubeadm v1beta4 needs",
-                    hint: "1.\(Versions.minimumKubernetesMinor) or newer")
-            case .unknownMinor(let v):
-                d.error(
-                    "\(p).kubernetes", at: loc("\(p).kubernetes") ?? loc(p),
-                    "Kubernetes \(v) cannot be resolved to a release",
-                    hint: "a minor nestlab knows (\(Versions.knownMinors)), or an exact version such as \(v).0")
+                    "\(p).podCIDR", at: loc("\(p).podCIDR") ?? loc(p),
+                    "pod network \(c.podCIDR) overlaps lab network '\(net.name)' \(net.cidr)\(atLine("networks.\(net.name).cidr"))",
+                    hint:
+                        "choose a pod CIDR outside \(net.cidr), e.g. \(net.cidr.overlaps(IPv4Network(address: IPv4("10.244.0.0")!, prefix: 16)) ? "172.30.0.0/16" : "10.244.0.0/16")"
+                )
             }
-            // Each reference at its own line: a worker that is also the control plane is reported at the worker.
-            let roles = c.controlPlane.map { ("controlPlane", $0) } + c.workers.map { ("workers", $0) }
-            for (role, ref) in roles {
-                let refPath = "\(p).\(role).\(ref)"
+            if c.serviceCIDR.overlaps(net.cidr) {
+                d.error(
+                    "\(p).serviceCIDR", at: loc("\(p).serviceCIDR") ?? loc(p),
+                    "service network \(c.serviceCIDR) overlaps lab network '\(net.name)' \(net.cidr)\(atLine("networks.\(net.name).cidr"))",
+                    hint:
+                        "choose a service CIDR outside \(net.cidr), e.g. \(net.cidr.overlaps(IPv4Network(address: IPv4("10.96.0.0")!, prefix: 12)) ? "172.31.0.0/16" : "10.96.0.0/12")"
+                )
+            }
+        }
+        if c.podCIDR.overlaps(c.serviceCIDR) { podOverlapsServices(c, &d) }
+    }
+
+    /// A cluster's kubelet CPU settings, against its nodes.
+    private func checkKubelet(_ c: Cluster, _ d: inout Diagnostics) {
+        let p = "clusters.\(c.name)"
+        // Kubelet.
+        if c.cpuManagerPolicy == .static && (c.reservedCPUs ?? .empty).isEmpty {
+            d.error(
+                "\(p).kubelet.cpuManagerPolicy", at: loc("\(p).kubelet.cpuManagerPolicy") ?? loc(p),
+                "the static CPU manager needs reserved CPUs, or the kubelet refuses to start",
+                hint: "add kubelet.reservedCPUs, e.g. \"0\"")
+        }
+        if c.topologyManagerPolicy != .none && c.cpuManagerPolicy == .none {
+            d.warning(
+                "\(p).kubelet.topologyManagerPolicy", at: loc("\(p).kubelet.topologyManagerPolicy") ?? loc(p),
+                "topologyManagerPolicy without the static CPU manager only aligns devices, not CPUs",
+                hint: "set cpuManagerPolicy: static to align CPUs too")
+        }
+        if let reserved = c.reservedCPUs {
+            for ref in c.allNodes {
+                guard case .machine(let m) = ref, let g = group(of: m), let maxCPU = reserved.cpus.last else {
+                    continue
+                }
+                if maxCPU >= g.vcpus {
+                    d.error(
+                        "\(p).kubelet.reservedCPUs", at: loc("\(p).kubelet.reservedCPUs") ?? loc(p),
+                        "reserved CPU \(maxCPU) does not exist in '\(g.name)', which has \(g.vcpus) vCPUs (0-\(g.vcpus - 1))",
+                        hint: "reserve CPUs below \(g.vcpus)")
+                } else if reserved.count >= g.vcpus {
+                    d.error(
+                        "\(p).kubelet.reservedCPUs", at: loc("\(p).kubelet.reservedCPUs") ?? loc(p),
+                        "reservedCPUs \(reserved) leave no CPU for pods on '\(g.name)' (\(g.vcpus) vCPUs)",
+                        hint: "reserve fewer CPUs, or give the machine more vCPUs")
+                }
+            }
+        }
+    }
+
+    /// A containerd that can give urunc and kata-fc their snapshotter.
+    private func checkSnapshotter(_ c: Cluster, _ d: inout Diagnostics) {
+        let p = "clusters.\(c.name)"
+        // urunc and kata-fc need a per-runtime snapshotter (devmapper), which containerd has from 1.7.
+        let needsSnapshotter = c.runtimes.contains { rt in
+            switch rt {
+            case .urunc: return true
+            case .kata(let k): return k.hypervisors.contains(.fc)
+            default: return false
+            }
+        }
+        if needsSnapshotter && c.containerd == "distro" {
+            let debianNodes = c.allNodes.compactMap { ref -> String? in
                 switch ref {
                 case .machine(let m):
-                    if t.machineGroup(named: m) == nil && !t.machines.contains(where: { $0.instanceNames.contains(m) })
-                    {
-                        dangling(&d, refPath, what: "machine", m, t.machines.map(\.name))
-                        continue
+                    guard let g = group(of: m), let img = t.image(named: g.image), img.os == .debian12 else {
+                        return nil
                     }
-                case .host(let h):
-                    guard let host = t.host(named: h) else {
-                        dangling(&d, refPath, what: "host", h, t.hosts.map(\.name))
-                        continue
-                    }
-                    if host.ssh == nil {
-                        d.error(
-                            refPath, at: loc(refPath), "bare-metal node host:\(h) has no ssh target",
-                            hint: "add ssh: root@\(h) to host '\(h)'")
-                    }
-                    if host.address == nil {
-                        d.error(
-                            refPath, at: loc(refPath), "bare-metal node host:\(h) has no address for the cluster",
-                            hint: "add address: <its IPv4 address on the cluster network> to host '\(h)'")
-                    }
-                }
-                for inst in expand(ref) {
-                    if let other = member[inst] {
-                        if other.cluster == c.name && other.role != role {
-                            d.error(
-                                refPath, at: loc(refPath),
-                                "'\(inst)' is both the control plane and a worker of cluster '\(c.name)'",
-                                hint: "list it once, under controlPlane (the control plane also runs pods)")
-                        } else {
-                            d.error(
-                                refPath, at: loc(refPath),
-                                other.cluster == c.name
-                                    ? "'\(inst)' is listed twice in cluster '\(c.name)'"
-                                    : "'\(inst)' is in clusters '\(other.cluster)' and '\(c.name)'",
-                                hint: "a node belongs to one cluster, once")
-                        }
-                    }
-                    member[inst] = (c.name, role)
-                }
-            }
-            // Addresses: pod and service networks must not collide with the lab's networks.
-            for net in t.networks {
-                if c.podCIDR.overlaps(net.cidr) {
-                    d.error(
-                        "\(p).podCIDR", at: loc("\(p).podCIDR") ?? loc(p),
-                        "pod network \(c.podCIDR) overlaps lab network '\(net.name)' \(net.cidr)\(atLine("networks.\(net.name).cidr"))",
-                        hint:
-                            "choose a pod CIDR outside \(net.cidr), e.g. \(net.cidr.overlaps(IPv4Network(address: IPv4("10.244.0.0")!, prefix: 16)) ? "172.30.0.0/16" : "10.244.0.0/16")"
-                    )
-                }
-                if c.serviceCIDR.overlaps(net.cidr) {
-                    d.error(
-                        "\(p).serviceCIDR", at: loc("\(p).serviceCIDR") ?? loc(p),
-                        "service network \(c.serviceCIDR) overlaps lab network '\(net.name)' \(net.cidr)\(atLine("networks.\(net.name).cidr"))",
-                        hint:
-                            "choose a service CIDR outside \(net.cidr), e.g. \(net.cidr.overlaps(IPv4Network(address: IPv4("10.96.0.0")!, prefix: 12)) ? "172.31.0.0/16" : "10.96.0.0/12")"
-                    )
-                }
-            }
-            if c.podCIDR.overlaps(c.serviceCIDR) { podOverlapsServices(c, &d) }
-            // Kubelet.
-            if c.cpuManagerPolicy == .static && (c.reservedCPUs ?? .empty).isEmpty {
-                d.error(
-                    "\(p).kubelet.cpuManagerPolicy", at: loc("\(p).kubelet.cpuManagerPolicy") ?? loc(p),
-                    "the static CPU manager needs reserved CPUs, or the kubelet refuses to start",
-                    hint: "add kubelet.reservedCPUs, e.g. \"0\"")
-            }
-            if c.topologyManagerPolicy != .none && c.cpuManagerPolicy == .none {
-                d.warning(
-                    "\(p).kubelet.topologyManagerPolicy", at: loc("\(p).kubelet.topologyManagerPolicy") ?? loc(p),
-                    "topologyManagerPolicy without the static CPU manager only aligns devices, not CPUs",
-                    hint: "set cpuManagerPolicy: static to align CPUs too")
-            }
-            if let reserved = c.reservedCPUs {
-                for ref in c.allNodes {
-                    guard case .machine(let m) = ref, let g = group(of: m), let maxCPU = reserved.cpus.last else {
-                        continue
-                    }
-                    if maxCPU >= g.vcpus {
-                        d.error(
-                            "\(p).kubelet.reservedCPUs", at: loc("\(p).kubelet.reservedCPUs") ?? loc(p),
-                            "reserved CPU \(maxCPU) does not exist in '\(g.name)', which has \(g.vcpus) vCPUs (0-\(g.vcpus - 1))",
-                            hint: "reserve CPUs below \(g.vcpus)")
-                    } else if reserved.count >= g.vcpus {
-                        d.error(
-                            "\(p).kubelet.reservedCPUs", at: loc("\(p).kubelet.reservedCPUs") ?? loc(p),
-                            "reservedCPUs \(reserved) leave no CPU for pods on '\(g.name)' (\(g.vcpus) vCPUs)",
-                            hint: "reserve fewer CPUs, or give the machine more vCPUs")
-                    }
-                }
-            }
-            // urunc and kata-fc need a per-runtime snapshotter (devmapper), which containerd has from 1.7.
-            let needsSnapshotter = c.runtimes.contains { rt in
-                switch rt {
-                case .urunc: return true
-                case .kata(let k): return k.hypervisors.contains(.fc)
-                default: return false
-                }
-            }
-            if needsSnapshotter && c.containerd == "distro" {
-                let debianNodes = c.allNodes.compactMap { ref -> String? in
-                    switch ref {
-                    case .machine(let m):
-                        guard let g = group(of: m), let img = t.image(named: g.image), img.os == .debian12 else {
-                            return nil
-                        }
-                        return g.name
-                    case .host(let h):
-                        return t.host(named: h)?.os == .debian12 ? "host:\(h)" : nil
-                    }
-                }
-                if !debianNodes.isEmpty {
-                    let rp = "\(p).containerd"
-                    d.error(
-                        rp, at: loc("\(p).runtimes") ?? loc(p),
-                        "urunc and kata-fc need containerd 1.7 or newer (a per-runtime devmapper snapshotter), but Debian 12's package on \(debianNodes.joined(separator: ", ")) is 1.6",
-                        hint: "set containerd: 2.1.4 (a pinned release), or use an Ubuntu 24.04 image")
-                }
-            }
-            // KubeVirt with emulation: auto emulates on VM nodes without nested virtualization: say so.
-            for rt in c.runtimes {
-                guard case .kubevirt(let kv) = rt, kv.emulation == .auto else { continue }
-                let lacking = c.allNodes.compactMap { ref -> String? in
-                    guard case .machine(let m) = ref, let g = group(of: m),
-                        let profile = try? ProfileResolver(topology: t).resolve(g.profile).get(), !profile.nested
-                    else { return nil }
                     return g.name
-                }
-                if !lacking.isEmpty {
-                    let rp = "\(p).runtimes.kubevirt"
-                    d.warning(
-                        rp, at: loc(rp) ?? loc(p),
-                        "VM nodes \(lacking.map { "'\($0)'" }.joined(separator: ", ")) have no nested virtualization, so KubeVirt will run its VMs with useEmulation (software emulation): not the tuned configuration",
-                        hint: "give them a profile with cpu.nested: true, or set emulation: on to make this explicit")
+                case .host(let h):
+                    return t.host(named: h)?.os == .debian12 ? "host:\(h)" : nil
                 }
             }
-            // Runtimes that need /dev/kvm inside VM nodes need nested virtualization.
-            for rt in c.runtimes where rt.needsKVM {
-                var lacking: [(group: String, profile: String)] = []
-                for ref in c.allNodes {
-                    guard case .machine(let m) = ref, let g = group(of: m),
-                        let profile = try? ProfileResolver(topology: t).resolve(g.profile).get()
-                    else { continue }
-                    if !profile.nested && !lacking.contains(where: { $0.group == g.name }) {
-                        lacking.append((g.name, profile.name))
-                    }
-                }
-                guard !lacking.isEmpty else { continue }
-                let rp = "\(p).runtimes.\(rt.name)"
-                let nodes = lacking.map { "'\($0.group)' (profile '\($0.profile)')" }.joined(separator: ", ")
-                let fix: String
-                switch rt {
-                case .kubevirt:
-                    fix = "give those machines a profile with cpu.nested: true, or set runtimes.kubevirt.emulation: on"
-                case .urunc:
-                    fix =
-                        "give those machines a profile with cpu.nested: true (urunc's qemu and firecracker monitors need KVM)"
-                default: fix = "give those machines a profile with cpu.nested: true, e.g. paper-mitigated"
-                }
+            if !debianNodes.isEmpty {
+                let rp = "\(p).containerd"
                 d.error(
-                    rp, at: loc(rp) ?? loc(p),
-                    "\(rt.name) needs /dev/kvm inside VM nodes, but \(nodes) \(lacking.count == 1 ? "has" : "have") no nested virtualization",
-                    hint: fix)
+                    rp, at: loc("\(p).runtimes") ?? loc(p),
+                    "urunc and kata-fc need containerd 1.7 or newer (a per-runtime devmapper snapshotter), but Debian 12's package on \(debianNodes.joined(separator: ", ")) is 1.6",
+                    hint: "set containerd: 2.1.4 (a pinned release), or use an Ubuntu 24.04 image")
             }
+        }
+    }
+
+    /// KubeVirt's emulation: auto, on VM nodes without nested virtualization.
+    private func checkKubeVirtEmulation(_ c: Cluster, _ d: inout Diagnostics) {
+        let p = "clusters.\(c.name)"
+        // KubeVirt with emulation: auto emulates on VM nodes without nested virtualization: say so.
+        for rt in c.runtimes {
+            guard case .kubevirt(let kv) = rt, kv.emulation == .auto else { continue }
+            let lacking = c.allNodes.compactMap { ref -> String? in
+                guard case .machine(let m) = ref, let g = group(of: m),
+                    let profile = try? ProfileResolver(topology: t).resolve(g.profile).get(), !profile.nested
+                else { return nil }
+                return g.name
+            }
+            if !lacking.isEmpty {
+                let rp = "\(p).runtimes.kubevirt"
+                d.warning(
+                    rp, at: loc(rp) ?? loc(p),
+                    "VM nodes \(lacking.map { "'\($0)'" }.joined(separator: ", ")) have no nested virtualization, so KubeVirt will run its VMs with useEmulation (software emulation): not the tuned configuration",
+                    hint: "give them a profile with cpu.nested: true, or set emulation: on to make this explicit")
+            }
+        }
+    }
+
+    /// Runtimes that need /dev/kvm, on VM nodes without nested virtualization.
+    private func checkNestedKVM(_ c: Cluster, _ d: inout Diagnostics) {
+        let p = "clusters.\(c.name)"
+        // Runtimes that need /dev/kvm inside VM nodes need nested virtualization.
+        for rt in c.runtimes where rt.needsKVM {
+            var lacking: [(group: String, profile: String)] = []
+            for ref in c.allNodes {
+                guard case .machine(let m) = ref, let g = group(of: m),
+                    let profile = try? ProfileResolver(topology: t).resolve(g.profile).get()
+                else { continue }
+                if !profile.nested && !lacking.contains(where: { $0.group == g.name }) {
+                    lacking.append((g.name, profile.name))
+                }
+            }
+            guard !lacking.isEmpty else { continue }
+            let rp = "\(p).runtimes.\(rt.name)"
+            let nodes = lacking.map { "'\($0.group)' (profile '\($0.profile)')" }.joined(separator: ", ")
+            let fix: String
+            switch rt {
+            case .kubevirt:
+                fix = "give those machines a profile with cpu.nested: true, or set runtimes.kubevirt.emulation: on"
+            case .urunc:
+                fix =
+                    "give those machines a profile with cpu.nested: true (urunc's qemu and firecracker monitors need KVM)"
+            default: fix = "give those machines a profile with cpu.nested: true, e.g. paper-mitigated"
+            }
+            d.error(
+                rp, at: loc(rp) ?? loc(p),
+                "\(rt.name) needs /dev/kvm inside VM nodes, but \(nodes) \(lacking.count == 1 ? "has" : "have") no nested virtualization",
+                hint: fix)
         }
     }
 
