@@ -140,6 +140,30 @@ public final class Downloader: Sendable {
 
     // MARK: the retry loop
 
+    /// The counts the retry loop keeps across attempts.
+    private struct RetryLedger {
+        var attempts = 0
+        var failuresWithoutProgress = 0
+        var furthest: Int64 = 0  // largest partial size seen, to tell real progress from a restart
+        var resumedFrom: Int64?
+        var restartedAfterMismatch = false
+    }
+
+    /// What every attempt of one download shares.
+    private struct Attempt {
+        var url: URL
+        var destination: URL
+        var expected: String?
+        var tracker: ProgressTracker
+    }
+
+    /// What the retry loop does after an attempt.
+    private enum NextStep {
+        case done(DownloadResult)
+        case again
+        case retry(reason: String)
+    }
+
     private func transfer(
         url: URL, destination: URL, expected: String?,
         tracker: ProgressTracker
@@ -147,13 +171,9 @@ public final class Downloader: Sendable {
         let started = ContinuousClock.now
         let partial = destination.path + ".partial"
         let settings = requestSettings(timeout: nil)
-        var attempts = 0
-        var failuresWithoutProgress = 0
-        var furthest: Int64 = 0  // largest partial size seen, to tell real progress from a restart
-        var resumedFrom: Int64?
-        var restartedAfterMismatch = false
+        var ledger = RetryLedger()
         while true {
-            attempts += 1
+            ledger.attempts += 1
             try Task.checkCancellation()
             let outcome = await TransferThread.run { flag in
                 DownloadAttempt(
@@ -161,66 +181,93 @@ public final class Downloader: Sendable {
                     tracker: tracker, flag: flag
                 ).run()
             }
-            if resumedFrom == nil, let offset = outcome.startOffset { resumedFrom = offset }
+            if ledger.resumedFrom == nil, let offset = outcome.startOffset { ledger.resumedFrom = offset }
             let reached = (outcome.startOffset ?? 0) + outcome.bytesStored
-            let progressed = reached > furthest
-            furthest = max(furthest, reached)
+            let progressed = reached > ledger.furthest
+            ledger.furthest = max(ledger.furthest, reached)
+            let attempt = Attempt(url: url, destination: destination, expected: expected, tracker: tracker)
             let retryReason: String
-            switch outcome.result {
-            case .complete(let digest, let size):
-                if let expected, digest != expected {
-                    unlink(partial)  // a wrong file must not be resumed again
-                    if (resumedFrom ?? 0) > 0 && !restartedAfterMismatch {
-                        // The prefix came from an earlier run and may belong to another
-                        // version of the file: fetch the whole file once before giving up.
-                        restartedAfterMismatch = true
-                        resumedFrom = nil
-                        furthest = 0
-                        continue
-                    }
-                    throw CurlError.checksumMismatch(url: url.absoluteString, expected: expected, actual: digest)
-                }
-                guard rename(partial, destination.path) == 0 else {
-                    throw CurlError.file(operation: "rename \(partial) to", path: destination.path, errno: errno)
-                }
-                tracker.finished(size: size)
-                return DownloadResult(
-                    url: url, path: destination, sha256: digest, size: size, attempts: attempts,
-                    resumedFrom: resumedFrom ?? 0, elapsed: ContinuousClock.now - started)
-            case .httpStatus(let status):
-                let error = CurlError.httpStatus(status: status, url: url.absoluteString, attempts: attempts)
-                guard status >= 500 || status == 408 || status == 429 else { throw error }
-                failuresWithoutProgress += 1
-                guard failuresWithoutProgress < options.maxAttempts else { throw error }
-                retryReason = "http \(status)"
-            case .restart(let why):
-                // The partial file could not be resumed (416, a mismatched Content-Range):
-                // it was truncated; start over at once.
-                failuresWithoutProgress += 1
-                guard failuresWithoutProgress < options.maxAttempts else {
-                    throw CurlError.transfer(
-                        TransferFailure(
-                            reason: .other, code: Int(CURLE_RANGE_ERROR.rawValue),
-                            curlMessage: CurlGlobal.message(for: CURLE_RANGE_ERROR), detail: why,
-                            url: url.absoluteString, attempts: attempts))
-                }
-                continue
-            case .failed(var failure):
-                failure.attempts = attempts
-                if failure.reason == .cancelled { throw CancellationError() }
-                failuresWithoutProgress = progressed ? 1 : failuresWithoutProgress + 1
-                guard failure.isTransient, failuresWithoutProgress < options.maxAttempts,
-                    attempts < options.maxAttempts * 20
-                else {
-                    throw CurlError.transfer(failure)
-                }
-                retryReason = failure.description
-            case .error(let error):
-                throw error
+            switch try next(outcome.result, attempt, progressed: progressed, started: started, &ledger) {
+            case .done(let result): return result
+            case .again: continue
+            case .retry(let reason): retryReason = reason
             }
-            let delay = backoff(max(1, failuresWithoutProgress))
-            tracker.retrying(attempt: attempts + 1, delay: delay, reason: retryReason)
+            let delay = backoff(max(1, ledger.failuresWithoutProgress))
+            tracker.retrying(attempt: ledger.attempts + 1, delay: delay, reason: retryReason)
             try await Task.sleep(for: delay)
+        }
+    }
+
+    /// A body received whole: checked against `expected` and moved to `destination`, or
+    /// fetched once more from the start when a resumed prefix may belong to another version.
+    private func completed(
+        _ a: Attempt, digest: String, size: Int64, started: ContinuousClock.Instant, _ ledger: inout RetryLedger
+    ) throws -> NextStep {
+        let (url, destination, expected, tracker) = (a.url, a.destination, a.expected, a.tracker)
+        let partial = destination.path + ".partial"
+        if let expected, digest != expected {
+            unlink(partial)  // a wrong file must not be resumed again
+            if (ledger.resumedFrom ?? 0) > 0 && !ledger.restartedAfterMismatch {
+                // The prefix came from an earlier run and may belong to another
+                // version of the file: fetch the whole file once before giving up.
+                ledger.restartedAfterMismatch = true
+                ledger.resumedFrom = nil
+                ledger.furthest = 0
+                return .again
+            }
+            throw CurlError.checksumMismatch(url: url.absoluteString, expected: expected, actual: digest)
+        }
+        guard rename(partial, destination.path) == 0 else {
+            throw CurlError.file(operation: "rename \(partial) to", path: destination.path, errno: errno)
+        }
+        tracker.finished(size: size)
+        return .done(
+            DownloadResult(
+                url: url, path: destination, sha256: digest, size: size, attempts: ledger.attempts,
+                resumedFrom: ledger.resumedFrom ?? 0, elapsed: ContinuousClock.now - started))
+    }
+
+    /// What an attempt's result means: the download done, another attempt at once or after a
+    /// pause, or the error thrown.
+    private func next(
+        _ result: AttemptOutcome.Result, _ a: Attempt, progressed: Bool, started: ContinuousClock.Instant,
+        _ ledger: inout RetryLedger
+    ) throws -> NextStep {
+        let url = a.url
+        let attempts = ledger.attempts
+        switch result {
+        case .complete(let digest, let size):
+            return try completed(a, digest: digest, size: size, started: started, &ledger)
+        case .httpStatus(let status):
+            let error = CurlError.httpStatus(status: status, url: url.absoluteString, attempts: attempts)
+            guard status >= 500 || status == 408 || status == 429 else { throw error }
+            ledger.failuresWithoutProgress += 1
+            guard ledger.failuresWithoutProgress < options.maxAttempts else { throw error }
+            return .retry(reason: "http \(status)")
+        case .restart(let why):
+            // The partial file could not be resumed (416, a mismatched Content-Range):
+            // it was truncated; start over at once.
+            ledger.failuresWithoutProgress += 1
+            guard ledger.failuresWithoutProgress < options.maxAttempts else {
+                throw CurlError.transfer(
+                    TransferFailure(
+                        reason: .other, code: Int(CURLE_RANGE_ERROR.rawValue),
+                        curlMessage: CurlGlobal.message(for: CURLE_RANGE_ERROR), detail: why,
+                        url: url.absoluteString, attempts: attempts))
+            }
+            return .again
+        case .failed(var failure):
+            failure.attempts = attempts
+            if failure.reason == .cancelled { throw CancellationError() }
+            ledger.failuresWithoutProgress = progressed ? 1 : ledger.failuresWithoutProgress + 1
+            guard failure.isTransient, ledger.failuresWithoutProgress < options.maxAttempts,
+                attempts < options.maxAttempts * 20
+            else {
+                throw CurlError.transfer(failure)
+            }
+            return .retry(reason: failure.description)
+        case .error(let error):
+            throw error
         }
     }
 
@@ -408,31 +455,12 @@ struct DownloadAttempt {
         // Hash what an earlier attempt (or run) left, so the digest covers the whole file.
         var hasher = SHA256()
         var offset: Int64 = 0
-        let chunk = 1 << 20
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            if flag.isCancelled { return AttemptOutcome(result: .failed(cancelled())) }
-            let count = read(fd, buffer.baseAddress, chunk)
-            if count < 0 {
-                if errno == EINTR { continue }
-                return AttemptOutcome(result: .error(.file(operation: "read", path: partialPath, errno: errno)))
-            }
-            if count == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-            offset += Int64(count)
-        }
+        if let early = hashPartial(fd, &hasher, &offset) { return early }
         tracker.beginAttempt(offset: offset)
 
         let handle: EasyHandle
         do {
-            handle = try EasyHandle()
-            try handle.configure(url: url, settings: settings)
-            if offset > 0 {
-                // CURLOPT_RANGE rather than RESUME_FROM: libcurl then leaves a 200 answer
-                // (server ignored the range) to us instead of failing the transfer.
-                try handle.set(CURLOPT_RANGE, "\(offset)-", name: "CURLOPT_RANGE")
-            }
+            handle = try makeHandle(offset: offset)
         } catch {
             return AttemptOutcome(result: .error(error))
         }
@@ -461,49 +489,85 @@ struct DownloadAttempt {
 
         if let reason = sink.restartReason {
             outcome.result = .restart(reason)
-            return outcome
-        }
-        if let writeErrno = sink.writeErrno {
+        } else if let writeErrno = sink.writeErrno {
             outcome.result = .error(.file(operation: "write", path: partialPath, errno: writeErrno))
-            return outcome
+        } else if code == CURLE_OK {
+            outcome.result = completed(
+                state, sink, status: status, hasher: hasher, offset: offset, streamedDigest: streamedDigest)
+        } else if state.sinkRefused {
+            outcome.result = refused(sink, status: status, hasher: hasher, offset: offset)
+        } else {
+            outcome.result = .failed(
+                TransferFailure.classify(
+                    code: code, detail: detail, url: url,
+                    status: status > 0 ? status : nil, tls: settings.tls,
+                    handshakeCompleted: handle.tlsHandshakeCompleted))
         }
-        if code == CURLE_OK {
-            _ = state.finishWithoutBody()
-            if let restart = sink.restartReason {
-                outcome.result = .restart(restart)
-            } else if status == 416 {
-                // Nothing left to fetch: the partial may already hold the whole file.
-                if let total = sink.unsatisfiableTotal, total == offset {
-                    outcome.result = .complete(sha256: SHA256Digest.hex(hasher.finalize()), size: offset)
-                } else {
-                    sink.truncate()
-                    outcome.result = .restart("server cannot serve bytes from \(offset) on (http 416)")
-                }
-            } else if (200..<300).contains(status) {
-                outcome.result = .complete(sha256: streamedDigest, size: sink.baseOffset + sink.stored)
-            } else {
-                outcome.result = .httpStatus(status)
-            }
-            return outcome
-        }
-        if state.sinkRefused {
-            // The write callback stopped a response we do not want (an error status).
-            if status == 416, let total = sink.unsatisfiableTotal, total == offset {
-                outcome.result = .complete(sha256: SHA256Digest.hex(hasher.finalize()), size: offset)
-            } else if status == 416 {
-                sink.truncate()
-                outcome.result = .restart("server cannot serve bytes from \(offset) on (http 416)")
-            } else {
-                outcome.result = .httpStatus(status)
-            }
-            return outcome
-        }
-        outcome.result = .failed(
-            TransferFailure.classify(
-                code: code, detail: detail, url: url,
-                status: status > 0 ? status : nil, tls: settings.tls,
-                handshakeCompleted: handle.tlsHandshakeCompleted))
         return outcome
+    }
+
+    /// Hashes the partial file from its start into `hasher`, counting its bytes in `offset`;
+    /// an outcome when that fails or the download is cancelled.
+    private func hashPartial(_ fd: Int32, _ hasher: inout SHA256, _ offset: inout Int64) -> AttemptOutcome? {
+        let chunk = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            if flag.isCancelled { return AttemptOutcome(result: .failed(cancelled())) }
+            let count = read(fd, buffer.baseAddress, chunk)
+            if count < 0 {
+                if errno == EINTR { continue }
+                return AttemptOutcome(result: .error(.file(operation: "read", path: partialPath, errno: errno)))
+            }
+            if count == 0 { return nil }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            offset += Int64(count)
+        }
+    }
+
+    private func makeHandle(offset: Int64) throws(CurlError) -> EasyHandle {
+        let handle = try EasyHandle()
+        try handle.configure(url: url, settings: settings)
+        if offset > 0 {
+            // CURLOPT_RANGE rather than RESUME_FROM: libcurl then leaves a 200 answer
+            // (server ignored the range) to us instead of failing the transfer.
+            try handle.set(CURLOPT_RANGE, "\(offset)-", name: "CURLOPT_RANGE")
+        }
+        return handle
+    }
+
+    /// The result of a transfer that libcurl finished without an error.
+    private func completed(
+        _ state: TransferState, _ sink: FileSink, status: Int, hasher: SHA256, offset: Int64, streamedDigest: String
+    ) -> AttemptOutcome.Result {
+        _ = state.finishWithoutBody()
+        if let restart = sink.restartReason {
+            return .restart(restart)
+        } else if status == 416 {
+            // Nothing left to fetch: the partial may already hold the whole file.
+            if let total = sink.unsatisfiableTotal, total == offset {
+                return .complete(sha256: SHA256Digest.hex(hasher.finalize()), size: offset)
+            } else {
+                sink.truncate()
+                return .restart("server cannot serve bytes from \(offset) on (http 416)")
+            }
+        } else if (200..<300).contains(status) {
+            return .complete(sha256: streamedDigest, size: sink.baseOffset + sink.stored)
+        } else {
+            return .httpStatus(status)
+        }
+    }
+
+    /// The write callback stopped a response we do not want (an error status).
+    private func refused(_ sink: FileSink, status: Int, hasher: SHA256, offset: Int64) -> AttemptOutcome.Result {
+        if status == 416, let total = sink.unsatisfiableTotal, total == offset {
+            return .complete(sha256: SHA256Digest.hex(hasher.finalize()), size: offset)
+        } else if status == 416 {
+            sink.truncate()
+            return .restart("server cannot serve bytes from \(offset) on (http 416)")
+        } else {
+            return .httpStatus(status)
+        }
     }
 
     private func cancelled() -> TransferFailure {

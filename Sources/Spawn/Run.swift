@@ -72,29 +72,44 @@ extension SpawnedProcess {
             let n = poll(&polled, nfds_t(polled.count), wait)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { continue }
-            for index in 0..<2 where polled[index].fd >= 0 && polled[index].revents != 0 {
-                let r = read(polled[index].fd, &buffer, buffer.count)
-                if r < 0 && (errno == EINTR || errno == EAGAIN) { continue }
-                if r <= 0 {
-                    fds[index] = -1
-                } else {
-                    collected[index] += buffer[0..<r]
-                    onOutput?(index == 0 ? .stdout : .stderr, buffer[0..<r])
-                }
-            }
-            if polled[2].fd >= 0 && polled[2].revents != 0 {
-                let w = pending.withUnsafeBytes { write(polled[2].fd, $0.baseAddress, $0.count) }
-                if w > 0 { pending = pending.dropFirst(w) }
-                if pending.isEmpty || (w < 0 && errno != EAGAIN && errno != EINTR) {
-                    try? child.standardInput?.close()
-                    fds[2] = -1
-                }
-            }
+            readOutput(polled, &fds, &collected, &buffer, onOutput)
+            if polled[2].fd >= 0 && polled[2].revents != 0 { writeInput(child, polled[2].fd, &fds, &pending) }
         }
         if fds[2] >= 0 { try? child.standardInput?.close() }
         let status = child.wait()
         return Finished(
             status: timedOut ? 124 : status, stdout: Data(collected[0]), stderr: Data(collected[1]),
             timedOut: timedOut, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Reads what stdout and stderr hold (`fds` 0 and 1), into `collected` and to `onOutput`;
+    /// a stream at its end is marked -1 in `fds`.
+    private static func readOutput(
+        _ polled: [pollfd], _ fds: inout [Int32], _ collected: inout [[UInt8]], _ buffer: inout [UInt8],
+        _ onOutput: ((Stream, ArraySlice<UInt8>) -> Void)?
+    ) {
+        for index in 0..<2 where polled[index].fd >= 0 && polled[index].revents != 0 {
+            let r = read(polled[index].fd, &buffer, buffer.count)
+            if r < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            if r <= 0 {
+                fds[index] = -1
+            } else {
+                collected[index] += buffer[0..<r]
+                onOutput?(index == 0 ? .stdout : .stderr, buffer[0..<r])
+            }
+        }
+    }
+
+    /// Writes what of `pending` stdin (`fd`) takes now; closes it (-1 in `fds`) once all is
+    /// written or it fails.
+    private static func writeInput(
+        _ child: SpawnedProcess, _ fd: Int32, _ fds: inout [Int32], _ pending: inout ArraySlice<UInt8>
+    ) {
+        let w = pending.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if w > 0 { pending = pending.dropFirst(w) }
+        if pending.isEmpty || (w < 0 && errno != EAGAIN && errno != EINTR) {
+            try? child.standardInput?.close()
+            fds[2] = -1
+        }
     }
 }

@@ -97,20 +97,7 @@ public final class SpawnedProcess: Sendable {
             posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
         }
         for (fd, output) in [(Int32(1), stdout), (Int32(2), stderr)] {
-            switch output {
-            case .null: posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0)
-            case .inherit: break
-            case .file(let path):
-                posix_spawn_file_actions_addopen(&actions, fd, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            case .stdout: posix_spawn_file_actions_adddup2(&actions, 1, fd)
-            case .descriptor(let source): posix_spawn_file_actions_adddup2(&actions, source, fd)
-            case .pipe:
-                var fds: [Int32] = [-1, -1]
-                guard cloexecPipe(&fds) == 0 else { throw fail(errno) }
-                ours[Int(fd)] = fds[0]
-                theirs.append(fds[1])
-                posix_spawn_file_actions_adddup2(&actions, fds[1], fd)
-            }
+            if let code = redirect(fd, to: output, &actions, ours: &ours, theirs: &theirs) { throw fail(code) }
         }
         if let addCloseFrom { _ = addCloseFrom(&actions, 3) }
         if let directory {
@@ -122,6 +109,39 @@ public final class SpawnedProcess: Sendable {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
+        configure(&attr, newProcessGroup: newProcessGroup)
+
+        var pid: pid_t = 0
+        let rc = spawn(&pid, argv, &actions, &attr, environment: environment)
+        guard rc == 0 else { throw fail(rc) }
+        func handle(_ fd: Int32) -> FileHandle? { fd >= 0 ? FileHandle(fileDescriptor: fd, closeOnDealloc: true) : nil }
+        return SpawnedProcess(pid: pid, stdin: handle(ours[0]), stdout: handle(ours[1]), stderr: handle(ours[2]))
+    }
+
+    /// Sets up the child's end of an output (`fd` 1 or 2); the errno when a pipe cannot be made.
+    private static func redirect(
+        _ fd: Int32, to output: Output, _ actions: inout posix_spawn_file_actions_t, ours: inout [Int32],
+        theirs: inout [Int32]
+    ) -> Int32? {
+        switch output {
+        case .null: posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0)
+        case .inherit: break
+        case .file(let path):
+            posix_spawn_file_actions_addopen(&actions, fd, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        case .stdout: posix_spawn_file_actions_adddup2(&actions, 1, fd)
+        case .descriptor(let source): posix_spawn_file_actions_adddup2(&actions, source, fd)
+        case .pipe:
+            var fds: [Int32] = [-1, -1]
+            guard cloexecPipe(&fds) == 0 else { return errno }
+            ours[Int(fd)] = fds[0]
+            theirs.append(fds[1])
+            posix_spawn_file_actions_adddup2(&actions, fds[1], fd)
+        }
+        return nil
+    }
+
+    /// No signal blocked, the usual ones at their default action, and a process group of its own when asked.
+    private static func configure(_ attr: inout posix_spawnattr_t, newProcessGroup: Bool) {
         var empty = sigset_t()
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attr, &empty)
@@ -135,23 +155,25 @@ public final class SpawnedProcess: Sendable {
             flags |= POSIX_SPAWN_SETPGROUP
         }
         posix_spawnattr_setflags(&attr, Int16(flags))
+    }
 
+    /// `posix_spawnp` with `argv` and the environment (this process's when nil); its return code.
+    private static func spawn(
+        _ pid: inout pid_t, _ argv: [String], _ actions: inout posix_spawn_file_actions_t,
+        _ attr: inout posix_spawnattr_t, environment: [String: String]?
+    ) -> Int32 {
+        let program = argv[0]
         let cargs = argv.map { strdup($0) } + [nil]
         defer { for a in cargs { free(a) } }
-        var pid: pid_t = 0
-        let rc: Int32
         if let environment {
             var env = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
             defer { for e in env { free(e) } }
-            rc = env.withUnsafeMutableBufferPointer {
+            return env.withUnsafeMutableBufferPointer {
                 posix_spawnp(&pid, program, &actions, &attr, cargs, $0.baseAddress)
             }
         } else {
-            rc = posix_spawnp(&pid, program, &actions, &attr, cargs, environ)
+            return posix_spawnp(&pid, program, &actions, &attr, cargs, environ)
         }
-        guard rc == 0 else { throw fail(rc) }
-        func handle(_ fd: Int32) -> FileHandle? { fd >= 0 ? FileHandle(fileDescriptor: fd, closeOnDealloc: true) : nil }
-        return SpawnedProcess(pid: pid, stdin: handle(ours[0]), stdout: handle(ours[1]), stderr: handle(ours[2]))
     }
 
     /// Sends `signal` to the child, or to its process group (started with `newProcessGroup`).

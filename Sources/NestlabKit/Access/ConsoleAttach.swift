@@ -23,24 +23,7 @@ public enum ConsoleAttach {
             throw UsageError(
                 "nestlab console needs a terminal on stdin (Ctrl-] detaches); give --no-tty to read stdin as it is")
         }
-        let connection: Connection
-        let stream: Libvirt.Stream
-        do {
-            connection = try Connection(uri: uri)
-            let domain = try connection.domain(named: domainName)
-            guard try domain.state().state == .running else {
-                throw OperationError("machine '\(m.name)' is not running (domain \(domainName) on host '\(m.host)')")
-            }
-            stream = try domain.openConsole(flags: force ? [.force] : [])
-        } catch let e as LibvirtError {
-            var text =
-                "cannot open the console of '\(m.name)' (domain \(domainName) on host '\(m.host)', \(uri)): \(e.message)"
-            if e.message.contains("Active console session") {
-                text +=
-                    "; another client holds it (a running `nestlab up` watches it on remote hosts): give --force to take it over"
-            }
-            throw OperationError(text)
-        }
+        let (connection, stream) = try openStream(m, uri: uri, domainName: domainName, force: force)
         _ = connection
         Console.err("Connected to \(m.name) (domain \(domainName) on host '\(m.host)'). Escape character is ^]")
         var saved = termios()
@@ -64,6 +47,37 @@ public enum ConsoleAttach {
             }
         }
         reader.start()
+        forwardInput(to: stream, ended: ended)
+        try? stream.abort()
+        let why = ended.withLock { $0 } ?? "detached"
+        if raw { tcsetattr(STDIN_FILENO, TCSANOW, &saved) }
+        Console.err("\r\n" + (why == "detached" ? "Detached from \(m.name)." : "\(m.name): \(why)."))
+        if why != "detached" && !why.hasPrefix("the console closed") { throw OperationError("\(m.name): \(why)") }
+    }
+
+    private static func openStream(
+        _ m: MachineAccess, uri: String, domainName: String, force: Bool
+    ) throws -> (Connection, Libvirt.Stream) {
+        do {
+            let connection = try Connection(uri: uri)
+            let domain = try connection.domain(named: domainName)
+            guard try domain.state().state == .running else {
+                throw OperationError("machine '\(m.name)' is not running (domain \(domainName) on host '\(m.host)')")
+            }
+            return (connection, try domain.openConsole(flags: force ? [.force] : []))
+        } catch let e as LibvirtError {
+            var text =
+                "cannot open the console of '\(m.name)' (domain \(domainName) on host '\(m.host)', \(uri)): \(e.message)"
+            if e.message.contains("Active console session") {
+                text +=
+                    "; another client holds it (a running `nestlab up` watches it on remote hosts): give --force to take it over"
+            }
+            throw OperationError(text)
+        }
+    }
+
+    /// Sends stdin to the console until it ends, or `Ctrl-]` detaches.
+    private static func forwardInput(to stream: Libvirt.Stream, ended: borrowing Mutex<String?>) {
         var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)]
         var buf = [UInt8](repeating: 0, count: 4096)
         var stdinOpen = true
@@ -93,10 +107,5 @@ public enum ConsoleAttach {
                 ended.withLock { $0 = $0 ?? "cannot write to the console: \(error)" }
             }
         }
-        try? stream.abort()
-        let why = ended.withLock { $0 } ?? "detached"
-        if raw { tcsetattr(STDIN_FILENO, TCSANOW, &saved) }
-        Console.err("\r\n" + (why == "detached" ? "Detached from \(m.name)." : "\(m.name): \(why)."))
-        if why != "detached" && !why.hasPrefix("the console closed") { throw OperationError("\(m.name): \(why)") }
     }
 }

@@ -156,18 +156,10 @@ public actor ArtifactCache {
             if !refresh, let hit = try cached(request) { return hit }
 
             let staging = partialDirectory.appendingPathComponent(lockName)
-            let checksum: Checksum
-            if let digest = request.sha256 {
-                checksum = .sha256(digest)
-            } else if let checksumsURL = request.checksumsURL {
-                checksum = .checksumFile(checksumsURL)
-            } else {
-                checksum = .none
-            }
             let result: DownloadResult
             do {
                 result = try await downloader.download(
-                    from: request.url, to: staging, checksum: checksum,
+                    from: request.url, to: staging, checksum: Self.checksum(for: request),
                     label: request.name)
             } catch let error as CurlError {
                 if case .checksumMismatch(let url, let expected, let actual) = error {
@@ -176,18 +168,7 @@ public actor ArtifactCache {
                 throw ArtifactError.download(name: request.name, error)
             }
 
-            let blob = blobPath(sha256: result.sha256)
-            if Self.fileSize(blob.path) == result.size {
-                unlink(staging.path)  // same bytes already cached under another URL
-            } else {
-                // Read-only, so that nothing that opens a cached image can change it.
-                _ = chmod(staging.path, 0o444)
-                guard rename(staging.path, blob.path) == 0 else {
-                    let code = errno
-                    unlink(staging.path)
-                    throw ArtifactError.file(operation: "move download into", path: blob.path, errno: code)
-                }
-            }
+            let blob = try keep(staging, as: result)
             let fetchedAt = Date()
             try await updateIndex { index in
                 let url = request.url.absoluteString
@@ -207,6 +188,34 @@ public actor ArtifactCache {
                 name: request.name, url: request.url, sha256: result.sha256, size: result.size,
                 path: blob, fetchedAt: fetchedAt, downloaded: true)
         }
+    }
+
+    /// How a download of `request` is checked: its digest, else its checksum file, else not at all.
+    private static func checksum(for request: ArtifactRequest) -> Checksum {
+        if let digest = request.sha256 {
+            return .sha256(digest)
+        } else if let checksumsURL = request.checksumsURL {
+            return .checksumFile(checksumsURL)
+        } else {
+            return .none
+        }
+    }
+
+    /// Moves a finished download into its blob (or drops it when that blob is already there).
+    private nonisolated func keep(_ staging: URL, as result: DownloadResult) throws -> URL {
+        let blob = blobPath(sha256: result.sha256)
+        if Self.fileSize(blob.path) == result.size {
+            unlink(staging.path)  // same bytes already cached under another URL
+        } else {
+            // Read-only, so that nothing that opens a cached image can change it.
+            _ = chmod(staging.path, 0o444)
+            guard rename(staging.path, blob.path) == 0 else {
+                let code = errno
+                unlink(staging.path)
+                throw ArtifactError.file(operation: "move download into", path: blob.path, errno: code)
+            }
+        }
+        return blob
     }
 
     // MARK: index queries and maintenance

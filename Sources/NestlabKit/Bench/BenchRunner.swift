@@ -124,6 +124,13 @@ public enum BenchRunner {
         static func runs(_ o: Options) -> Int { o.repetitions + (o.warmup ? 1 : 0) }
         var runsPerBench: Int { Self.runs(options) }
 
+        /// Records that `bench` failed on `machine` at `step`, and takes the time of its
+        /// `runsLeft` runs, which will not happen, off the time left.
+        mutating func fail(_ machine: String, _ bench: String, step: String, _ message: String, runsLeft: Int) {
+            failures.append(Failure(machine: machine, benchmark: bench, step: step, message: message))
+            left -= options.parameters.expectedSeconds(for: bench) * Double(runsLeft)
+        }
+
         func report(runtime: String? = nil) -> Report {
             Report(
                 environment: options.environment, runtime: runtime ?? options.runtime, results: resultsFile.path,
@@ -205,7 +212,6 @@ public enum BenchRunner {
     ) async throws {
         let options = run.options
         let key = t.name
-        let each = options.parameters.expectedSeconds(for: bench)
         let env = options.parameters.values(for: bench)
         let parameters = Dictionary(uniqueKeysWithValues: env.map { ($0.key, $0.value) })
         let paramArgs = env.map { "\($0.env)=\($0.value)" }
@@ -218,11 +224,9 @@ public enum BenchRunner {
         }
         if let (s, sp) = server {
             guard let address = s.address else {
-                run.failures.append(
-                    Failure(
-                        machine: t.name, benchmark: bench, step: "setup",
-                        message: "the server \(s.name) has no known address"))
-                run.left -= each * Double(run.runsPerBench)
+                run.fail(
+                    t.name, bench, step: "setup", "the server \(s.name) has no known address",
+                    runsLeft: run.runsPerBench)
                 return
             }
             // The server's port is the client's: BENCH_PORT of the server's place.
@@ -232,19 +236,7 @@ public enum BenchRunner {
             clientArgs =
                 ["BENCH_DIR=\(place.dir)", "BENCH_PORT=\(sp.port)", "BENCH_SERVER=\(address)"] + t.environment
                 + paramArgs
-            run.progress.update(key, "\(bench): setting up the server on \(s.name)", detail: "[\(options.environment)]")
-            let setup = try await execute(
-                s, ["env"] + serverArgs + ["sh", sp.script, "setup", bench], root: true, timeout: 900)
-            if setup.status != 0 {
-                run.failures.append(
-                    Failure(
-                        machine: t.name, benchmark: bench, step: "server setup on \(s.name)",
-                        message: lastLine(setup.stderr)))
-                _ = try? await execute(
-                    s, ["env"] + serverArgs + ["sh", sp.script, "teardown", bench], root: true, timeout: 300)
-                run.left -= each * Double(run.runsPerBench)
-                return
-            }
+            guard try await setUpServer(bench, for: t, on: s, sp, args: serverArgs, &run) else { return }
         }
         run.progress.update(
             key, "\(bench): setting up", detail: "[\(options.environment)] about \(Self.format(run.left)) left")
@@ -254,11 +246,33 @@ public enum BenchRunner {
             try await measurements(
                 bench, on: t, args: clientArgs, script: place.script, parameters: parameters, runtime: runtime, &run)
         } else {
-            run.failures.append(
-                Failure(machine: t.name, benchmark: bench, step: "setup", message: lastLine(setup.stderr)))
-            run.left -= each * Double(run.runsPerBench)
+            run.fail(t.name, bench, step: "setup", lastLine(setup.stderr), runsLeft: run.runsPerBench)
         }
-        run.progress.update(key, "\(bench): tearing down", detail: "[\(options.environment)]")
+        try await tearDown(bench, for: t, place, args: clientArgs, server: server, serverArgs: serverArgs, &run)
+    }
+
+    /// Sets the benchmark's server up; on failure, records it, tears the server down and returns false.
+    private static func setUpServer(
+        _ bench: String, for t: Target, on s: Target, _ sp: RunPlace, args serverArgs: [String], _ run: inout Run
+    ) async throws -> Bool {
+        run.progress.update(
+            t.name, "\(bench): setting up the server on \(s.name)", detail: "[\(run.options.environment)]")
+        let setup = try await execute(
+            s, ["env"] + serverArgs + ["sh", sp.script, "setup", bench], root: true, timeout: 900)
+        guard setup.status != 0 else { return true }
+        run.fail(
+            t.name, bench, step: "server setup on \(s.name)", lastLine(setup.stderr), runsLeft: run.runsPerBench)
+        _ = try? await execute(
+            s, ["env"] + serverArgs + ["sh", sp.script, "teardown", bench], root: true, timeout: 300)
+        return false
+    }
+
+    /// The benchmark's teardown on the machine, then on its server: always run, failures recorded.
+    private static func tearDown(
+        _ bench: String, for t: Target, _ place: RunPlace, args clientArgs: [String], server: (Target, RunPlace)?,
+        serverArgs: [String], _ run: inout Run
+    ) async throws {
+        run.progress.update(t.name, "\(bench): tearing down", detail: "[\(run.options.environment)]")
         let down = try await execute(
             t, ["env"] + clientArgs + ["sh", place.script, "teardown", bench], root: true, timeout: 300)
         if down.status != 0 {
@@ -304,11 +318,10 @@ public enum BenchRunner {
             try Data(r.stdout.utf8).write(to: rawDir.appendingPathComponent("\(name).out"))
             if !r.stderr.isEmpty { try Data(r.stderr.utf8).write(to: rawDir.appendingPathComponent("\(name).err")) }
             guard r.status == 0 else {
-                run.failures.append(
-                    Failure(
-                        machine: t.name, benchmark: bench, step: label,
-                        message: r.timedOut ? "timed out" : "exit \(r.status): \(lastLine(r.stderr))"))
-                run.left -= each * Double(run.runsPerBench - i - 1)
+                run.fail(
+                    t.name, bench, step: label,
+                    r.timedOut ? "timed out" : "exit \(r.status): \(lastLine(r.stderr))",
+                    runsLeft: run.runsPerBench - i - 1)
                 return
             }
             if rep == 0 { continue }
@@ -326,8 +339,7 @@ public enum BenchRunner {
                 try append(lines, to: run.resultsFile)
                 run.samples += metrics.count
             } catch {
-                run.failures.append(Failure(machine: t.name, benchmark: bench, step: label, message: "\(error)"))
-                run.left -= each * Double(run.runsPerBench - i - 1)
+                run.fail(t.name, bench, step: label, "\(error)", runsLeft: run.runsPerBench - i - 1)
                 return
             }
         }

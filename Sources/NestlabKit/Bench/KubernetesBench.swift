@@ -56,14 +56,7 @@ public enum KubernetesBench {
             BenchPods.unsupported(runtime: $0.runtime, kind: $0.kind, unikernels: plan.unikernels) == nil
         }
         var run = try BenchRunner.Run(options: options, machines: runnable.count, progress: progress)
-        for rt in plan.runtimes {
-            if let why = BenchPods.unsupported(runtime: rt.runtime, kind: rt.kind, unikernels: plan.unikernels) {
-                for b in options.benchmarks {
-                    run.skipped.append(.init(machine: rt.name, benchmark: b, step: "skipped", message: why))
-                }
-                progress.finish(rt.name, "skipped", detail: why)
-            }
-        }
+        skipUnsupported(plan, &run)
         guard !runnable.isEmpty else {
             progress.close()
             return run.report(runtime: "kubernetes")
@@ -89,22 +82,57 @@ public enum KubernetesBench {
         } catch {
             failure = error
         }
-        // The namespace holds everything of the run: deleting it is the cleanup, always.
-        progress.update("cleanup", "deleting namespace \(settings.namespace)", detail: plan.cluster)
+        await deleteNamespace(plan, settings, &run)
+        progress.close()
+        if let failure { throw failure }
+        return run.report(runtime: runnable.count == 1 ? runnable[0].name : "kubernetes")
+    }
+
+    /// Records every benchmark of a runtime this mode cannot measure as skipped, with the reason.
+    private static func skipUnsupported(_ plan: Plan, _ run: inout BenchRunner.Run) {
+        for rt in plan.runtimes {
+            if let why = BenchPods.unsupported(runtime: rt.runtime, kind: rt.kind, unikernels: plan.unikernels) {
+                for b in run.options.benchmarks {
+                    run.skipped.append(.init(machine: rt.name, benchmark: b, step: "skipped", message: why))
+                }
+                run.progress.finish(rt.name, "skipped", detail: why)
+            }
+        }
+    }
+
+    /// The namespace holds everything of the run: deleting it is the cleanup, always.
+    private static func deleteNamespace(_ plan: Plan, _ settings: BenchPods.Settings, _ run: inout BenchRunner.Run)
+        async
+    {
+        run.progress.update("cleanup", "deleting namespace \(settings.namespace)", detail: plan.cluster)
         let gone = try? await kubectl(
             plan, ["delete", "namespace", settings.namespace, "--ignore-not-found", "--wait=true", "--timeout=300s"],
             timeout: 360)
         if gone?.status == 0 {
-            progress.finish("cleanup", "done")
+            run.progress.finish("cleanup", "done")
         } else {
             let why =
                 "namespace \(settings.namespace) was not deleted: \(BenchRunner.lastLine(gone?.stderr ?? "")); delete it with kubectl delete namespace \(settings.namespace)"
             run.failures.append(.init(machine: plan.cluster, benchmark: "-", step: "cleanup", message: why))
-            progress.finish("cleanup", "failed", failed: true, detail: why)
+            run.progress.finish("cleanup", "failed", failed: true, detail: why)
         }
-        progress.close()
-        if let failure { throw failure }
-        return run.report(runtime: runnable.count == 1 ? runnable[0].name : "kubernetes")
+    }
+
+    /// The steps every benchmark pod goes through: its manifests applied (and kept in `manifest`),
+    /// the wait until it is ready, the pods of `runtime` described (in `description`, when given),
+    /// `body` with the wait's result, then the pods deleted (not when `body` throws: the deletion
+    /// of the namespace takes them).
+    static func withPods<T>(
+        _ pods: [BenchPods.Pod], _ plan: Plan, _ s: BenchPods.Settings, runtime: String, manifest: URL,
+        description: URL?, _ run: inout BenchRunner.Run,
+        _ body: (ChildProcess.Captured, inout BenchRunner.Run) async throws -> T
+    ) async throws -> T {
+        try await apply(plan, pods.map { BenchPods.pod($0, s) }, file: manifest)
+        let ready = try await waitReady(plan, s, pods)
+        if let description { keepPods(plan, s, label: "nestlab.dev/runtime=\(runtime)", file: description) }
+        let result = try await body(ready, &run)
+        try await deletePods(plan, s, pods)
+        return result
     }
 
     /// One runtime: its two pods, every benchmark, then the pods go.
@@ -129,42 +157,50 @@ public enum KubernetesBench {
         run.progress.update(
             key, "starting pods",
             detail: "[\(options.environment)] on \(Set(pods.map(\.node)).sorted().joined(separator: ", "))")
-        try await apply(
-            plan, pods.map { BenchPods.pod($0, s) },
-            file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name)).yaml"))
-        let ready = try await waitReady(plan, s, pods)
-        keepPods(
-            plan, s, label: "nestlab.dev/runtime=\(rt.name)",
-            file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name)).json"))
-        guard ready.status == 0 else {
-            let why = "the pods did not become ready: \(BenchRunner.lastLine(ready.stderr))"
-            for b in options.benchmarks {
-                run.failures.append(.init(machine: rt.name, benchmark: b, step: "pods", message: why))
+        let measured = try await withPods(
+            pods, plan, s, runtime: rt.name,
+            manifest: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name)).yaml"),
+            description: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name)).json"), &run
+        ) { (ready, run) -> Bool in
+            guard ready.status == 0 else {
+                let why = "the pods did not become ready: \(BenchRunner.lastLine(ready.stderr))"
+                for b in options.benchmarks {
+                    run.failures.append(.init(machine: rt.name, benchmark: b, step: "pods", message: why))
+                }
+                run.left -= each
+                run.progress.finish(key, "failed", failed: true, detail: why)
+                return false
             }
-            run.left -= each
-            run.progress.finish(key, "failed", failed: true, detail: why)
-            try await deletePods(plan, s, pods)
-            return
+            try await measureInPods(rt, client: client, server: needServer ? server : nil, plan, s, &run)
+            run.progress.update(key, "deleting pods", detail: "[\(options.environment)]")
+            return true
         }
+        if measured { run.progress.finish(key, "done") }
+    }
+
+    /// Every benchmark of one runtime, with its pods ready.
+    private static func measureInPods(
+        _ rt: Testbed.RuntimeClass, client: BenchPods.Pod, server: BenchPods.Pod?, _ plan: Plan,
+        _ s: BenchPods.Settings, _ run: inout BenchRunner.Run
+    ) async throws {
+        let benchmarks = run.options.benchmarks
         let clientTarget = try await target(client, plan, s)
-        let serverTarget = needServer ? try await target(server, plan, s) : nil
+        var serverTarget: BenchRunner.Target?
+        if let server { serverTarget = try await target(server, plan, s) }
         let clientPlace = BenchRunner.RunPlace.new()
         let serverPlace = BenchRunner.RunPlace.new()
-        var copied = await BenchRunner.copyScript(clientTarget, clientPlace, benchmarks: options.benchmarks, &run)
+        var copied = await BenchRunner.copyScript(clientTarget, clientPlace, benchmarks: benchmarks, &run)
         if copied, let serverTarget {
-            copied = await BenchRunner.copyScript(serverTarget, serverPlace, benchmarks: options.benchmarks, &run)
+            copied = await BenchRunner.copyScript(serverTarget, serverPlace, benchmarks: benchmarks, &run)
         }
         if copied {
-            for bench in options.benchmarks {
+            for bench in benchmarks {
                 let server = BenchRunner.withServer.contains(bench) ? serverTarget.map { ($0, serverPlace) } : nil
                 try await BenchRunner.measure(
                     bench, on: clientTarget, clientPlace, server: server, endpoint: nil, runtime: rt.name, &run)
             }
         }
         BenchRunner.finish(clientTarget.name, &run)
-        run.progress.update(key, "deleting pods", detail: "[\(options.environment)]")
-        try await deletePods(plan, s, pods)
-        run.progress.finish(key, "done")
     }
 
     /// urunc: a unikernel runs one server and has no shell. For each benchmark with a unikernel
@@ -177,8 +213,47 @@ public enum KubernetesBench {
     ) async throws {
         let options = run.options
         let key = rt.name
+        let benches = unikernelBenchmarks(rt, plan, &run)
+        guard !benches.isEmpty else { return }
+        let client = BenchPods.Pod(
+            name: BenchPods.podName(runtime: rt.name, role: "client"), role: "client", runtime: rt.name,
+            runtimeClassName: nil, node: plan.clientNode.name, controlPlane: plan.clientNode.role == "control-plane")
+        run.progress.update(key, "starting the client pod", detail: "[\(options.environment)] on \(client.node)")
+        let failed = try await withPods(
+            [client], plan, s, runtime: rt.name,
+            manifest: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-client.yaml"), description: nil,
+            &run
+        ) { (ready, run) -> String? in
+            guard ready.status == 0 else {
+                let why = "the client pod did not become ready: \(BenchRunner.lastLine(ready.stderr))"
+                for b in benches {
+                    run.failures.append(.init(machine: rt.name, benchmark: b, step: "pods", message: why))
+                }
+                return why
+            }
+            let clientTarget = try await target(client, plan, s)
+            let place = BenchRunner.RunPlace.new()
+            if await BenchRunner.copyScript(clientTarget, place, benchmarks: benches, &run) {
+                for b in benches {
+                    try await measureUnikernel(b, runtime: rt, clientTarget, place, plan, s, keep: keep, &run)
+                }
+            }
+            BenchRunner.finish(clientTarget.name, &run)
+            return nil
+        }
+        if let failed {
+            run.progress.finish(key, "failed", failed: true, detail: failed)
+        } else {
+            run.progress.finish(key, "done")
+        }
+    }
+
+    /// The benchmarks a unikernel can serve; the others are recorded as skipped, with the reason.
+    private static func unikernelBenchmarks(
+        _ rt: Testbed.RuntimeClass, _ plan: Plan, _ run: inout BenchRunner.Run
+    ) -> [String] {
         var benches: [String] = []
-        for b in options.benchmarks {
+        for b in run.options.benchmarks {
             if plan.unikernels[b] != nil {
                 benches.append(b)
             } else {
@@ -186,61 +261,41 @@ public enum KubernetesBench {
                     BenchPods.unikernelPorts[b] == nil
                     ? "\(b) has no server a unikernel could be" : "no unikernel image for \(b) (--unikernel \(b)=IMAGE)"
                 run.skipped.append(.init(machine: rt.name, benchmark: b, step: "skipped", message: why))
-                run.left -= options.parameters.expectedSeconds(for: b) * Double(run.runsPerBench)
+                run.left -= run.options.parameters.expectedSeconds(for: b) * Double(run.runsPerBench)
             }
         }
-        guard !benches.isEmpty else { return }
-        let client = BenchPods.Pod(
-            name: BenchPods.podName(runtime: rt.name, role: "client"), role: "client", runtime: rt.name,
-            runtimeClassName: nil, node: plan.clientNode.name, controlPlane: plan.clientNode.role == "control-plane")
-        run.progress.update(key, "starting the client pod", detail: "[\(options.environment)] on \(client.node)")
-        try await apply(
-            plan, [BenchPods.pod(client, s)],
-            file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-client.yaml"))
-        let ready = try await waitReady(plan, s, [client])
-        guard ready.status == 0 else {
-            let why = "the client pod did not become ready: \(BenchRunner.lastLine(ready.stderr))"
-            for b in benches { run.failures.append(.init(machine: rt.name, benchmark: b, step: "pods", message: why)) }
-            try await deletePods(plan, s, [client])
-            run.progress.finish(key, "failed", failed: true, detail: why)
-            return
-        }
-        let clientTarget = try await target(client, plan, s)
-        let place = BenchRunner.RunPlace.new()
-        if await BenchRunner.copyScript(clientTarget, place, benchmarks: benches, &run) {
-            for b in benches {
-                guard let image = plan.unikernels[b], let port = BenchPods.unikernelPorts[b] else { continue }
-                let server = BenchPods.Pod(
-                    name: BenchPods.podName(runtime: "\(rt.name)-\(b)", role: "server"), role: "server",
-                    runtime: rt.name, runtimeClassName: rt.runtimeClassName, node: plan.serverNode.name,
-                    controlPlane: plan.serverNode.role == "control-plane", unikernel: image)
-                run.progress.update(key, "\(b): starting the unikernel", detail: "[\(options.environment)] \(image)")
-                try await apply(
-                    plan, [BenchPods.pod(server, s)],
-                    file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-\(b).yaml"))
-                let up = try await waitReady(plan, s, [server])
-                keepPods(
-                    plan, s, label: "nestlab.dev/runtime=\(rt.name)",
-                    file: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-\(b).json"))
-                let ip = try await kubectl(
-                    plan, ["-n", s.namespace, "get", "pod", server.name, "-o", "jsonpath={.status.podIP}"], timeout: 60)
-                let address = ip.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-                if up.status == 0, !address.isEmpty {
-                    try await BenchRunner.measure(
-                        b, on: clientTarget, place, server: nil, endpoint: (address, port), runtime: rt.name, &run)
-                } else {
-                    run.failures.append(
-                        .init(
-                            machine: rt.name, benchmark: b, step: "server",
-                            message: "the unikernel \(image) did not become ready: \(BenchRunner.lastLine(up.stderr))"))
-                    run.left -= options.parameters.expectedSeconds(for: b) * Double(run.runsPerBench)
-                }
-                try await deletePods(plan, s, [server])
+        return benches
+    }
+
+    /// One benchmark against its unikernel server, which runs for it alone.
+    private static func measureUnikernel(
+        _ b: String, runtime rt: Testbed.RuntimeClass, _ clientTarget: BenchRunner.Target,
+        _ place: BenchRunner.RunPlace, _ plan: Plan, _ s: BenchPods.Settings, keep: URL, _ run: inout BenchRunner.Run
+    ) async throws {
+        guard let image = plan.unikernels[b], let port = BenchPods.unikernelPorts[b] else { return }
+        let server = BenchPods.Pod(
+            name: BenchPods.podName(runtime: "\(rt.name)-\(b)", role: "server"), role: "server",
+            runtime: rt.name, runtimeClassName: rt.runtimeClassName, node: plan.serverNode.name,
+            controlPlane: plan.serverNode.role == "control-plane", unikernel: image)
+        run.progress.update(rt.name, "\(b): starting the unikernel", detail: "[\(run.options.environment)] \(image)")
+        try await withPods(
+            [server], plan, s, runtime: rt.name,
+            manifest: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-\(b).yaml"),
+            description: keep.appendingPathComponent("pods-\(BenchRunner.safe(rt.name))-\(b).json"), &run
+        ) { (up, run) in
+            let ip = try await kubectl(
+                plan, ["-n", s.namespace, "get", "pod", server.name, "-o", "jsonpath={.status.podIP}"], timeout: 60)
+            let address = ip.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            if up.status == 0, !address.isEmpty {
+                try await BenchRunner.measure(
+                    b, on: clientTarget, place, server: nil, endpoint: (address, port), runtime: rt.name, &run)
+            } else {
+                run.fail(
+                    rt.name, b, step: "server",
+                    "the unikernel \(image) did not become ready: \(BenchRunner.lastLine(up.stderr))",
+                    runsLeft: run.runsPerBench)
             }
         }
-        BenchRunner.finish(clientTarget.name, &run)
-        try await deletePods(plan, s, [client])
-        run.progress.finish(key, "done")
     }
 
     static func waitReady(_ plan: Plan, _ s: BenchPods.Settings, _ pods: [BenchPods.Pod]) async throws

@@ -171,6 +171,23 @@ public enum BenchCommands {
             )
         }
         let o = try options(r)
+        try checkPodFlags(r)
+        let (testbed, testbedPath) = try readTestbed(r, store: store, environment: env)
+        let cluster = try chooseCluster(r.cluster, in: testbed, path: testbedPath)
+        let runtimes = try chooseRuntimes(r.runtime, of: cluster, path: testbedPath)
+        let unikernels = try parseUnikernels(r.unikernels)
+        let (server, client) = try nodes(r.nodes, cluster)
+        let kubeconfig = try chooseKubeconfig(r.kubeconfig, cluster, environment: env)
+        var plan = KubernetesBench.Plan(
+            kubectl: ["kubectl", "--kubeconfig", kubeconfig], cluster: cluster.name, runtimes: runtimes,
+            serverNode: server, clientNode: client, image: r.image ?? BenchPods.defaultImage,
+            install: r.image == nil, cpus: r.podCPUs, memory: r.podMemory)
+        plan.unikernels = unikernels
+        return (plan, o)
+    }
+
+    /// --pod-cpus, --pod-memory and --image.
+    private static func checkPodFlags(_ r: Request) throws {
         guard (1...512).contains(r.podCPUs) else {
             throw UsageError("--pod-cpus must be a whole number of CPUs from 1 to 512")
         }
@@ -181,6 +198,12 @@ public enum BenchCommands {
         if let image = r.image, image.range(of: imagePattern, options: .regularExpression) == nil {
             throw UsageError("--image '\(image.prefix(64))' is not an image reference (e.g. registry.example/bench:1)")
         }
+    }
+
+    /// The testbed (--testbed, else the lab's, else NESTLAB_TESTBED) and its path.
+    private static func readTestbed(
+        _ r: Request, store: StateStore, environment env: [String: String]
+    ) throws -> (Testbed, String) {
         let testbedPath: String
         if let t = r.testbed {
             testbedPath = t
@@ -197,21 +220,33 @@ public enum BenchCommands {
                 "cannot read the testbed \(testbedPath)"
                     + (r.lab != nil ? " (is lab \(r.lab!) up? `nestlab up` writes it)" : ""))
         }
-        let testbed: Testbed
-        do { testbed = try Testbed.decode(data) } catch {
+        do { return (try Testbed.decode(data), testbedPath) } catch {
             throw UsageError("\(testbedPath) is not a testbed.json nestlab can read: \(error)")
         }
+    }
+
+    /// The cluster asked for, else the testbed's first.
+    private static func chooseCluster(_ name: String?, in testbed: Testbed, path testbedPath: String) throws
+        -> Testbed.Cluster
+    {
         let names = testbed.clusters.map(\.name)
-        guard let cluster = r.cluster.map({ c in testbed.clusters.first { $0.name == c } }) ?? testbed.clusters.first
+        guard let cluster = name.map({ c in testbed.clusters.first { $0.name == c } }) ?? testbed.clusters.first
         else {
-            if let c = r.cluster {
+            if let c = name {
                 throw UsageError(
                     "no cluster '\(c.prefix(64))' in \(testbedPath); clusters: \(names.joined(separator: ", "))")
             }
             throw UsageError("\(testbedPath) lists no cluster: Kubernetes mode needs one (machines mode does not)")
         }
+        return cluster
+    }
+
+    /// The runtimes asked for (--runtime, a list), else all of the cluster's.
+    private static func chooseRuntimes(_ given: String?, of cluster: Testbed.Cluster, path testbedPath: String) throws
+        -> [Testbed.RuntimeClass]
+    {
         var runtimes = cluster.runtimeClasses
-        if let want = r.runtime.map(list) {
+        if let want = given.map(list) {
             for w in want where !runtimes.contains(where: { $0.name == w }) {
                 throw UsageError(
                     "no runtime '\(w)' in cluster \(cluster.name); its runtimes: \(runtimes.map(\.name).joined(separator: ", "))"
@@ -222,8 +257,13 @@ public enum BenchCommands {
         guard !runtimes.isEmpty else {
             throw UsageError("cluster \(cluster.name) has no runtime classes in \(testbedPath)")
         }
+        return runtimes
+    }
+
+    /// --unikernel BENCH=IMAGE, each.
+    private static func parseUnikernels(_ given: [String]) throws -> [String: String] {
         var unikernels: [String: String] = [:]
-        for u in r.unikernels {
+        for u in given {
             let parts = u.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, BenchPods.unikernelPorts[parts[0]] != nil,
                 parts[1].range(of: imagePattern, options: .regularExpression) != nil
@@ -234,8 +274,16 @@ public enum BenchCommands {
             }
             unikernels[parts[0]] = parts[1]
         }
-        let (server, client) = try nodes(r.nodes, cluster)
-        var kubeconfig = r.kubeconfig
+        return unikernels
+    }
+
+    /// --kubeconfig, else the cluster's when it is readable here, else KUBECONFIG.
+    private static func chooseKubeconfig(
+        _ given: String?, _ cluster: Testbed.Cluster, environment env: [String: String]
+    )
+        throws -> String
+    {
+        var kubeconfig = given
         if kubeconfig == nil {
             kubeconfig =
                 FileManager.default.isReadableFile(atPath: cluster.kubeconfig) ? cluster.kubeconfig : env["KUBECONFIG"]
@@ -245,12 +293,7 @@ public enum BenchCommands {
                 "no kubeconfig: \(cluster.kubeconfig) is not readable here and KUBECONFIG is not set; give --kubeconfig FILE"
             )
         }
-        var plan = KubernetesBench.Plan(
-            kubectl: ["kubectl", "--kubeconfig", kubeconfig], cluster: cluster.name, runtimes: runtimes,
-            serverNode: server, clientNode: client, image: r.image ?? BenchPods.defaultImage,
-            install: r.image == nil, cpus: r.podCPUs, memory: r.podMemory)
-        plan.unikernels = unikernels
-        return (plan, o)
+        return kubeconfig
     }
 
     /// The server's node and the client's: as given, else the first worker serves and the

@@ -171,38 +171,7 @@ public enum LifecycleCommands {
                 $0.allNodes.contains { if case .host = $0 { return true } else { return false } }
             })
         {
-            var o = LabSession.Options()
-            o.offline = true
-            o.allowUnfetched = true
-            o.parsed = (topo, [])
-            let s = try LabSession.open(file: file, options: o)
-            let progress = flags.progress(log: state.log)
-            if !FileManager.default.fileExists(atPath: state.knownHosts.path) {
-                // Brought up by an older nestlab: read the nodes' keys now, as up does.
-                let access = LabAccess(lab: s.lab, state: state)
-                let (external, notes) = await access.readExternalKeys()
-                for n in notes { progress.note(n) }
-                try access.write(hostKeys: s.secrets.hostKeys, external: external)
-            }
-            for c in s.clusters {
-                for n in c.nodes {
-                    guard case .host(let h) = n.kind else { continue }
-                    let key = "host:\(h.name)"
-                    progress.update(key, "kubeadm reset over ssh")
-                    let reset = try NodeBootstrapRenderer.reset(
-                        cluster: c.spec, node: NodeSpec(name: n.name, ip: n.address, role: .worker))
-                    let o = try await BareMetal.run(
-                        node: n.name, target: h.ssh ?? h.name, files: reset.files, command: reset.entryCommand,
-                        log: state.log, knownHosts: state.knownHosts
-                    ) { phase, status, detail in progress.update(key, "\(phase): \(status)", detail: detail) }
-                    if o.ok {
-                        progress.finish(key, "reset")
-                    } else {
-                        progress.finish(key, "reset failed", failed: true, detail: o.detail ?? "")
-                        resetFailures.append("\(key): \(o.detail ?? "reset failed")")
-                    }
-                }
-            }
+            resetFailures = try await resetBareMetal(file: file, topology: topo, state: state, flags: flags)
         }
         // Every host that answers is cleaned; one that does not is named at the end (exit 1), and
         // a later `down` finishes the job there.
@@ -229,6 +198,58 @@ public enum LifecycleCommands {
             Console.out(try JSONOutput.string(report))
             return
         }
+        Console.out(downText(report, lab: t.lab, state: state))
+        if !resetFailures.isEmpty {
+            throw OperationError("bare-metal reset failed on: " + resetFailures.joined(separator: "; "))
+        }
+        if !unreachable.isEmpty {
+            throw OperationError(
+                "the lab's objects on other hosts are removed, but not on: " + unreachable.joined(separator: "; ")
+                    + "; run `nestlab down` again once the host answers")
+        }
+    }
+
+    /// kubeadm reset on every bare-metal node of the lab's clusters; returns the nodes where it failed.
+    private static func resetBareMetal(file: String, topology topo: Topology, state: LabState, flags: RunFlags)
+        async throws -> [String]
+    {
+        var resetFailures: [String] = []
+        var o = LabSession.Options()
+        o.offline = true
+        o.allowUnfetched = true
+        o.parsed = (topo, [])
+        let s = try LabSession.open(file: file, options: o)
+        let progress = flags.progress(log: state.log)
+        if !FileManager.default.fileExists(atPath: state.knownHosts.path) {
+            // Brought up by an older nestlab: read the nodes' keys now, as up does.
+            let access = LabAccess(lab: s.lab, state: state)
+            let (external, notes) = await access.readExternalKeys()
+            for n in notes { progress.note(n) }
+            try access.write(hostKeys: s.secrets.hostKeys, external: external)
+        }
+        for c in s.clusters {
+            for n in c.nodes {
+                guard case .host(let h) = n.kind else { continue }
+                let key = "host:\(h.name)"
+                progress.update(key, "kubeadm reset over ssh")
+                let reset = try NodeBootstrapRenderer.reset(
+                    cluster: c.spec, node: NodeSpec(name: n.name, ip: n.address, role: .worker))
+                let o = try await BareMetal.run(
+                    node: n.name, target: h.ssh ?? h.name, files: reset.files, command: reset.entryCommand,
+                    log: state.log, knownHosts: state.knownHosts
+                ) { phase, status, detail in progress.update(key, "\(phase): \(status)", detail: detail) }
+                if o.ok {
+                    progress.finish(key, "reset")
+                } else {
+                    progress.finish(key, "reset failed", failed: true, detail: o.detail ?? "")
+                    resetFailures.append("\(key): \(o.detail ?? "reset failed")")
+                }
+            }
+        }
+        return resetFailures
+    }
+
+    private static func downText(_ report: DownReport, lab: String, state: LabState) -> String {
         var out = ""
         for (kind, items) in [
             ("domain", report.domains), ("volume", report.volumes), ("network", report.networks),
@@ -238,16 +259,8 @@ public enum LifecycleCommands {
         }
         for k in report.kept { out += "kept \(k)\n" }
         if report.stateRemoved { out += "removed local state \(state.dir.path)\n" }
-        out += report.removedAnything ? "lab \(t.lab) is down\n" : "lab \(t.lab) has nothing in libvirt\n"
-        Console.out(out)
-        if !resetFailures.isEmpty {
-            throw OperationError("bare-metal reset failed on: " + resetFailures.joined(separator: "; "))
-        }
-        if !unreachable.isEmpty {
-            throw OperationError(
-                "the lab's objects on other hosts are removed, but not on: " + unreachable.joined(separator: "; ")
-                    + "; run `nestlab down` again once the host answers")
-        }
+        out += report.removedAnything ? "lab \(lab) is down\n" : "lab \(lab) has nothing in libvirt\n"
+        return out
     }
 
     // MARK: status

@@ -105,18 +105,7 @@ public final class LabSession: Sendable {
         let state = store.lab(topology.name)
         let cacheRoot = options.cacheRoot ?? DigestCache.defaultRoot(environment: options.environment)
 
-        var sessions: [String: HostSession] = [:]
-        var facts: [String: HostFacts] = [:]
-        let usedHosts = Set(topology.machines.map(\.host))
-        let hosts = topology.hosts.filter { usedHosts.contains($0.name) }
-        if options.offline {
-            for h in hosts { facts[h.name] = HostFacts.assumed(for: h, in: topology) }
-        } else {
-            for (s, f) in try connectAll(hosts, options: options) {
-                sessions[s.host.name] = s
-                facts[s.host.name] = f
-            }
-        }
+        let (sessions, facts) = try connectUsedHosts(topology, options: options)
         let lab = try LabResolver(topology: topology, facts: facts).resolve()
 
         let secrets = try LabSecrets.ensure(
@@ -125,12 +114,8 @@ public final class LabSession: Sendable {
         let lock = try LockFile.load(forTopology: file)
         let digests = DigestCache(cacheRoot: cacheRoot)
         let artifacts = ArtifactCache(root: cacheRoot)
-        var images: [String: LocalImage] = [:]
-        for name in Set(lab.machines.map(\.image.name)) {
-            guard let img = topology.image(named: name) else { continue }
-            images[name] = try localImage(
-                img, digests: digests, lock: lock, cache: artifacts, allowUnfetched: options.allowUnfetched)
-        }
+        let images = try localImages(
+            lab, topology, digests: digests, lock: lock, cache: artifacts, allowUnfetched: options.allowUnfetched)
         var bases: [String: [String: BaseVolumeRef]] = [:]
         for m in lab.machines {
             guard let local = images[m.image.name] else { continue }
@@ -146,6 +131,54 @@ public final class LabSession: Sendable {
         let clusters = try ClusterPlanner.plan(
             lab: lab, material: material, lock: lock, mirrors: mirrors.mapValues(\.url))
         let payloads = ClusterPlanner.payloads(clusters)
+        let clusterWarnings = unpinnedWarnings(clusters, topology, lock: lock, file: file)
+        let rendered = try LabRenderer.render(
+            lab: lab, bases: bases, sshKeys: [secrets.ssh.authorizedKey],
+            hostKeys: secrets.hostKeys
+        ) { payloads[$0.name] ?? .empty }
+        return LabSession(
+            topology: topology, warnings: warnings + lab.warnings + clusterWarnings, state: state, sessions: sessions,
+            facts: facts, lab: lab, secrets: secrets, images: images, rendered: rendered, cacheRoot: cacheRoot,
+            clusters: clusters, lock: lock, mirrors: Array(Set(mirrors.values.map(\.address))).sorted())
+    }
+
+    /// The hosts that have machines: connected to, with their facts (assumed when offline).
+    private static func connectUsedHosts(_ topology: Topology, options: Options) throws
+        -> ([String: HostSession], [String: HostFacts])
+    {
+        var sessions: [String: HostSession] = [:]
+        var facts: [String: HostFacts] = [:]
+        let usedHosts = Set(topology.machines.map(\.host))
+        let hosts = topology.hosts.filter { usedHosts.contains($0.name) }
+        if options.offline {
+            for h in hosts { facts[h.name] = HostFacts.assumed(for: h, in: topology) }
+        } else {
+            for (s, f) in try connectAll(hosts, options: options) {
+                sessions[s.host.name] = s
+                facts[s.host.name] = f
+            }
+        }
+        return (sessions, facts)
+    }
+
+    /// Every image the lab's machines use, found locally, by name.
+    private static func localImages(
+        _ lab: Lab, _ topology: Topology, digests: DigestCache, lock: LockFile?, cache: ArtifactCache,
+        allowUnfetched: Bool
+    ) throws -> [String: LocalImage] {
+        var images: [String: LocalImage] = [:]
+        for name in Set(lab.machines.map(\.image.name)) {
+            guard let img = topology.image(named: name) else { continue }
+            images[name] = try localImage(
+                img, digests: digests, lock: lock, cache: cache, allowUnfetched: allowUnfetched)
+        }
+        return images
+    }
+
+    /// A warning for each cluster with artifacts whose digest is not pinned in the lock file.
+    private static func unpinnedWarnings(
+        _ clusters: [PlannedCluster], _ topology: Topology, lock: LockFile?, file: String
+    ) -> [Diagnostic] {
         var clusterWarnings: [Diagnostic] = []
         for c in clusters {
             let unpinned = c.artifacts.filter { ArtifactCatalog.digest($0, lock: lock) == Artifact.unpinnedDigest }
@@ -160,14 +193,7 @@ public final class LabSession: Sendable {
                     ))
             }
         }
-        let rendered = try LabRenderer.render(
-            lab: lab, bases: bases, sshKeys: [secrets.ssh.authorizedKey],
-            hostKeys: secrets.hostKeys
-        ) { payloads[$0.name] ?? .empty }
-        return LabSession(
-            topology: topology, warnings: warnings + lab.warnings + clusterWarnings, state: state, sessions: sessions,
-            facts: facts, lab: lab, secrets: secrets, images: images, rendered: rendered, cacheRoot: cacheRoot,
-            clusters: clusters, lock: lock, mirrors: Array(Set(mirrors.values.map(\.address))).sorted())
+        return clusterWarnings
     }
 
     /// Connects to every host at once and reads its facts. Nothing is created on any host: a

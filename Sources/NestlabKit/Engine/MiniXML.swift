@@ -33,30 +33,7 @@ enum MiniXML {
                 name.unicodeScalars.append(s[j])
                 j += 1
             }
-            var attrs: [String: String] = [:]
-            while j < s.count && s[j] != ">" {
-                if CharacterSet.whitespacesAndNewlines.contains(s[j]) || s[j] == "/" {
-                    j += 1
-                    continue
-                }
-                var key = ""
-                while j < s.count, s[j] != "=", s[j] != ">", !CharacterSet.whitespacesAndNewlines.contains(s[j]) {
-                    key.unicodeScalars.append(s[j])
-                    j += 1
-                }
-                guard j < s.count, s[j] == "=" else { continue }
-                j += 1
-                guard j < s.count else { break }
-                let quote = s[j]
-                j += 1
-                var value = ""
-                while j < s.count && s[j] != quote {
-                    value.unicodeScalars.append(s[j])
-                    j += 1
-                }
-                j += 1
-                attrs[key] = unescape(value)
-            }
+            let attrs = attributes(s, at: &j)
             let selfClosing = j > 0 && s[j - 1] == "/"
             var text = ""
             if !selfClosing {
@@ -73,6 +50,35 @@ enum MiniXML {
             i = j + 1
         }
         return out
+    }
+
+    /// The attributes of the tag whose name ends at `j`, up to its `>` (where `j` is left).
+    private static func attributes(_ s: [Unicode.Scalar], at j: inout Int) -> [String: String] {
+        var attrs: [String: String] = [:]
+        while j < s.count && s[j] != ">" {
+            if CharacterSet.whitespacesAndNewlines.contains(s[j]) || s[j] == "/" {
+                j += 1
+                continue
+            }
+            var key = ""
+            while j < s.count, s[j] != "=", s[j] != ">", !CharacterSet.whitespacesAndNewlines.contains(s[j]) {
+                key.unicodeScalars.append(s[j])
+                j += 1
+            }
+            guard j < s.count, s[j] == "=" else { continue }
+            j += 1
+            guard j < s.count else { break }
+            let quote = s[j]
+            j += 1
+            var value = ""
+            while j < s.count && s[j] != quote {
+                value.unicodeScalars.append(s[j])
+                j += 1
+            }
+            j += 1
+            attrs[key] = unescape(value)
+        }
+        return attrs
     }
 
     static func unescape(_ s: String) -> String {

@@ -137,17 +137,7 @@ public enum SnapshotEngine {
     ) async throws -> GoldenState.MachineLayer {
         let m = rm.machine
         progress.update(m.name, "shutting down")
-        let d = try await Blocking.run { try hs.connection.domain(named: m.domainName) }
-        try await Blocking.run { try ErrorWithContext.wrap("shutting down \(m.domainName)") { try d.shutdown() } }
-        let deadline = Date().addingTimeInterval(timeout)
-        while try await Blocking.run({ try d.isActive() }) {
-            if Date() > deadline {
-                throw ErrorWithContext(
-                    "shutting down \(m.domainName)",
-                    SnapshotError.shutdownTimeout(machine: m.name, seconds: Int(timeout)))
-            }
-            try await Task.sleep(nanoseconds: 1_000_000_000)
-        }
+        try await shutDown(m, hs, timeout: timeout)
         progress.update(m.name, "capturing golden layer")
         let goldenName = GoldenState.volumeName(lab: lab, machine: m.name, golden: golden)
         let poolName = Lab.poolName(lab: lab)
@@ -193,6 +183,21 @@ public enum SnapshotEngine {
         return GoldenState.MachineLayer(
             machine: m.name, host: m.host.name, volume: goldenName, specDigest: rm.spec.digest,
             spec: rm.spec.fields.map { [$0.0, $0.1] })
+    }
+
+    /// Shuts the machine down and waits until its domain is off, at most `timeout`.
+    private static func shutDown(_ m: Machine, _ hs: HostSession, timeout: TimeInterval) async throws {
+        let d = try await Blocking.run { try hs.connection.domain(named: m.domainName) }
+        try await Blocking.run { try ErrorWithContext.wrap("shutting down \(m.domainName)") { try d.shutdown() } }
+        let deadline = Date().addingTimeInterval(timeout)
+        while try await Blocking.run({ try d.isActive() }) {
+            if Date() > deadline {
+                throw ErrorWithContext(
+                    "shutting down \(m.domainName)",
+                    SnapshotError.shutdownTimeout(machine: m.name, seconds: Int(timeout)))
+            }
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+        }
     }
 
     /// Discards each machine's current disk, puts a fresh overlay on its golden layer, boots,

@@ -95,40 +95,9 @@ public struct HandoffRunner: Sendable {
         let started = Date()
         log.write("== nestlab handoff \(Testbed.timestamp(started)): \(Self.shellQuoted(command)) (in \(workdir))\n")
 
-        let echo = self.echo
-        let env = Dictionary(
-            environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) },
-            uniquingKeysWith: { _, last in last })
-        /// Copies one of the command's streams to the terminal (`echo`) and to the log.
-        @Sendable func pump(_ chunks: SubprocessOutputSequence, _ stream: Stream) async throws {
-            for try await chunk in chunks {
-                let bytes = chunk.withUnsafeBytes { Array($0) }
-                echo(stream, bytes)
-                log.append(stream, bytes)
-            }
-        }
-        // ETXTBSY: exec refuses a file that some process still holds open for writing. A
-        // runner written a moment ago (by a script, or by another thread's fork that inherited
-        // the descriptor) hits this briefly; it clears once that descriptor closes.
-        func launch(attempt: Int) async throws -> ExecutionResult<Void, SequenceOutput, SequenceOutput> {
-            do {
-                return try await Subprocess.run(
-                    .path(FilePath(executable)), arguments: Arguments(Array(command.dropFirst())),
-                    environment: .custom(env),
-                    workingDirectory: FilePath(workdir), input: .none, output: .sequence, error: .sequence
-                ) { execution in
-                    async let out: Void = pump(execution.standardOutput, .standardOutput)
-                    async let err: Void = pump(execution.standardError, .standardError)
-                    _ = try await (out, err)
-                }
-            } catch let e as SubprocessError where attempt < 5 && "\(e)".contains("Text file busy") {
-                try? await Task.sleep(nanoseconds: UInt64(attempt) * 200_000_000)
-                return try await launch(attempt: attempt + 1)
-            }
-        }
         let result: ExecutionResult<Void, SequenceOutput, SequenceOutput>
         do {
-            result = try await launch(attempt: 1)
+            result = try await launch(executable, log: log, attempt: 1)
         } catch let e as SubprocessError {
             log.finish()
             log.write("== handoff could not run: \(e)\n")
@@ -146,6 +115,43 @@ public struct HandoffRunner: Sendable {
         case .signaled(let signal):
             log.write("== handoff killed by signal \(signal) after \(seconds)s\n")
             throw HandoffError.signaled(command: program, signal: signal, log: logFile.path)
+        }
+    }
+
+    /// Starts the program in `workdir` with the environment, and copies its streams to the
+    /// terminal (`echo`) and to the log until it ends.
+    ///
+    /// ETXTBSY: exec refuses a file that some process still holds open for writing. A runner
+    /// written a moment ago (by a script, or by another thread's fork that inherited the
+    /// descriptor) hits this briefly; it clears once that descriptor closes.
+    private func launch(_ executable: String, log: HandoffLog, attempt: Int) async throws
+        -> ExecutionResult<Void, SequenceOutput, SequenceOutput>
+    {
+        let echo = self.echo
+        let env = Dictionary(
+            environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) },
+            uniquingKeysWith: { _, last in last })
+        /// Copies one of the command's streams to the terminal (`echo`) and to the log.
+        @Sendable func pump(_ chunks: SubprocessOutputSequence, _ stream: Stream) async throws {
+            for try await chunk in chunks {
+                let bytes = chunk.withUnsafeBytes { Array($0) }
+                echo(stream, bytes)
+                log.append(stream, bytes)
+            }
+        }
+        do {
+            return try await Subprocess.run(
+                .path(FilePath(executable)), arguments: Arguments(Array(command.dropFirst())),
+                environment: .custom(env),
+                workingDirectory: FilePath(workdir), input: .none, output: .sequence, error: .sequence
+            ) { execution in
+                async let out: Void = pump(execution.standardOutput, .standardOutput)
+                async let err: Void = pump(execution.standardError, .standardError)
+                _ = try await (out, err)
+            }
+        } catch let e as SubprocessError where attempt < 5 && "\(e)".contains("Text file busy") {
+            try? await Task.sleep(nanoseconds: UInt64(attempt) * 200_000_000)
+            return try await launch(executable, log: log, attempt: attempt + 1)
         }
     }
 

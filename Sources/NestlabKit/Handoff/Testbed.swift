@@ -550,22 +550,7 @@ extension Testbed {
             guard let r = machines.first(where: { $0.name == m.name }) else {
                 throw TestbedError.missingMachineReport(m.name)
             }
-            let addresses = m.nics.map { nic in
-                Address(
-                    network: nic.network.name, address: r.addresses?[nic.network.name] ?? nic.address.description,
-                    mac: nic.mac)
-            }
-            outMachines.append(
-                Machine(
-                    name: m.name, host: m.host.name, cluster: m.cluster, domain: m.domainName, uuid: m.uuid,
-                    profile: m.profile.name, image: m.image.name, vcpus: m.vcpus,
-                    pinning: r.vcpuPins.enumerated().map { VCPUPin(vcpu: $0.offset, cpus: $0.element.cpus) },
-                    emulatorPin: r.emulatorPin?.cpus, iothreadPin: r.iothreadPin?.cpus, memoryMiB: m.memory.mib,
-                    hugepageSize: m.profile.hugepages == .none ? nil : m.profile.hugepages.rawValue,
-                    numaNode: m.numaNode,
-                    nestedVirtualization: m.profile.nested && m.accel == .kvm, accelerator: m.accel.rawValue,
-                    cpuMode: r.cpuMode ?? effectiveCPUMode(m), addresses: addresses, state: r.state, ready: r.ready,
-                    ssh: r.ssh))
+            outMachines.append(machine(m, report: r))
         }
 
         var outClusters: [Cluster] = []
@@ -584,6 +569,25 @@ extension Testbed {
                 lock: lock, stateDir: stateDir),
             hosts: outHosts, machines: outMachines, clusters: outClusters,
             phases: phases.sorted { ($0.start, $0.name) < ($1.start, $1.name) })
+    }
+
+    /// The record of one machine: what the topology decides, and what its report observed.
+    private static func machine(_ m: NestlabCore.Machine, report r: MachineReport) -> Machine {
+        let addresses = m.nics.map { nic in
+            Address(
+                network: nic.network.name, address: r.addresses?[nic.network.name] ?? nic.address.description,
+                mac: nic.mac)
+        }
+        return Machine(
+            name: m.name, host: m.host.name, cluster: m.cluster, domain: m.domainName, uuid: m.uuid,
+            profile: m.profile.name, image: m.image.name, vcpus: m.vcpus,
+            pinning: r.vcpuPins.enumerated().map { VCPUPin(vcpu: $0.offset, cpus: $0.element.cpus) },
+            emulatorPin: r.emulatorPin?.cpus, iothreadPin: r.iothreadPin?.cpus, memoryMiB: m.memory.mib,
+            hugepageSize: m.profile.hugepages == .none ? nil : m.profile.hugepages.rawValue,
+            numaNode: m.numaNode,
+            nestedVirtualization: m.profile.nested && m.accel == .kvm, accelerator: m.accel.rawValue,
+            cpuMode: r.cpuMode ?? effectiveCPUMode(m), addresses: addresses, state: r.state, ready: r.ready,
+            ssh: r.ssh)
     }
 
     /// Under TCG, host-passthrough is rendered as QEMU's `maximum` model (see the validator's warning).

@@ -227,19 +227,7 @@ public final class ConsoleWatcher: @unchecked Sendable {
                     seen = true
                 } else if !seen, failure != ENOENT || Self.now - began > logAppearance {
                     // Not ours to read (virtlogd made it root-only), or never written: use the stream.
-                    let reason = failure == ENOENT ? "did not appear" : String(cString: strerror(failure))
-                    let domain = lock.withLock { self.domain }
-                    guard let domain else {
-                        resolve(.consoleUnavailable("cannot read the console log \(path): \(reason)"))
-                        return
-                    }
-                    do {
-                        let stream = try domain.openConsole()
-                        lock.withLock { self.stream = stream }
-                        readLoop(stream, copy: copy)
-                    } catch {
-                        resolve(.consoleUnavailable("console log \(path): \(reason); console stream: \(error)"))
-                    }
+                    readStreamInstead(path: path, failure: failure, copy: copy)
                     return
                 }
             }
@@ -265,6 +253,23 @@ public final class ConsoleWatcher: @unchecked Sendable {
                 }
             }
             Thread.sleep(forTimeInterval: Self.tailInterval)
+        }
+    }
+
+    /// Reads the console stream when the log at `path` cannot be read (`failure`, an errno).
+    private func readStreamInstead(path: String, failure: Int32, copy: FileHandle?) {
+        let reason = failure == ENOENT ? "did not appear" : String(cString: strerror(failure))
+        let domain = lock.withLock { self.domain }
+        guard let domain else {
+            resolve(.consoleUnavailable("cannot read the console log \(path): \(reason)"))
+            return
+        }
+        do {
+            let stream = try domain.openConsole()
+            lock.withLock { self.stream = stream }
+            readLoop(stream, copy: copy)
+        } catch {
+            resolve(.consoleUnavailable("console log \(path): \(reason); console stream: \(error)"))
         }
     }
 

@@ -41,49 +41,52 @@ public struct LabSecrets: Sendable {
             hostKeys[m] = try ensureHostKey(state.hostKey(m), machine: m, persist: persist)
         }
         var out: [String: ClusterSecrets] = [:]
-        for c in clusters {
-            let dir = state.pki(c)
-            let caCrt = dir.appendingPathComponent("ca.crt")
-            let caKey = dir.appendingPathComponent("ca.key")
-            let tokenFile = dir.appendingPathComponent("token")
-            let adminCrt = dir.appendingPathComponent("admin.crt")
-            let adminKey = dir.appendingPathComponent("admin.key")
-            let ca: ClusterCA
-            if let crt = try? String(contentsOf: caCrt, encoding: .utf8),
-                let key = try? String(contentsOf: caKey, encoding: .utf8)
-            {
-                ca = try ClusterCA(certificatePEM: crt, privateKeyPEM: key)
-            } else {
-                ca = try ClusterCA.generate()
-                if persist {
-                    try SecretFile.createPrivateDirectory(at: dir)
-                    try SecretFile.write(ca.privateKeyPEM, to: caKey)
-                    try SecretFile.write(try ca.certificatePEM, to: caCrt, mode: 0o644)
-                }
-            }
-            let token: BootstrapToken
-            if let t = try? String(contentsOf: tokenFile, encoding: .utf8) {
-                token = try BootstrapToken(t.trimmingCharacters(in: .whitespacesAndNewlines))
-            } else {
-                token = BootstrapToken.generate()
-                if persist { try SecretFile.write(token.value + "\n", to: tokenFile) }
-            }
-            let admin: ClientCredential
-            if let crt = try? String(contentsOf: adminCrt, encoding: .utf8),
-                let key = try? String(contentsOf: adminKey, encoding: .utf8),
-                let loaded = try? ClientCredential(certificatePEM: crt, privateKeyPEM: key)
-            {
-                admin = loaded
-            } else {
-                admin = try ca.issueClientCertificate(commonName: "nestlab-admin", organizations: ["system:masters"])
-                if persist {
-                    try SecretFile.write(admin.privateKeyPEM, to: adminKey)
-                    try SecretFile.write(try admin.certificatePEM, to: adminCrt)
-                }
-            }
-            out[c] = ClusterSecrets(ca: ca, token: token, admin: admin, discoveryHash: try ca.discoveryHash)
-        }
+        for c in clusters { out[c] = try ensureCluster(state, c, persist: persist) }
         return LabSecrets(ssh: ssh, hostKeys: hostKeys, clusters: out)
+    }
+
+    /// One cluster's CA, bootstrap token and admin credential: read, or made (and written when `persist`).
+    private static func ensureCluster(_ state: LabState, _ c: String, persist: Bool) throws -> ClusterSecrets {
+        let dir = state.pki(c)
+        let caCrt = dir.appendingPathComponent("ca.crt")
+        let caKey = dir.appendingPathComponent("ca.key")
+        let tokenFile = dir.appendingPathComponent("token")
+        let adminCrt = dir.appendingPathComponent("admin.crt")
+        let adminKey = dir.appendingPathComponent("admin.key")
+        let ca: ClusterCA
+        if let crt = try? String(contentsOf: caCrt, encoding: .utf8),
+            let key = try? String(contentsOf: caKey, encoding: .utf8)
+        {
+            ca = try ClusterCA(certificatePEM: crt, privateKeyPEM: key)
+        } else {
+            ca = try ClusterCA.generate()
+            if persist {
+                try SecretFile.createPrivateDirectory(at: dir)
+                try SecretFile.write(ca.privateKeyPEM, to: caKey)
+                try SecretFile.write(try ca.certificatePEM, to: caCrt, mode: 0o644)
+            }
+        }
+        let token: BootstrapToken
+        if let t = try? String(contentsOf: tokenFile, encoding: .utf8) {
+            token = try BootstrapToken(t.trimmingCharacters(in: .whitespacesAndNewlines))
+        } else {
+            token = BootstrapToken.generate()
+            if persist { try SecretFile.write(token.value + "\n", to: tokenFile) }
+        }
+        let admin: ClientCredential
+        if let crt = try? String(contentsOf: adminCrt, encoding: .utf8),
+            let key = try? String(contentsOf: adminKey, encoding: .utf8),
+            let loaded = try? ClientCredential(certificatePEM: crt, privateKeyPEM: key)
+        {
+            admin = loaded
+        } else {
+            admin = try ca.issueClientCertificate(commonName: "nestlab-admin", organizations: ["system:masters"])
+            if persist {
+                try SecretFile.write(admin.privateKeyPEM, to: adminKey)
+                try SecretFile.write(try admin.certificatePEM, to: adminCrt)
+            }
+        }
+        return ClusterSecrets(ca: ca, token: token, admin: admin, discoveryHash: try ca.discoveryHash)
     }
 
     /// A machine's host key: the stored file's text as it is (so the rendered seed stays the
