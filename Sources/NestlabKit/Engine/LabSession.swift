@@ -200,7 +200,7 @@ public final class LabSession: Sendable {
     /// lab whose hosts cannot all be reached fails here, naming each host that failed.
     static func connectAll(_ hosts: [LabHost], options: Options) throws -> [(HostSession, HostFacts)] {
         let results = Mutex<[Int: Result<(HostSession, HostFacts), any Error>]>([:])
-        DispatchQueue.concurrentPerform(iterations: hosts.count) { i in
+        Blocking.each(hosts.count) { i in
             let h = hosts[i]
             let r = Result { () throws -> (HostSession, HostFacts) in
                 let s = try HostSession(host: h, connections: options.connections)
