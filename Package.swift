@@ -83,6 +83,11 @@ let package = Package(
         ),
 
         // MARK: tests
+        .target(
+            name: "NestlabTestSupport",
+            dependencies: ["Spawn"],
+            path: "Tests/NestlabTestSupport"
+        ),
         .testTarget(
             name: "NestlabCoreTests",
             dependencies: ["NestlabCore", "Spawn"],
@@ -99,11 +104,11 @@ let package = Package(
         ),
         .testTarget(
             name: "NestlabKitTests",
-            dependencies: ["NestlabKit", "NestlabCore", "Libvirt", "Spawn"]
+            dependencies: ["NestlabKit", "NestlabCore", "Libvirt", "Spawn", "NestlabTestSupport"]
         ),
         .testTarget(
             name: "SystemTests",
-            dependencies: ["NestlabKit", "NestlabCore", "Libvirt", "Spawn"]
+            dependencies: ["NestlabKit", "NestlabCore", "Libvirt", "Spawn", "NestlabTestSupport"]
         ),
         .testTarget(
             name: "CLITests",

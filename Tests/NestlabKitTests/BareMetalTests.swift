@@ -1,4 +1,5 @@
 import Foundation
+import NestlabTestSupport
 import Testing
 
 @testable import NestlabCore
@@ -13,57 +14,14 @@ import Testing
         if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") && getuid() == 0,
         "needs root and openssh-server (Tests/Scripts/setup-host installs it)"))
 struct BareMetalTests {
-    /// sshd runs as a daemon (not a child of the test process): Foundation's Process and
-    /// nestlab's posix_spawn children must not share one SIGCHLD stream in tests.
-    struct SSHD {
-        var dir: URL
-        var options: [String]
-        func stop() {
-            if let text = try? String(contentsOf: dir.appendingPathComponent("sshd.pid"), encoding: .utf8),
-                let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
-            {
-                kill(pid, SIGKILL)
-            }
-        }
-    }
+    /// The shared test sshd, without a known_hosts entry (the tests here make their own).
+    static func startSSHD() throws -> TestSSHD { try TestSSHD.start(knownHosts: false) }
 
     /// Runs a script with nestlab's own spawn (it starts daemons such as sshd, which must not
     /// inherit any descriptor of the test process: see ChildProcessTests).
     static func sh(_ cmd: String) throws {
         let r = try ChildProcess.capture(["/bin/sh", "-ec", cmd], timeout: 300)
         guard r.status == 0 else { throw OperationError("failed (exit \(r.status)): \(cmd)\n\(r.stderr)") }
-    }
-
-    static func startSSHD() throws -> SSHD {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "nestlab-sshd-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        let port = Int.random(in: 20000...40000)
-        try sh(
-            """
-            mkdir -p /run/sshd
-            ssh-keygen -q -t ed25519 -N '' -f \(d.path)/hostkey
-            ssh-keygen -q -t ed25519 -N '' -f \(d.path)/client
-            cp \(d.path)/client.pub \(d.path)/authorized_keys
-            cat > \(d.path)/sshd_config <<CFG
-            Port \(port)
-            ListenAddress 127.0.0.1
-            HostKey \(d.path)/hostkey
-            AuthorizedKeysFile \(d.path)/authorized_keys
-            PermitRootLogin prohibit-password
-            PasswordAuthentication no
-            StrictModes no
-            UsePAM no
-            PidFile \(d.path)/sshd.pid
-            CFG
-            /usr/sbin/sshd -f \(d.path)/sshd_config
-            for i in $(seq 50); do [ -s \(d.path)/sshd.pid ] && break; sleep 0.1; done
-            """)
-        let options = [
-            "-p", "\(port)", "-i", d.appendingPathComponent("client").path, "-o", "IdentitiesOnly=yes",
-            "-o", "UserKnownHostsFile=\(d.path)/known_hosts",
-        ]
-        return SSHD(dir: d, options: options)
     }
 
     @Test func filesLandRootOwnedWithTheirModesAndPhasesComeBack() async throws {

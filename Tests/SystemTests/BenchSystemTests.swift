@@ -1,4 +1,5 @@
 import Foundation
+import NestlabTestSupport
 import Testing
 
 /// Issue 19: machines mode on the CI lab's TCG VMs ("nested") and on this host itself over ssh
@@ -44,11 +45,11 @@ extension SystemTests {
         #expect(iperf.contains("10.91.0.10"), "iperf3 connected to vm-0's address: \(iperf.prefix(600))")
 
         // This host as the bare-metal baseline, through a throwaway sshd on 127.0.0.1.
-        let sshd = try LocalSSHD.start(in: scratch)
+        let sshd = try TestSSHD.start(in: scratch, knownHosts: true)
         defer { sshd.stop() }
         let host = try System.nestlab(
             ["bench", "--ssh", "root@127.0.0.1", "--environment", "baremetal"]
-                + sshd.options.map { "--ssh-option=\($0)" }
+                + sshd.joinedOptions.map { "--ssh-option=\($0)" }
                 + common, state: state)
         #expect(host.status == 0, "bench on this host: \(host.all)")
 
@@ -107,57 +108,5 @@ extension SystemTests {
             $0.contains("CONSOLE") || $0.contains("Uncaught")
         }
         #expect(consoleErrors.isEmpty, "\(consoleErrors)")
-    }
-}
-
-/// An sshd on 127.0.0.1 for root with its own host key and client key, as a bare-metal host
-/// reached by `--ssh` would be (its key checked strictly against its own known_hosts).
-struct LocalSSHD {
-    var dir: URL
-    var port: Int
-    var options: [String] {
-        [
-            "-p\(port)", "-i\(dir.appendingPathComponent("client").path)", "-oIdentitiesOnly=yes",
-            "-oUserKnownHostsFile=\(dir.appendingPathComponent("known_hosts").path)",
-        ]
-    }
-
-    static func start(in scratch: URL) throws -> LocalSSHD {
-        let d = scratch.appendingPathComponent("sshd")
-        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        let port = Int.random(in: 20000...40000)
-        let r = try System.run([
-            "sh", "-ec",
-            """
-            mkdir -p /run/sshd
-            ssh-keygen -q -t ed25519 -N '' -f \(d.path)/hostkey
-            ssh-keygen -q -t ed25519 -N '' -f \(d.path)/client
-            cp \(d.path)/client.pub \(d.path)/authorized_keys
-            printf '[127.0.0.1]:%s %s\\n' \(port) "$(cut -d' ' -f1-2 \(d.path)/hostkey.pub)" > \(d.path)/known_hosts
-            cat > \(d.path)/sshd_config <<CFG
-            Port \(port)
-            ListenAddress 127.0.0.1
-            HostKey \(d.path)/hostkey
-            AuthorizedKeysFile \(d.path)/authorized_keys
-            PermitRootLogin prohibit-password
-            PasswordAuthentication no
-            StrictModes no
-            UsePAM no
-            PidFile \(d.path)/sshd.pid
-            CFG
-            /usr/sbin/sshd -f \(d.path)/sshd_config </dev/null >/dev/null 2>&1
-            for i in $(seq 50); do [ -s \(d.path)/sshd.pid ] && break; sleep 0.1; done
-            """,
-        ])
-        try #require(r.status == 0, "cannot start sshd: \(r.all)")
-        return LocalSSHD(dir: d, port: port)
-    }
-
-    func stop() {
-        if let text = try? String(contentsOf: dir.appendingPathComponent("sshd.pid"), encoding: .utf8),
-            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
-        {
-            kill(pid, SIGKILL)
-        }
     }
 }

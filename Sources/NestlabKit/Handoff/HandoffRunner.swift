@@ -1,6 +1,7 @@
 import Foundation
 import NestlabCore
 import Subprocess
+import Synchronization
 
 #if canImport(System)
     import System
@@ -251,11 +252,11 @@ public enum HandoffError: Error, CustomStringConvertible, Equatable {
 ///
 /// stdout and stderr arrive as independent chunks; each stream is cut at newlines so
 /// that lines of the two never interleave mid-line in the log.
-final class HandoffLog: @unchecked Sendable {
-    // `handle` and `pending` are only touched under `lock`.
-    private let lock = NSLock()
+final class HandoffLog: Sendable {
     private let handle: FileHandle
-    private var pending: [HandoffRunner.Stream: [UInt8]] = [:]
+    /// Unterminated last lines per stream; every write to `handle` happens under this Mutex, so
+    /// lines of the two streams never interleave.
+    private let pending = Mutex<[HandoffRunner.Stream: [UInt8]]>([:])
 
     init(url: URL) throws {
         let fm = FileManager.default
@@ -268,11 +269,11 @@ final class HandoffLog: @unchecked Sendable {
     }
 
     func write(_ text: String) {
-        lock.withLock { handle.write(Data(text.utf8)) }
+        pending.withLock { _ in handle.write(Data(text.utf8)) }
     }
 
     func append(_ stream: HandoffRunner.Stream, _ bytes: [UInt8]) {
-        lock.withLock {
+        pending.withLock { pending in
             var buffer = pending[stream, default: []]
             buffer.append(contentsOf: bytes)
             if let last = buffer.lastIndex(of: 0x0A) {
@@ -285,7 +286,7 @@ final class HandoffLog: @unchecked Sendable {
 
     /// Writes what is left of unterminated last lines, each ended with a newline.
     func finish() {
-        lock.withLock {
+        pending.withLock { pending in
             for stream in [HandoffRunner.Stream.standardOutput, .standardError] {
                 if let rest = pending[stream], !rest.isEmpty { handle.write(Data(rest + [0x0A])) }
             }
