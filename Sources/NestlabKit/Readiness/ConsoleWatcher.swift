@@ -34,6 +34,11 @@ public struct StallPolicy: Sendable {
 /// folder, and reports when the guest says it is ready. On a local host it follows the console
 /// log that virtlogd writes; elsewhere it reads libvirt's console stream, which works for remote
 /// hosts (the bytes come over libvirt's connection). See ``Source``.
+///
+/// `@unchecked Sendable`, the last one in NestlabKit: every `var` below is read and written only
+/// under `lock`, and the libvirt stream and domain it holds are thread-safe C handles. It stays
+/// on a lock rather than a Mutex because its reader thread, the stall timer and `wait`'s
+/// continuations interleave on that state (moving it is issue 20's leftover, with its tests).
 public final class ConsoleWatcher: @unchecked Sendable {
     private let lock = NSLock()
     private var scanner = ConsoleScanner()
