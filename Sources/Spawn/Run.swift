@@ -101,15 +101,35 @@ extension SpawnedProcess {
     }
 
     /// Writes what of `pending` stdin (`fd`) takes now; closes it (-1 in `fds`) once all is
-    /// written or it fails.
+    /// written or it fails (EPIPE: the program ended without reading it all).
     private static func writeInput(
         _ child: SpawnedProcess, _ fd: Int32, _ fds: inout [Int32], _ pending: inout ArraySlice<UInt8>
     ) {
-        let w = pending.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let w = writeWithoutSIGPIPE(fd, pending)
         if w > 0 { pending = pending.dropFirst(w) }
         if pending.isEmpty || (w < 0 && errno != EAGAIN && errno != EINTR) {
             try? child.standardInput?.close()
             fds[2] = -1
         }
+    }
+
+    /// `write(2)` with SIGPIPE blocked on this thread, and a SIGPIPE it raised taken back: a
+    /// program that ends without reading its input must not end the caller (a test runner keeps
+    /// SIGPIPE's default action, and it killed the whole unit tier).
+    private static func writeWithoutSIGPIPE(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Int {
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var before = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &before)
+        defer { pthread_sigmask(SIG_SETMASK, &before, nil) }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let failure = errno
+        if written < 0 && failure == EPIPE {
+            var now = timespec(tv_sec: 0, tv_nsec: 0)
+            _ = sigtimedwait(&pipeSignal, nil, &now)
+        }
+        errno = failure
+        return written
     }
 }

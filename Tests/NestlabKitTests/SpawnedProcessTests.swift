@@ -61,6 +61,13 @@ import Testing
         #expect(digest == expected)
     }
 
+    /// A program that ends without reading its stdin: the rest of the input is dropped (EPIPE),
+    /// and the caller, whatever its SIGPIPE disposition, carries on.
+    @Test func aProgramThatIgnoresItsInputDoesNotEndTheCaller() throws {
+        let r = try SpawnedProcess.run(["sh", "-c", "exit 3"], input: Data(count: 4 << 20), timeout: 60)
+        #expect(r.status == 3 && !r.timedOut)
+    }
+
     @Test func environmentAndDirectoryAreTheChildsOwn() throws {
         let r = try SpawnedProcess.run(
             ["/bin/sh", "-c", "pwd; echo \"$ONLY\"; env | wc -l"], environment: ["ONLY": "this"], directory: "/tmp")
