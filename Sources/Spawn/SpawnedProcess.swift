@@ -189,7 +189,13 @@ public final class SpawnedProcess: Sendable {
     /// (as shells report it). Safe to call more than once and from several threads.
     @discardableResult
     public func wait() -> Int32 {
-        exitStatus.withLock { status in
+        if let ended = exitStatus.withLock({ $0 }) { return ended.code }
+        // Block until it has ended without reaping it, outside the lock: `signal` from another
+        // thread (to end it) must not wait for it to end. The pid stays this child's until the
+        // reap below, which happens under the lock, so `signal` never reaches another process.
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+        return exitStatus.withLock { status in
             if let status { return status.code }
             var raw: Int32 = 0
             var rc: pid_t

@@ -1,5 +1,6 @@
 import Foundation
 import Spawn
+import Synchronization
 import Testing
 
 /// SpawnedProcess, the one way nestlab and its tests start programs.
@@ -46,6 +47,20 @@ import Testing
         #expect(killed.wait() == 128 + SIGKILL)
         #expect(killed.terminationSignal == SIGKILL)
         #expect(killed.hasExited)
+    }
+
+    /// `signal` from another thread reaches a child that a `wait` is blocked on (the wait must not
+    /// hold what `signal` needs until the child ends by itself).
+    @Test func aSignalFromAnotherThreadEndsAWaitInProgress() throws {
+        let child = try SpawnedProcess.start(["sleep", "60"])
+        defer { kill(child.pid, SIGKILL) }
+        let code = Mutex<Int32?>(nil)
+        Thread { code.withLock { $0 = child.wait() } }.start()
+        usleep(200_000)  // the waiter is blocked in wait() by now
+        Thread { child.signal(SIGKILL) }.start()
+        let deadline = Date().addingTimeInterval(20)
+        while code.withLock({ $0 }) == nil && Date() < deadline { usleep(10_000) }
+        #expect(code.withLock { $0 } == 128 + SIGKILL, "the signal did not reach the waited-for child")
     }
 
     /// Both pipes are read at once and stdin is written as they are: a program that writes a
