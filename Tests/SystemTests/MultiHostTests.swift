@@ -189,17 +189,22 @@ extension SystemTests {
         try #require(defined.status == 0, "\(defined.all)")
 
         // up replaces the planted volume, says so, and both guests become ready.
-        let up = try System.nestlab(["up", file.path, "--plain"], state: state, env: env)
-        try #require(up.status == 0, "up:\n\(up.all)")
+        // While the guests boot, their seeds are in the pools, 0600, on the remote host too.
+        let bg = try System.Background(["up", file.path, "--plain"], state: state, env: env, dir: dir)
+        try expectSeedsAreSecretWhileBooting(lab: lab, machines: 1, during: bg)
+        try expectSeedsAreSecretWhileBooting(lab: lab, uri: hostb.uri, machines: 1, during: bg)
+        let upStatus = bg.wait()
+        let up = (stdout: bg.stdout, stderr: bg.stderr)
+        try #require(upStatus == 0, "up:\n\(up.stdout)\n\(up.stderr)")
         #expect(
             up.stderr.contains(
                 "host hostb: volume \(base) was not what nestlab placed there (it is raw, not qcow2): replaced"),
             "\(up.stderr)")
         #expect(up.stdout.contains("a [local]") && up.stdout.contains("10.96.0.10 ready"), "\(up.stdout)")
         #expect(up.stdout.contains("b [hostb]") && up.stdout.contains("10.96.0.11 ready"), "\(up.stdout)")
-        // The seeds carry secrets: 0600 on the remote host too.
-        try expectSeedsAreSecret(lab: lab, machines: 1)
-        try expectSeedsAreSecret(lab: lab, uri: hostb.uri, machines: 1)
+        // Once ready, the seeds are gone on both hosts.
+        try expectSeedsDropped(lab: lab, domains: ["\(lab)-a"])
+        try expectSeedsDropped(lab: lab, uri: hostb.uri, domains: ["\(lab)-b"])
 
         // What the remote host holds: the base is a qcow2 of the image's exact size, and the
         // overlay's backing file is that qcow2.

@@ -138,10 +138,16 @@ struct SystemTests {
         let (state, file) = (scratch.state, scratch.file)
         let freeBefore = try System.hugepagesFree2M()
 
-        let up = try System.nestlab(["up", file.path, "--plain"], state: state)
-        try #require(up.status == 0, "up failed:\n\(up.all)")
+        // up in the background: while the guests boot, their seeds are in the pool, 0600.
+        let bg = try System.Background(["up", file.path, "--plain"], state: state, env: [:], dir: scratch.dir)
+        try expectSeedsAreSecretWhileBooting(lab: lab, machines: 2, during: bg)
+        let upStatus = bg.wait()
+        let up = (stdout: bg.stdout, stderr: bg.stderr)
+        try #require(upStatus == 0, "up failed:\n\(up.stdout)\n\(up.stderr)")
         #expect(up.stdout.contains("vm-0 [local] create 10.91.0.10 ready"))
         #expect(up.stdout.contains("vm-1 [local] create 10.91.0.11 ready"))
+        // Once ready, the seeds are gone: from the pool and from the domains' definitions.
+        try expectSeedsDropped(lab: lab, domains: ["\(lab)-vm-0", "\(lab)-vm-1"])
         // A local host: nestlab followed virtlogd's console logs, not libvirt's console stream.
         for m in ["vm-0", "vm-1"] {
             #expect(
@@ -215,7 +221,6 @@ struct SystemTests {
 
         try expectLabIsReachable(lab: lab, state: state, file: file)
         try expectMirrorServesAGuest(lab: lab, state: state, scratch: scratch.dir, gateway: "10.91.0.1")
-        try expectSeedsAreSecret(lab: lab, machines: 2)
         try expectBenchmarksRun(lab: lab, state: state, scratch: scratch.dir)
 
         // A second up changes nothing, and says so.
@@ -315,6 +320,10 @@ struct SystemTests {
 
         let snap = try System.nestlab(["snapshot", file.path, "--name", "golden", "--plain"], state: state)
         try #require(snap.status == 0, "snapshot failed:\n\(snap.all)")
+        // The snapshot stopped and started the machines: their seeds came back for that boot
+        // and left again once the guests were ready.
+        #expect(snap.all.contains("writing seed"), "\(snap.all)")
+        try expectSeedsDropped(lab: lab, domains: ["\(lab)-vm-0", "\(lab)-vm-1"])
         let mark = try System.ssh(
             key, "10.93.0.10", "echo changed | sudo tee /root/marker >/dev/null && sync && echo ok")
         #expect(mark.stdout.contains("ok"), "\(mark.all)")
@@ -324,6 +333,7 @@ struct SystemTests {
         try #require(rebuild.status == 0, "rebuild failed:\n\(rebuild.all)")
         let rebuildTime = Date().timeIntervalSince(t1)
         #expect(rebuild.all.contains("from golden state 'golden'"), "\(rebuild.all)")
+        try expectSeedsDropped(lab: lab, domains: ["\(lab)-vm-0", "\(lab)-vm-1"])
         print(
             "figure: first up \(Int(firstUp))s, rebuild --from \(Int(rebuildTime))s, ratio \(String(format: "%.2f", rebuildTime / firstUp))"
         )

@@ -168,6 +168,42 @@ public enum DomainRenderer {
         return lab
     }
 
+    /// The NoCloud seed's disk: a virtio disk, because a SATA cdrom's driver is not in every
+    /// initramfs. `up` takes it out of the domain's persistent definition once the guest is
+    /// ready, and puts it back before the domain boots again (see `withoutSeed`).
+    public static func seedDisk(lab: String, seedVolume: String) -> XMLElement {
+        XMLElement(
+            "disk", [("type", "volume"), ("device", "disk")],
+            [
+                .element(XMLElement("driver", [("name", "qemu"), ("type", "raw")])),
+                .element(XMLElement("source", [("pool", Lab.poolName(lab: lab)), ("volume", seedVolume)])),
+                .element(XMLElement("target", [("dev", "vdb"), ("bus", "virtio")])),
+                .element(XMLElement("readonly")),
+            ])
+    }
+
+    /// A rendered domain without its seed disk and with `metadata` as its nestlab element: the
+    /// definition a ready machine keeps, so that its seed (which carries secrets) can leave the pool.
+    public static func withoutSeed(_ domain: XMLElement, lab: String, seedVolume: String, metadata: XMLElement)
+        -> XMLElement
+    {
+        let seed = seedDisk(lab: lab, seedVolume: seedVolume)
+        var d = domain
+        d.children = d.children.map { child in
+            guard case .element(var e) = child else { return child }
+            switch e.name {
+            case "devices":
+                e.children.removeAll { if case .element(let disk) = $0 { return disk == seed } else { return false } }
+            case "metadata":
+                e.children = [.element(metadata)]
+            default:
+                break
+            }
+            return .element(e)
+        }
+        return d
+    }
+
     public static func render(_ input: Input) -> XMLElement {
         let m = input.machine
         let p = m.profile
@@ -267,17 +303,7 @@ public enum DomainRenderer {
                         XMLElement("source", [("pool", Lab.poolName(lab: input.lab)), ("volume", m.overlayVolume)])),
                     .element(XMLElement("target", [("dev", "vda"), ("bus", "virtio")])),
                 ]))
-        // The NoCloud seed: a virtio disk, because a SATA cdrom's driver is not in every initramfs.
-        dev.append(
-            XMLElement(
-                "disk", [("type", "volume"), ("device", "disk")],
-                [
-                    .element(XMLElement("driver", [("name", "qemu"), ("type", "raw")])),
-                    .element(
-                        XMLElement("source", [("pool", Lab.poolName(lab: input.lab)), ("volume", input.seedVolume)])),
-                    .element(XMLElement("target", [("dev", "vdb"), ("bus", "virtio")])),
-                    .element(XMLElement("readonly")),
-                ]))
+        dev.append(seedDisk(lab: input.lab, seedVolume: input.seedVolume))
         for nic in m.nics { dev.append(interface(nic, of: m)) }
         appendConsoleAndDevices(&dev, input)
         return dev

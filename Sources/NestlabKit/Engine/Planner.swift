@@ -27,6 +27,8 @@ public struct MachinePlan: Sendable {
     public var rendered: RenderedMachine
     public var action: MachineAction
     public var readyInstance: String?
+    /// Whether the machine's seed volume is in the lab's pool (it leaves once the guest is ready).
+    public var seedInPool: Bool = false
 }
 
 public struct NetworkPlan: Sendable {
@@ -59,6 +61,10 @@ public enum Planner {
         for (hostName, session) in s.sessions.sorted(by: { $0.key < $1.key }) {
             let tagged = try session.labDomains(s.lab.name)
             let byName = Dictionary(tagged.map { ($0.meta.machine, $0) }, uniquingKeysWith: { a, _ in a })
+            // One call per host: which seeds are still in the lab's pool.
+            let labVolumes = Set(
+                try session.connection.storagePoolIfExists(named: Lab.poolName(lab: s.lab.name))?.listAllVolumes().map(
+                    \.name) ?? [])
             for rm in s.rendered.machines where rm.machine.host.name == hostName {
                 if let (d, meta) = byName[rm.machine.name] {
                     let action: MachineAction
@@ -67,7 +73,10 @@ public enum Planner {
                     } else {
                         action = .drift(rm.spec.differences(from: meta.spec))
                     }
-                    machines.append(MachinePlan(rendered: rm, action: action, readyInstance: meta.readyInstance))
+                    machines.append(
+                        MachinePlan(
+                            rendered: rm, action: action, readyInstance: meta.readyInstance,
+                            seedInPool: labVolumes.contains(rm.seedVolume)))
                 } else if try session.connection.domainIfExists(named: rm.machine.domainName) != nil {
                     machines.append(MachinePlan(rendered: rm, action: .foreign, readyInstance: nil))
                 } else {

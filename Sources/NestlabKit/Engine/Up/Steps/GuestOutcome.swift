@@ -13,6 +13,7 @@ struct GuestOutcome {
         switch outcome {
         case .ready(let iid):
             await recordReady(rm, instance: iid, session)
+            await dropSeed(rm, instance: iid, session)
             context.record(name) { $0.ready = true }
             progress.finish(name, "ready", detail: rm.machine.primaryAddress?.description ?? "")
         case .failed(let code, let phase, let detail):
@@ -64,6 +65,17 @@ struct GuestOutcome {
                 $0.error = what
             }
             progress.finish(name, "console unavailable", failed: true, detail: what)
+        }
+    }
+
+    /// The seed leaves the pool once the guest is ready (it carries the node's secrets).
+    private func dropSeed(_ rm: RenderedMachine, instance: String, _ session: HostSession) async {
+        let seeds = SeedLifecycle(lab: context.s.lab.name, rm: rm, session: session)
+        do {
+            try await Blocking.run { try seeds.drop(readyInstance: instance) }
+        } catch {
+            // The guest is ready either way; the next `up` drops the seed.
+            context.progress.note("warning: \(rm.machine.name): \(error)")
         }
     }
 

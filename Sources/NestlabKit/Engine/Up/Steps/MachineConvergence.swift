@@ -72,17 +72,20 @@ struct MachineConvergence {
         return try await create(session)
     }
 
-    /// A machine that matches the topology: started if it is not running; watched again if it
-    /// runs but was never seen ready (an interrupted run).
+    /// A machine that matches the topology: started if it is not running (its seed written and
+    /// put back first); watched again if it runs but was never seen ready (an interrupted run).
     private func keep(running: Bool, _ session: HostSession) async throws -> ConsoleWatcher? {
         let name = m.name
         let domainName = m.domainName
-        if !running {
-            let d = try await Blocking.run { try session.connection.domain(named: domainName) }
-            return try await boot(d, session)
-        }
+        if !running { return try await boot(try await reseeded(session), session) }
         context.record(name) { $0.state = .running }
         let seenReady = plan.readyInstance == rm.seed.instanceID
+        if seenReady, plan.seedInPool {
+            // Ready, but its seed was not dropped (an interrupted run, or an older nestlab).
+            let seeds = SeedLifecycle(lab: context.s.lab.name, rm: rm, session: session)
+            let instance = rm.seed.instanceID
+            try await Blocking.run { try seeds.drop(readyInstance: instance) }
+        }
         if seenReady || !context.options.wait {
             context.record(name) { $0.ready = seenReady ? true : nil }
             progress.finish(name, "unchanged")
@@ -103,7 +106,7 @@ struct MachineConvergence {
                     try ErrorWithContext.wrap("stopping domain \(domainName) on \(host)") { try d.destroy() }
                 }
                 context.record(name) { $0.action = "restart" }
-                return try await boot(d, session)
+                return try await boot(try await reseeded(session), session)
             }
         }
         // Its boot was not watched from the start: no stall check; the whole log is read.
@@ -112,6 +115,14 @@ struct MachineConvergence {
         progress.update(name, "waiting for cloud-init", detail: source.summary)
         if let history { w.scanHistory(history) }
         return w
+    }
+
+    /// A defined machine about to boot again: its seed written again (it left the pool when the
+    /// guest was last ready) and the domain defined again with the seed disk.
+    private func reseeded(_ session: HostSession) async throws -> Domain {
+        try await writeSeed(session)
+        let seeds = SeedLifecycle(lab: context.s.lab.name, rm: rm, session: session)
+        return try await Blocking.run { try seeds.restore() }
     }
 
     /// Overlay, seed and domain, then the boot.
