@@ -31,20 +31,6 @@ struct VolumePlacementTests {
         #expect(raw.format == "raw" && raw.virtualSize == 100 && raw.bytes == 100)
     }
 
-    @Test("the volume XML fields placement checks, overlays' backing store apart")
-    func volumeFactsParse() {
-        let xml = """
-            <volume type='file'><name>o.qcow2</name><capacity unit='bytes'>4294967296</capacity>
-            <allocation unit='bytes'>200704</allocation><physical unit='bytes'>196624</physical>
-            <target><path>/p/o.qcow2</path><format type='qcow2'/></target>
-            <backingStore><path>/p/images/base-1.qcow2</path><format type='raw'/></backingStore></volume>
-            """
-        let f = VolumeFacts(xml: xml)
-        #expect(f == VolumeFacts(xml: xml))
-        #expect(f.format == "qcow2" && f.capacity == 4_294_967_296 && f.physical == 196_624)
-        #expect(f.backingPath == "/p/images/base-1.qcow2" && f.backingFormat == "raw")
-    }
-
     /// Each planted volume has the right name and is wrong in one way: format, size, bytes.
     @Test(
         "up replaces a base image, kernel, initrd or seed that has its name but not its content, and says so",
@@ -132,8 +118,8 @@ struct VolumePlacementTests {
         let pool = try lab.pool("nestlab-kt")
         let session = try HostSession(host: try lab.open().lab.machines[0].host, connections: lab.connections)
         let overlay = try pool.volume(named: "kt-vm-0.qcow2")
-        let facts = VolumeFacts(xml: try overlay.xmlDesc())
-        let backing = try #require(facts.backingPath)
+        let facts = try VolumeDescription(xml: try overlay.xmlDesc(), of: overlay.name)
+        let backing = try #require(facts.backingStore?.path)
         // Right: kept.
         let xml = try #require(try lab.open().rendered.machines.first?.overlay)
         #expect(
@@ -145,8 +131,8 @@ struct VolumePlacementTests {
         #expect(
             try session.ensureOverlay(
                 pool: pool, xml: xml, name: "kt-vm-0.qcow2", backingPath: backing, backingFormat: "qcow2"))
-        let now = VolumeFacts(xml: try pool.volume(named: "kt-vm-0.qcow2").xmlDesc())
-        #expect(now.format == "qcow2" && now.backingPath == backing)
+        let now = try VolumeDescription(xml: try pool.volume(named: "kt-vm-0.qcow2").xmlDesc(), of: "kt-vm-0.qcow2")
+        #expect(now.format == "qcow2" && now.backingStore?.path == backing)
     }
 }
 

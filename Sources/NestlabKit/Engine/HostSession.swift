@@ -28,27 +28,19 @@ public final class HostSession: Sendable {
     /// CPUs, NUMA layout and CPU vendor from libvirt's capabilities.
     public func facts(kvmUsable: Bool) throws -> HostFacts {
         let caps = try ErrorWithContext.wrap("reading capabilities of host '\(host.name)'") {
-            try connection.capabilities()
+            try HostCapabilities(xml: try connection.capabilities(), of: host.name)
         }
-        return Self.facts(fromCapabilities: caps, kvmUsable: kvmUsable)
+        return Self.facts(from: caps, kvmUsable: kvmUsable)
     }
 
-    static func facts(fromCapabilities caps: String, kvmUsable: Bool) -> HostFacts {
-        let elements = MiniXML.elements(caps)
+    static func facts(from caps: HostCapabilities, kvmUsable: Bool) -> HostFacts {
         var vendor: CPUVendor?
-        if let v = elements.first(where: { $0.localName == "vendor" })?.text.lowercased() {
+        if let v = caps.cpuVendor?.lowercased() {
             vendor = v.contains("amd") ? .amd : (v.contains("intel") ? .intel : nil)
         }
         var nodes: [Int: CPUSet] = [:]
-        var current: Int?
-        for e in elements {
-            if e.localName == "cell", let id = e.attributes["id"].flatMap(Int.init) {
-                current = id
-                nodes[id] = nodes[id] ?? .empty
-            }
-            if e.localName == "cpu", let id = e.attributes["id"].flatMap(Int.init), let c = current {
-                nodes[c] = nodes[c, default: .empty].union(CPUSet([id]))
-            }
+        for cell in caps.numaCells {
+            nodes[cell.id] = nodes[cell.id, default: .empty].union(CPUSet(cell.cpus))
         }
         let online = nodes.values.reduce(CPUSet.empty) { $0.union($1) }
         return HostFacts(cpuVendor: vendor, onlineCPUs: online, numaNodes: nodes, kvmUsable: kvmUsable)
@@ -102,14 +94,14 @@ public final class HostSession: Sendable {
                     // Drivers without persistent network configs (the test driver) reject the flag.
                     current = try existing.xmlDesc()
                 }
-                if let ip = MiniXML.first(current, "ip"),
-                    ip.attributes["address"] != net.network.cidr.firstHost.description
-                        || ip.attributes["netmask"] != net.network.cidr.netmask.description
+                if let ip = try NetworkDescription(xml: current, of: net.libvirtName).ips.first,
+                    ip.address != net.network.cidr.firstHost.description
+                        || ip.netmask != net.network.cidr.netmask.description
                 {
                     throw HostError.networkDrift(
                         name: net.libvirtName, host: host.name,
                         detail:
-                            "it has \(ip.attributes["address"] ?? "?")/\(ip.attributes["netmask"] ?? "?"), the topology wants \(net.network.cidr)"
+                            "it has \(ip.address ?? "?")/\(ip.netmask ?? "?"), the topology wants \(net.network.cidr)"
                     )
                 }
                 if !(try existing.isActive()) { try existing.create() }
@@ -154,7 +146,7 @@ public final class HostSession: Sendable {
                 } catch let e as LibvirtError where e.code == .noDomain {
                     continue  // undefined between the listing and this call (another task, or another tool)
                 }
-                guard let xml, let meta = LabMetadata.parse(xml), meta.lab == lab else { continue }
+                guard let xml, let meta = try LabMetadata.parse(xml, domain: d.name), meta.lab == lab else { continue }
                 out.append((d, meta))
             }
             return out

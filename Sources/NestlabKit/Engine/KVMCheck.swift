@@ -12,9 +12,9 @@ public enum KVMCheck {
     public static func quick(_ s: HostSession) throws -> Result {
         if s.isTestDriver { return Result(usable: true, reason: "test driver") }
         let caps = try ErrorWithContext.wrap("reading capabilities of host '\(s.host.name)'") {
-            try s.connection.capabilities()
+            try HostCapabilities(xml: try s.connection.capabilities(), of: s.host.name)
         }
-        return judge(capabilities: caps)
+        return judge(caps)
     }
 
     /// The quick check, then, on a local host, a probe guest that must actually run under KVM,
@@ -25,17 +25,10 @@ public enum KVMCheck {
         return KVMProbe.run()?.ok ?? q.usable
     }
 
-    public static func judge(capabilities caps: String) -> Result {
-        let elements = MiniXML.elements(caps)
-        let kvmDomain = elements.contains { $0.localName == "domain" && $0.attributes["type"] == "kvm" }
-        // LabHost CPU features are listed under <host><cpu>; guest <cpu> blocks come later and have no vendor.
-        var hostFeatures = Set<String>()
-        var inHost = false
-        for e in elements {
-            if e.localName == "host" { inHost = true }
-            if e.localName == "guest" { inHost = false }
-            if inHost && e.localName == "feature", let n = e.attributes["name"] { hostFeatures.insert(n) }
-        }
+    static func judge(_ caps: HostCapabilities) -> Result {
+        let kvmDomain = caps.guestDomainTypes.contains("kvm")
+        // The host CPU's features, listed under <host><cpu>.
+        let hostFeatures = Set(caps.cpuFeatures)
         if !kvmDomain {
             return Result(usable: false, reason: "libvirt offers no kvm domains (no /dev/kvm, or QEMU lacks KVM)")
         }

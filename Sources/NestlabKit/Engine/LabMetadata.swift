@@ -27,31 +27,10 @@ public struct LabMetadata: Sendable, Hashable {
         volumes.first { $0.role == role }.map { ($0.pool, $0.name) }
     }
 
-    /// Parses the element libvirt returns for nestlab's namespace (any prefix, either quote style).
-    public static func parse(_ xml: String) -> LabMetadata? {
-        let elements = MiniXML.elements(xml)
-        guard let root = elements.first(where: { $0.localName == NestlabXMLNS.key }),
-            let lab = root.attributes["lab"], let machine = root.attributes["machine"]
-        else { return nil }
-        var fields: [(String, String)] = []
-        var digest = ""
-        var volumes: [(String, String, String)] = []
-        var ready: String?
-        for e in elements {
-            switch e.localName {
-            case "spec": digest = e.attributes["digest"] ?? ""
-            case "field": if let n = e.attributes["name"], let v = e.attributes["value"] { fields.append((n, v)) }
-            case "volume":
-                if let r = e.attributes["role"], let p = e.attributes["pool"], let n = e.attributes["name"] {
-                    volumes.append((r, p, n))
-                }
-            case "ready": ready = e.attributes["instance"]
-            default: break
-            }
-        }
-        return LabMetadata(
-            lab: lab, machine: machine, cluster: root.attributes["cluster"], spec: MachineSpec(fields: fields),
-            specDigest: digest, volumes: volumes, readyInstance: ready)
+    /// Parses the element libvirt returns for nestlab's namespace (any prefix, either quote style) for the
+    /// domain `domain` (named in errors); nil when it is not nestlab's element.
+    public static func parse(_ xml: String, domain: String) throws(LibvirtXMLError) -> LabMetadata? {
+        LabMetadata(element: try LibvirtXMLElement.parse(xml, kind: .metadata, name: domain))
     }
 
     /// The metadata element with a `<ready instance=…/>` child added (recorded once the guest reported ready).
@@ -62,5 +41,35 @@ public struct LabMetadata: Sendable, Hashable {
         }
         e.append(XMLElement("\(NestlabXMLNS.prefix):ready", [("instance", instance)]))
         return e
+    }
+}
+
+extension LabMetadata {
+    /// Decodes the first element named `nestlab` (any prefix), `element` or one below it, from its
+    /// attributes and the `spec`, `field`, `volume` and `ready` elements under it; nil without one,
+    /// or when it names no lab or machine.
+    init?(element: LibvirtXMLElement) {
+        guard let root = element.first(named: NestlabXMLNS.key),
+            let lab = root.attributes["lab"], let machine = root.attributes["machine"]
+        else { return nil }
+        var fields: [(String, String)] = []
+        var digest = ""
+        var volumes: [(String, String, String)] = []
+        var ready: String?
+        for e in root.subtree {
+            switch e.name {
+            case "spec": digest = e.attributes["digest"] ?? ""
+            case "field": if let n = e.attributes["name"], let v = e.attributes["value"] { fields.append((n, v)) }
+            case "volume":
+                if let r = e.attributes["role"], let p = e.attributes["pool"], let n = e.attributes["name"] {
+                    volumes.append((r, p, n))
+                }
+            case "ready": ready = e.attributes["instance"]
+            default: break
+            }
+        }
+        self.init(
+            lab: lab, machine: machine, cluster: root.attributes["cluster"], spec: MachineSpec(fields: fields),
+            specDigest: digest, volumes: volumes, readyInstance: ready)
     }
 }

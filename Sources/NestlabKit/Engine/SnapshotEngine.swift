@@ -175,9 +175,8 @@ public enum SnapshotEngine {
                 guard let v = try pool.volumeIfExists(named: layer.volume) else { return }
                 let path = try v.path()
                 for other in try pool.listAllVolumes() where other.name != layer.volume {
-                    if MiniXML.elements(try other.xmlDesc()).contains(where: {
-                        $0.localName == "path" && $0.text == path
-                    }),
+                    let volume = try VolumeDescription(xml: try other.xmlDesc(), of: other.name)
+                    if volume.path == path || volume.backingStore?.path == path,
                         other.name.hasSuffix(".qcow2") && !other.name.contains("-golden-")
                     {
                         throw SnapshotError.layerInUse(volume: layer.volume, by: other.name)

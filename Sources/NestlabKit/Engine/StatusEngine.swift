@@ -17,21 +17,13 @@ public enum StatusEngine {
     static func rowsOn(_ s: HostSession, lab: String, rendered: RenderedLab?) throws -> [StatusReport.Row] {
         var rows: [StatusReport.Row] = []
         for (d, meta) in try s.labDomains(lab) {
-            let xml = try d.xmlDesc()
-            let elements = MiniXML.elements(xml)
+            let domain = try DomainDescription(xml: try d.xmlDesc(), of: d.name)
             let active = try d.isActive()
             let (state, _) = try d.state()
-            let accel = elements.first { $0.localName == "domain" }?.attributes["type"] == "kvm" ? "kvm" : "tcg"
-            let vcpus = Int(elements.first { $0.localName == "vcpu" }?.text ?? "") ?? 0
-            let memKiB = UInt64(elements.first { $0.localName == "memory" }?.text ?? "") ?? 0
-            let page = elements.first { $0.localName == "page" }.flatMap { e -> UInt64? in
-                guard let size = UInt64(e.attributes["size"] ?? "") else { return nil }
-                switch e.attributes["unit"]?.lowercased() ?? "kib" {
-                case "m", "mib": return size * 1024
-                case "g", "gib": return size * 1024 * 1024
-                default: return size
-                }
-            }
+            let accel = domain.type == "kvm" ? "kvm" : "tcg"
+            let vcpus = domain.vcpus ?? 0
+            let memKiB = domain.memoryKiB ?? 0
+            let page = domain.hugepageKiB
             let pins = try d.vcpuPinInfo()
             let pinRows = (0..<max(vcpus, pins.count)).map { pins[$0] ?? [] }
             let emu = try? d.emulatorPinInfo()

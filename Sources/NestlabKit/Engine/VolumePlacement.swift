@@ -88,7 +88,7 @@ public struct VolumeContent: Sendable {
     /// through libvirt's stream otherwise; drivers that cannot stream, such as the test
     /// driver without a folder, are checked on their XML alone).
     func mismatch(in volume: StorageVolume, localPath: String?) throws -> String? {
-        let facts = VolumeFacts(xml: try volume.xmlDesc())
+        let facts = try VolumeDescription(xml: try volume.xmlDesc(), of: volume.name)
         if let f = facts.format, f != format { return "it is \(f), not \(format)" }
         if let c = facts.capacity, c != virtualSize { return "its virtual size is \(c) bytes, not \(virtualSize)" }
         if let p = facts.physical, p != bytes { return "it has \(p) bytes, not \(bytes)" }
@@ -146,38 +146,6 @@ public struct VolumeContent: Sendable {
             try volume.upload(data[Int(range.lowerBound)..<Int(range.upperBound)], offset: range.lowerBound)
             progress?(UInt64(range.count))
         }
-    }
-}
-
-/// The fields of a volume's XML that placement checks. A field a driver does not report
-/// (the test driver has no `<physical>`) is nil and not checked.
-struct VolumeFacts: Equatable {
-    var format: String?
-    var capacity: UInt64?
-    var physical: UInt64?
-    /// The `<backingStore>`'s path and format, for overlays.
-    var backingPath: String?
-    var backingFormat: String?
-
-    init(xml: String) {
-        var inBacking = false
-        for e in MiniXML.elements(xml) {
-            switch e.localName {
-            case "backingStore": inBacking = true
-            case "format" where inBacking: backingFormat = backingFormat ?? e.attributes["type"]
-            case "format": format = format ?? e.attributes["type"]
-            case "path" where inBacking: backingPath = backingPath ?? e.text
-            case "capacity" where !inBacking: capacity = Self.bytes(e)
-            case "physical" where !inBacking: physical = Self.bytes(e)
-            default: break
-            }
-        }
-    }
-
-    private static func bytes(_ e: MiniXML.Element) -> UInt64? {
-        guard let v = UInt64(e.text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
-        let unit = e.attributes["unit"] ?? "bytes"
-        return unit == "bytes" || unit == "B" ? v : nil
     }
 }
 
@@ -310,9 +278,9 @@ extension HostSession {
     ) throws -> Bool {
         try ErrorWithContext.wrap("creating overlay \(name) on \(host.name)") {
             if let v = try pool.volumeIfExists(named: name) {
-                let f = VolumeFacts(xml: try v.xmlDesc())
-                if f.format == "qcow2", f.backingPath == backingPath,
-                    f.backingFormat == nil || f.backingFormat == backingFormat
+                let f = try VolumeDescription(xml: try v.xmlDesc(), of: name)
+                if f.format == "qcow2", let backing = f.backingStore, backing.path == backingPath,
+                    backing.format == nil || backing.format == backingFormat
                 {
                     return false
                 }

@@ -11,8 +11,7 @@ public enum TestbedWriter {
         for (name, hs) in s.sessions.sorted(by: { $0.key < $1.key }) {
             let facts = s.facts[name]
             let report = try await Blocking.run { () -> Testbed.HostReport in
-                let caps = (try? hs.connection.capabilities()) ?? ""
-                let model = MiniXML.elements(caps).first { $0.localName == "model" }?.text
+                let model = (try? HostCapabilities(xml: try hs.connection.capabilities(), of: name))?.cpuModel
                 return Testbed.HostReport(
                     name: name, cpuModel: model, cpuVendor: facts?.cpuVendor, numa: facts?.numaNodes ?? [:],
                     kernel: hs.host.isLocal && !hs.isTestDriver ? localKernel() : nil,

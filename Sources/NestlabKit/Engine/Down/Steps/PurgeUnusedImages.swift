@@ -21,12 +21,10 @@ struct PurgeUnusedImages: DownStep {
         return try ErrorWithContext.wrap("purging unused base images on \(session.host.name)") {
             var referenced = Set<String>()
             for d in try c.listAllDomains() {
-                let xml = try d.xmlDesc(flags: .inactive)
-                for e in MiniXML.elements(xml) where ["kernel", "initrd", "path"].contains(e.localName) {
-                    referenced.insert(e.text)
-                }
-                if let meta = try d.metadataIfPresent(uri: NestlabXMLNS.uri, flags: .config).flatMap(LabMetadata.parse),
-                    let base = meta.volume("base")
+                let domain = try DomainDescription(xml: try d.xmlDesc(flags: .inactive), of: d.name)
+                referenced.formUnion([domain.kernel, domain.initrd].compactMap { $0 })
+                if let xml = try d.metadataIfPresent(uri: NestlabXMLNS.uri, flags: .config),
+                    let base = try LabMetadata.parse(xml, domain: d.name)?.volume("base")
                 {
                     referenced.insert(base.name)
                 }
@@ -35,11 +33,12 @@ struct PurgeUnusedImages: DownStep {
             for p in try c.listAllStoragePools() where p.name.hasPrefix("nestlab-") && p.name != Lab.imagePoolName {
                 guard try p.isActive() else { continue }
                 for v in try p.listAllVolumes() {
-                    for e in MiniXML.elements(try v.xmlDesc()) where e.localName == "path" { referenced.insert(e.text) }
+                    let volume = try VolumeDescription(xml: try v.xmlDesc(), of: v.name)
+                    referenced.formUnion([volume.path, volume.backingStore?.path].compactMap { $0 })
                 }
             }
             var removed: [String] = []
-            let dir = try pool.targetPath() ?? ""
+            let dir = try PoolDescription(xml: try pool.xmlDesc(), of: pool.name).targetPath ?? ""
             for v in try pool.listAllVolumes() {
                 let n = v.name
                 guard n.hasPrefix("base-") || n.hasPrefix("kernel-") || n.hasPrefix("initrd-") else { continue }

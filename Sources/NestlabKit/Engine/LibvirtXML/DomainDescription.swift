@@ -1,0 +1,45 @@
+import Foundation
+import NestlabCore
+
+/// The fields of a domain's XML (`virDomainGetXMLDesc`) that nestlab reads.
+struct DomainDescription: Sendable, Equatable {
+    /// `<domain type=…>`: `kvm`, `qemu`, `test`…
+    var type: String?
+    /// `<vcpu>`: the number of vCPUs.
+    var vcpus: Int?
+    /// `<memory>`, in KiB (the unit libvirt writes it in).
+    var memoryKiB: UInt64?
+    /// The size of `<memoryBacking><hugepages><page>`, in KiB.
+    var hugepageKiB: UInt64?
+    /// `<os><kernel>` and `<os><initrd>`: the host files of a direct kernel boot.
+    var kernel: String?
+    var initrd: String?
+    /// nestlab's element in `<metadata>` (namespace `NestlabXMLNS.uri`); nil on domains nestlab did
+    /// not define.
+    var metadata: LabMetadata?
+}
+
+extension DomainDescription {
+    /// Decodes the XML libvirt gave for the domain `name` (named in errors).
+    init(xml: String, of name: String) throws(LibvirtXMLError) {
+        let domain = try LibvirtXMLElement.parse(xml, kind: .domain, name: name)
+        type = domain.attributes["type"]
+        vcpus = domain.child("vcpu").flatMap { Int($0.text) }
+        memoryKiB = domain.child("memory").flatMap { UInt64($0.text) }
+        hugepageKiB = domain.at("memoryBacking", "hugepages", "page").flatMap(Self.kib)
+        kernel = domain.at("os", "kernel")?.text
+        initrd = domain.at("os", "initrd")?.text
+        metadata = domain.child("metadata")?.children.first { $0.namespace == NestlabXMLNS.uri }
+            .flatMap(LabMetadata.init(element:))
+    }
+
+    /// A `<page size=… unit=…>` in KiB; a page without a unit is in KiB.
+    private static func kib(_ page: LibvirtXMLElement) -> UInt64? {
+        guard let size = UInt64(page.attributes["size"] ?? "") else { return nil }
+        switch page.attributes["unit"]?.lowercased() ?? "kib" {
+        case "m", "mib": return size * 1024
+        case "g", "gib": return size * 1024 * 1024
+        default: return size
+        }
+    }
+}
