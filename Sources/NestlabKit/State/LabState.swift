@@ -25,8 +25,12 @@ public struct LabState: Sendable {
     public func consoleLog(_ machine: String) -> URL { logs.appendingPathComponent("\(machine).console.log") }
     public var log: URL { logs.appendingPathComponent("nestlab.log") }
     public var lockFile: URL { dir.appendingPathComponent("lock") }
-    /// The topology file the lab was last brought up from (so `down LAB` and `status LAB` can find it).
-    public var sourceFile: URL { dir.appendingPathComponent("topology-path") }
+    /// The lab's record (`LabRecord`): the topology file it was last brought up from (so `down LAB`
+    /// and `status LAB` can find it), that file's digest and the hosts used.
+    public var recordFile: URL { dir.appendingPathComponent("state.json") }
+    /// What nestlab before `state.json` wrote instead: the topology's absolute path and a newline.
+    /// Still read (as a version 0 record); the next `up` replaces it with `state.json`.
+    public var legacySourceFile: URL { dir.appendingPathComponent("topology-path") }
     public var golden: URL { dir.appendingPathComponent("golden") }
 
     public var exists: Bool { FileManager.default.fileExists(atPath: dir.path) }
@@ -37,16 +41,6 @@ public struct LabState: Sendable {
             at: logs, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dir.path)
-    }
-
-    public func recordSource(_ topologyPath: String) throws {
-        try create()
-        let abs = URL(fileURLWithPath: topologyPath).standardizedFileURL.path
-        try Data((abs + "\n").utf8).write(to: sourceFile, options: .atomic)
-    }
-
-    public var recordedSource: String? {
-        (try? String(contentsOf: sourceFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Removes the whole state folder (after `down --purge`).
