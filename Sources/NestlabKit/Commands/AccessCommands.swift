@@ -13,7 +13,8 @@ public enum AccessCommands {
         let state = store.lab(lab)
         guard state.exists else { throw UsageError("there is no lab '\(lab)'; \(known(store))") }
         guard let access = try LabAccess.load(state) else {
-            let file = state.recordedSource.map { " \($0)" } ?? " TOPOLOGY"
+            // Only a hint in the message: a state.json this nestlab cannot read does not replace the error.
+            let file = (try? LabRecord.load(state)).map { " \($0.topologyPath)" } ?? " TOPOLOGY"
             throw UsageError("lab '\(lab)' is not up (run `nestlab up\(file)` first); \(known(store))")
         }
         return access

@@ -28,7 +28,7 @@ public struct LabTarget: Sendable {
             throw UsageError("'\(arg)' is neither a topology file nor a lab name (lower-case letters, digits and '-')")
         }
         let state = store.lab(arg)
-        if let src = state.recordedSource, FileManager.default.fileExists(atPath: src),
+        if let src = try LabRecord.load(state)?.topologyPath, FileManager.default.fileExists(atPath: src),
             let (t, _) = try? TopologyParser(environment: environment).load(path: src), t.name == arg
         {
             return LabTarget(lab: arg, file: src, hosts: hosts(t, connect), topology: t)

@@ -38,7 +38,7 @@ public enum LifecycleCommands {
     ) async throws {
         let lock = try LabLock(s.state, command: "up \(file)")
         defer { withExtendedLifetime(lock) {} }
-        try s.state.recordSource(file)
+        try LabRecord(session: s, topologyFile: file).save(s.state)
         try Kubeconfigs.writeAll(s)
         let progress = flags.progress(log: s.state.log)
         for w in s.warnings where flags.format == .text { Console.err(w.description) }
@@ -225,7 +225,15 @@ public enum LifecycleCommands {
         if let target {
             targets = [try LabTarget.resolve(target, store: store, connect: connect)]
         } else {
-            targets = store.labs().compactMap { try? LabTarget.resolve($0, store: store, connect: connect) }
+            targets = try store.labs().compactMap { name in
+                do {
+                    return try LabTarget.resolve(name, store: store, connect: connect)
+                } catch let e as LabRecordError {
+                    throw e  // a state.json this nestlab cannot read is said, not skipped
+                } catch {
+                    return nil  // a folder whose name is not a lab's
+                }
+            }
         }
         var reports: [StatusReport] = []
         for t in targets {
