@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Libvirt
 import NestlabCore
 
@@ -35,26 +36,27 @@ public struct StallPolicy: Sendable {
 /// log that virtlogd writes; elsewhere it reads libvirt's console stream, which works for remote
 /// hosts (the bytes come over libvirt's connection). See ``Source``.
 ///
-/// `@unchecked Sendable`, the last one in NestlabKit: every `var` below is read and written only
-/// under `lock`, and the libvirt stream and domain it holds are thread-safe C handles. It stays
-/// on a lock rather than a Mutex because its reader thread, the stall timer and `wait`'s
-/// continuations interleave on that state (moving it is issue 20's leftover, with its tests).
-public final class ConsoleWatcher: @unchecked Sendable {
-    private let lock = NSLock()
-    private var scanner = ConsoleScanner()
-    private var outcome: ReadyOutcome?
-    private var waiters: [CheckedContinuation<ReadyOutcome, Never>] = []
-    private var stream: Libvirt.Stream?
-    private var phases: [(name: String, status: String, detail: String)] = []
+/// Its reader thread, the stall timer and `wait`'s continuations share one state, behind a
+/// `Mutex`; nothing is held while calling out (resuming a waiter, resetting a domain).
+public final class ConsoleWatcher: Sendable {
+    /// What the reader thread, the stall timer and the waiters share.
+    private struct Shared: Sendable {
+        var scanner = ConsoleScanner()
+        var outcome: ReadyOutcome?
+        var waiters: [CheckedContinuation<ReadyOutcome, Never>] = []
+        var stream: Libvirt.Stream?
+        var phases: [(name: String, status: String, detail: String)] = []
+        var stall: BootStallDetector?
+        var resets = 0
+        var stallLoop = false
+        var domain: Domain?
+    }
+    private let shared: Mutex<Shared>
     private let expectedInstance: String
     private let machine: String
     private let logFile: URL
     private let onPhase: @Sendable (String, String, String) -> Void
     private let stallPolicy: StallPolicy?
-    private var stall: BootStallDetector?
-    private var resets = 0
-    private var stallLoop = false
-    private var domain: Domain?
 
     public init(
         machine: String, expectedInstance: String, logFile: URL, stallPolicy: StallPolicy? = nil,
@@ -67,16 +69,16 @@ public final class ConsoleWatcher: @unchecked Sendable {
         self.logFile = logFile
         self.onPhase = onPhase
         self.stallPolicy = stallPolicy
-        self.stall = stallPolicy.map { BootStallDetector(silence: $0.silence) }
+        shared = Mutex(Shared(stall: stallPolicy.map { BootStallDetector(silence: $0.silence) }))
     }
 
     static var now: TimeInterval { ProcessInfo.processInfo.systemUptime }
 
     /// The last console lines (for a failure report).
-    public var tail: [String] { lock.withLock { scanner.tail } }
+    public var tail: [String] { shared.withLock { $0.scanner.tail } }
 
     /// Node-script phases seen so far, in order.
-    public var seenPhases: [(name: String, status: String, detail: String)] { lock.withLock { phases } }
+    public var seenPhases: [(name: String, status: String, detail: String)] { shared.withLock { $0.phases } }
 
     /// Where a watcher reads the guest's console from.
     public enum Source: Sendable, Equatable {
@@ -99,7 +101,7 @@ public final class ConsoleWatcher: @unchecked Sendable {
 
     /// Starts reading. Call right after the domain starts. `domain` is what a boot stall resets.
     public func start(domain: Domain?, source: Source = .stream) {
-        lock.withLock { self.domain = domain }
+        shared.withLock { $0.domain = domain }
         let body: @Sendable () -> Void
         switch source {
         case .stream:
@@ -114,7 +116,7 @@ public final class ConsoleWatcher: @unchecked Sendable {
                 resolve(.consoleUnavailable("\(error)"))
                 return
             }
-            lock.withLock { self.stream = stream }
+            shared.withLock { $0.stream = stream }
             body = { [self] in
                 let copy = openCopy()
                 defer { try? copy?.close() }
@@ -142,13 +144,13 @@ public final class ConsoleWatcher: @unchecked Sendable {
     /// Keeps a copy of a chunk and scans it; true once there is an outcome.
     private func consume(_ chunk: Data, copy: FileHandle?) -> Bool {
         try? copy?.write(contentsOf: chunk)
-        let events = lock.withLock {
-            let e = scanner.feed(chunk)
-            stall?.output(at: Self.now, lines: scanner.lastFed)
+        let events = shared.withLock { s in
+            let e = s.scanner.feed(chunk)
+            s.stall?.output(at: Self.now, lines: s.scanner.lastFed)
             return e
         }
         for e in events { handle(e) }
-        return lock.withLock { outcome != nil }
+        return shared.withLock { $0.outcome != nil }
     }
 
     /// Reads the console stream until there is an outcome. A stream that ends first is opened
@@ -169,8 +171,8 @@ public final class ConsoleWatcher: @unchecked Sendable {
                 guard let chunk, !chunk.isEmpty else { break }
                 if consume(chunk, copy: copy) { return }
             }
-            if lock.withLock({ outcome != nil }) { return }
-            let domain = lock.withLock { self.domain }
+            if shared.withLock({ $0.outcome != nil }) { return }
+            let domain = shared.withLock { $0.domain }
             guard reopened < Self.maxReopens, let domain, domain.connection.isAlive(), (try? domain.isActive()) == true,
                 let next = try? domain.openConsole(flags: .force)
             else {
@@ -179,7 +181,7 @@ public final class ConsoleWatcher: @unchecked Sendable {
                 return
             }
             reopened += 1
-            lock.withLock { self.stream = next }
+            shared.withLock { $0.stream = next }
             stream = next
         }
     }
@@ -224,7 +226,7 @@ public final class ConsoleWatcher: @unchecked Sendable {
         }
         let began = Self.now
         var seen = false
-        while lock.withLock({ outcome == nil }) {
+        while shared.withLock({ $0.outcome == nil }) {
             if fd < 0 {
                 fd = open(path, O_RDONLY | O_CLOEXEC)
                 let failure = errno
@@ -240,7 +242,7 @@ public final class ConsoleWatcher: @unchecked Sendable {
                 resolve(.consoleUnavailable("reading the console log \(path): \(String(cString: strerror(errno)))"))
                 return
             }
-            if lock.withLock({ outcome != nil }) { break }
+            if shared.withLock({ $0.outcome != nil }) { break }
             var held = stat()
             var named = stat()
             if fd >= 0, fstat(fd, &held) == 0 {
@@ -264,14 +266,14 @@ public final class ConsoleWatcher: @unchecked Sendable {
     /// Reads the console stream when the log at `path` cannot be read (`failure`, an errno).
     private func readStreamInstead(path: String, failure: Int32, copy: FileHandle?) {
         let reason = failure == ENOENT ? "did not appear" : String(cString: strerror(failure))
-        let domain = lock.withLock { self.domain }
+        let domain = shared.withLock { $0.domain }
         guard let domain else {
             resolve(.consoleUnavailable("cannot read the console log \(path): \(reason)"))
             return
         }
         do {
             let stream = try domain.openConsole()
-            lock.withLock { self.stream = stream }
+            shared.withLock { $0.stream = stream }
             readLoop(stream, copy: copy)
         } catch {
             resolve(.consoleUnavailable("console log \(path): \(reason); console stream: \(error)"))
@@ -286,26 +288,26 @@ public final class ConsoleWatcher: @unchecked Sendable {
                 resolve(.ready(instance: iid))
             } else {
                 // The first failed phase is the cause; wrappers (bootstrap) report failure after it.
-                let failed = lock.withLock { phases.first { $0.status == "failed" } }
+                let failed = shared.withLock { s in s.phases.first { $0.status == "failed" } }
                 resolve(.failed(code: code, phase: failed?.name, detail: failed?.detail))
             }
         case .phase(let name, let status, let detail):
-            lock.withLock { phases.append((name, status, detail)) }
+            shared.withLock { $0.phases.append((name, status, detail)) }
             onPhase(name, status, detail)
         case .kernelPanic(let line):
             resolve(.kernelPanic(line))
         }
     }
 
-    public var currentOutcome: ReadyOutcome? { lock.withLock { outcome } }
+    public var currentOutcome: ReadyOutcome? { shared.withLock { $0.outcome } }
 
     func resolve(_ o: ReadyOutcome) {
-        let (toResume, s): ([CheckedContinuation<ReadyOutcome, Never>], Libvirt.Stream?) = lock.withLock {
-            guard outcome == nil else { return ([], nil) }
-            outcome = o
-            let w = waiters
-            waiters = []
-            return (w, stream)
+        let (toResume, s): ([CheckedContinuation<ReadyOutcome, Never>], Libvirt.Stream?) = shared.withLock { s in
+            guard s.outcome == nil else { return ([], nil) }
+            s.outcome = o
+            let w = s.waiters
+            s.waiters = []
+            return (w, s.stream)
         }
         for w in toResume { w.resume(returning: o) }
         if s != nil { DispatchQueue.global().async { try? s?.abort() } }
@@ -318,20 +320,22 @@ public final class ConsoleWatcher: @unchecked Sendable {
             case reset(Domain?, String)
             case fail(ReadyOutcome)
         }
-        let step: Step = lock.withLock {
-            guard outcome == nil, let policy = stallPolicy, var d = stall, d.stalled(at: Self.now) else { return .none }
-            let last = d.lastLine ?? ""
-            if resets < policy.maxResets {
-                resets += 1
-                d.restarted(at: Self.now)
-                stall = d
-                return .reset(
-                    domain,
-                    "warning: \(machine): the guest kernel printed nothing for \(Int(policy.silence))s before starting init "
-                        + "(last line: \(last)); resetting it (\(resets) of \(policy.maxResets))")
+        let step: Step = shared.withLock { s in
+            guard s.outcome == nil, let policy = stallPolicy, var d = s.stall, d.stalled(at: Self.now) else {
+                return .none
             }
-            stall = nil
-            return .fail(.bootStalled(lastLine: last, silence: Int(policy.silence), resets: resets))
+            let last = d.lastLine ?? ""
+            if s.resets < policy.maxResets {
+                s.resets += 1
+                d.restarted(at: Self.now)
+                s.stall = d
+                return .reset(
+                    s.domain,
+                    "warning: \(machine): the guest kernel printed nothing for \(Int(policy.silence))s before starting init "
+                        + "(last line: \(last)); resetting it (\(s.resets) of \(policy.maxResets))")
+            }
+            s.stall = nil
+            return .fail(.bootStalled(lastLine: last, silence: Int(policy.silence), resets: s.resets))
         }
         switch step {
         case .none:
@@ -342,7 +346,7 @@ public final class ConsoleWatcher: @unchecked Sendable {
         case .fail(let o):
             resolve(o)
         }
-        if lock.withLock({ outcome == nil && stall != nil }) {
+        if shared.withLock({ $0.outcome == nil && $0.stall != nil }) {
             DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [weak self] in self?.checkStall() }
         }
     }
@@ -352,17 +356,17 @@ public final class ConsoleWatcher: @unchecked Sendable {
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [weak self] in self?.resolve(.timedOut) }
         // One stall check loop, however many waiters (the boot gate waits too).
         if stallPolicy != nil,
-            lock.withLock({ () -> Bool in
-                defer { stallLoop = true }
-                return !stallLoop
+            shared.withLock({ s -> Bool in
+                defer { s.stallLoop = true }
+                return !s.stallLoop
             })
         {
             DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [weak self] in self?.checkStall() }
         }
         return await withCheckedContinuation { c in
-            let done: ReadyOutcome? = lock.withLock {
-                if let o = outcome { return o }
-                waiters.append(c)
+            let done: ReadyOutcome? = shared.withLock { s in
+                if let o = s.outcome { return o }
+                s.waiters.append(c)
                 return nil
             }
             if let done { c.resume(returning: done) }
