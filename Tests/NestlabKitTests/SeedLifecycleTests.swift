@@ -21,7 +21,8 @@ struct SeedLifecycleTests {
         let context = UpContext(
             session: s, options: KitLab.upOptions(), progress: KitLab.quiet, plan: try Planner.plan(s))
         let rm = try #require(s.rendered.machine(named: machine))
-        await GuestOutcome(context: context).settle(machine, context.watcher(for: rm), .ready(instance: rm.seed.instanceID))
+        await GuestOutcome(context: context).settle(
+            machine, context.watcher(for: rm), .ready(instance: rm.seed.instanceID))
         return rm
     }
 

@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import Libvirt
 import NestlabCore
+import Synchronization
 
 /// The outcome of waiting for a guest.
 public enum ReadyOutcome: Sendable, Equatable {

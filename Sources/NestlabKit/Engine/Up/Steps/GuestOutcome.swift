@@ -17,11 +17,7 @@ struct GuestOutcome {
             context.record(name) { $0.ready = true }
             progress.finish(name, "ready", detail: rm.machine.primaryAddress?.description ?? "")
         case .failed(let code, let phase, let detail):
-            let what =
-                phase.map { "node script phase '\($0)' failed" + (detail.map { ": \($0)" } ?? "") }
-                ?? (code == 2
-                    ? "cloud-init finished without a result (no /run/cloud-init/result.json in the guest)"
-                    : "cloud-init reported an error (its errors are in /run/cloud-init/result.json in the guest)")
+            let what = Self.failure(code: code, phase: phase, detail: detail)
             context.record(name) {
                 $0.ready = false
                 $0.error = what
@@ -66,6 +62,14 @@ struct GuestOutcome {
             }
             progress.finish(name, "console unavailable", failed: true, detail: what)
         }
+    }
+
+    /// What a guest's failed ready line means: the failed node-script phase, or cloud-init's result.
+    static func failure(code: Int, phase: String?, detail: String?) -> String {
+        phase.map { "node script phase '\($0)' failed" + (detail.map { ": \($0)" } ?? "") }
+            ?? (code == 2
+                ? "cloud-init finished without a result (no /run/cloud-init/result.json in the guest)"
+                : "cloud-init reported an error (its errors are in /run/cloud-init/result.json in the guest)")
     }
 
     /// The seed leaves the pool once the guest is ready (it carries the node's secrets).
