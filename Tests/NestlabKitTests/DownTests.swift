@@ -106,6 +106,51 @@ struct DownTests {
         #expect(try LibvirtSnapshot(c) == before)
     }
 
+    @Test("down --purge keeps every image something else on the host uses: a disk, a file, a backing store")
+    func purgeKeepsImagesInUse() async throws {
+        let lab = try KitLab()
+        try await lab.up()
+        let images = try lab.pool("nestlab-images")
+        let names = try images.listAllVolumes().map(\.name).sorted()
+        let base = try #require(names.first { $0.hasPrefix("base-") })
+        let kernelPath = try images.volume(named: try #require(names.first { $0.hasPrefix("kernel-") })).path()
+        let initrdPath = try images.volume(named: try #require(names.first { $0.hasPrefix("initrd-") })).path()
+        let c = try lab.connection
+        // Not nestlab's: a domain whose disk is the base as a pool volume, one whose disk is the
+        // kernel's file, and a volume in another pool made on top of the initrd.
+        func domain(_ name: String, disk: String) -> String {
+            Foreign.domainXML(name: name).replacingOccurrences(
+                of: "</domain>", with: "<devices>\(disk)</devices></domain>")
+        }
+        _ = try c.defineDomain(
+            xml: domain(
+                "other-a",
+                disk: "<disk type='volume' device='disk'><source pool='nestlab-images' volume='\(base)'/>"
+                    + "<target dev='vda' bus='virtio'/></disk>"))
+        _ = try c.defineDomain(
+            xml: domain(
+                "other-b",
+                disk: "<disk type='file' device='disk'><source file='\(kernelPath)'/>"
+                    + "<target dev='vdb' bus='virtio'/></disk>"))
+        let pool = try c.defineStoragePool(
+            xml: Foreign.poolXML(name: "other-pool", uuid: "6f1d1c2e-0000-4000-8000-000000000001", path: "/other"))
+        try pool.create()
+        _ = try pool.createVolume(
+            xml: "<volume><name>layer.qcow2</name><capacity unit='bytes'>1048576</capacity>"
+                + "<target><format type='qcow2'/></target>"
+                + "<backingStore><path>\(initrdPath)</path><format type='raw'/></backingStore></volume>")
+
+        let report = try await lab.down(purge: true)
+        #expect(report.images.isEmpty, "\(report.images)")
+        #expect(try lab.volumeNames("nestlab-images") == names)
+        // Once nothing uses them, a purge removes them.
+        for d in ["other-a", "other-b"] { try c.domain(named: d).undefine() }
+        try pool.volume(named: "layer.qcow2").delete()
+        let again = try await lab.down(purge: true)
+        #expect(again.images.count == 3, "\(again.images)")
+        #expect(try lab.volumeNames("nestlab-images").isEmpty)
+    }
+
     @Test("down keeps the lab's pool when it holds a volume nestlab did not name")
     func downKeepsAVolumeItDidNotName() async throws {
         let lab = try KitLab()

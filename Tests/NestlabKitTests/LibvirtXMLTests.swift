@@ -80,7 +80,7 @@ struct LibvirtXMLTests {
             try LabMetadata.parse(try d.metadata(uri: NestlabXMLNS.uri), domain: name), ready: "iid-7")
     }
 
-    @Test("the test driver's own domain has no nestlab metadata, kernel, initrd or hugepages")
+    @Test("the test driver's own domain: its one file disk, and no nestlab metadata, kernel, initrd or hugepages")
     func testDriverDefaultDomain() throws {
         let c = try Connection(uri: "test:///default")
         let domain = try DomainDescription(xml: try c.domain(named: "test").xmlDesc(), of: "test")
@@ -88,7 +88,7 @@ struct LibvirtXMLTests {
             domain
                 == DomainDescription(
                     type: "test", vcpus: 2, memoryKiB: 8_388_608, hugepageKiB: nil, kernel: nil, initrd: nil,
-                    metadata: nil))
+                    disks: [.init(file: "/guest/diskimage1")], metadata: nil))
     }
 
     @Test("a network defined on the test driver: its IPv4 and IPv6 addresses")
@@ -191,10 +191,20 @@ struct LibvirtXMLTests {
               <vcpu placement='static'>4</vcpu>
               <vcpus><vcpu id='0' enabled='yes'/></vcpus>
               <os><type arch='x86_64'>hvm</type><kernel>/srv/a&amp;b/vmlinuz</kernel><initrd><![CDATA[/srv/i<1>]]></initrd></os>
-              <devices><memory model='dimm'><target><size unit='KiB'>1</size></target></memory></devices>
+              <devices><memory model='dimm'><target><size unit='KiB'>1</size></target></memory>
+                <disk type='volume' device='disk'><source pool='nestlab-kt' volume='kt-vm-0.qcow2'/></disk>
+                <disk type='file' device='cdrom'><source file='/srv/x.iso'/></disk>
+                <disk type='block' device='disk'><source dev='/dev/sdb'/></disk>
+                <disk type='file' device='cdrom'><target dev='hdc'/></disk>
+              </devices>
             </domain>
             """
         let domain = try DomainDescription(xml: xml, of: "kt-vm-0")
+        // Every disk with a source (an empty cdrom has none), as a pool volume or a host path.
+        #expect(
+            domain.disks == [
+                .init(pool: "nestlab-kt", volume: "kt-vm-0.qcow2"), .init(file: "/srv/x.iso"), .init(file: "/dev/sdb"),
+            ])
         #expect(domain.type == "kvm" && domain.vcpus == 4 && domain.memoryKiB == 4_194_304)
         #expect(domain.hugepageKiB == 1_048_576)
         #expect(domain.kernel == "/srv/a&b/vmlinuz" && domain.initrd == "/srv/i<1>")
@@ -211,6 +221,8 @@ struct LibvirtXMLTests {
             ("<page size='2048' unit='KiB'/>", 2048), ("<page size='2048'/>", 2048),
             ("<page size='2' unit='M'/>", 2048), ("<page size='2' unit='MiB'/>", 2048),
             ("<page size='1' unit='g'/>", 1_048_576), ("<page size='x' unit='KiB'/>", nil),
+            // A size whose KiB do not fit 64 bits is no size, not a crash.
+            ("<page size='18446744073709551615' unit='G'/>", nil),
         ] as [(String, UInt64?)])
     func hugepageUnits(page: String, kib: UInt64?) throws {
         let xml = "<domain><memoryBacking><hugepages>\(page)</hugepages></memoryBacking></domain>"

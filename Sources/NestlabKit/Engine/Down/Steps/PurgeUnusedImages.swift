@@ -2,8 +2,9 @@ import Foundation
 import Libvirt
 import NestlabCore
 
-/// With `--purge`: base images, kernels and initrds in the shared image pool that no domain and
-/// no overlay on the host refers to any more.
+/// With `--purge`: base images, kernels and initrds in the shared image pool that nothing on the
+/// host refers to any more: no domain (its kernel, initrd, disks or nestlab metadata) and no
+/// volume in any pool (its backing store).
 struct PurgeUnusedImages: DownStep {
     let name = "purge unused images"
 
@@ -23,14 +24,20 @@ struct PurgeUnusedImages: DownStep {
             for d in try c.listAllDomains() {
                 let domain = try DomainDescription(xml: try d.xmlDesc(flags: .inactive), of: d.name)
                 referenced.formUnion([domain.kernel, domain.initrd].compactMap { $0 })
+                // Any domain's disk, nestlab's or not, that uses an image-pool volume keeps it.
+                for disk in domain.disks {
+                    if let file = disk.file { referenced.insert(file) }
+                    if disk.pool == Lab.imagePoolName, let volume = disk.volume { referenced.insert(volume) }
+                }
                 if let xml = try d.metadataIfPresent(uri: NestlabXMLNS.uri, flags: .config),
                     let base = try LabMetadata.parse(xml, domain: d.name)?.volume("base")
                 {
                     referenced.insert(base.name)
                 }
             }
-            // Overlays of any lab pool point at their base through <backingStore>.
-            for p in try c.listAllStoragePools() where p.name.hasPrefix("nestlab-") && p.name != Lab.imagePoolName {
+            // Overlays point at their base through <backingStore>: a lab's, or one in any other
+            // pool of the host (an image of somebody else's made on top of a nestlab base).
+            for p in try c.listAllStoragePools() where p.name != Lab.imagePoolName {
                 guard try p.isActive() else { continue }
                 for v in try p.listAllVolumes() {
                     let volume = try VolumeDescription(xml: try v.xmlDesc(), of: v.name)
