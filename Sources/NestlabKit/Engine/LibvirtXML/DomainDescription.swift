@@ -38,13 +38,14 @@ extension DomainDescription {
         hugepageKiB = domain.at("memoryBacking", "hugepages", "page").flatMap(Self.kib)
         kernel = domain.at("os", "kernel")?.text
         initrd = domain.at("os", "initrd")?.text
-        disks = domain.child("devices")?.children("disk").compactMap { disk in
-            guard let source = disk.child("source") else { return nil }
-            let s = DiskSource(
-                file: source.attributes["file"] ?? source.attributes["dev"], pool: source.attributes["pool"],
-                volume: source.attributes["volume"])
-            return s == DiskSource() ? nil : s
-        } ?? []
+        disks =
+            domain.child("devices")?.children("disk").compactMap { disk in
+                guard let source = disk.child("source") else { return nil }
+                let s = DiskSource(
+                    file: source.attributes["file"] ?? source.attributes["dev"], pool: source.attributes["pool"],
+                    volume: source.attributes["volume"])
+                return s == DiskSource() ? nil : s
+            } ?? []
         metadata = domain.child("metadata")?.children.first { $0.namespace == NestlabXMLNS.uri }
             .flatMap(LabMetadata.init(element:))
     }
