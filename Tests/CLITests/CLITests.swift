@@ -249,6 +249,29 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: cli.stateRoot.appendingPathComponent("nosuch").path))
     }
 
+    @Test("status of every lab: a lab folder whose state.json cannot be read is named and left out, the others shown")
+    func statusWithABrokenLabRecord() throws {
+        let cli = try CLI()
+        for (lab, record) in [("broken", "{not json"), ("newer", #"{"version": 7}"#)] {
+            let dir = cli.stateRoot.appendingPathComponent(lab)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try record.write(to: dir.appendingPathComponent("state.json"), atomically: true, encoding: .utf8)
+        }
+        try FileManager.default.createDirectory(
+            at: cli.stateRoot.appendingPathComponent("fine"), withIntermediateDirectories: true)
+        let r = try cli.run("status", "--connect", "test:///default")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("lab fine\n"), "\(r.stdout)")
+        #expect(!r.stdout.contains("lab broken") && !r.stdout.contains("lab newer"), "\(r.stdout)")
+        let warnings = r.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: lab '") }
+        #expect(warnings.count == 2, "\(r.stderr)")
+        #expect(r.stderr.contains("warning: lab 'broken' left out: ") && r.stderr.contains("/broken/state.json"))
+        #expect(r.stderr.contains("warning: lab 'newer' left out: ") && r.stderr.contains("version 7"), "\(r.stderr)")
+        // Asked for by name, the broken lab stops the command with the same error.
+        let one = try cli.run("status", "broken", "--connect", "test:///default")
+        #expect(one.status != 0 && one.stderr.contains("/broken/state.json"), "\(one.stderr)")
+    }
+
     @Test("down of a lab nestlab does not know: nothing removed, exit 0, no state left behind")
     func downUnknownLab() throws {
         let cli = try CLI()

@@ -176,6 +176,15 @@ import Testing
         #expect(target.file == r.topologyPath)
         #expect(target.hosts.map(\.libvirt) == [lab.uri])
 
+        // The topology file moved away: the recorded hosts are where the lab is; --connect wins.
+        let moved = lab.dir.appendingPathComponent("moved.yaml")
+        try FileManager.default.moveItem(atPath: lab.topologyPath, toPath: moved.path)
+        let gone = try LabTarget.resolve("kr", store: lab.store, connect: nil, environment: lab.environment)
+        #expect(gone.file == nil && gone.hosts.map { "\($0.name) \($0.libvirt)" } == ["h1 \(lab.uri)"])
+        let told = try LabTarget.resolve("kr", store: lab.store, connect: "test:///x", environment: lab.environment)
+        #expect(told.hosts.map(\.libvirt) == ["test:///x"])
+        try FileManager.default.moveItem(atPath: moved.path, toPath: lab.topologyPath)
+
         // A folder as an older nestlab left it.
         try FileManager.default.removeItem(at: state.recordFile)
         try Data((lab.topologyPath + "\n").utf8).write(to: state.legacySourceFile)

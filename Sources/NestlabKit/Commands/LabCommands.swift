@@ -28,10 +28,17 @@ public struct LabTarget: Sendable {
             throw UsageError("'\(arg)' is neither a topology file nor a lab name (lower-case letters, digits and '-')")
         }
         let state = store.lab(arg)
-        if let src = try LabRecord.load(state)?.topologyPath, FileManager.default.fileExists(atPath: src),
+        let record = try LabRecord.load(state)
+        if let src = record?.topologyPath, FileManager.default.fileExists(atPath: src),
             let (t, _) = try? TopologyParser(environment: environment).load(path: src), t.name == arg
         {
             return LabTarget(lab: arg, file: src, hosts: hosts(t, connect), topology: t)
+        }
+        // The topology file is gone or changed: the hosts `up` last connected to still know the
+        // lab's objects by their tags (so `down LAB` cleans every host of a multi-host lab).
+        if connect == nil, let recorded = record?.hosts, !recorded.isEmpty {
+            return LabTarget(
+                lab: arg, file: nil, hosts: recorded.map { LabHost(name: $0.name, libvirt: $0.libvirt) })
         }
         let uri = connect ?? LabHost.defaultURI
         return LabTarget(lab: arg, file: nil, hosts: [LabHost(name: LabHost.defaultName, libvirt: uri)])

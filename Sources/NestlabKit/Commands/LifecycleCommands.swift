@@ -229,7 +229,9 @@ public enum LifecycleCommands {
                 do {
                     return try LabTarget.resolve(name, store: store, connect: connect)
                 } catch let e as LabRecordError {
-                    throw e  // a state.json this nestlab cannot read is said, not skipped
+                    // Said, and the other labs still shown (`status LAB` stops on it instead).
+                    Console.err("warning: lab '\(name)' left out: \(e)")
+                    return nil
                 } catch {
                     return nil  // a folder whose name is not a lab's
                 }
