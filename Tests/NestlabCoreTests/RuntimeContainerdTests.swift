@@ -1,25 +1,9 @@
 import Foundation
+import NestlabTestSupport
 import Spawn
 import Testing
 
 @testable import NestlabCore
-
-/// Parses TOML with Python's tomllib (an independent TOML 1.0 parser) and returns the JSON object.
-func parseTOML(_ path: String) throws -> [String: Any] {
-    let result = try runProcess([
-        "/usr/bin/python3", "-c",
-        "import json,sys,tomllib; print(json.dumps(tomllib.load(open(sys.argv[1],'rb'))))", path,
-    ])
-    guard result.status == 0 else { throw TOMLParseFailure(message: result.stderr) }
-    let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
-    guard let dict = object as? [String: Any] else { throw TOMLParseFailure(message: "not a table") }
-    return dict
-}
-
-struct TOMLParseFailure: Error, CustomStringConvertible {
-    var message: String
-    var description: String { "TOML does not parse: \(message)" }
-}
 
 /// Every leaf of a rendered document as (dotted path, JSON-comparable value).
 func leaves(_ document: TOMLDocument) -> [(path: [String], value: Any)] {
