@@ -90,7 +90,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NestlabCoreTests",
-            dependencies: ["NestlabCore", "Spawn"],
+            dependencies: ["NestlabCore", "Spawn", "NestlabTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -1,25 +1,9 @@
 import Foundation
+import NestlabTestSupport
 import Spawn
 import Testing
 
 @testable import NestlabCore
-
-/// Parses TOML with Python's tomllib (an independent TOML 1.0 parser) and returns the JSON object.
-func parseTOML(_ path: String) throws -> [String: Any] {
-    let result = try runProcess([
-        "/usr/bin/python3", "-c",
-        "import json,sys,tomllib; print(json.dumps(tomllib.load(open(sys.argv[1],'rb'))))", path,
-    ])
-    guard result.status == 0 else { throw TOMLParseFailure(message: result.stderr) }
-    let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
-    guard let dict = object as? [String: Any] else { throw TOMLParseFailure(message: "not a table") }
-    return dict
-}
-
-struct TOMLParseFailure: Error, CustomStringConvertible {
-    var message: String
-    var description: String { "TOML does not parse: \(message)" }
-}
 
 /// Every leaf of a rendered document as (dotted path, JSON-comparable value).
 func leaves(_ document: TOMLDocument) -> [(path: [String], value: Any)] {
@@ -116,7 +100,9 @@ struct RuntimeContainerdTests {
 
     @Test func version3Structure() throws {
         // containerd 1.6 cannot check a version-3 file (it predates the format), so this
-        // parses the file with an independent TOML parser and checks the plugin layout.
+        // parses the file with an independent TOML parser and checks the plugin layout and
+        // values; NestlabKitTests' ContainerdSchemaTests checks every key against containerd
+        // v2.1.4's own config types.
         let config = try ContainerdConfig(
             version: ContainerdVersion(2, 1), sandboxImage: "registry.k8s.io/pause:3.10",
             runtimes: KubeSample.allRuntimes)
@@ -165,8 +151,9 @@ struct RuntimeContainerdTests {
     }
 
     @Test func containerd16CannotCheckVersion3() throws {
-        // Why version 3 is checked structurally: Debian's 1.6 "accepts" a version-3 file
-        // (exit 0) but drops every key in it and reports its own version 2 defaults.
+        // Why version 3 is checked against containerd 2.1.4's types (ContainerdSchemaTests) and not
+        // by Debian's 1.6: that "accepts" a version-3 file (exit 0) but drops every key in it and
+        // reports its own version 2 defaults.
         let config = try ContainerdConfig(
             version: ContainerdVersion(2, 1), sandboxImage: "registry.k8s.io/pause:3.10",
             runtimes: KubeSample.allRuntimes)

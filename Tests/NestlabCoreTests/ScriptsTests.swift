@@ -1,4 +1,5 @@
 import Foundation
+import NestlabTestSupport
 import Spawn
 import Testing
 

@@ -591,7 +591,8 @@ struct ShippedContainerdDumpTests {
             "install containerd (Tests/Scripts/setup-host)")
         var checked = 0
         for (topology, c) in try ShippedClusters.all() {
-            // Version 3 (containerd 2.x) cannot be read by Debian's 1.6: RuntimeContainerdTests checks its structure.
+            // Version 3 (containerd 2.x) cannot be read by Debian's 1.6: ContainerdSchemaTests checks it against
+            // containerd v2.1.4's own config types.
             guard c.spec.containerd.version.configVersion == 2, let node = c.nodes.first,
                 let file = node.bootstrap.file(at: NodePaths.containerdConfig)
             else { continue }
