@@ -26,10 +26,11 @@ func benchUpDown(_ args: [String]) async throws {
         n = nil
         break
     }
-    // The test driver's pools hold 100 GiB and count an overlay at its full size (1 GiB at least).
-    guard let n, (1...100).contains(n) else {
+    // A test-driver pool holds 100 GiB and counts an overlay at its full size (1 GiB at least), so
+    // the lab has one fake host per 100 machines (each a test driver of its own node file).
+    guard let n, (1...10_000).contains(n) else {
         print(
-            "usage: nestlab-bench updown N [--repeat R]   (N machines, 1 to 100: a test-driver pool holds 100 GiB of 1 GiB overlays)"
+            "usage: nestlab-bench updown N [--repeat R]   (N machines, 1 to 10000; one test-driver host per 100)"
         )
         exit(2)
     }
@@ -81,57 +82,76 @@ final class UpDownRun {
         self.machines = machines
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("nestlab-bench-\(UUID().uuidString)")
         let fm = FileManager.default
-        for sub in ["img", "storage/images", "storage/bench", "state", "cache"] {
+        let hostCount = (machines + UpDownRun.perHost - 1) / UpDownRun.perHost
+        let storage = (0..<hostCount).flatMap { ["storage/h\($0)/images", "storage/h\($0)/bench"] }
+        for sub in ["img", "state", "cache"] + storage {
             try fm.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
         // Stand-in image bytes: nestlab copies and hashes them; the test driver never reads them.
         try Data(repeating: 0x51, count: 256 << 10).write(to: dir.appendingPathComponent("img/disk.qcow2"))
         try Data(repeating: 0x4b, count: 64 << 10).write(to: dir.appendingPathComponent("img/vmlinuz"))
         try Data(repeating: 0x49, count: 64 << 10).write(to: dir.appendingPathComponent("img/initrd.img"))
-        let node = dir.appendingPathComponent("node.xml")
-        try """
-        <?xml version="1.0"?>
-        <node>
-          <cpu><mhz>2400</mhz><model>i686</model><active>16</active><nodes>1</nodes><sockets>1</sockets><cores>8</cores><threads>2</threads></cpu>
-          <memory>268435456</memory>
-        </node>
-        """.write(to: node, atomically: true, encoding: .utf8)
         let d = dir.path
+        var hosts = ""
+        var networks = ""
+        var groups = ""
+        for k in 0..<hostCount {
+            let node = dir.appendingPathComponent("node\(k).xml")
+            try Self.nodeXML.write(to: node, atomically: true, encoding: .utf8)
+            hosts += """
+                  - name: h\(k)
+                    libvirt: test://\(node.path)
+                    storageDir: \(d)/storage/h\(k)
+                    cpus: "1-15"
+                    reservedCPUs: "0"
+                    overcommit: true
+
+                """
+            networks += "  lab\(k): {mode: nat, cidr: 10.\(k / 200).\(k % 200).0/24}\n"
+            let count = min(UpDownRun.perHost, machines - k * UpDownRun.perHost)
+            groups += """
+                  - name: vm\(k)
+                    count: \(count)
+                    host: h\(k)
+                    image: deb
+                    profile: tuned
+                    vcpus: 2
+                    memory: 512MiB
+                    disk: 1GiB
+                    network: {lab\(k): 10.\(k / 200).\(k % 200).10}
+
+                """
+        }
         topology = "\(d)/bench.yaml"
         try """
         name: bench
         hosts:
-          - name: h1
-            libvirt: test://\(node.path)
-            storageDir: \(d)/storage
-            cpus: "1-15"
-            reservedCPUs: "0"
-            overcommit: true
-        images:
+        \(hosts)images:
           deb:
             file: \(d)/img/disk.qcow2
             kernel: \(d)/img/vmlinuz
             initrd: \(d)/img/initrd.img
         networks:
-          lab: {mode: nat, cidr: 10.77.0.0/16}
-        profiles:
+        \(networks)profiles:
           tuned:
             extends: paper-default
             cpu: {pinning: auto, emulatorPin: auto}
             memory: {hugepages: 2M}
         machines:
-          - name: vm
-            count: \(machines)
-            host: h1
-            image: deb
-            profile: tuned
-            vcpus: 2
-            memory: 512MiB
-            disk: 1GiB
-            network: {lab: 10.77.0.10}
-
+        \(groups)
         """.write(toFile: topology, atomically: true, encoding: .utf8)
     }
+
+    /// Machines per fake host: a test-driver pool holds 100 GiB, an overlay counts 1 GiB.
+    static let perHost = 100
+
+    static let nodeXML = """
+        <?xml version="1.0"?>
+        <node>
+          <cpu><mhz>2400</mhz><model>i686</model><active>16</active><nodes>1</nodes><sockets>1</sockets><cores>8</cores><threads>2</threads></cpu>
+          <memory>268435456</memory>
+        </node>
+        """
 
     func cleanUp() { try? FileManager.default.removeItem(at: dir) }
 
@@ -173,7 +193,8 @@ final class UpDownRun {
             lab: topo.name, sessions: sessions, state: session.state,
             options: DownEngine.Options(), progress: progress)
         let (downWall, downCPU) = (t.lap(), t.cpuLap())
-        guard removed.domains.count == machines, try sessions[0].connection.listAllDomains().isEmpty else {
+        guard removed.domains.count == machines, try sessions.allSatisfy({ try $0.connection.listAllDomains().isEmpty })
+        else {
             throw BenchError("down did not remove the \(machines) machines")
         }
         return UpDownSample(

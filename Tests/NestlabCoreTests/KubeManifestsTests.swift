@@ -122,18 +122,24 @@ struct KubeManifestsTests {
         "abc", "yes", "No", "ON", "off", "null", "NULL", "Null", "nUll", "y", "Y", "true", "False",
         "1.0", "6443", "0x1f", "0o17", "1e3", "2024-01-01", "1:20", "~", "", "<<", "=", ".inf", ".NaN",
         "-1", "+1", "a:b", "a b", "/usr/bin/kubeadm", "_x", "v1.31.0", "kube-flannel", "e5", "inf", "nan",
+        // With a `/`, which no rule of the resolver takes: addresses, routes, odd mixtures.
+        "10.77.0.11/16", "0.0.0.0/0", "1/2", "2024-01-01/x", "true/", "/", "1:20/3", "a/b c", "0x1f/", "/\n",
+        "10.0.0.1", "52:54:00:12:34:56", "ALL=(ALL) NOPASSWD:ALL",
     ])
     func fastPathAgreesWithTheResolver(_ s: String) {
         let resolved = Resolver.default.resolveTag(of: .scalar(.init(s)))
-        if YAMLBuilder.isPlainWord(s) {
+        if YAMLBuilder.isPlainWord(s) || s.contains("/") {
             #expect(
                 resolved == .str || YAMLBuilder.yaml11Words.contains(s.lowercased()), "\(s) resolves to \(resolved)")
         }
         let quoted = resolved != .str || YAMLBuilder.yaml11Words.contains(s.lowercased())
-        guard case .scalar(let scalar) = YAMLBuilder.str(s) else {
-            Issue.record("not a scalar")
-            return
+        // Twice: the second answer may come from the cache of resolved strings.
+        for _ in 0..<2 {
+            guard case .scalar(let scalar) = YAMLBuilder.str(s) else {
+                Issue.record("not a scalar")
+                return
+            }
+            #expect((scalar.style == .doubleQuoted) == quoted, "\(s)")
         }
-        #expect((scalar.style == .doubleQuoted) == quoted, "\(s)")
     }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 import Yams
 
 /// Small constructors for Yams `Node` values, so manifests are built as data and
@@ -7,17 +8,35 @@ import Yams
 /// `on`, `6443`, `1.0`, `null`, empty) are emitted double-quoted: Kubernetes reads
 /// YAML with go-yaml, which still knows the 1.1 booleans.
 public enum YAMLBuilder {
+    /// Yams' `Tag(_:)` builds a fresh `Constructor` (its whole scalar map) for every node: a third
+    /// of rendering a seed. nestlab's tags are explicit and never resolved, so one constructor
+    /// serves them all; nothing mutates it after this.
+    nonisolated(unsafe) static let constructor = Constructor.default
+
+    /// A tag for an explicit type, sharing ``constructor``.
+    public static func tag(_ name: Tag.Name) -> Tag { Tag(name, .default, constructor) }
+
     /// A string scalar that stays a string when read back.
     public static func str(_ string: String) -> Node {
         let needsQuotes: Bool
-        if isPlainWord(string) {
+        if isPlainWord(string) || string.utf8.contains(0x2F) {
+            // A `/` is in none of the resolver's patterns: such a string is always a string.
             needsQuotes = yaml11Words.contains(string.lowercased())
+        } else if let known = resolvedCache.withLock({ $0[string] }) {
+            needsQuotes = known
         } else {
             let resolved = Resolver.default.resolveTag(of: .scalar(.init(string)))
             needsQuotes = resolved != .str || yaml11Words.contains(string.lowercased())
+            resolvedCache.withLock { cache in
+                if cache.count < 4096 { cache[string] = needsQuotes }
+            }
         }
-        return .scalar(.init(string, Tag(.str), needsQuotes ? .doubleQuoted : .any))
+        return .scalar(.init(string, tag(.str), needsQuotes ? .doubleQuoted : .any))
     }
+
+    /// Whether a string the fast paths cannot judge needs quotes, as Yams' regex resolver said
+    /// (the same strings come back for every machine: gateways, DNS servers, fixed texts).
+    private static let resolvedCache = Mutex<[String: Bool]>([:])
 
     /// Words that YAML 1.1 readers take for booleans or null, whatever their case.
     static let yaml11Words: Set<String> = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
@@ -40,12 +59,12 @@ public enum YAMLBuilder {
 
     /// An integer scalar.
     public static func int(_ value: Int) -> Node {
-        .scalar(.init(String(value), Tag(.int)))
+        .scalar(.init(String(value), tag(.int)))
     }
 
     /// A boolean scalar.
     public static func bool(_ value: Bool) -> Node {
-        .scalar(.init(value ? "true" : "false", Tag(.bool)))
+        .scalar(.init(value ? "true" : "false", tag(.bool)))
     }
 
     /// An ordered mapping; pairs keep their order in the output.
@@ -64,7 +83,7 @@ public enum YAMLBuilder {
     }
 
     /// An empty mapping, `{}`.
-    public static var emptyMap: Node { .mapping(.init([], Tag(.map), .flow)) }
+    public static var emptyMap: Node { .mapping(.init([], tag(.map), .flow)) }
 
     /// Serializes documents, joined with `---` lines, ending with a newline.
     public static func render(_ documents: [Node]) throws -> String {

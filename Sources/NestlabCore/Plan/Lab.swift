@@ -137,10 +137,9 @@ public enum Identity {
         var b = Array(SHA256.hash(data: Data(("nestlab/" + parts.joined(separator: "/")).utf8)).prefix(16))
         b[6] = (b[6] & 0x0f) | 0x80
         b[8] = (b[8] & 0x3f) | 0x80
-        let h = b.map { String(format: "%02x", $0) }.joined()
-        let c = Array(h)
-        return
-            "\(String(c[0..<8]))-\(String(c[8..<12]))-\(String(c[12..<16]))-\(String(c[16..<20]))-\(String(c[20..<32]))"
+        let h = Array(hexString(b).utf8)
+        let groups = [h[0..<8], h[8..<12], h[12..<16], h[16..<20], h[20..<32]]
+        return groups.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "-")
     }
 
     public static func hex(_ data: Data) -> String { hexString(SHA256.hash(data: data)) }

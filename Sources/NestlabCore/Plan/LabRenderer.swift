@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 
 /// Everything nestlab sends to libvirt for one machine, rendered.
 public struct RenderedMachine: Sendable {
@@ -52,30 +54,54 @@ public enum LabRenderer {
         for n in lab.networks {
             nets.append((n, NetworkRenderer.render(n, machines: lab.machines)))
         }
-        var out: [RenderedMachine] = []
-        out.reserveCapacity(lab.machines.count)
-        for m in lab.machines {
+        // What each machine needs, gathered in order; then the machines are rendered side by side
+        // (pure work: the seed's YAML, digests, the domain XML), each into its own slot.
+        let inputs: [MachineInput] = try lab.machines.map { m in
             guard let base = bases[m.host.name]?[m.image.name] else {
                 throw RenderError.missingBase(machine: m.name, image: m.image.name, host: m.host.name)
             }
-            let extra = payload(m)
-            let hostKey = hostKeys[m.name]
-            let seed = CloudInitRenderer.render(
-                .init(
-                    machine: m, lab: lab.name, sshAuthorizedKeys: sshKeys,
-                    files: extra.files, commands: extra.commands, hostKey: hostKey))
-            let seedVolume = seed.volumeName(for: m, lab: lab.name)
-            let spec = MachineSpec.of(m, base: base, seedDigest: seed.digest)
-            let domain = DomainRenderer.render(
-                .init(machine: m, lab: lab.name, base: base, seedVolume: seedVolume, spec: spec))
-            let overlay = StorageRenderer.overlay(
-                name: m.overlayVolume, capacity: m.disk, backing: base.disk, backingFormat: base.format)
-            out.append(
-                RenderedMachine(
-                    machine: m, seed: seed, seedVolume: seedVolume, spec: spec, domain: domain,
-                    overlay: overlay, base: base, hasSecrets: hostKey != nil || extra.files.contains { $0.secret }))
+            return MachineInput(machine: m, base: base, payload: payload(m), hostKey: hostKeys[m.name])
         }
+        let out = Self.renderAll(inputs, lab: lab.name, sshKeys: sshKeys)
         return RenderedLab(lab: lab, networks: nets, machines: out)
+    }
+
+    struct MachineInput: Sendable {
+        var machine: Machine
+        var base: BaseVolumeRef
+        var payload: GuestPayload
+        var hostKey: SSHHostKeyMaterial?
+    }
+
+    /// Below this many machines the threads cost more than they save.
+    static let concurrentFrom = 8
+
+    /// Every machine rendered, in the order given; concurrently across the CPUs for larger labs.
+    static func renderAll(_ inputs: [MachineInput], lab: String, sshKeys: [String]) -> [RenderedMachine] {
+        guard inputs.count >= concurrentFrom else { return inputs.map { machine($0, lab: lab, sshKeys: sshKeys) } }
+        let slots = Mutex([RenderedMachine?](repeating: nil, count: inputs.count))
+        DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
+            let r = machine(inputs[i], lab: lab, sshKeys: sshKeys)
+            slots.withLock { $0[i] = r }
+        }
+        return slots.withLock { $0.map { $0! } }
+    }
+
+    static func machine(_ input: MachineInput, lab: String, sshKeys: [String]) -> RenderedMachine {
+        let (m, base, extra) = (input.machine, input.base, input.payload)
+        let seed = CloudInitRenderer.render(
+            .init(
+                machine: m, lab: lab, sshAuthorizedKeys: sshKeys,
+                files: extra.files, commands: extra.commands, hostKey: input.hostKey))
+        let seedVolume = seed.volumeName(for: m, lab: lab)
+        let spec = MachineSpec.of(m, base: base, seedDigest: seed.digest)
+        let domain = DomainRenderer.render(
+            .init(machine: m, lab: lab, base: base, seedVolume: seedVolume, spec: spec))
+        let overlay = StorageRenderer.overlay(
+            name: m.overlayVolume, capacity: m.disk, backing: base.disk, backingFormat: base.format)
+        return RenderedMachine(
+            machine: m, seed: seed, seedVolume: seedVolume, spec: spec, domain: domain,
+            overlay: overlay, base: base, hasSecrets: input.hostKey != nil || extra.files.contains { $0.secret })
     }
 }
 

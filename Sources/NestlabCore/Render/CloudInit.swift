@@ -176,7 +176,8 @@ public enum CloudInitRenderer {
             var pairs: [(String, YAMLValue)] = [
                 ("path", .string(f.path)), ("permissions", .string(f.mode)), ("owner", .string("root:root")),
             ]
-            if let text = String(data: f.content, encoding: .utf8), !text.contains("\r"), !text.contains("\t") {
+            if !f.content.contains(0x0D), !f.content.contains(0x09), let text = String(data: f.content, encoding: .utf8)
+            {
                 pairs.append(("content", .block(text)))
             } else {
                 pairs.append(("encoding", .string("b64")))

@@ -27,23 +27,31 @@ public indirect enum YAMLValue: Sendable, Hashable {
         switch self {
         case .string(let s):
             // One quoting rule for every YAML nestlab writes (cloud-init, kubeadm, manifests).
-            if s != s.trimmingCharacters(in: .whitespaces) { return .scalar(.init(s, Tag(.str), .doubleQuoted)) }
+            if Self.hasOuterWhitespace(s) { return .scalar(.init(s, YAMLBuilder.tag(.str), .doubleQuoted)) }
             return YAMLBuilder.str(s)
         case .quoted(let s):
-            return .scalar(.init(s, Tag(.str), .doubleQuoted))
+            return .scalar(.init(s, YAMLBuilder.tag(.str), .doubleQuoted))
         case .block(let s):
-            return .scalar(.init(s, Tag(.str), s.contains("\n") ? .literal : .any))
+            return .scalar(.init(s, YAMLBuilder.tag(.str), s.contains("\n") ? .literal : .any))
         case .int(let n):
-            return .scalar(.init(String(n), Tag(.int), .plain))
+            return .scalar(.init(String(n), YAMLBuilder.tag(.int), .plain))
         case .bool(let b):
-            return .scalar(.init(b ? "true" : "false", Tag(.bool), .plain))
+            return .scalar(.init(b ? "true" : "false", YAMLBuilder.tag(.bool), .plain))
         case .list(let items):
-            return .sequence(.init(items.map(\.node), Tag(.seq), .block))
+            return .sequence(.init(items.map(\.node), YAMLBuilder.tag(.seq), .block))
         case .flowList(let items):
-            return .sequence(.init(items.map(\.node), Tag(.seq), .flow))
+            return .sequence(.init(items.map(\.node), YAMLBuilder.tag(.seq), .flow))
         case .map(let pairs):
-            return .mapping(.init(pairs.map { (YAMLValue.string($0.key).node, $0.value.node) }, Tag(.map), .block))
+            return .mapping(
+                .init(pairs.map { (YAMLValue.string($0.key).node, $0.value.node) }, YAMLBuilder.tag(.map), .block))
         }
+    }
+
+    /// Whether `s` starts or ends with whitespace (`s != s.trimmingCharacters(in: .whitespaces)`,
+    /// without building the trimmed copy).
+    static func hasOuterWhitespace(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last else { return false }
+        return CharacterSet.whitespaces.contains(first) || CharacterSet.whitespaces.contains(last)
     }
 
     /// The value as a YAML document (without `---`), ending in a newline.

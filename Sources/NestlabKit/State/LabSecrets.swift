@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import NestlabCore
+import Synchronization
 
 /// The lab's secrets, made before any VM exists and kept in its state folder:
 /// the SSH key every guest trusts, and per cluster the CA, bootstrap token and
@@ -36,13 +38,30 @@ public struct LabSecrets: Sendable {
             }
             ssh = key
         }
-        var hostKeys: [String: SSHHostKeyMaterial] = [:]
-        for m in machines {
-            hostKeys[m] = try ensureHostKey(state.hostKey(m), machine: m, persist: persist)
-        }
+        let hostKeys = try ensureHostKeys(state, machines: machines, persist: persist)
         var out: [String: ClusterSecrets] = [:]
         for c in clusters { out[c] = try ensureCluster(state, c, persist: persist) }
         return LabSecrets(ssh: ssh, hostKeys: hostKeys, clusters: out)
+    }
+
+    /// Every machine's host key, read (and checked against its public half) or made; side by side
+    /// across the CPUs for larger labs, each machine in its own folder.
+    static func ensureHostKeys(_ state: LabState, machines: [String], persist: Bool) throws
+        -> [String: SSHHostKeyMaterial]
+    {
+        let results = Mutex([Result<SSHHostKeyMaterial, any Error>?](repeating: nil, count: machines.count))
+        let one = { @Sendable (i: Int) in
+            let r = Result { try ensureHostKey(state.hostKey(machines[i]), machine: machines[i], persist: persist) }
+            results.withLock { $0[i] = r }
+        }
+        if machines.count < 8 {
+            for i in machines.indices { one(i) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: machines.count, execute: one)
+        }
+        var keys: [String: SSHHostKeyMaterial] = [:]
+        for (m, r) in zip(machines, results.withLock { $0 }) { keys[m] = try r!.get() }
+        return keys
     }
 
     /// One cluster's CA, bootstrap token and admin credential: read, or made (and written when `persist`).
