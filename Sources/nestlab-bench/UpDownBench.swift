@@ -91,13 +91,20 @@ final class UpDownRun {
         try Data(repeating: 0x51, count: 256 << 10).write(to: dir.appendingPathComponent("img/disk.qcow2"))
         try Data(repeating: 0x4b, count: 64 << 10).write(to: dir.appendingPathComponent("img/vmlinuz"))
         try Data(repeating: 0x49, count: 64 << 10).write(to: dir.appendingPathComponent("img/initrd.img"))
+        topology = dir.appendingPathComponent("bench.yaml").path
+        try Self.topologyText(dir: dir, machines: machines, hosts: hostCount)
+            .write(toFile: topology, atomically: true, encoding: .utf8)
+    }
+
+    /// The lab: one fake host (a node file of its own), NAT network and machine group per 100 machines.
+    static func topologyText(dir: URL, machines: Int, hosts hostCount: Int) throws -> String {
         let d = dir.path
         var hosts = ""
         var networks = ""
         var groups = ""
         for k in 0..<hostCount {
             let node = dir.appendingPathComponent("node\(k).xml")
-            try Self.nodeXML.write(to: node, atomically: true, encoding: .utf8)
+            try nodeXML.write(to: node, atomically: true, encoding: .utf8)
             hosts += """
                   - name: h\(k)
                     libvirt: test://\(node.path)
@@ -122,24 +129,23 @@ final class UpDownRun {
 
                 """
         }
-        topology = "\(d)/bench.yaml"
-        try """
-        name: bench
-        hosts:
-        \(hosts)images:
-          deb:
-            file: \(d)/img/disk.qcow2
-            kernel: \(d)/img/vmlinuz
-            initrd: \(d)/img/initrd.img
-        networks:
-        \(networks)profiles:
-          tuned:
-            extends: paper-default
-            cpu: {pinning: auto, emulatorPin: auto}
-            memory: {hugepages: 2M}
-        machines:
-        \(groups)
-        """.write(toFile: topology, atomically: true, encoding: .utf8)
+        return """
+            name: bench
+            hosts:
+            \(hosts)images:
+              deb:
+                file: \(d)/img/disk.qcow2
+                kernel: \(d)/img/vmlinuz
+                initrd: \(d)/img/initrd.img
+            networks:
+            \(networks)profiles:
+              tuned:
+                extends: paper-default
+                cpu: {pinning: auto, emulatorPin: auto}
+                memory: {hugepages: 2M}
+            machines:
+            \(groups)
+            """
     }
 
     /// Machines per fake host: a test-driver pool holds 100 GiB, an overlay counts 1 GiB.
