@@ -1,17 +1,6 @@
 import Foundation
 import NestlabCore
 
-/// What `nestlab report` wrote.
-public struct ReportOutcome: Codable, Sendable, Equatable {
-    public var directory: String
-    public var baseline: String
-    public var samples: Int
-    /// Every file written, in the order written (paths inside `directory`).
-    public var files: [String]
-    /// The chart PNGs among them.
-    public var charts: [String]
-}
-
 /// `nestlab report`: reads results.jsonl files, writes report.md, the chart PNGs (drawn by
 /// plot.py with matplotlib) and a self-contained report.html.
 public enum ReportWriter {
@@ -180,15 +169,5 @@ public enum ReportWriter {
                 + "install the Debian package python3-matplotlib "
                 + "(apt-get install python3-matplotlib), or point NESTLAB_PYTHON at a python3 that has "
                 + "matplotlib. \(markdownName) was written; \(htmlName) was not")
-    }
-}
-
-/// `nestlab report RESULTS... --baseline ENV --out DIR`.
-public enum ReportCommand {
-    public static func run(inputs: [String], baseline: String, out: String, format: OutputFormat) throws {
-        let outcome = try ReportWriter.write(inputs: inputs, baseline: baseline, out: out) { path in
-            if format == .text { Console.out("wrote \(path)") }
-        }
-        if format == .json { Console.out(try JSONOutput.string(outcome)) }
     }
 }

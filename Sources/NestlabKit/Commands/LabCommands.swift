@@ -1,59 +1,6 @@
 import Foundation
 import NestlabCore
 
-/// How a `FILE|LAB` argument was understood.
-public struct LabTarget: Sendable {
-    public var lab: String
-    /// The topology file, when one was given or recorded.
-    public var file: String?
-    public var hosts: [LabHost]
-    /// The topology, parsed once here, when there is a file.
-    public var topology: Topology?
-
-    /// A path to an existing file is a topology; anything else is a lab name whose
-    /// topology nestlab recorded at `up` (or, failing that, the default local host).
-    public static func resolve(
-        _ arg: String, store: StateStore, connect: String?,
-        environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws -> LabTarget {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: arg, isDirectory: &isDir), !isDir.boolValue {
-            let (t, _) = try TopologyParser(environment: environment).load(path: arg)
-            return LabTarget(lab: t.name, file: arg, hosts: hosts(t, connect), topology: t)
-        }
-        if arg.hasSuffix(".yaml") || arg.hasSuffix(".yml") || arg.contains("/") {
-            throw UsageError("no topology file at \(arg); give an existing topology file or a lab name")
-        }
-        guard arg.range(of: #"^[a-z][a-z0-9-]{0,29}$"#, options: .regularExpression) != nil else {
-            throw UsageError("'\(arg)' is neither a topology file nor a lab name (lower-case letters, digits and '-')")
-        }
-        let state = store.lab(arg)
-        let record = try LabRecord.load(state)
-        if let src = record?.topologyPath, FileManager.default.fileExists(atPath: src),
-            let (t, _) = try? TopologyParser(environment: environment).load(path: src), t.name == arg
-        {
-            return LabTarget(lab: arg, file: src, hosts: hosts(t, connect), topology: t)
-        }
-        // The topology file is gone or changed: the hosts `up` last connected to still know the
-        // lab's objects by their tags (so `down LAB` cleans every host of a multi-host lab).
-        if connect == nil, let recorded = record?.hosts, !recorded.isEmpty {
-            return LabTarget(
-                lab: arg, file: nil, hosts: recorded.map { LabHost(name: $0.name, libvirt: $0.libvirt) })
-        }
-        let uri = connect ?? LabHost.defaultURI
-        return LabTarget(lab: arg, file: nil, hosts: [LabHost(name: LabHost.defaultName, libvirt: uri)])
-    }
-
-    static func hosts(_ t: Topology, _ connect: String?) -> [LabHost] {
-        guard let connect else { return t.hosts }
-        return t.hosts.map {
-            var h = $0
-            h.libvirt = connect
-            return h
-        }
-    }
-}
-
 public enum LabCommands {
     // MARK: plan
 
@@ -188,50 +135,5 @@ public enum LabCommands {
             out += "      a domain named \(m.domainName) exists and is not this lab's\n"
         }
         return out
-    }
-}
-
-/// Writes a rendered lab to a folder: the files exactly as nestlab sends them.
-public enum RenderWriter {
-    public static func write(_ r: RenderedLab, to dir: URL, hosts: [LabHost]) throws {
-        let fm = FileManager.default
-        try fm.createDirectory(at: dir, withIntermediateDirectories: true)
-        for (n, xml) in r.networks {
-            guard let xml else { continue }
-            try xml.render().write(
-                to: dir.appendingPathComponent("network-\(n.libvirtName).xml"), atomically: true, encoding: .utf8)
-        }
-        for h in hosts where r.machines.contains(where: { $0.machine.host.name == h.name }) {
-            let lab = r.lab.name
-            try StorageRenderer.pool(
-                name: Lab.poolName(lab: lab), path: Lab.poolPath(lab: lab, host: h), uuid: Identity.uuid("pool", lab)
-            )
-            .render().write(
-                to: dir.appendingPathComponent("pool-\(h.name)-\(Lab.poolName(lab: lab)).xml"), atomically: true,
-                encoding: .utf8)
-            try StorageRenderer.pool(
-                name: Lab.imagePoolName, path: Lab.imagePoolPath(host: h), uuid: Identity.uuid("pool", "images")
-            )
-            .render().write(
-                to: dir.appendingPathComponent("pool-\(h.name)-\(Lab.imagePoolName).xml"), atomically: true,
-                encoding: .utf8)
-        }
-        for m in r.machines {
-            let md = dir.appendingPathComponent(m.machine.name)
-            try fm.createDirectory(at: md, withIntermediateDirectories: true)
-            try SecretFile.write(
-                m.domain.render(), to: md.appendingPathComponent("domain.xml"), mode: 0o644, durable: false)
-            try SecretFile.write(
-                m.overlay.render(), to: md.appendingPathComponent("overlay.xml"), mode: 0o644, durable: false)
-            // The seed may carry cluster secrets (CA key, token): written 0600 like every secret;
-            // not synced to disk, since a render can be made again.
-            try SecretFile.write(m.seed.userData, to: md.appendingPathComponent("user-data"), durable: false)
-            try SecretFile.write(m.seed.metaData, to: md.appendingPathComponent("meta-data"), durable: false)
-            try SecretFile.write(m.seed.networkConfig, to: md.appendingPathComponent("network-config"), durable: false)
-            let iso = try NoCloudSeed(
-                userData: m.seed.userData, metaData: m.seed.metaData, networkConfig: m.seed.networkConfig
-            ).image()
-            try SecretFile.write(iso.bytes, to: md.appendingPathComponent(m.seedVolume), durable: false)
-        }
     }
 }

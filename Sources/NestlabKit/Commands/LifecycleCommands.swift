@@ -339,15 +339,3 @@ public enum LifecycleCommands {
             session: s, file: file, options: up, flags: flags, skipPreflight: skipPreflight, handoff: false)
     }
 }
-
-public struct HandoffFailed: Error, CustomStringConvertible {
-    public var code: Int32
-    public var description: String { "the hand-off command exited with \(code); the testbed stays up" }
-}
-
-public struct PreflightFailed: Error, CustomStringConvertible {
-    public var errors: Int
-    public var description: String {
-        "preflight found \(errors) problem\(errors == 1 ? "" : "s") (above); nothing was created. Fix them, or run `nestlab preflight` for the full report"
-    }
-}

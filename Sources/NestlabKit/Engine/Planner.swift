@@ -2,55 +2,6 @@ import Foundation
 import Libvirt
 import NestlabCore
 
-/// What `up` would do to one machine.
-public enum MachineAction: Sendable, Equatable {
-    /// Not in libvirt: create overlay, seed and domain, then start.
-    case create
-    /// In libvirt and matching the topology; `running` says whether it needs starting.
-    case unchanged(running: Bool)
-    /// In libvirt but its spec differs (listed); left alone unless `--recreate`.
-    case drift([String])
-    /// A domain of that name exists but is not this lab's.
-    case foreign
-
-    public var label: String {
-        switch self {
-        case .create: return "create"
-        case .unchanged(let running): return running ? "unchanged" : "start"
-        case .drift: return "drift"
-        case .foreign: return "conflict"
-        }
-    }
-}
-
-public struct MachinePlan: Sendable {
-    public var rendered: RenderedMachine
-    public var action: MachineAction
-    public var readyInstance: String?
-    /// Whether the machine's seed volume is in the lab's pool (it leaves once the guest is ready).
-    public var seedInPool: Bool = false
-}
-
-public struct NetworkPlan: Sendable {
-    public var network: LabNetwork
-    public var host: String
-    public var exists: Bool
-}
-
-public struct LabPlan: Sendable {
-    public var machines: [MachinePlan]
-    public var networks: [NetworkPlan]
-    /// Base images (volume names) missing per host.
-    public var missingImages: [String: [String]]
-    /// Domains tagged for this lab that the topology no longer has.
-    public var orphans: [String: [String]]
-
-    public var isNoop: Bool {
-        machines.allSatisfy { if case .unchanged(true) = $0.action { return true } else { return false } }
-            && networks.allSatisfy(\.exists) && missingImages.values.allSatisfy(\.isEmpty)
-    }
-}
-
 /// Compares the rendered lab with what libvirt holds.
 public enum Planner {
     public static func plan(_ s: LabSession) throws -> LabPlan {

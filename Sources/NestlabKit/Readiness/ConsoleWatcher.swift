@@ -3,34 +3,6 @@ import Libvirt
 import NestlabCore
 import Synchronization
 
-/// The outcome of waiting for a guest.
-public enum ReadyOutcome: Sendable, Equatable {
-    case ready(instance: String)
-    /// cloud-init finished with an error; the last failed node-script phase if one was reported.
-    case failed(code: Int, phase: String?, detail: String?)
-    case kernelPanic(String)
-    case timedOut
-    case consoleUnavailable(String)
-    /// The kernel stopped printing before it started init, also after `resets` resets.
-    case bootStalled(lastLine: String, silence: Int, resets: Int)
-}
-
-/// What a watcher does about a guest kernel that hangs during boot (see ``BootStallDetector``).
-public struct StallPolicy: Sendable {
-    /// Seconds of silence before init that count as a hang.
-    public var silence: TimeInterval
-    /// Resets to try before the machine counts as failed.
-    public var maxResets: Int
-    /// Told about each reset, for the progress view and the log.
-    public var note: @Sendable (String) -> Void
-    public init(silence: TimeInterval = 120, maxResets: Int = 1, note: @escaping @Sendable (String) -> Void = { _ in })
-    {
-        self.silence = silence
-        self.maxResets = maxResets
-        self.note = note
-    }
-}
-
 /// Reads one guest's serial console on a dedicated thread, keeps a copy in the lab's state
 /// folder, and reports when the guest says it is ready. On a local host it follows the console
 /// log that virtlogd writes; elsewhere it reads libvirt's console stream, which works for remote

@@ -71,8 +71,3 @@ public final class Interruption: Sendable {
         for h in run { h() }
     }
 }
-
-public struct Interrupted: Error, CustomStringConvertible {
-    public init() {}
-    public var description: String { "interrupted" }
-}

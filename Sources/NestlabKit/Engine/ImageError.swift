@@ -3,20 +3,6 @@ import Foundation
 import NestlabCore
 import Synchronization
 
-/// Where a base image's bytes are on this machine, and their identity.
-public struct LocalImage: Sendable, Hashable {
-    public var image: Image
-    public var disk: LocalFile
-    public var kernel: LocalFile?
-    public var initrd: LocalFile?
-}
-
-public struct LocalFile: Sendable, Hashable {
-    public var path: String
-    public var sha256: String
-    public var size: UInt64
-}
-
 public enum ImageError: Error, CustomStringConvertible {
     case missingFile(String, errno: Int32)
     case notFetched(image: String, url: String)
