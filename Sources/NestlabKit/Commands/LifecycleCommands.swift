@@ -225,7 +225,7 @@ public enum LifecycleCommands {
         if let target {
             targets = [try LabTarget.resolve(target, store: store, connect: connect)]
         } else {
-            targets = try store.labs().compactMap { name in
+            targets = store.labs().compactMap { name in
                 do {
                     return try LabTarget.resolve(name, store: store, connect: connect)
                 } catch let e as LabRecordError {

@@ -76,7 +76,7 @@ struct GuestOutcome {
     private func dropSeed(_ rm: RenderedMachine, instance: String, _ session: HostSession) async {
         let seeds = SeedLifecycle(lab: context.s.lab.name, rm: rm, session: session)
         do {
-            try await Blocking.run { try seeds.drop(readyInstance: instance) }
+            _ = try await Blocking.run { try seeds.drop(readyInstance: instance) }
         } catch {
             // The guest is ready either way; the next `up` drops the seed.
             context.progress.note("warning: \(rm.machine.name): \(error)")

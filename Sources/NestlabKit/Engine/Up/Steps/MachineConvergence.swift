@@ -84,7 +84,7 @@ struct MachineConvergence {
             // Ready, but its seed was not dropped (an interrupted run, or an older nestlab).
             let seeds = SeedLifecycle(lab: context.s.lab.name, rm: rm, session: session)
             let instance = rm.seed.instanceID
-            try await Blocking.run { try seeds.drop(readyInstance: instance) }
+            _ = try await Blocking.run { try seeds.drop(readyInstance: instance) }
         }
         if seenReady || !context.options.wait {
             context.record(name) { $0.ready = seenReady ? true : nil }
