@@ -298,6 +298,42 @@ struct BenchRunnerTests {
             ])
     }
 
+    /// A server that writes its log as it exits (redis-server opens its log file for every line)
+    /// must not make teardown fail: it waited for nothing and `rm -rf` met the new file
+    /// ("Directory not empty"; seen in CI on a TCG guest). The stand-in server here daemonizes
+    /// like redis-server and iperf3 -D, and takes 1 s to exit, writing into the folder meanwhile.
+    @Test(arguments: ["redis", "iperf3"])
+    func teardownWaitsForAServerThatWritesAsItExits(bench: String) throws {
+        let script = try NodeScripts.benchScript()
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("bench-td-\(UUID().uuidString)")
+        let dir = root.appendingPathComponent("run")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let node = root.appendingPathComponent("bench-node.sh")
+        try script.write(to: node)
+        let server = root.appendingPathComponent("server.sh")
+        try """
+        #!/bin/sh
+        sh -c 'trap "for i in 1 2 3 4 5 6 7 8 9 10; do echo bye >>\\"$0/\(bench).log\\"; sleep 0.1; done; exit 0" TERM
+        while :; do sleep 0.05; done' "$1" </dev/null >/dev/null 2>&1 &
+        echo $! >"$1/\(bench).pid"
+
+        """.write(to: server, atomically: true, encoding: .utf8)
+        let launched = try ChildProcess.capture(["/bin/sh", server.path, dir.path])
+        try #require(launched.status == 0, "\(launched.stderr)")
+        let pidText = try String(contentsOf: dir.appendingPathComponent("\(bench).pid"), encoding: .utf8)
+        let pid = try #require(Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(pid, SIGKILL) }
+        usleep(200_000)  // its trap is set
+        let r = try ChildProcess.capture(
+            ["/bin/sh", node.path, "teardown", bench], environment: ["BENCH_DIR": dir.path, "PATH": "/usr/bin:/bin"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        // "teardown leaves nothing running" (the script's promise): the server is gone by now,
+        // and nothing of the run's folder is left.
+        #expect(kill(pid, 0) != 0 && errno == ESRCH, "teardown returned while the \(bench) server still ran")
+        #expect(!FileManager.default.fileExists(atPath: dir.path), "teardown left \(dir.path)")
+    }
+
     @Test func theNodeScriptIsShellcheckClean() throws {
         let script = try NodeScripts.benchScript()
         let f = FileManager.default.temporaryDirectory.appendingPathComponent(

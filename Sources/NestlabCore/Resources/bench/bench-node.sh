@@ -146,7 +146,13 @@ teardown() {
   case $bench in
   iperf3 | redis)
     pidfile=$dir/$bench.pid
-    if [ -s "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
+    if [ -s "$pidfile" ]; then
+      pid=$(cat "$pidfile")
+      kill "$pid" 2>/dev/null || true
+      # A server still exiting writes its log into $dir: removing $dir under it can fail
+      # ("Directory not empty"). Wait until it is gone (bounded, 10 s).
+      i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    fi
     ;;
   pgbench)
     if [ -d "$dir/pg/data" ]; then
@@ -154,7 +160,7 @@ teardown() {
     fi
     ;;
   esac
-  rm -rf "$dir"
+  rm -rf "$dir" 2>/dev/null || { sleep 1; rm -rf "$dir"; }
 }
 
 case $action in
