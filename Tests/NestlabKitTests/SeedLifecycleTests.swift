@@ -78,10 +78,7 @@ struct SeedLifecycleTests {
         let rm = try #require(s.rendered.machine(named: "vm-1"))
         // Readiness recorded the way an interrupted run (or an older nestlab) left it: in the
         // metadata only, the seed still there.
-        let meta = LabMetadata.withReady(
-            DomainRenderer.metadata(
-                .init(machine: rm.machine, lab: "kt", base: rm.base, seedVolume: rm.seedVolume, spec: rm.spec)),
-            instance: rm.seed.instanceID)
+        let meta = LabMetadata.ready(rm, lab: "kt", instance: rm.seed.instanceID)
         try lab.domain("vm-1").setMetadata(
             meta.unprefixed().render(), key: NestlabXMLNS.key, uri: NestlabXMLNS.uri, flags: [.live, .config])
         #expect(try lab.plan().machines.first { $0.rendered.machine.name == "vm-1" }?.seedInPool == true)

@@ -14,11 +14,7 @@ import Testing
     static func markReady(_ lab: KitLab) throws {
         let s = try lab.open()
         for rm in s.rendered.machines {
-            let meta = LabMetadata.withReady(
-                DomainRenderer.metadata(
-                    .init(
-                        machine: rm.machine, lab: s.lab.name, base: rm.base, seedVolume: rm.seedVolume,
-                        spec: rm.spec)), instance: rm.seed.instanceID)
+            let meta = LabMetadata.ready(rm, lab: s.lab.name, instance: rm.seed.instanceID)
             try lab.domain(rm.machine.name).setMetadata(
                 meta.unprefixed().render(), key: NestlabXMLNS.key, uri: NestlabXMLNS.uri, flags: [.live, .config])
         }

@@ -1,6 +1,4 @@
-import Dispatch
 import Foundation
-import Synchronization
 
 /// Everything nestlab sends to libvirt for one machine, rendered.
 public struct RenderedMachine: Sendable {
@@ -62,7 +60,8 @@ public enum LabRenderer {
             }
             return MachineInput(machine: m, base: base, payload: payload(m), hostKey: hostKeys[m.name])
         }
-        let out = Self.renderAll(inputs, lab: lab.name, sshKeys: sshKeys)
+        let name = lab.name
+        let out = try concurrentMap(inputs) { machine($0, lab: name, sshKeys: sshKeys) }
         return RenderedLab(lab: lab, networks: nets, machines: out)
     }
 
@@ -71,20 +70,6 @@ public enum LabRenderer {
         var base: BaseVolumeRef
         var payload: GuestPayload
         var hostKey: SSHHostKeyMaterial?
-    }
-
-    /// Below this many machines the threads cost more than they save.
-    static let concurrentFrom = 8
-
-    /// Every machine rendered, in the order given; concurrently across the CPUs for larger labs.
-    static func renderAll(_ inputs: [MachineInput], lab: String, sshKeys: [String]) -> [RenderedMachine] {
-        guard inputs.count >= concurrentFrom else { return inputs.map { machine($0, lab: lab, sshKeys: sshKeys) } }
-        let slots = Mutex([RenderedMachine?](repeating: nil, count: inputs.count))
-        DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
-            let r = machine(inputs[i], lab: lab, sshKeys: sshKeys)
-            slots.withLock { $0[i] = r }
-        }
-        return slots.withLock { $0.map { $0! } }
     }
 
     static func machine(_ input: MachineInput, lab: String, sshKeys: [String]) -> RenderedMachine {

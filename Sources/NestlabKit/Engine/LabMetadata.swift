@@ -33,6 +33,14 @@ public struct LabMetadata: Sendable, Hashable {
         LabMetadata(element: try LibvirtXMLElement.parse(xml, kind: .metadata, name: domain))
     }
 
+    /// A rendered machine's metadata element, recording `instance` as the one seen ready.
+    public static func ready(_ rm: RenderedMachine, lab: String, instance: String) -> XMLElement {
+        withReady(
+            DomainRenderer.metadata(
+                .init(machine: rm.machine, lab: lab, base: rm.base, seedVolume: rm.seedVolume, spec: rm.spec)),
+            instance: instance)
+    }
+
     /// The metadata element with a `<ready instance=…/>` child added (recorded once the guest reported ready).
     public static func withReady(_ element: XMLElement, instance: String) -> XMLElement {
         var e = element

@@ -1,7 +1,5 @@
-import Dispatch
 import Foundation
 import NestlabCore
-import Synchronization
 
 /// The lab's secrets, made before any VM exists and kept in its state folder:
 /// the SSH key every guest trusts, and per cluster the CA, bootstrap token and
@@ -49,19 +47,10 @@ public struct LabSecrets: Sendable {
     static func ensureHostKeys(_ state: LabState, machines: [String], persist: Bool) throws
         -> [String: SSHHostKeyMaterial]
     {
-        let results = Mutex([Result<SSHHostKeyMaterial, any Error>?](repeating: nil, count: machines.count))
-        let one = { @Sendable (i: Int) in
-            let r = Result { try ensureHostKey(state.hostKey(machines[i]), machine: machines[i], persist: persist) }
-            results.withLock { $0[i] = r }
+        let keys = try concurrentMap(machines) { m in
+            try ensureHostKey(state.hostKey(m), machine: m, persist: persist)
         }
-        if machines.count < 8 {
-            for i in machines.indices { one(i) }
-        } else {
-            DispatchQueue.concurrentPerform(iterations: machines.count, execute: one)
-        }
-        var keys: [String: SSHHostKeyMaterial] = [:]
-        for (m, r) in zip(machines, results.withLock { $0 }) { keys[m] = try r!.get() }
-        return keys
+        return Dictionary(zip(machines, keys), uniquingKeysWith: { _, last in last })
     }
 
     /// One cluster's CA, bootstrap token and admin credential: read, or made (and written when `persist`).

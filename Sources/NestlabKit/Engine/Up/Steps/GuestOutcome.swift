@@ -85,11 +85,7 @@ struct GuestOutcome {
 
     /// Readiness goes into libvirt, so later runs and `status` know without reading the console.
     private func recordReady(_ rm: RenderedMachine, instance: String, _ session: HostSession) async {
-        let meta = LabMetadata.withReady(
-            DomainRenderer.metadata(
-                .init(
-                    machine: rm.machine, lab: context.s.lab.name, base: rm.base,
-                    seedVolume: rm.seedVolume, spec: rm.spec)), instance: instance)
+        let meta = LabMetadata.ready(rm, lab: context.s.lab.name, instance: instance)
         do {
             try await Blocking.run {
                 try ErrorWithContext.wrap("recording readiness of \(rm.machine.domainName) in its metadata") {

@@ -23,10 +23,7 @@ struct SeedLifecycle {
     /// is deleted. Returns whether a seed volume was there. Runs on a blocking thread.
     @discardableResult
     func drop(readyInstance instance: String) throws -> Bool {
-        let meta = LabMetadata.withReady(
-            DomainRenderer.metadata(
-                .init(machine: m, lab: lab, base: rm.base, seedVolume: rm.seedVolume, spec: rm.spec)),
-            instance: instance)
+        let meta = LabMetadata.ready(rm, lab: lab, instance: instance)
         let definition = DomainRenderer.withoutSeed(
             rm.domain, lab: lab, seedVolume: rm.seedVolume, metadata: meta)
         try ErrorWithContext.wrap("taking the seed out of \(m.domainName)'s definition on \(m.host.name)") {
