@@ -10,9 +10,13 @@ extension Nestlab {
                 one (or the one named by --from): each machine's disk is replaced by a fresh overlay \
                 on its golden layer and booted; cloud-init does not run first boot again.
 
-                Otherwise, or with --fresh: down followed by up, reusing the base images already on \
+                Otherwise, or with --fresh: preflight first (nothing is torn down when the hosts \
+                cannot take the lab), then down followed by up, reusing the base images already on \
                 the hosts (nothing is downloaded again). With --machine, only those machines are \
                 recreated; the rest of the lab, its networks and pools stay as they are.
+
+                The progress names each step (from a golden state: check the golden state, replace \
+                disks, bring up; fresh: tear down, bring up), then up's own steps.
                 """
         )
 

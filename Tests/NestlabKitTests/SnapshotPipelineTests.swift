@@ -106,8 +106,8 @@ import Testing
             ])
 
         // rebuild --from: fresh overlays on the layers, the machines running again.
-        let report = try await SnapshotEngine.restore(
-            try lab.open(), golden: g, options: KitLab.upOptions(), progress: KitLab.quiet)
+        let report = try await RebuildEngine.run(
+            try lab.open(), from: .golden(g), options: KitLab.upOptions(), progress: KitLab.quiet)
         #expect(report.ok)
         #expect(try ["vm-0", "vm-1"].allSatisfy { try lab.domain($0).isActive() })
 

@@ -32,11 +32,13 @@ public enum LifecycleCommands {
         return try LabSession.open(file: file, options: o)
     }
 
+    /// `up`, or with `rebuild` a fresh rebuild (`RebuildEngine`: down's steps, then up's) under
+    /// the same lock, preflight (before anything is torn down), testbed.json and report.
     static func up(
         session s: LabSession, file: String, options: UpOptions, flags: RunFlags, skipPreflight: Bool,
-        handoff: Bool
+        handoff: Bool, rebuild: Bool = false
     ) async throws {
-        let lock = try LabLock(s.state, command: "up \(file)")
+        let lock = try LabLock(s.state, command: "\(rebuild ? "rebuild" : "up") \(file)")
         defer { withExtendedLifetime(lock) {} }
         try LabRecord(session: s, topologyFile: file).save(s.state)
         try Kubeconfigs.writeAll(s)
@@ -59,14 +61,16 @@ public enum LifecycleCommands {
             }
         }
         if !skipPreflight { phases.append(Testbed.Phase(name: "preflight", start: preflightStart, end: Date())) }
-        let engine = UpEngine(session: s, options: options, progress: progress)
         Interruption.shared.install {
             progress.note("interrupted: finishing the current steps (Ctrl-C again to quit at once)")
         }
         let report: UpReport
         let upStart = Date()
         do {
-            report = try await engine.run()
+            report =
+                rebuild
+                ? try await RebuildEngine.run(s, from: .fresh, options: options, progress: progress)
+                : try await UpEngine(session: s, options: options, progress: progress).run()
         } catch UpError.failed(let r, let reasons) {
             if flags.format == .json { Console.out(try JSONOutput.string(r)) } else { printUp(r, verbose: true) }
             throw UpError.failed(r, reasons: reasons)
@@ -303,7 +307,8 @@ public enum LifecycleCommands {
     // MARK: rebuild
 
     /// `nestlab rebuild`: from the newest golden state (or `golden`) when there is one and the
-    /// whole lab is rebuilt, unless `fresh`; otherwise down and up. One parse, one session.
+    /// whole lab is rebuilt, unless `fresh`; otherwise down's steps and up's (`RebuildEngine`),
+    /// under one lock, after preflight. One parse, one session.
     public static func rebuild(
         file: String, machines: [String], golden: String? = nil, fresh: Bool = false, options: UpOptions,
         flags: RunFlags, skipPreflight: Bool = false,
@@ -319,23 +324,10 @@ public enum LifecycleCommands {
             let names = s.lab.machines.map(\.name)
             throw UsageError("no machine '\(m)' in lab \(s.lab.name); machines: \(names.joined(separator: ", "))")
         }
-        do {
-            let lock = try LabLock(s.state, command: "rebuild \(file)")
-            defer { withExtendedLifetime(lock) {} }
-            var opts = DownEngine.Options()
-            if !machines.isEmpty { opts.only = Set(machines) }
-            let report = try await DownEngine.run(
-                lab: s.lab.name, sessions: Array(s.sessions.values), state: s.state, options: opts,
-                progress: flags.progress(log: s.state.log))
-            if flags.format == .text {
-                Console.err(
-                    "rebuild: removed \(report.domains.count) domain(s) and \(report.volumes.count) volume(s); base images kept"
-                )
-            }
-        }
         var up = options
         if !machines.isEmpty { up.only = Set(machines) }
         try await Self.up(
-            session: s, file: file, options: up, flags: flags, skipPreflight: skipPreflight, handoff: false)
+            session: s, file: file, options: up, flags: flags, skipPreflight: skipPreflight, handoff: false,
+            rebuild: true)
     }
 }

@@ -73,8 +73,8 @@ public enum SnapshotCommands {
             Console.err("rebuild: from golden state '\(g.name)' (use --fresh for a full bring-up)")
         }
         let started = Date()
-        let report = try await SnapshotEngine.restore(
-            s, golden: g, options: options, progress: flags.progress(log: s.state.log))
+        let report = try await RebuildEngine.run(
+            s, from: .golden(g), options: options, progress: flags.progress(log: s.state.log))
         try await TestbedWriter.write(
             s, phases: [Testbed.Phase(name: "restore-\(g.name)", start: started, end: Date())])
         if flags.format == .json {

@@ -60,11 +60,16 @@ public struct GoldenState: Codable, Sendable {
         "\(lab)-\(machine)-golden-\(golden).qcow2"
     }
 
+    /// The golden layer captured for `machine`, if the golden state has one.
+    public func layer(of machine: String) -> MachineLayer? {
+        machines.first { $0.machine == machine }
+    }
+
     /// Why this golden state cannot be used for the topology as it is now; nil when it can.
     public func mismatch(with s: LabSession) -> String? {
         var out: [String] = []
         for rm in s.rendered.machines {
-            guard let layer = machines.first(where: { $0.machine == rm.machine.name }) else {
+            guard let layer = layer(of: rm.machine.name) else {
                 out.append("machine \(rm.machine.name) is new since the golden state")
                 continue
             }

@@ -1,7 +1,7 @@
 import Foundation
 import NestlabCore
 
-/// `nestlab snapshot` and `rebuild --from`: golden layers of a ready lab.
+/// `nestlab snapshot`: golden layers of a ready lab, for `rebuild` to start from.
 ///
 /// `snapshot` is an ordered list of steps (the progress and the lab log name each):
 /// 1. check machines are ready: every machine up, unchanged and ready, or nothing is touched;
@@ -11,7 +11,7 @@ import NestlabCore
 /// 4. record the golden state: `golden/NAME.json` in the lab's state folder;
 /// 5. start again: the machines, on their fresh overlays, through `UpEngine` (its own steps).
 ///
-/// `restore` (`rebuild --from`) and `remove` (`snapshot rm`) are in the files beside this one.
+/// `remove` (`snapshot rm`) is in the file beside this one; `rebuild --from` is `RebuildEngine`.
 public enum SnapshotEngine {
     static func pipeline() -> [any SnapshotStep] {
         [CheckMachinesReady(), ShutDownMachines(), CaptureGoldenLayers(), RecordGoldenState(), StartAgain()]
