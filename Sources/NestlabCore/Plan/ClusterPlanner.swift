@@ -1,56 +1,5 @@
 import Foundation
 
-/// A cluster's secrets, made by nestlab before any VM exists.
-public struct ClusterMaterial: Sendable {
-    public var token: String
-    public var caCertificatePEM: String
-    public var caKeyPEM: String
-    public var discoveryHash: String
-
-    public init(token: String, caCertificatePEM: String, caKeyPEM: String, discoveryHash: String) {
-        self.token = token
-        self.caCertificatePEM = caCertificatePEM
-        self.caKeyPEM = caKeyPEM
-        self.discoveryHash = discoveryHash
-    }
-}
-
-/// One node of a cluster, resolved: a VM of the lab or a bare-metal host.
-public struct ClusterNode: Sendable {
-    public enum Kind: Sendable {
-        case vm(Machine)
-        case host(LabHost)
-    }
-    public var name: String
-    public var address: String
-    public var kind: Kind
-    public var isControlPlane: Bool
-    public var bootstrap: NodeBootstrap
-}
-
-/// A cluster of the lab with its bootstrap rendered for every node.
-public struct PlannedCluster: Sendable {
-    public var cluster: Cluster
-    public var spec: ClusterSpec
-    public var nodes: [ClusterNode]
-    public var artifacts: [ArtifactRef]
-    /// `https://IP:6443`
-    public var apiServer: String
-    public var controlPlane: ClusterNode? { nodes.first { $0.isControlPlane } }
-}
-
-public enum ClusterPlanError: Error, CustomStringConvertible {
-    case noAddress(node: String)
-    case missingMaterial(cluster: String)
-
-    public var description: String {
-        switch self {
-        case .noAddress(let n): return "cluster node '\(n)' has no address on a lab network"
-        case .missingMaterial(let c): return "no PKI or token for cluster '\(c)'"
-        }
-    }
-}
-
 /// Maps the topology's clusters onto node bootstrap renderings (kubeadm, containerd,
 /// runtimes), so that every VM's seed carries its whole bootstrap.
 public enum ClusterPlanner {
