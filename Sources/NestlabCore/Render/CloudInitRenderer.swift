@@ -1,49 +1,5 @@
 import Foundation
 
-/// A file cloud-init writes into the guest (or nestlab copies to a bare-metal node).
-public struct GuestFile: Sendable, Hashable {
-    public var path: String
-    public var mode: String
-    public var content: Data
-    /// Secrets (CA key, tokens) are marked so that they never reach logs or `plan` output.
-    public var secret: Bool
-
-    public init(path: String, mode: String, content: Data, secret: Bool = false) {
-        self.path = path
-        self.mode = mode
-        self.content = content
-        self.secret = secret
-    }
-
-    public init(path: String, mode: String, text: String, secret: Bool = false) {
-        self.init(path: path, mode: mode, content: Data(text.utf8), secret: secret)
-    }
-}
-
-/// The NoCloud seed of one machine: `user-data`, `meta-data`, `network-config`.
-public struct Seed: Sendable, Hashable {
-    public var userData: String
-    public var metaData: String
-    public var networkConfig: String
-    public var instanceID: String
-
-    /// Digest of the seed's contents (the instance id is derived from it).
-    public var digest: String { Identity.hex(userData + "\u{0}" + networkConfig + "\u{0}" + metaData) }
-
-    /// The files of the seed, in the order they go into the ISO.
-    public var files: [(name: String, data: Data)] {
-        [
-            ("meta-data", Data(metaData.utf8)), ("network-config", Data(networkConfig.utf8)),
-            ("user-data", Data(userData.utf8)),
-        ]
-    }
-
-    /// The seed volume's name: lab, machine and a content hash, so a changed seed is a new volume.
-    public func volumeName(for machine: Machine, lab: String) -> String {
-        "\(lab)-\(machine.name)-seed-\(digest.prefix(12)).iso"
-    }
-}
-
 /// Renders the cloud-init NoCloud seed for a machine.
 ///
 /// YAML is built as Yams nodes (ordered mappings) and emitted by Yams, so

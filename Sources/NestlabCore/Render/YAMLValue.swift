@@ -64,8 +64,3 @@ public indirect enum YAMLValue: Sendable, Hashable {
         }
     }
 }
-
-public struct YAMLPair: Sendable, Hashable {
-    public var key: String
-    public var value: YAMLValue
-}
