@@ -1,41 +1,6 @@
 import CCurl
 import Foundation
 
-/// A complete HTTP response held in memory.
-public struct HTTPResponse: Sendable, Equatable {
-    /// The URL asked for.
-    public var url: URL
-    public var status: Int
-    /// The final response's headers, in order (after redirects).
-    public var headers: [HTTPHeader]
-    public var body: Data
-
-    public init(url: URL, status: Int, headers: [HTTPHeader], body: Data) {
-        self.url = url
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
-
-    /// The first header with this name (case-insensitive).
-    public func header(_ name: String) -> String? {
-        let lowered = name.lowercased()
-        return headers.first { $0.name.lowercased() == lowered }?.value
-    }
-
-    /// The body as UTF-8 text.
-    public var text: String { String(decoding: body, as: UTF8.self) }
-
-    /// Returns the response if its status is 2xx, else throws ``CurlError/httpStatus(status:url:attempts:)``.
-    @discardableResult
-    public func requireSuccess() throws(CurlError) -> HTTPResponse {
-        guard (200..<300).contains(status) else {
-            throw .httpStatus(status: status, url: url.absoluteString, attempts: 1)
-        }
-        return self
-    }
-}
-
 /// HTTPS requests with a client certificate, for talking to a Kubernetes API server.
 ///
 /// Each request is one attempt with its own connection: callers that poll (such as a
@@ -122,88 +87,6 @@ public struct HTTPSClient: Sendable {
             throw CancellationError()
         case .failure(let error):
             throw error
-        }
-    }
-}
-
-/// Collects a body in memory up to a limit.
-final class MemorySink: BodySink {
-    let limit: Int
-    private(set) var body = Data()
-    private(set) var overflowed = false
-    var baseOffset: Int64 { 0 }
-
-    init(limit: Int) {
-        self.limit = limit
-    }
-
-    func begin(status: Int, headers: [HTTPHeader]) -> Bool { true }
-
-    func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard body.count + bytes.count <= limit else {
-            overflowed = true
-            return false
-        }
-        body.append(contentsOf: bytes)
-        return true
-    }
-}
-
-/// A request whose response is read into memory, run on a transfer thread.
-enum MemoryRequest {
-    enum Method: Sendable {
-        case get
-        case post(Data)
-    }
-
-    struct Response: Sendable {
-        var status: Int
-        var headers: [HTTPHeader]
-        var body: Data
-    }
-
-    static func perform(
-        url: String, method: Method, settings: RequestSettings, headers: [String] = [],
-        limit: Int, flag: CancellationFlag
-    ) -> Result<Response, CurlError> {
-        do {
-            let handle = try EasyHandle()
-            try handle.configure(url: url, settings: settings)
-            if !headers.isEmpty { try handle.setHeaders(headers) }
-            let sink = MemorySink(limit: limit)
-            let state = TransferState(handle: handle, sink: sink, flag: flag, onProgress: nil)
-            try state.install()
-            let code: CURLcode
-            switch method {
-            case .get:
-                code = handle.perform()
-            case .post(let body):
-                try handle.set(
-                    CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(body.count), name: "CURLOPT_POSTFIELDSIZE_LARGE")
-                // COPYPOSTFIELDS copies the body, so it need not outlive this call. An empty
-                // body still needs a valid pointer, hence the one NUL byte.
-                var bytes = [UInt8](body)
-                if bytes.isEmpty { bytes = [0] }
-                let set: Result<Void, CurlError> = bytes.withUnsafeMutableBytes { raw in
-                    Result { () throws(CurlError) in
-                        try handle.set(CURLOPT_COPYPOSTFIELDS, pointer: raw.baseAddress, name: "CURLOPT_COPYPOSTFIELDS")
-                    }
-                }
-                try set.get()
-                code = handle.perform()
-            }
-            if sink.overflowed { return .failure(.responseTooLarge(url: url, limit: limit)) }
-            let status = handle.responseCode
-            guard code == CURLE_OK else {
-                return .failure(
-                    .transfer(
-                        TransferFailure.classify(
-                            code: code, detail: handle.errorDetail, url: url, status: status > 0 ? status : nil,
-                            tls: settings.tls, handshakeCompleted: handle.tlsHandshakeCompleted)))
-            }
-            return .success(Response(status: status, headers: state.headers, body: sink.body))
-        } catch {
-            return .failure(error)
         }
     }
 }

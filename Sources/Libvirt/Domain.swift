@@ -384,38 +384,3 @@ public final class Domain: @unchecked Sendable {
         case arp = 2
     }
 }
-
-/// What `Domain.info()` reports.
-public struct DomainInfo: Sendable, Hashable {
-    public let state: Domain.State
-    /// Maximum memory in KiB.
-    public let maxMemoryKiB: UInt64
-    /// Current memory in KiB.
-    public let memoryKiB: UInt64
-    /// Number of vCPUs.
-    public let vcpus: Int
-    /// CPU time used, in nanoseconds.
-    public let cpuTimeNanoseconds: UInt64
-}
-
-/// One I/O thread of a domain and the host CPUs it may run on.
-public struct IOThreadInfo: Sendable, Hashable {
-    public let id: UInt32
-    public let cpus: [Int]
-}
-
-/// One guest network interface as `Domain.interfaceAddresses` reports it.
-public struct DomainInterface: Sendable, Hashable {
-    /// The interface name (guest name for the agent, host tap name for leases/ARP).
-    public let name: String
-    /// The MAC address, when known.
-    public let hardwareAddress: String?
-    public let addresses: [Address]
-
-    public struct Address: Sendable, Hashable {
-        public enum Family: Sendable, Hashable { case ipv4, ipv6 }
-        public let family: Family
-        public let address: String
-        public let prefix: Int
-    }
-}

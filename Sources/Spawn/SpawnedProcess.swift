@@ -250,10 +250,3 @@ public final class SpawnedProcess: Sendable {
         return 0
     }
 }
-
-/// A program that could not be started: its name and the errno.
-public struct SpawnError: Error, CustomStringConvertible, Sendable {
-    public let program: String
-    public let code: Int32
-    public var description: String { "cannot run \(program): \(String(cString: strerror(code)))" }
-}

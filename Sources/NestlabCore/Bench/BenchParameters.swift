@@ -210,17 +210,6 @@ public struct BenchParameters: Sendable, Hashable {
     }
 }
 
-public struct BenchParameterError: Error, CustomStringConvertible, Equatable {
-    public var file: String
-    /// 1-based, as Yams marks it.
-    public var line: Int?
-    public var message: String
-
-    public var description: String {
-        "\(file)\(line.map { ":\($0)" } ?? ""): \(message)"
-    }
-}
-
 extension NodeScripts {
     /// The machine-side benchmark script (`Resources/bench/bench-node.sh`), run by `nestlab bench`.
     public static func benchScript() throws -> Data {

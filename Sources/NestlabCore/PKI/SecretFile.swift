@@ -85,16 +85,3 @@ public enum SecretFile {
         return hexString((0..<8).map { _ in UInt8.random(in: .min ... .max, using: &rng) })
     }
 }
-
-/// A failed system call while writing a secret file; keeps the C error number.
-public enum SecretFileError: Error, Equatable, CustomStringConvertible {
-    /// `operation` on `path` failed with `errno`.
-    case system(operation: String, path: String, errno: Int32)
-
-    public var description: String {
-        switch self {
-        case .system(let operation, let path, let code):
-            return "cannot \(operation) '\(path)': \(String(cString: strerror(code))) (errno \(code))"
-        }
-    }
-}

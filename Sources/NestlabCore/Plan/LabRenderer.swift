@@ -1,40 +1,5 @@
 import Foundation
 
-/// Everything nestlab sends to libvirt for one machine, rendered.
-public struct RenderedMachine: Sendable {
-    public var machine: Machine
-    public var seed: Seed
-    public var seedVolume: String
-    public var spec: MachineSpec
-    public var domain: XMLElement
-    public var overlay: XMLElement
-    public var base: BaseVolumeRef
-    /// Files in the seed that hold secrets (never echoed in logs or plans).
-    public var hasSecrets: Bool
-}
-
-/// The whole lab, rendered: what `plan --render` writes and what `up` sends.
-public struct RenderedLab: Sendable {
-    public var lab: Lab
-    public var networks: [(network: LabNetwork, xml: XMLElement?)]
-    public var machines: [RenderedMachine]
-
-    public func machine(named n: String) -> RenderedMachine? { machines.first { $0.machine.name == n } }
-}
-
-/// What a machine's guest gets beyond the base seed: node scripts, cluster material.
-public struct GuestPayload: Sendable {
-    public var files: [GuestFile]
-    public var commands: [[String]]
-
-    public init(files: [GuestFile] = [], commands: [[String]] = []) {
-        self.files = files
-        self.commands = commands
-    }
-
-    public static let empty = GuestPayload()
-}
-
 public enum LabRenderer {
     /// Renders every network, seed, overlay and domain of a lab.
     ///
@@ -87,16 +52,5 @@ public enum LabRenderer {
         return RenderedMachine(
             machine: m, seed: seed, seedVolume: seedVolume, spec: spec, domain: domain,
             overlay: overlay, base: base, hasSecrets: input.hostKey != nil || extra.files.contains { $0.secret })
-    }
-}
-
-public enum RenderError: Error, CustomStringConvertible {
-    case missingBase(machine: String, image: String, host: String)
-
-    public var description: String {
-        switch self {
-        case .missingBase(let m, let i, let h):
-            return "no base image '\(i)' resolved on host '\(h)' for machine '\(m)'"
-        }
     }
 }

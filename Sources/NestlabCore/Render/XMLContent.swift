@@ -1,0 +1,4 @@
+public indirect enum XMLContent: Sendable, Hashable {
+    case element(XMLElement)
+    case text(String)
+}

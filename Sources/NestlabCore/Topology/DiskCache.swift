@@ -1,0 +1,3 @@
+public enum DiskCache: String, Sendable, Hashable, CaseIterable, Codable {
+    case `default`, none, writethrough, writeback, directsync, unsafe
+}

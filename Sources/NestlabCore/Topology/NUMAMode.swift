@@ -1,0 +1,3 @@
+public enum NUMAMode: String, Sendable, Hashable, CaseIterable, Codable {
+    case none, strict, preferred, interleave
+}

@@ -1,0 +1,6 @@
+@main
+struct Entrypoint {
+    static func main() async {
+        await NestlabMain.run()
+    }
+}
