@@ -1,8 +1,9 @@
 import Foundation
 
-/// Human-readable numbers for progress lines.
-enum Format {
-    static func bytes(_ count: Int64) -> String {
+/// Human-readable numbers for progress lines (and, `bytes`, for nestlab's cache listings).
+public enum Format {
+    /// `512 B`, `1.5 KiB`, `3.2 GiB`: binary units, one decimal.
+    public static func bytes(_ count: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(count)
         var unit = 0

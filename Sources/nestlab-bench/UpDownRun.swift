@@ -91,6 +91,11 @@ final class UpDownRun {
         </node>
         """
 
+    static func median(_ values: [Double]) -> Double {
+        let v = values.sorted()
+        return v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
+    }
+
     func cleanUp() { try? FileManager.default.removeItem(at: dir) }
 
     var options: LabSession.Options {
@@ -103,8 +108,10 @@ final class UpDownRun {
     }
 
     /// `up` as `nestlab up FILE` runs it (without preflight): open the lab (parse, connect,
-    /// render), then converge. `down` as `nestlab down FILE` runs it: parse, connect, remove.
-    func measure() async throws -> UpDownSample {
+    /// render), then converge; then `noops` times the same again, which finds nothing to do (the
+    /// median of those is the no-op figure). `down` as `nestlab down FILE` runs it: parse,
+    /// connect, remove.
+    func measure(noops: Int = 1) async throws -> UpDownSample {
         let progress = ProgressView(mode: .quiet)
         var t = Stopwatch()
         let session = try LabSession.open(file: topology, options: options)
@@ -119,11 +126,15 @@ final class UpDownRun {
         }
 
         // `nestlab up FILE` again: open the lab, plan, find nothing to do.
-        let again = try await UpEngine(
-            session: try LabSession.open(file: topology, options: options), options: up, progress: progress
-        ).run()
-        let (noop, noopCPU) = (t.lap(), t.cpuLap())
-        guard again.ok, !again.changed else { throw BenchError("a second up changed the lab") }
+        var laps: [(wall: Double, cpu: Double)] = []
+        for _ in 0..<noops {
+            let again = try await UpEngine(
+                session: try LabSession.open(file: topology, options: options), options: up, progress: progress
+            ).run()
+            laps.append((t.lap(), t.cpuLap()))
+            guard again.ok, !again.changed else { throw BenchError("a second up changed the lab") }
+        }
+        let (noop, noopCPU) = (Self.median(laps.map(\.wall)), Self.median(laps.map(\.cpu)))
 
         let (topo, _) = try TopologyParser(environment: options.environment).load(path: topology)
         let sessions = try topo.hosts.map { try HostSession(host: $0, connections: connections) }

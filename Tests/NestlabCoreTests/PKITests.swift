@@ -208,6 +208,38 @@ import Yams
             try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == ["empty", "loose", "token"])
     }
 
+    /// `update` leaves a file that already is exactly what it would write (same inode, no
+    /// temporary file), and replaces it for every other difference: bytes, length, mode, a link
+    /// in its place, or none there.
+    @Test func secretFileUpdateWritesOnlyWhatDiffers() throws {
+        let dir = try ScratchDir()
+        let file = dir.url.appendingPathComponent("known_hosts")
+        func inode(_ u: URL) throws -> Int? {
+            try FileManager.default.attributesOfItem(atPath: u.path)[.systemFileNumber] as? Int
+        }
+        #expect(try SecretFile.update(Data("a\n".utf8), at: file), "no file: written")
+        let first = try inode(file)
+        #expect(try !SecretFile.update(Data("a\n".utf8), at: file), "same bytes and mode: left")
+        #expect(try inode(file) == first)
+        #expect(try SecretFile.update(Data("b\n".utf8), at: file), "same length, other bytes")
+        #expect(try Data(contentsOf: file) == Data("b\n".utf8))
+        #expect(try SecretFile.update(Data("b\nc\n".utf8), at: file), "longer")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file.path)
+        #expect(try SecretFile.update(Data("b\nc\n".utf8), at: file), "same bytes, mode 0644: replaced")
+        #expect(try Self.mode(file) == 0o600)
+        // A link to a file with the same bytes is replaced by a file, not followed.
+        let target = dir.url.appendingPathComponent("elsewhere")
+        try SecretFile.write("b\nc\n", to: target)
+        try FileManager.default.removeItem(at: file)
+        try FileManager.default.createSymbolicLink(at: file, withDestinationURL: target)
+        #expect(try SecretFile.update(Data("b\nc\n".utf8), at: file))
+        let type = try FileManager.default.attributesOfItem(atPath: file.path)[.type] as? FileAttributeType
+        #expect(type == .typeRegular)
+        #expect(try String(contentsOf: target, encoding: .utf8) == "b\nc\n", "the link's target is untouched")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == ["elsewhere", "known_hosts"])
+    }
+
     @Test func secretFileErrorsKeepErrno() throws {
         let dir = try ScratchDir()
         let missing = dir.url.appendingPathComponent("no/such/dir/file")

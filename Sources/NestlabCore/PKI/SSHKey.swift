@@ -29,7 +29,7 @@ public struct SSHKey: Sendable {
 
     /// Loads an unencrypted Ed25519 key from the text of an `openssh-key-v1` private key file.
     public init(openSSHPrivateKey text: String) throws(SSHKeyError) {
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }
         guard let begin = lines.firstIndex(of: Self.pemBegin),
             let end = lines[begin...].firstIndex(of: Self.pemEnd)
         else { throw .notOpenSSHPrivateKey }

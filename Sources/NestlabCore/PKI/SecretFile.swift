@@ -69,6 +69,41 @@ public enum SecretFile {
         try write(Data(string.utf8), to: url, mode: mode, durable: durable)
     }
 
+    /// Writes `data` to `url` as `write` does (not durable), unless the file is already exactly
+    /// that: a regular file (not a link) owned by this user, with `mode` and these bytes. Files
+    /// every `up` rewrites (known_hosts, the SSH config, access.json) then keep their time stamps,
+    /// and a no-op `up` creates no inodes. Returns whether it wrote.
+    @discardableResult
+    public static func update(_ data: Data, at url: URL, mode: UInt16 = 0o600) throws(SecretFileError) -> Bool {
+        if holds(data, at: url.path, mode: mode) { return false }
+        try write(data, to: url, mode: mode, durable: false)
+        return true
+    }
+
+    /// Whether `path` is a regular file of this user with exactly `mode` and `data`.
+    private static func holds(_ data: Data, at path: String, mode: UInt16) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & mode_t(S_IFMT) == mode_t(S_IFREG), st.st_mode & 0o7777 == mode_t(mode),
+            st.st_uid == geteuid(), st.st_size == off_t(data.count)
+        else { return false }
+        var existing = Data(count: data.count)
+        let complete = existing.withUnsafeMutableBytes { (buffer: UnsafeMutableRawBufferPointer) -> Bool in
+            guard let base = buffer.baseAddress else { return true }
+            var offset = 0
+            while offset < buffer.count {
+                let n = read(fd, base.advanced(by: offset), buffer.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return false }
+                offset += n
+            }
+            return true
+        }
+        return complete && existing == data
+    }
+
     /// Creates `url` and any missing parents with mode 0700 (existing directories keep theirs).
     public static func createPrivateDirectory(at url: URL) throws(SecretFileError) {
         var prefix = ""

@@ -132,8 +132,9 @@ public enum CloudInitRenderer {
             var pairs: [(String, YAMLValue)] = [
                 ("path", .string(f.path)), ("permissions", .string(f.mode)), ("owner", .string("root:root")),
             ]
-            if !f.content.contains(0x0D), !f.content.contains(0x09), let text = String(data: f.content, encoding: .utf8)
-            {
+            // One pass over the raw bytes (Data's element iterator was 4% of a no-op `up`).
+            let plain = f.content.withUnsafeBytes { !$0.contains(0x0D) && !$0.contains(0x09) }
+            if plain, let text = String(data: f.content, encoding: .utf8) {
                 pairs.append(("content", .block(text)))
             } else {
                 pairs.append(("encoding", .string("b64")))

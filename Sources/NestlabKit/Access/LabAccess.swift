@@ -144,11 +144,11 @@ public struct LabAccess: Sendable {
         }
         entries += external
         try SecretFile.createPrivateDirectory(at: state.knownHosts.deletingLastPathComponent())
-        try SecretFile.write(KnownHosts.render(entries), to: state.knownHosts, durable: false)
-        try SecretFile.write(try sshConfig(), to: state.sshConfig, durable: false)
+        try SecretFile.update(Data(KnownHosts.render(entries).utf8), at: state.knownHosts)
+        try SecretFile.update(Data(try sshConfig().utf8), at: state.sshConfig)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try SecretFile.write(try encoder.encode(machines), to: state.access, durable: false)
+        try SecretFile.update(try encoder.encode(machines), at: state.access)
     }
 
     /// Removes what `write` made (at `down`): the lab is no longer reachable.

@@ -25,7 +25,7 @@ public enum CacheCommands {
         }
         for a in fetched {
             Console.out(
-                "\(a.downloaded ? "fetched" : "cached ") \(a.name)  \(a.sha256.prefix(16))…  \(ByteCount.human(UInt64(a.size)))"
+                "\(a.downloaded ? "fetched" : "cached ") \(a.name)  \(a.sha256.prefix(16))…  \(Format.bytes(Int64(a.size)))"
             )
         }
         Console.out("lock: \(LockFile.path(forTopology: file)) (\(lock.artifacts.count) artifacts pinned)")
@@ -41,15 +41,15 @@ public enum CacheCommands {
             Console.out("the cache is empty (\(ArtifactCache.defaultRoot().path))")
             return
         }
-        var total: UInt64 = 0
+        var total: Int64 = 0
         for e in entries {
-            total += UInt64(e.size)
+            total += Int64(e.size)
             let users = e.usedBy.isEmpty ? "unused" : e.usedBy.joined(separator: ", ")
             Console.out(
-                "\(e.sha256.prefix(16))…  \(ByteCount.human(UInt64(e.size)).padding(toLength: 9, withPad: " ", startingAt: 0))  \(e.name)  used by: \(users)"
+                "\(e.sha256.prefix(16))…  \(Format.bytes(Int64(e.size)).padding(toLength: 9, withPad: " ", startingAt: 0))  \(e.name)  used by: \(users)"
             )
         }
-        Console.out("\(entries.count) artifacts, \(ByteCount.human(total)) in \(ArtifactCache.defaultRoot().path)")
+        Console.out("\(entries.count) artifacts, \(Format.bytes(total)) in \(ArtifactCache.defaultRoot().path)")
     }
 
     public static func prune(all: Bool, format: OutputFormat) async throws {
@@ -58,6 +58,6 @@ public enum CacheCommands {
             Console.out(try JSONOutput.string(r))
             return
         }
-        Console.out("removed \(r.removed.count) artifact(s), freed \(ByteCount.human(UInt64(r.bytesFreed)))")
+        Console.out("removed \(r.removed.count) artifact(s), freed \(Format.bytes(Int64(r.bytesFreed)))")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NestlabCore
 
 #if canImport(FoundationXML)
     import FoundationXML
@@ -119,7 +120,7 @@ struct LibvirtXMLElement: Sendable, Equatable {
             _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?
         ) {
             guard var e = open.popLast() else { return }
-            e.text = e.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            e.text = e.text.trimmingWhitespace()
             if open.isEmpty {
                 root = root ?? e
             } else {
