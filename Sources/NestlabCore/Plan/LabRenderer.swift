@@ -26,7 +26,8 @@ public enum LabRenderer {
             return MachineInput(machine: m, base: base, payload: payload(m), hostKey: hostKeys[m.name])
         }
         let name = lab.name
-        let out = try concurrentMap(inputs) { machine($0, lab: name, sshKeys: sshKeys) }
+        let memo = WriteFilesMemo()
+        let out = try concurrentMap(inputs) { machine($0, lab: name, sshKeys: sshKeys, memo: memo) }
         return RenderedLab(lab: lab, networks: nets, machines: out)
     }
 
@@ -37,12 +38,14 @@ public enum LabRenderer {
         var hostKey: SSHHostKeyMaterial?
     }
 
-    static func machine(_ input: MachineInput, lab: String, sshKeys: [String]) -> RenderedMachine {
+    static func machine(_ input: MachineInput, lab: String, sshKeys: [String], memo: WriteFilesMemo? = nil)
+        -> RenderedMachine
+    {
         let (m, base, extra) = (input.machine, input.base, input.payload)
         let seed = CloudInitRenderer.render(
             .init(
                 machine: m, lab: lab, sshAuthorizedKeys: sshKeys,
-                files: extra.files, commands: extra.commands, hostKey: input.hostKey))
+                files: extra.files, commands: extra.commands, hostKey: input.hostKey), memo: memo)
         let seedVolume = seed.volumeName(for: m, lab: lab)
         let spec = MachineSpec.of(m, base: base, seedDigest: seed.digest)
         let domain = DomainRenderer.render(
