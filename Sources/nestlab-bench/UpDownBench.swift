@@ -48,10 +48,7 @@ func benchUpDown(_ args: [String]) async throws {
         defer { run.cleanUp() }
         samples.append(try await run.measure(noops: noops))
     }
-    func median(_ f: (UpDownSample) -> Double) -> Double {
-        let v = samples.map(f).sorted()
-        return v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
-    }
+    func median(_ f: (UpDownSample) -> Double) -> Double { Summary(samples.map(f))?.median ?? .nan }
     let d = Double(n)
     func ms(_ s: Double) -> String { String(format: "%.2f", s * 1000) }
     func perMachine(_ wall: Double, _ cpu: Double) -> String {

@@ -91,11 +91,6 @@ final class UpDownRun {
         </node>
         """
 
-    static func median(_ values: [Double]) -> Double {
-        let v = values.sorted()
-        return v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
-    }
-
     func cleanUp() { try? FileManager.default.removeItem(at: dir) }
 
     var options: LabSession.Options {
@@ -134,7 +129,7 @@ final class UpDownRun {
             laps.append((t.lap(), t.cpuLap()))
             guard again.ok, !again.changed else { throw BenchError("a second up changed the lab") }
         }
-        let (noop, noopCPU) = (Self.median(laps.map(\.wall)), Self.median(laps.map(\.cpu)))
+        let (noop, noopCPU) = (Summary(laps.map(\.wall))?.median ?? .nan, Summary(laps.map(\.cpu))?.median ?? .nan)
 
         let (topo, _) = try TopologyParser(environment: options.environment).load(path: topology)
         let sessions = try topo.hosts.map { try HostSession(host: $0, connections: connections) }

@@ -8,13 +8,6 @@ import Testing
 
 /// `rebuild` on the test driver: its two pipelines, from a golden state and fresh, step by step.
 @Suite struct RebuildPipelineTests {
-    /// A progress view that keeps its "step N/M: name" lines.
-    static func recordingSteps() -> (ProgressView, @Sendable () -> [String]) {
-        let lines = Mutex<[String]>([])
-        let progress = ProgressView(mode: .quiet) { line in lines.withLock { $0.append(line) } }
-        return (progress, { lines.withLock { $0 }.filter { $0.hasPrefix("step ") } })
-    }
-
     /// A lab of two machines, ready, with golden state g1 captured (overlay files made for the
     /// test driver, which only registers volumes).
     static func labWithGoldenState(_ name: String) async throws -> (KitLab, GoldenState) {
@@ -30,25 +23,6 @@ import Testing
         return (lab, g)
     }
 
-    /// The numbered step lines of the docs' block that starts with `heading`: (name, type name).
-    static func docsSteps(after heading: String) throws -> [(String, String)] {
-        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("docs/architecture.md")
-        let lines = try String(contentsOf: docs, encoding: .utf8).split(
-            separator: "\n", omittingEmptySubsequences: false)
-        let start = try #require(lines.firstIndex { $0.hasPrefix(heading) }, "no '\(heading)' in the docs")
-        var listed: [(String, String)] = []
-        for line in lines[(start + 1)...] {
-            let columns = line.split(separator: "  ", omittingEmptySubsequences: true).map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }
-            guard columns.count >= 2, let space = columns[0].firstIndex(of: " "), Int(columns[0][..<space]) != nil
-            else { break }
-            listed.append((String(columns[0][space...].dropFirst()), columns[1]))
-        }
-        return listed
-    }
-
     /// Both pipelines, in order, and the same as docs/architecture.md lists for `rebuild`.
     @Test func thePipelinesListTheirStepsInOrderAsTheDocsDo() throws {
         let lab = try KitLab(name: "kd")
@@ -58,10 +32,10 @@ import Testing
         let fresh = RebuildEngine.pipeline(.fresh)
         #expect(fromGolden.map(\.name) == ["check the golden state", "replace disks", "bring up"])
         #expect(fresh.map(\.name) == ["tear down", "bring up"])
-        let docsGolden = try Self.docsSteps(after: "rebuild  Engine/Rebuild/")
+        let docsGolden = try PipelineSteps.listedInDocs(after: "rebuild  Engine/Rebuild/")
         #expect(docsGolden.map(\.0) == fromGolden.map(\.name))
         #expect(docsGolden.map(\.1) == fromGolden.map { "\(type(of: $0))" })
-        let docsFresh = try Self.docsSteps(after: "rebuild --fresh")
+        let docsFresh = try PipelineSteps.listedInDocs(after: "rebuild --fresh")
         #expect(docsFresh.map(\.0) == fresh.map(\.name))
         #expect(docsFresh.map(\.1) == fresh.map { "\(type(of: $0))" })
     }
@@ -74,7 +48,7 @@ import Testing
         try lab.pool("nestlab-kr").volume(named: "kr-vm-1-golden-g1.qcow2").delete()
         let before = try LibvirtSnapshot(lab.connection)
         #expect(before.domains.values.allSatisfy { $0.active })
-        let (progress, steps) = Self.recordingSteps()
+        let (progress, steps) = PipelineSteps.recording()
         let error = await #expect(throws: SnapshotError.self) {
             try await RebuildEngine.run(
                 try lab.open(), from: .golden(g), options: KitLab.upOptions(), progress: progress)
@@ -88,7 +62,7 @@ import Testing
     @Test func fromAGoldenStateEveryDiskIsReplacedThenUpRuns() async throws {
         let (lab, g) = try await Self.labWithGoldenState("kg")
         let pool = try lab.pool("nestlab-kg")
-        let (progress, steps) = Self.recordingSteps()
+        let (progress, steps) = PipelineSteps.recording()
         let report = try await RebuildEngine.run(
             try lab.open(), from: .golden(g), options: KitLab.upOptions(), progress: progress)
         #expect(report.ok)
@@ -111,7 +85,7 @@ import Testing
         let lab = try KitLab(name: "kf")
         try await lab.up()
         let before = try LibvirtSnapshot(lab.connection)
-        let (progress, steps) = Self.recordingSteps()
+        let (progress, steps) = PipelineSteps.recording()
         let report = try await RebuildEngine.run(
             try lab.open(), from: .fresh, options: KitLab.upOptions(only: ["vm-1"]), progress: progress)
         #expect(report.ok)

@@ -28,21 +28,7 @@ import Testing
                 "check machines are ready", "shut down machines", "capture golden layers",
                 "record the golden state", "start again",
             ])
-        // The docs' block: "snapshot  Engine/Snapshot/…", then "  N name   TypeName   what it does" lines.
-        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("docs/architecture.md")
-        let lines = try String(contentsOf: docs, encoding: .utf8).split(
-            separator: "\n", omittingEmptySubsequences: false)
-        let start = try #require(lines.firstIndex { $0.hasPrefix("snapshot  Engine/Snapshot/") })
-        var listed: [(String, String)] = []
-        for line in lines[(start + 1)...] {
-            let columns = line.split(separator: "  ", omittingEmptySubsequences: true).map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }
-            guard columns.count >= 2, let space = columns[0].firstIndex(of: " "), Int(columns[0][..<space]) != nil
-            else { break }
-            listed.append((String(columns[0][space...].dropFirst()), columns[1]))
-        }
+        let listed = try PipelineSteps.listedInDocs(after: "snapshot  Engine/Snapshot/")
         #expect(listed.map(\.0) == names)
         #expect(listed.map(\.1) == SnapshotEngine.pipeline().map { "\(type(of: $0))" })
     }
@@ -51,13 +37,12 @@ import Testing
         let lab = try KitLab(name: "kn")
         try await lab.up()
         let before = try LibvirtSnapshot(lab.connection)
-        let lines = Mutex<[String]>([])
-        let progress = ProgressView(mode: .quiet) { line in lines.withLock { $0.append(line) } }
+        let (progress, steps) = PipelineSteps.recording()
         let error = await #expect(throws: UsageError.self) {
             try await SnapshotEngine.snapshot(
                 try lab.open(), name: "g1", progress: progress, options: KitLab.upOptions())
         }
-        #expect(lines.withLock { $0 }.filter { $0.hasPrefix("step ") } == ["step 1/5: check machines are ready"])
+        #expect(steps() == ["step 1/5: check machines are ready"])
         #expect(
             error?.description.hasPrefix("machine vm-0 is not up and ready as the topology says (") == true,
             "\(String(describing: error))")
@@ -73,8 +58,7 @@ import Testing
         for m in ["vm-0", "vm-1"] {
             try run("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", "\(lab.labPoolDir)/ks-\(m).qcow2", "64M"])
         }
-        let lines = Mutex<[String]>([])
-        let progress = ProgressView(mode: .quiet) { line in lines.withLock { $0.append(line) } }
+        let (progress, steps) = PipelineSteps.recording()
         let g = try await SnapshotEngine.snapshot(
             try lab.open(), name: "g1", progress: progress, options: KitLab.upOptions(), shutdownTimeout: 10)
         #expect(g.name == "g1" && g.lab == "ks")
@@ -96,9 +80,8 @@ import Testing
             #expect(try lab.domain(m).isActive(), "started again")
         }
         // The lab log names each step, then up's own steps inside "start again".
-        let steps = lines.withLock { $0 }.filter { $0.hasPrefix("step ") }
         #expect(
-            steps == [
+            steps() == [
                 "step 1/5: check machines are ready", "step 2/5: shut down machines",
                 "step 3/5: capture golden layers", "step 4/5: record the golden state", "step 5/5: start again",
                 "step 1/5: refuse foreign domains", "step 2/5: write access files", "step 3/5: prepare hosts",

@@ -48,12 +48,10 @@ import Testing
     /// The lab log (and the plain progress) names each step as it starts.
     @Test func upNamesEachStepInTheLog() async throws {
         let lab = try KitLab(name: "kp")
-        let lines = Mutex<[String]>([])
-        let progress = ProgressView(mode: .quiet) { line in lines.withLock { $0.append(line) } }
+        let (progress, steps) = PipelineSteps.recording()
         _ = try await UpEngine(session: try lab.open(), options: KitLab.upOptions(), progress: progress).run()
-        let steps = lines.withLock { $0 }.filter { $0.hasPrefix("step ") }
         #expect(
-            steps == [
+            steps() == [
                 "step 1/5: refuse foreign domains", "step 2/5: write access files", "step 3/5: prepare hosts",
                 "step 4/5: serve the artifact mirror", "step 5/5: converge machines",
             ])

@@ -89,19 +89,9 @@ public enum SecretFile {
         guard fstat(fd, &st) == 0, st.st_mode & mode_t(S_IFMT) == mode_t(S_IFREG), st.st_mode & 0o7777 == mode_t(mode),
             st.st_uid == geteuid(), st.st_size == off_t(data.count)
         else { return false }
-        var existing = Data(count: data.count)
-        let complete = existing.withUnsafeMutableBytes { (buffer: UnsafeMutableRawBufferPointer) -> Bool in
-            guard let base = buffer.baseAddress else { return true }
-            var offset = 0
-            while offset < buffer.count {
-                let n = read(fd, base.advanced(by: offset), buffer.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return false }
-                offset += n
-            }
-            return true
-        }
-        return complete && existing == data
+        // One byte more than expected, so a file that grew since fstat is not taken as equal.
+        let existing = try? FileHandle(fileDescriptor: fd, closeOnDealloc: false).read(upToCount: data.count + 1)
+        return (existing ?? Data()) == data
     }
 
     /// Creates `url` and any missing parents with mode 0700 (existing directories keep theirs).

@@ -4,7 +4,7 @@ import Synchronization
 
 /// What the steps of `rebuild` share: the session, where the lab is rebuilt from, the options of
 /// the `up` that brings it back, and, behind Mutexes, what the steps make: the golden layers'
-/// paths that the fresh overlays sit on (written by concurrent tasks), and the two reports.
+/// paths that the fresh overlays sit on (written by concurrent tasks), and `up`'s report.
 final class RebuildContext: Sendable {
     let s: LabSession
     let source: RebuildEngine.Source
@@ -12,7 +12,6 @@ final class RebuildContext: Sendable {
     let progress: ProgressView
     /// Machine name → path of the golden layer its new overlay is based on (`rebuild --from`).
     let goldenBacking = Mutex<[String: String]>([:])
-    let down = Mutex<DownReport?>(nil)
     let up = Mutex<UpReport?>(nil)
 
     init(session: LabSession, source: RebuildEngine.Source, options: UpOptions, progress: ProgressView) {

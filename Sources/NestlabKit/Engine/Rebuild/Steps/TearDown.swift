@@ -16,6 +16,5 @@ struct TearDown: RebuildStep {
             progress: context.progress)
         context.progress.note(
             "removed \(report.domains.count) domain(s) and \(report.volumes.count) volume(s); base images kept")
-        context.down.withLock { $0 = report }
     }
 }
